@@ -36,5 +36,6 @@ let package = Package(
             name: "SwbpfCoreTests",
             dependencies: ["SwbpfCore"]
         ),
-    ]
+    ],
+    swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,112 @@
+import Foundation
+
+/// What `swbpf build` was asked to do.
+public struct BuildRequest: Sendable {
+    public var directory: String
+    public var apps: [String] = []
+    public var jobs: Int
+    public var keepGoing = false
+    public var dryRun = false
+    public var verbose = false
+    public var explain = false
+    public var lockTimeoutSeconds = 600
+    public var environment: [String: String]
+
+    public init(directory: String, jobs: Int, environment: [String: String]) {
+        self.directory = directory
+        self.jobs = jobs
+        self.environment = environment
+    }
+}
+
+/// Everything a command needs once the project is open: the project, its state and toolchain, and
+/// the plan. `build`, `explain`, `compdb` and dry runs are views of this one plan.
+public struct OpenedProject {
+    public var project: Project
+    public var state: BuildState
+    public var toolchain: Toolchain
+    public var plan: BuildPlan
+    public var selectedApps: [App]
+
+    /// The directory swbpf keeps its own files in (the state, the lock).
+    public static func stateDirectory(of project: Project) -> String {
+        FileSystem.join(FileSystem.absolute(project.outputDirectory, base: project.root), ".swbpf")
+    }
+
+    /// Loads the project and plans it. `forWriting` creates the output directory (and checks it is
+    /// writable); read-only views leave the disk untouched.
+    public static func open(directory: String, apps: [String], environment: [String: String],
+                            forWriting: Bool, notes: (String) -> Void) async throws -> OpenedProject {
+        try await open(project: load(directory), apps: apps, environment: environment, forWriting: forWriting, notes: notes)
+    }
+
+    public static func load(_ directory: String) throws -> Project {
+        try ProjectLoader.load(directory: FileSystem.absolute(directory, base: FileSystem.currentDirectory()))
+    }
+
+    public static func open(project: Project, apps: [String], environment: [String: String],
+                            forWriting: Bool, notes: (String) -> Void) async throws -> OpenedProject {
+        project.notes.forEach(notes)
+        guard FileSystem.changeDirectory(project.root) else { throw SwbpfError.projectDirectoryMissing(path: project.root) }
+        let selected = try project.selectApps(apps)
+        let stateDirectory = stateDirectory(of: project)
+        if forWriting {
+            let output = FileSystem.absolute(project.outputDirectory, base: project.root)
+            do {
+                try FileSystem.createDirectory(stateDirectory)
+            } catch SwbpfError.cannotCreateDirectory(_, let reason) {
+                throw SwbpfError.outputDirectoryNotWritable(path: project.outputDirectory, reason: reason)
+            }
+            guard FileSystem.isWritableDirectory(output), FileSystem.isWritableDirectory(stateDirectory) else {
+                throw SwbpfError.outputDirectoryNotWritable(path: project.outputDirectory, reason: "permission denied")
+            }
+        }
+        let state = BuildState.load(path: FileSystem.join(stateDirectory, "state"))
+        if let warning = state.warning { notes(warning) }
+        let toolchain = try await ToolchainResolver(project: project, environment: environment, state: state).resolve()
+        let plan = try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment)).plan()
+        return OpenedProject(project: project, state: state, toolchain: toolchain, plan: plan, selectedApps: selected)
+    }
+
+    public var selectedSteps: [Step] { plan.steps(for: selectedApps.map(\.name)) }
+}
+
+public enum BuildSession {
+    /// Runs a build and returns the process exit status.
+    public static func run(_ request: BuildRequest, reporter: BuildReporter) async throws -> Int32 {
+        let notes: (String) -> Void = { reporter.handle(.note($0)) }
+        if request.dryRun {
+            let opened = try await OpenedProject.open(directory: request.directory, apps: request.apps,
+                                                      environment: request.environment, forWriting: false, notes: notes)
+            let executor = Executor(steps: opened.selectedSteps, root: opened.project.root, state: opened.state,
+                                    options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing), reporter: reporter)
+            let out = TextOutput.standardOutput
+            let runs = executor.predictedRuns()
+            for (step, reason) in runs {
+                if request.explain { TextOutput.standardError.write("explain: \(step.kind.label) \(step.primaryOutput): \(reason)\n") }
+                out.write(step.shellCommand + "\n")
+            }
+            if runs.isEmpty { out.write("swbpf: nothing to do, all \(opened.selectedSteps.count) steps are up to date\n") }
+            return 0
+        }
+
+        // The lock is taken before the state is read, so two builds never record over each other.
+        let project = try OpenedProject.load(request.directory)
+        let stateDirectory = OpenedProject.stateDirectory(of: project)
+        do {
+            try FileSystem.createDirectory(stateDirectory)
+        } catch SwbpfError.cannotCreateDirectory(_, let reason) {
+            throw SwbpfError.outputDirectoryNotWritable(path: project.outputDirectory, reason: reason)
+        }
+        let lock = try await BuildLock.acquire(path: FileSystem.join(stateDirectory, "lock"),
+                                               timeoutSeconds: request.lockTimeoutSeconds, onWait: notes)
+        defer { withExtendedLifetime(lock) {} }
+        let opened = try await OpenedProject.open(project: project, apps: request.apps,
+                                                  environment: request.environment, forWriting: true, notes: notes)
+        let executor = Executor(steps: opened.selectedSteps, root: opened.project.root, state: opened.state,
+                                options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing), reporter: reporter)
+        let summary = await executor.run()
+        if summary.interrupted { return 130 }
+        return summary.succeeded ? 0 : 1
+    }
+}

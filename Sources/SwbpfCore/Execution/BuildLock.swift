@@ -1,0 +1,45 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An exclusive lock on a project's output directory, so that two builds of one project never
+/// write the same files at once. The second waits, says so once, and gives up after a timeout.
+public final class BuildLock {
+    let fd: Int32
+
+    private init(fd: Int32) { self.fd = fd }
+
+    deinit { close(fd) }
+
+    public static func acquire(path: String, timeoutSeconds: Int, onWait: (String) -> Void) async throws -> BuildLock {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SwbpfError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        let deadline = Date().addingTimeInterval(Double(timeoutSeconds))
+        var announced = false
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let holder = Self.holder(fd: fd)
+            if !announced {
+                onWait("swbpf: waiting for another build of this project to finish (\(holder))...")
+                announced = true
+            }
+            if Date() >= deadline || Task.isCancelled {
+                close(fd)
+                if Task.isCancelled { throw CancellationError() }
+                throw SwbpfError.lockTimeout(path: path, seconds: timeoutSeconds, holder: holder)
+            }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        let mine = Array("pid \(getpid())\n".utf8)
+        ftruncate(fd, 0)
+        _ = mine.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return BuildLock(fd: fd)
+    }
+
+    private static func holder(fd: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        let text = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+        return text.isEmpty ? "pid unknown" : text
+    }
+}

@@ -1,0 +1,84 @@
+/// Decides whether a step must run, and says why. `--explain` prints this very reason, so the
+/// explanation can never disagree with the decision.
+public struct DirtyCheck {
+    public let state: BuildState
+    /// Per-build memo of stat calls: a header shared by many steps is looked at once.
+    private var stats: [String: FileStat?] = [:]
+
+    public init(state: BuildState) { self.state = state }
+
+    mutating func stat(_ path: String) -> FileStat? {
+        if let known = stats[path] { return known }
+        let value = FileSystem.stat(path)
+        stats[path] = value
+        return value
+    }
+
+    /// Forget what was seen of `path` (it was just rewritten by a step).
+    mutating func invalidate(_ path: String) { stats[path] = nil }
+
+    /// Why `step` must run, or nil when it is up to date. Paths in `rebuilt` will be rewritten by
+    /// earlier steps in this build (used by dry runs, which cannot know the new contents).
+    public mutating func reason(for step: Step, rebuilt: Set<String> = []) -> String? {
+        let outputs = step.outputs + (step.standardOutput.map { [$0] } ?? [])
+        guard let record = state.steps[step.primaryOutput] else {
+            return state.existed ? "no record of a previous build" : "no previous build state"
+        }
+        if record.toolIdentity != step.tool.identity {
+            if record.toolVersion != step.tool.version {
+                return "\(step.tool.role) changed: \(record.toolVersion) → \(step.tool.version)"
+            }
+            return "\(step.tool.role) changed: \(step.tool.path) is not the program it was (same version, different file)"
+        }
+        let command = step.displayCommand
+        if record.command != command {
+            return "command changed: " + Self.describeChange(from: record.command, to: command)
+        }
+        for output in outputs {
+            guard let current = stat(output) else { return "output \(output) missing" }
+            if let recorded = record.outputs.first(where: { $0.path == output }), !recorded.stat.sameVersion(as: current) {
+                return "output \(output) was modified after it was built"
+            }
+        }
+        let declared = Set(step.inputs)
+        if Set(record.inputs.filter { !$0.discovered }.map(\.path)) != declared {
+            return "inputs changed"
+        }
+        for input in record.inputs {
+            let what = input.discovered ? "header" : "input"
+            if rebuilt.contains(input.path) { return "\(what) \(input.path) is rebuilt" }
+            guard let current = stat(input.path) else {
+                return input.discovered ? "header \(input.path) disappeared" : "input \(input.path) missing"
+            }
+            guard let hash = state.currentHash(of: input.path, stat: current), hash == input.hash else {
+                return "\(what) \(input.path) changed"
+            }
+        }
+        return nil
+    }
+
+    /// `-O2 → -O1`, `added -DDEBUG`, `removed -Werror`: the words that differ, in order.
+    static func describeChange(from old: [String], to new: [String]) -> String {
+        var oldCounts: [String: Int] = [:]
+        old.forEach { oldCounts[$0, default: 0] += 1 }
+        var newCounts: [String: Int] = [:]
+        new.forEach { newCounts[$0, default: 0] += 1 }
+        var removed: [String] = []
+        var remaining = newCounts
+        for word in old {
+            if let count = remaining[word], count > 0 { remaining[word] = count - 1 } else { removed.append(word) }
+        }
+        var added: [String] = []
+        remaining = oldCounts
+        for word in new {
+            if let count = remaining[word], count > 0 { remaining[word] = count - 1 } else { added.append(word) }
+        }
+        let before = Shell.join(removed), after = Shell.join(added)
+        switch (removed.isEmpty, added.isEmpty) {
+        case (true, true): return "arguments reordered"
+        case (true, false): return "added \(after)"
+        case (false, true): return "removed \(before)"
+        case (false, false): return "\(before) → \(after)"
+        }
+    }
+}

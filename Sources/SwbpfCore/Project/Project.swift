@@ -1,0 +1,62 @@
+/// One eBPF application: a kernel part (one or more .bpf.c files, linked by bpftool) and a user-space
+/// part that embeds the kernel part through the generated skeleton.
+public struct App: Equatable, Sendable {
+    public var name: String
+    /// Kernel-side sources, relative to the project root; the first is NAME.bpf.c.
+    public var bpfSources: [String]
+    /// User-space sources compiled for this app alone; the first is NAME.c.
+    public var userSources: [String]
+    /// Helper sources shared between apps (compiled once) that this app links.
+    public var helpers: [String]
+    public var cflags: [String] = []
+    public var bpfCflags: [String] = []
+    public var ldflags: [String] = []
+    public var libs: [String] = []
+
+    /// bpftool names the skeleton after the object file, with characters that cannot appear in a C
+    /// identifier turned into underscores: xdp-counter.bpf.o gives `struct xdp_counter_bpf`.
+    public var skeletonName: String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }) + "_bpf"
+    }
+}
+
+/// What swbpf knows about a project before it looks at any tool: its apps, sources and settings.
+public struct Project: Equatable, Sendable {
+    /// Absolute path of the project directory; every relative path is relative to it.
+    public var root: String
+    public var config: ProjectConfig
+    public var configFile: String?
+    /// Every app found, sorted by name.
+    public var apps: [App]
+    /// Helper sources compiled once, in the order they are linked.
+    public var helperSources: [String]
+    /// A user's own vmlinux.h found in the project directory, if any.
+    public var localVmlinuxHeader: String?
+    /// Remarks about files that look like apps but are not (printed once, not errors).
+    public var notes: [String]
+
+    public var outputDirectory: String { config.output ?? ".output" }
+    public var binaryDirectory: String { config.binaryDirectory ?? "." }
+
+    public func app(named name: String) -> App? { apps.first { $0.name == name } }
+
+    /// The apps a build of `names` covers: the named ones, else the configured selection, else all.
+    public func selectApps(_ names: [String]) throws -> [App] {
+        if !names.isEmpty {
+            return try names.map { name in
+                guard let app = app(named: name) else {
+                    throw SwbpfError.unknownApp(name: name, available: apps.map(\.name))
+                }
+                return app
+            }
+        }
+        var selected = apps
+        if let only = config.onlyApps {
+            for name in only where app(named: name) == nil {
+                throw SwbpfError.unknownApp(name: name, available: apps.map(\.name))
+            }
+            selected = selected.filter { only.contains($0.name) }
+        }
+        return selected.filter { !config.skipApps.contains($0.name) }
+    }
+}

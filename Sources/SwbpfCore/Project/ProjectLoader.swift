@@ -1,0 +1,131 @@
+/// Turns a directory (and its optional swbpf.toml) into a `Project`, following the conventions of
+/// libbpf-bootstrap's examples/c: every NAME.bpf.c with a NAME.c beside it is an app; a HELPER.c
+/// without a kernel part is a helper, linked into the apps that include HELPER.h. Subdirectories
+/// are not part of the project.
+public enum ProjectLoader {
+    public static func load(directory: String) throws -> Project {
+        let root = FileSystem.normalize(directory)
+        guard let names = FileSystem.list(root), FileSystem.isDirectory(root) else {
+            throw SwbpfError.projectDirectoryMissing(path: directory)
+        }
+        var config = ProjectConfig()
+        var configFile: String?
+        if names.contains(ProjectConfig.fileName) {
+            let path = FileSystem.join(root, ProjectConfig.fileName)
+            guard let text = FileSystem.readText(path) else {
+                throw SwbpfError.cannotWrite(path: path, reason: "cannot read it")
+            }
+            config = try ProjectConfig.parse(text, file: ProjectConfig.fileName)
+            configFile = ProjectConfig.fileName
+        }
+
+        let files = Set(names.filter { !FileSystem.isDirectory(FileSystem.join(root, $0)) })
+        var apps: [App] = []
+        var notes: [String] = []
+        for file in files.sorted() where file.hasSuffix(".bpf.c") {
+            let name = String(file.dropLast(".bpf.c".count))
+            // Extra kernel parts named in the config belong to their app, not to an app of their own.
+            if config.apps.values.contains(where: { $0.bpfSources.contains(file) }) { continue }
+            guard files.contains("\(name).c") else {
+                notes.append("note: \(file) has no \(name).c beside it, so it is not an app; skipping it")
+                continue
+            }
+            let settings = config.apps[name] ?? .init()
+            for source in settings.sources + settings.bpfSources where !FileSystem.exists(FileSystem.join(root, source)) {
+                throw SwbpfError.missingSource(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+            }
+            apps.append(App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
+                            helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
+                            ldflags: settings.ldflags, libs: settings.libs))
+        }
+        for name in config.apps.keys.sorted() where !apps.contains(where: { $0.name == name }) {
+            throw SwbpfError.appWithoutUserPart(name: name, configFile: ProjectConfig.fileName, line: config.appLines[name] ?? 1)
+        }
+        if apps.isEmpty {
+            throw SwbpfError.noApps(directory: directory,
+                                    kernelOnly: files.filter { $0.hasSuffix(".bpf.c") }.map { String($0.dropLast(6)) }.sorted())
+        }
+        for source in config.sharedSources where !FileSystem.exists(FileSystem.join(root, source)) {
+            throw SwbpfError.missingSource(path: source, referencedBy: ProjectConfig.fileName)
+        }
+
+        // Helpers: HELPER.c with HELPER.h, no kernel part, not an app and not an app's own source.
+        let appNames = Set(apps.map(\.name))
+        let claimed = Set(apps.flatMap(\.userSources) + config.sharedSources)
+        let helperCandidates = files.filter { file in
+            guard file.hasSuffix(".c"), !file.hasSuffix(".bpf.c"), !claimed.contains(file) else { return false }
+            let base = String(file.dropLast(2))
+            return !appNames.contains(base) && files.contains("\(base).h")
+        }
+        var includeCache: [String: [String]] = [:]
+        func localIncludes(_ file: String) -> [String] {
+            if let cached = includeCache[file] { return cached }
+            let found = IncludeScanner.quotedIncludes(in: FileSystem.read(FileSystem.join(root, file)) ?? [])
+                .filter { files.contains($0) }
+            includeCache[file] = found
+            return found
+        }
+        /// Helpers reachable from `sources` through local `#include "X.h"` lines (helpers may use helpers).
+        func helpers(reachableFrom sources: [String]) -> [String] {
+            var seenHeaders = Set<String>()
+            var pending = sources
+            var found: [String] = []
+            while let file = pending.popLast() {
+                for header in localIncludes(file) where seenHeaders.insert(header).inserted {
+                    pending.append(header)
+                    let helper = String(header.dropLast(2)) + ".c"
+                    if helperCandidates.contains(helper), !found.contains(helper) {
+                        found.append(helper)
+                        pending.append(helper)
+                    }
+                }
+            }
+            return found.sorted()
+        }
+        var usedHelpers = Set<String>()
+        for index in apps.indices {
+            let own = apps[index].userSources + [apps[index].name + ".h"].filter(files.contains)
+            let discovered = helpers(reachableFrom: own + config.sharedSources)
+            apps[index].helpers = config.sharedSources + discovered.filter { !config.sharedSources.contains($0) }
+            usedHelpers.formUnion(discovered)
+        }
+        let helperSources = config.sharedSources + usedHelpers.sorted().filter { !config.sharedSources.contains($0) }
+
+        return Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
+                       localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)
+    }
+}
+
+/// Finds `#include "file"` lines. It does not evaluate the preprocessor: a helper included under
+/// an #if is still linked, which costs nothing but a few unused symbols.
+enum IncludeScanner {
+    static func quotedIncludes(in bytes: [UInt8]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        let count = bytes.count
+        func skipBlanks() { while index < count, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 } }
+        while index < count {
+            skipBlanks()
+            if index < count, bytes[index] == UInt8(ascii: "#") {
+                index += 1
+                skipBlanks()
+                let directive = Array("include".utf8)
+                if index + directive.count <= count, Array(bytes[index..<index + directive.count]) == directive {
+                    index += directive.count
+                    skipBlanks()
+                    if index < count, bytes[index] == UInt8(ascii: "\"") {
+                        let start = index + 1
+                        var end = start
+                        while end < count, bytes[end] != UInt8(ascii: "\""), bytes[end] != 0x0A { end += 1 }
+                        if end < count, bytes[end] == UInt8(ascii: "\"") {
+                            result.append(String(decoding: bytes[start..<end], as: UTF8.self))
+                        }
+                    }
+                }
+            }
+            while index < count, bytes[index] != 0x0A { index += 1 }
+            index += 1
+        }
+        return result
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// The human view of a build: one short line per step that runs (`  BPF      .output/x.tmp.bpf.o`),
+/// or with `verbose` the exact, pasteable command. On a terminal it adds a [k/N] counter and
+/// colour. Tool diagnostics pass through whole, after the step's line; a failed step's command is
+/// always shown.
+public final class ConsoleReporter: BuildReporter {
+    public struct Options {
+        public var verbose = false
+        public var explain = false
+        /// Counter and colour; on by default only on a terminal.
+        public var decorated: Bool
+        public init(verbose: Bool = false, explain: Bool = false, decorated: Bool) {
+            self.verbose = verbose
+            self.explain = explain
+            self.decorated = decorated
+        }
+    }
+
+    let options: Options
+    let out: TextOutput
+    let diagnostics: TextOutput
+    var total = 0
+    var count = 0
+
+    public init(options: Options, out: TextOutput = .standardOutput, diagnostics: TextOutput = .standardError) {
+        self.options = options
+        self.out = out
+        self.diagnostics = diagnostics
+    }
+
+    func paint(_ text: String, _ colour: String) -> String {
+        options.decorated ? colour + text + ANSI.reset : text
+    }
+
+    public func handle(_ event: BuildEvent) {
+        switch event {
+        case .planned(_, let toRun):
+            total = toRun
+        case .started(let step, _, let reason, _):
+            count += 1
+            if options.explain {
+                diagnostics.write(paint("explain: ", ANSI.dim) + "\(step.kind.label) \(step.primaryOutput): \(reason)\n")
+            }
+            let counter = options.decorated ? paint("[\(count)/\(max(total, count))] ", ANSI.dim) : ""
+            if options.verbose {
+                out.write(counter + step.shellCommand + "\n")
+            } else {
+                let label = step.kind.label.padding(toLength: 8, withPad: " ", startingAt: 0)
+                out.write("  " + counter + paint(label, colour(for: step.kind)) + " " + step.primaryOutput + "\n")
+            }
+        case .upToDate:
+            // A step found up to date after its inputs were rebuilt no longer counts towards N.
+            if total > count { total -= 1 }
+        case .finished(let step, _, let result, let output, _, _):
+            if result != .succeeded && !options.verbose && result != .interrupted {
+                diagnostics.write(step.shellCommand + "\n")
+            }
+            if !output.isEmpty { diagnostics.write(output) }
+            if case .failed(let status) = result {
+                diagnostics.write(paint("error: ", ANSI.red + ANSI.bold)
+                                  + "\(step.kind.label) \(step.primaryOutput) failed (\(step.tool.displayName) exited with status \(status))\n")
+                if let hint = Hints.hint(for: output) { diagnostics.write("help: \(hint)\n") }
+            }
+        case .skipped:
+            break
+        case .note(let text):
+            diagnostics.write(text + "\n")
+        case .buildFinished(let summary):
+            finish(summary)
+        }
+    }
+
+    func finish(_ summary: BuildSummary) {
+        let elapsed = Self.format(seconds: summary.ended.timeIntervalSince(summary.started))
+        if summary.interrupted {
+            diagnostics.write("swbpf: interrupted; partial outputs removed, finished steps kept\n")
+        } else if !summary.failed.isEmpty {
+            let names = summary.failed.map { "\($0.kind.label) \($0.primaryOutput)" }.joined(separator: ", ")
+            var line = "swbpf: \(summary.failed.count) step\(summary.failed.count == 1 ? "" : "s") failed: \(names)"
+            if summary.skipped > 0 { line += "; \(summary.skipped) step\(summary.skipped == 1 ? "" : "s") not run because of it" }
+            diagnostics.write(paint(line, ANSI.red) + "\n")
+        } else if summary.ran == 0 {
+            out.write("swbpf: nothing to do, all \(summary.upToDate) steps are up to date (\(elapsed))\n")
+        } else if options.decorated {
+            out.write(paint("swbpf: ran \(summary.ran) step\(summary.ran == 1 ? "" : "s") in \(elapsed)", ANSI.green) + "\n")
+        }
+    }
+
+    func colour(for kind: StepKind) -> String {
+        switch kind {
+        case .vmlinux: return ANSI.magenta
+        case .bpfCompile, .bpfLink: return ANSI.yellow
+        case .skeleton: return ANSI.cyan
+        case .compile: return ANSI.blue
+        case .link: return ANSI.green
+        }
+    }
+
+    static func format(seconds: Double) -> String {
+        seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : String(format: "%.2f s", seconds)
+    }
+}

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes to a file descriptor without buffering surprises: each call is one write, so lines from
+/// swbpf and diagnostics from tools never interleave mid-line.
+public struct TextOutput: Sendable {
+    public let fd: Int32
+    public static let standardOutput = TextOutput(fd: 1)
+    public static let standardError = TextOutput(fd: 2)
+
+    public var isTerminal: Bool { isatty(fd) == 1 }
+
+    /// Colour only on a terminal, and never when NO_COLOR is set or TERM is dumb.
+    public var supportsColor: Bool {
+        guard isTerminal else { return false }
+        if getenv("NO_COLOR") != nil { return false }
+        if let term = getenv("TERM"), String(cString: term) == "dumb" { return false }
+        return true
+    }
+
+    public func write(_ text: String) { write(Array(text.utf8)) }
+
+    public func write(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}
+
+enum ANSI {
+    static let reset = "\u{1b}[0m"
+    static let bold = "\u{1b}[1m"
+    static let red = "\u{1b}[31m"
+    static let green = "\u{1b}[32m"
+    static let yellow = "\u{1b}[33m"
+    static let blue = "\u{1b}[34m"
+    static let magenta = "\u{1b}[35m"
+    static let cyan = "\u{1b}[36m"
+    static let dim = "\u{1b}[2m"
+}

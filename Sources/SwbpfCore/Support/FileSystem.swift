@@ -1,0 +1,192 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The stat fields swbpf compares to decide whether a file may have changed.
+public struct FileStat: Equatable, Sendable {
+    public var size: Int64
+    public var mtimeNanoseconds: Int64
+    public var inode: UInt64
+    public var isDirectory: Bool
+    public var isExecutable: Bool
+
+    public init(size: Int64, mtimeNanoseconds: Int64, inode: UInt64, isDirectory: Bool = false, isExecutable: Bool = false) {
+        self.size = size
+        self.mtimeNanoseconds = mtimeNanoseconds
+        self.inode = inode
+        self.isDirectory = isDirectory
+        self.isExecutable = isExecutable
+    }
+
+    /// Only what identifies a file's version: size, mtime and inode.
+    public func sameVersion(as other: FileStat) -> Bool {
+        size == other.size && mtimeNanoseconds == other.mtimeNanoseconds && inode == other.inode
+    }
+}
+
+/// Thin, fast wrappers over the system calls swbpf needs. Paths are plain strings: relative ones are
+/// relative to the process's working directory, which swbpf sets to the project directory.
+public enum FileSystem {
+    public static func stat(_ path: String) -> FileStat? {
+        var info = Glibc.stat()
+        guard systemStat(path, &info) == 0 else { return nil }
+        return FileStat(
+            size: Int64(info.st_size),
+            mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+            inode: UInt64(info.st_ino),
+            isDirectory: (info.st_mode & S_IFMT) == S_IFDIR,
+            isExecutable: (info.st_mode & S_IFMT) == S_IFREG && (info.st_mode & 0o111) != 0
+        )
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool { stat(path)?.isDirectory ?? false }
+
+    public static func isExecutableFile(_ path: String) -> Bool { stat(path)?.isExecutable ?? false }
+
+    public static func isWritableDirectory(_ path: String) -> Bool { access(path, W_OK | X_OK) == 0 }
+
+    /// The names in a directory, without `.` and `..`, sorted so every run sees the same order.
+    public static func list(_ directory: String) -> [String]? {
+        guard let dir = opendir(directory) else { return nil }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public static func read(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return bytes
+    }
+
+    public static func readText(_ path: String) -> String? {
+        read(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Writes a whole file through a temporary sibling and a rename, so readers (and a later build
+    /// after a crash) see either the old file or the new one, never a half-written one.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        let temporary = temporarySibling(of: path)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SwbpfError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                close(fd); unlink(temporary)
+                throw SwbpfError.cannotWrite(path: path, reason: reason)
+            }
+            offset += n
+        }
+        close(fd)
+        guard Glibc.rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw SwbpfError.cannotWrite(path: path, reason: reason)
+        }
+    }
+
+    /// The temporary name an output is produced under before it is renamed into place. It sits in
+    /// the same directory (a rename never crosses file systems) and is hidden and clearly marked.
+    public static func temporarySibling(of path: String) -> String {
+        let (directory, base) = split(path)
+        return join(directory, ".\(base).swbpf-tmp")
+    }
+
+    public static func createDirectory(_ path: String) throws {
+        if isDirectory(path) { return }
+        let parent = split(path).directory
+        if !parent.isEmpty && parent != "." && parent != "/" { try createDirectory(parent) }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw SwbpfError.cannotCreateDirectory(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    @discardableResult
+    public static func remove(_ path: String) -> Bool { unlink(path) == 0 }
+
+    public static func rename(_ from: String, to: String) throws {
+        guard Glibc.rename(from, to) == 0 else {
+            throw SwbpfError.cannotWrite(path: to, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(cString: buffer)
+    }
+
+    public static func changeDirectory(_ path: String) -> Bool { chdir(path) == 0 }
+
+    public static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    // MARK: Path strings
+
+    public static func split(_ path: String) -> (directory: String, base: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+    }
+
+    public static func join(_ directory: String, _ name: String) -> String {
+        if directory.isEmpty || directory == "." { return name }
+        if name.hasPrefix("/") { return name }
+        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// Lexically normalises a path: drops `.` parts and empty parts and folds `x/..`.
+    public static func normalize(_ path: String) -> String {
+        let absolute = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            if part == "..", absolute, parts.isEmpty { continue }
+            parts.append(part)
+        }
+        let joined = parts.joined(separator: "/")
+        if absolute { return "/" + joined }
+        return joined.isEmpty ? "." : joined
+    }
+
+    /// `path` as swbpf shows and records it: relative to `root` when it lies inside it, else absolute.
+    public static func display(_ path: String, relativeTo root: String) -> String {
+        let absolute = normalize(path.hasPrefix("/") ? path : join(root, path))
+        if absolute == root { return "." }
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        if absolute.hasPrefix(prefix) { return String(absolute.dropFirst(prefix.count)) }
+        return absolute
+    }
+
+    public static func absolute(_ path: String, base: String) -> String {
+        normalize(path.hasPrefix("/") ? path : join(base, path))
+    }
+}
+
+/// `stat(2)`, named apart from `FileSystem.stat` so that the call inside it is unambiguous.
+private func systemStat(_ path: String, _ info: inout Glibc.stat) -> Int32 { stat(path, &info) }

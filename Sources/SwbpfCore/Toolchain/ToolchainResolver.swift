@@ -1,0 +1,217 @@
+/// Finds the tools, libbpf, the arch and the vmlinux source once per build.
+///
+/// Querying a tool costs a process (clang's takes tens of milliseconds), so answers are cached in the
+/// build state, keyed by the executable's path and stat data: a no-op build starts no process.
+public struct ToolchainResolver {
+    public var project: Project
+    public var environment: [String: String]
+    public var state: BuildState
+    /// Where the running kernel publishes its BTF.
+    public var kernelBTF = "/sys/kernel/btf/vmlinux"
+
+    public init(project: Project, environment: [String: String], state: BuildState) {
+        self.project = project
+        self.environment = environment
+        self.state = state
+    }
+
+    public func resolve() async throws -> Toolchain {
+        let clang = try locate(role: "clang", knob: "CLANG", default: "clang", package: "clang llvm")
+        let bpftool = try locate(role: "bpftool", knob: "BPFTOOL", default: "bpftool", package: "bpftool",
+                                 fallbacks: ["/usr/sbin/bpftool", "/usr/local/sbin/bpftool"])
+        let cc = try locate(role: "cc", knob: "CC", default: "cc", package: "gcc (or clang)")
+
+        // Tools are queried concurrently; the answers are stored afterwards, from this task alone.
+        async let clangFacts = query(clang) { try await Self.probeClang($0) }
+        async let bpftoolFacts = query(bpftool) { try await Self.probeVersion($0, arguments: ["version"]) }
+        async let ccFacts = query(cc) { try await Self.probeVersion($0, arguments: ["--version"]) }
+        let answers = try await [clangFacts, bpftoolFacts, ccFacts]
+        for answer in answers where answer.fresh { state.storeProbe(answer.key, answer.values) }
+        let (clangAnswer, bpftoolAnswer, ccAnswer) = (answers[0].values, answers[1].values, answers[2].values)
+
+        var clangTool = clang
+        clangTool.version = clangAnswer[0]
+        guard clangAnswer[1] == "bpf" else {
+            throw SwbpfError.clangWithoutBPFTarget(clang: clang.path, version: clangTool.version)
+        }
+        var bpftoolTool = bpftool
+        bpftoolTool.version = bpftoolAnswer[0]
+        var ccTool = cc
+        ccTool.version = ccAnswer[0]
+
+        return Toolchain(clang: clangTool, bpftool: bpftoolTool, cc: ccTool,
+                         clangSystemIncludes: Array(clangAnswer.dropFirst(2)),
+                         libbpf: try await resolveLibbpf(), arch: arch, vmlinux: try vmlinuxSource())
+    }
+
+    var arch: String {
+        if let value = environment["ARCH"], !value.isEmpty { return value }
+        if let value = project.config.arch { return value }
+        return Arch.bpfArch(forMachine: Arch.hostMachine())
+    }
+
+    // MARK: Locating tools
+
+    /// The knob (e.g. `CC="ccache cc"`), else the default name on PATH, else the fallbacks.
+    func locate(role: String, knob: String, default name: String, package: String, fallbacks: [String] = []) throws -> Tool {
+        var words = environment[knob].map(Shell.splitWords) ?? []
+        if words.isEmpty { words = [name] }
+        let program = words[0]
+        var tried: [String] = []
+        var found: (path: String, display: String)?
+        if program.contains("/") {
+            let path = FileSystem.absolute(program, base: project.root)
+            tried.append(path)
+            if FileSystem.isExecutableFile(path) { found = (path, program) }
+        } else {
+            for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+                let path = FileSystem.join(String(directory), program)
+                if FileSystem.isExecutableFile(path) { found = (path, program); break }
+            }
+            tried.append("\(program) on PATH")
+            if found == nil, environment[knob] == nil {
+                for path in fallbacks {
+                    tried.append(path)
+                    if FileSystem.isExecutableFile(path) { found = (path, path); break }
+                }
+            }
+        }
+        guard let found, let stat = FileSystem.stat(found.path) else {
+            throw SwbpfError.toolNotFound(tool: role, tried: tried, package: package, knob: knob)
+        }
+        return Tool(role: role, displayName: found.display, path: found.path, leadingArguments: Array(words.dropFirst()),
+                    version: "", fingerprint: "\(stat.size):\(stat.mtimeNanoseconds):\(stat.inode)")
+    }
+
+    /// A tool's answers from the cache while the executable is unchanged, else from `ask`. Fresh
+    /// answers are returned for the caller to store.
+    func query(_ tool: Tool, ask: (Tool) async throws -> [String]) async throws -> (key: String, values: [String], fresh: Bool) {
+        let key = "\(tool.role) \(tool.path) \(tool.leadingArguments.joined(separator: " ")) \(tool.fingerprint)"
+        if let cached = state.probe(key) { return (key, cached, false) }
+        return (key, try await ask(tool), true)
+    }
+
+    /// clang's version, whether it has the BPF target ("bpf" or "-"), then its system include dirs.
+    static func probeClang(_ tool: Tool) async throws -> [String] {
+        async let verbose = ProcessRunner.capture(tool.path, tool.leadingArguments + ["-v", "-E", "-x", "c", "-"])
+        async let targets = ProcessRunner.capture(tool.path, tool.leadingArguments + ["-print-targets"])
+        let (details, targetList) = try await (verbose, targets)
+        let text = String(decoding: details.standardError, as: UTF8.self)
+        guard details.status == 0 else {
+            throw SwbpfError.toolProbeFailed(tool: "clang", command: Shell.join([tool.path, "-v", "-E", "-x", "c", "-"]), output: text)
+        }
+        let lines = text.split(separator: "\n").map(String.init)
+        let version = lines.first(where: { $0.contains("clang version") }).map(versionWord) ?? "unknown"
+        var includes: [String] = []
+        var inList = false
+        for line in lines {
+            if line.hasPrefix("#include <...> search starts here") { inList = true; continue }
+            if line.hasPrefix("End of search list") { break }
+            if inList {
+                // macOS-style framework directories carry a suffix; they do not apply to BPF.
+                let directory = line.trimmingCharacters(in: .whitespaces)
+                if !directory.hasSuffix("(framework directory)") { includes.append(directory) }
+            }
+        }
+        let hasBPF = String(decoding: targetList.standardOutput, as: UTF8.self).split(separator: "\n")
+            .contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("bpf ") }
+        return [version, hasBPF ? "bpf" : "-"] + includes
+    }
+
+    static func probeVersion(_ tool: Tool, arguments: [String]) async throws -> [String] {
+        let outcome = try await ProcessRunner.capture(tool.path, tool.leadingArguments + arguments)
+        let text = String(decoding: outcome.standardOutput + outcome.standardError, as: UTF8.self)
+        guard outcome.status == 0, let first = text.split(separator: "\n").first else {
+            throw SwbpfError.toolProbeFailed(tool: tool.role, command: Shell.join([tool.path] + arguments), output: text)
+        }
+        return [versionWord(String(first))]
+    }
+
+    /// The version in a banner: the word after "version", else the last word with a digit in it
+    /// ("cc (Debian 12.2.0-14) 12.2.0" gives 12.2.0; "bpftool v7.1.0" gives 7.1.0).
+    static func versionWord(_ line: String) -> String {
+        let words = line.split(separator: " ").map(String.init)
+        if let index = words.firstIndex(of: "version"), index + 1 < words.count { return words[index + 1] }
+        let candidate = words.last(where: { $0.contains(where: \.isNumber) }) ?? line
+        return candidate.hasPrefix("v") ? String(candidate.dropFirst()) : candidate
+    }
+
+    // MARK: libbpf
+
+    func resolveLibbpf() async throws -> Libbpf {
+        if let archive = environment["LIBBPF_OBJ"], !archive.isEmpty {
+            return try explicitLibbpf(archive: archive, include: nil, origin: "LIBBPF_OBJ")
+        }
+        if let archive = project.config.libbpfArchive {
+            return try explicitLibbpf(archive: archive, include: project.config.libbpfInclude, origin: "swbpf.toml [libbpf]")
+        }
+        var tried: [String] = []
+        let pkgConfigAnswer = try await systemLibbpfFromPkgConfig()
+        if let (libdir, includedir) = pkgConfigAnswer {
+            let archive = FileSystem.join(libdir, "libbpf.a")
+            tried.append("\(archive) (pkg-config libbpf)")
+            if FileSystem.exists(archive) {
+                let systemDirectories = ["/usr/include", "/usr/local/include"]
+                return Libbpf(archive: archive, includeDirectory: systemDirectories.contains(includedir) ? nil : includedir,
+                              origin: "pkg-config libbpf")
+            }
+        }
+        let machine = Arch.hostMachine()
+        for directory in ["/usr/lib/\(machine)-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib64", "/usr/local/lib"] {
+            let archive = FileSystem.join(directory, "libbpf.a")
+            tried.append(archive)
+            if FileSystem.exists(archive) { return Libbpf(archive: archive, includeDirectory: nil, origin: "system") }
+        }
+        throw SwbpfError.libbpfNotFound(tried: tried)
+    }
+
+    func explicitLibbpf(archive: String, include: String?, origin: String) throws -> Libbpf {
+        let path = FileSystem.absolute(archive, base: project.root)
+        guard FileSystem.exists(path) else { throw SwbpfError.libbpfNotFound(tried: ["\(path) (\(origin))"]) }
+        if let include { return Libbpf(archive: path, includeDirectory: FileSystem.absolute(include, base: project.root), origin: origin) }
+        // A libbpf built from source installs its headers as bpf/*.h beside the archive or under include/.
+        let directory = FileSystem.split(path).directory
+        for candidate in [directory, FileSystem.join(directory, "include")]
+        where FileSystem.exists(FileSystem.join(candidate, "bpf/libbpf.h")) {
+            return Libbpf(archive: path, includeDirectory: candidate, origin: origin)
+        }
+        return Libbpf(archive: path, includeDirectory: nil, origin: origin)
+    }
+
+    /// pkg-config's libdir and includedir for libbpf, cached against pkg-config's own identity and
+    /// the variables that steer it.
+    func systemLibbpfFromPkgConfig() async throws -> (String, String)? {
+        guard var tool = try? locate(role: "pkg-config", knob: "PKG_CONFIG", default: "pkg-config", package: "pkg-config") else {
+            return nil
+        }
+        let steering = ["PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"].map { environment[$0] ?? "" }
+        tool.fingerprint += " " + steering.joined(separator: ":")
+        let answer = try await query(tool) { tool in
+            let outcome = try await ProcessRunner.capture(tool.path, ["--variable=libdir", "--variable=includedir", "libbpf"])
+            guard outcome.status == 0 else { return [] }
+            return String(decoding: outcome.standardOutput, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        }
+        if answer.fresh { state.storeProbe(answer.key, answer.values) }
+        return answer.values.count == 2 ? (answer.values[0], answer.values[1]) : nil
+    }
+
+    // MARK: vmlinux.h
+
+    func vmlinuxSource() throws -> VmlinuxSource {
+        var choice: (value: String, origin: String)?
+        if let value = environment["VMLINUX"], !value.isEmpty { choice = (value, "VMLINUX") }
+        else if let value = project.config.vmlinux { choice = (value, "swbpf.toml vmlinux") }
+        if let (value, origin) = choice, value != "kernel" {
+            let path = FileSystem.absolute(value, base: project.root)
+            guard FileSystem.exists(path) else { throw SwbpfError.vmlinuxSourceMissing(path: value, origin: origin) }
+            return value.hasSuffix(".h") ? .header(path: path, origin: origin) : .btf(path: path, origin: origin)
+        }
+        if choice == nil, let local = project.localVmlinuxHeader {
+            return .header(path: FileSystem.join(project.root, local), origin: "the project directory")
+        }
+        guard FileSystem.exists(kernelBTF) else { throw SwbpfError.noVmlinuxSource(btfPath: kernelBTF) }
+        return .btf(path: kernelBTF, origin: "the running kernel")
+    }
+}
+
+import Foundation
