@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * @name@.c - user part of @name@.
+ *
+ * The build compiles @name@.bpf.c and `bpftool gen skeleton` turns the
+ * object into @name@.skel.h: struct @name@_bpf with a field per program
+ * (skel->progs.unlinkat_entry, skel->progs.unlinkat_exit) and global
+ * section (skel->rodata), plus @name@_bpf__open/load/attach/destroy. This
+ * file opens the skeleton, sets the pid filter, loads the programs, attaches
+ * the ksyscall and kretsyscall probes, and waits; the output goes to the
+ * kernel trace buffer.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "@name@.skel.h"
+
+enum { OPT_LOAD_ONLY = 256 };	/* long-only option, outside the char range */
+
+static struct {
+	bool verbose;
+	bool load_only;
+	unsigned int duration;	/* seconds; 0 = until SIGINT/SIGTERM */
+	pid_t pid;		/* 0 = all processes */
+} env;
+
+/* Set from signal handlers, read by the main loop. */
+static volatile sig_atomic_t exiting;
+
+static void sig_handler(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+/* libbpf logs through this callback; keep it silent unless -v was given. */
+static int libbpf_print_fn(enum libbpf_print_level level, const char *format,
+			   va_list args)
+{
+	(void)level;
+	if (!env.verbose)
+		return 0;
+	return vfprintf(stderr, format, args);
+}
+
+static void usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"Usage: %s [-v] [-p PID] [-d SECONDS] [--load-only]\n"
+		"Log each unlinkat(2) call (pid, pathname, flags, return value) to the trace buffer.\n"
+		"\n"
+		"  -p, --pid PID           trace only this process (default: all)\n"
+		"  -v, --verbose           print libbpf's debug messages\n"
+		"  -d, --duration SECONDS  exit after SECONDS (default: run until Ctrl-C)\n"
+		"      --load-only         load the programs (verifier check), then exit\n"
+		"  -h, --help              show this help\n",
+		prog);
+}
+
+/* Parse a positive decimal number that fits in an int; -1 if invalid. */
+static long parse_positive(const char *s)
+{
+	char *end;
+	long val;
+
+	errno = 0;
+	val = strtol(s, &end, 10);
+	if (errno || end == s || *end || val <= 0 || val > INT_MAX)
+		return -1;
+	return val;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "load-only", no_argument, NULL, OPT_LOAD_ONLY },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long val;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:vd:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			val = parse_positive(optarg);
+			if (val < 0) {
+				fprintf(stderr, "%s: invalid pid: %s\n", argv[0], optarg);
+				return -1;
+			}
+			env.pid = (pid_t)val;
+			break;
+		case 'v':
+			env.verbose = true;
+			break;
+		case 'd':
+			val = parse_positive(optarg);
+			if (val < 0) {
+				fprintf(stderr, "%s: invalid duration: %s\n", argv[0], optarg);
+				return -1;
+			}
+			env.duration = (unsigned int)val;
+			break;
+		case OPT_LOAD_ONLY:
+			env.load_only = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			exit(0);
+		default:
+			usage(stderr, argv[0]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument: %s\n", argv[0], argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct @name@_bpf *skel = NULL;
+	struct bpf_program *prog;
+	struct sigaction sa;
+	int err = 0, nprogs = 0;
+
+	if (parse_args(argc, argv))
+		return 2;
+
+	/* Line-buffer stdout so a pipe reader sees each line as it is printed. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	libbpf_set_print(libbpf_print_fn);
+
+	/*
+	 * No SA_RESTART: a signal interrupts sleep() at once. SIGALRM
+	 * implements --duration and takes the same clean exit path.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_handler;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+
+	/* Open: parse the embedded BPF object; nothing is in the kernel yet. */
+	skel = @name@_bpf__open();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "@name@: failed to open BPF skeleton: %s\n", strerror(errno));
+		goto cleanup;
+	}
+
+	/* Between open and load, .rodata is still plain memory we can write. */
+	skel->rodata->target_pid = env.pid;
+
+	/*
+	 * Load: libbpf resolves the LINUX_HAS_SYSCALL_WRAPPER extern (by
+	 * probing the kernel), applies CO-RE relocations, and the verifier
+	 * checks both programs. Kprobe programs load even on a kernel built
+	 * without CONFIG_KPROBES; only attaching needs it.
+	 */
+	err = @name@_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "@name@: failed to load BPF skeleton: %s\n", strerror(-err));
+		goto cleanup;
+	}
+
+	if (env.load_only) {
+		bpf_object__for_each_program(prog, skel->obj)
+			nprogs++;
+		printf("@name@: loaded %d programs (verifier accepted)\n", nprogs);
+		goto cleanup;
+	}
+
+	/*
+	 * Attach: libbpf maps "unlinkat" to the kernel's syscall function
+	 * (__x64_sys_unlinkat on x86-64 with syscall wrappers), creates a
+	 * kprobe or kretprobe perf event on it (or, on old kernels, a
+	 * kprobe_events entry in tracefs) and links the program to it.
+	 */
+	err = @name@_bpf__attach(skel);
+	if (err) {
+		fprintf(stderr, "@name@: failed to attach BPF programs: %s\n", strerror(-err));
+		goto cleanup;
+	}
+
+	printf("@name@: tracing unlinkat(2); read /sys/kernel/tracing/trace_pipe\n");
+
+	if (env.duration)
+		alarm(env.duration);
+
+	while (!exiting)
+		sleep(1);
+
+cleanup:
+	/* Detaches and unloads everything; safe to call with NULL. */
+	@name@_bpf__destroy(skel);
+	return err ? 1 : 0;
+}
