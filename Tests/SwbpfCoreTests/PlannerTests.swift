@@ -1,0 +1,140 @@
+import Testing
+@testable import SwbpfCore
+
+/// A toolchain as the planner sees it, with no process run.
+func fixedToolchain(vmlinux: VmlinuxSource = .btf(path: "/sys/kernel/btf/vmlinux", origin: "the running kernel"),
+                    libbpfInclude: String? = nil) -> Toolchain {
+    func tool(_ role: String, _ path: String, _ version: String) -> Tool {
+        Tool(role: role, displayName: role, path: path, leadingArguments: [], version: version, fingerprint: "1:2:3")
+    }
+    return Toolchain(
+        clang: tool("clang", "/usr/bin/clang", "14.0.6"), bpftool: tool("bpftool", "/usr/sbin/bpftool", "7.1.0"),
+        cc: tool("cc", "/usr/bin/cc", "12.2.0"),
+        clangSystemIncludes: ["/usr/lib/llvm-14/lib/clang/14.0.6/include", "/usr/local/include", "/usr/include/x86_64-linux-gnu", "/usr/include"],
+        libbpf: Libbpf(archive: "/usr/lib/x86_64-linux-gnu/libbpf.a", includeDirectory: libbpfInclude, origin: "test"),
+        arch: "x86", vmlinux: vmlinux)
+}
+
+func project(_ apps: [App], helpers: [String] = [], config: ProjectConfig = ProjectConfig()) -> Project {
+    Project(root: "/work/p", config: config, configFile: nil, apps: apps, helperSources: helpers,
+            localVmlinuxHeader: nil, notes: [])
+}
+
+func simpleApp(_ name: String, helpers: [String] = []) -> App {
+    App(name: name, bpfSources: ["\(name).bpf.c"], userSources: ["\(name).c"], helpers: helpers)
+}
+
+@Suite struct PlannerTests {
+    @Test func kprobeStepsHaveTheExactMakefileCommands() throws {
+        let plan = try Planner(project: project([simpleApp("kprobe")]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()
+        let systemIncludes = "-idirafter /usr/lib/llvm-14/lib/clang/14.0.6/include -idirafter /usr/local/include -idirafter /usr/include/x86_64-linux-gnu -idirafter /usr/include"
+        #expect(plan.steps.map(\.shellCommand) == [
+            "bpftool btf dump file /sys/kernel/btf/vmlinux format c > .output/vmlinux.h",
+            "clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I.output \(systemIncludes) -c kprobe.bpf.c -o .output/kprobe.tmp.bpf.o",
+            "bpftool gen object .output/kprobe.bpf.o .output/kprobe.tmp.bpf.o",
+            "bpftool gen skeleton .output/kprobe.bpf.o > .output/kprobe.skel.h",
+            "cc -g -Wall -I.output -c kprobe.c -o .output/kprobe.o",
+            "cc -g -Wall .output/kprobe.o /usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -o kprobe",
+        ])
+        #expect(plan.steps.map(\.kind.label) == ["VMLINUX", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"])
+        #expect(plan.steps.map(\.dependencies) == [[], [0], [1], [2], [3], [4]])
+    }
+
+    @Test func executedArgumentsWriteTemporariesAndDepfiles() throws {
+        let plan = try Planner(project: project([simpleApp("kprobe")]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()
+        let compile = plan.steps[4]
+        #expect(compile.executedArguments == ["-g", "-Wall", "-I.output", "-c", "kprobe.c", "-o", ".output/.kprobe.o.swbpf-tmp",
+                                              "-MD", "-MF", ".output/.kprobe.d.swbpf-tmp"])
+        #expect(plan.steps[3].standardOutput == ".output/kprobe.skel.h")
+        #expect(plan.steps[3].executedArguments == ["gen", "skeleton", ".output/kprobe.bpf.o"])
+    }
+
+    @Test func knobsAndConfigFlagsLandWhereTheMakefilePutsThem() throws {
+        var config = ProjectConfig()
+        config.cflags = ["-DPROJECT"]
+        config.bpfCflags = ["-DBPF_PROJECT"]
+        config.ldflags = ["-static-libgcc"]
+        config.libs = ["pthread"]
+        config.includeDirectories = ["vmlinux/{arch}", "include"]
+        var app = simpleApp("tool", helpers: ["trace_helpers.c"])
+        app.cflags = ["-DAPP"]
+        app.bpfCflags = ["-DBPF_APP"]
+        app.libs = ["rt"]
+        app.userSources.append("extra.c")
+        app.bpfSources.append("more.bpf.c")
+        var settings = BuildSettings(environment: ["CFLAGS": "-O2 -g", "LDFLAGS": "-L/opt/lib", "EXTRA_LDFLAGS": "-Wl,--as-needed"])
+        settings.cflags = ["-O2", "-g"]
+        let plan = try Planner(project: project([app], helpers: ["trace_helpers.c"], config: config),
+                               toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux/x86/vmlinux.h", origin: "test"),
+                                                         libbpfInclude: "/opt/libbpf/include"),
+                               settings: settings).plan()
+        let commands = plan.steps.map(\.shellCommand)
+        let includes = "-I.output -I/opt/libbpf/include -Ivmlinux/x86 -Iinclude"
+        let system = "-idirafter /usr/lib/llvm-14/lib/clang/14.0.6/include -idirafter /usr/local/include -idirafter /usr/include/x86_64-linux-gnu -idirafter /usr/include"
+        #expect(commands == [
+            "cc -O2 -g \(includes) -DPROJECT -c trace_helpers.c -o .output/trace_helpers.o",
+            "clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -DBPF_PROJECT -DBPF_APP \(includes) \(system) -c tool.bpf.c -o .output/tool.tmp.bpf.o",
+            "clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -DBPF_PROJECT -DBPF_APP \(includes) \(system) -c more.bpf.c -o .output/tool.more.tmp.bpf.o",
+            "bpftool gen object .output/tool.bpf.o .output/tool.tmp.bpf.o .output/tool.more.tmp.bpf.o",
+            "bpftool gen skeleton .output/tool.bpf.o > .output/tool.skel.h",
+            "cc -O2 -g \(includes) -DPROJECT -DAPP -c tool.c -o .output/tool.o",
+            "cc -O2 -g \(includes) -DPROJECT -DAPP -c extra.c -o .output/tool.extra.o",
+            "cc -O2 -g .output/tool.o .output/tool.extra.o .output/trace_helpers.o /usr/lib/x86_64-linux-gnu/libbpf.a -L/opt/lib -Wl,--as-needed -static-libgcc -lpthread -lrt -lelf -lz -o tool",
+        ])
+    }
+
+    @Test func hyphenatedNamesAndQuotedPaths() throws {
+        var config = ProjectConfig()
+        config.output = "build out"
+        let plan = try Planner(project: project([simpleApp("xdp-counter")], config: config), toolchain: fixedToolchain(),
+                               settings: BuildSettings()).plan()
+        #expect(plan.steps[3].shellCommand == "bpftool gen skeleton 'build out/xdp-counter.bpf.o' > 'build out/xdp-counter.skel.h'")
+        #expect(plan.steps.last!.shellCommand.hasSuffix("-lelf -lz -o xdp-counter"))
+        #expect(simpleApp("xdp-counter").skeletonName == "xdp_counter_bpf")
+    }
+
+    @Test func sharedHelperIsCompiledOnceAndLinkedIntoEachApp() throws {
+        let plan = try Planner(project: project([simpleApp("a", helpers: ["util.c"]), simpleApp("b", helpers: ["util.c"])],
+                                                helpers: ["util.c"]),
+                               toolchain: fixedToolchain(), settings: BuildSettings()).plan()
+        #expect(plan.steps.filter { $0.primaryOutput == ".output/util.o" }.count == 1)
+        let links = plan.steps.filter { $0.kind == .link }
+        #expect(links.allSatisfy { $0.inputs.contains(".output/util.o") })
+        #expect(plan.steps(for: ["a"]).contains { $0.primaryOutput == ".output/util.o" })
+        #expect(!plan.steps(for: ["a"]).contains { $0.app == "b" })
+    }
+
+    @Test func userHeaderSkipsTheVmlinuxStep() throws {
+        let plan = try Planner(project: project([simpleApp("m")]),
+                               toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux.h", origin: "test")),
+                               settings: BuildSettings()).plan()
+        #expect(!plan.steps.contains { $0.kind == .vmlinux })
+        #expect(plan.steps[0].displayCommand.contains("-I."))
+    }
+
+    @Test func twoSourcesWithOneObjectNameAreRefused() throws {
+        #expect(throws: SwbpfError.self) {
+            try Planner(project: project([simpleApp("a")], helpers: ["a.c"]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()
+        }
+    }
+}
+
+@Suite struct ShellTests {
+    @Test func quoting() {
+        #expect(Shell.quote("-I.output") == "-I.output")
+        #expect(Shell.quote("a b") == "'a b'")
+        #expect(Shell.quote("it's") == #"'it'\''s'"#)
+        #expect(Shell.quote("") == "''")
+        #expect(Shell.quote("$HOME") == "'$HOME'")
+        #expect(Shell.join(["cc", "-DX=\"y z\""]) == #"cc '-DX="y z"'"#)
+        #expect(Shell.splitWords(" ccache  cc ") == ["ccache", "cc"])
+    }
+}
+
+@Suite struct ArchTests {
+    @Test func makefileMapping() {
+        let cases = ["x86_64": "x86", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "powerpc", "mips64": "mips",
+                     "riscv64": "riscv", "loongarch64": "loongarch", "s390x": "s390"]
+        for (machine, arch) in cases { #expect(Arch.bpfArch(forMachine: machine) == arch) }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+@testable import SwbpfCore
+
+/// What a process printed and how it ended.
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var output: String { stdout + stderr }
+}
+
+/// Runs a program with an argv array (never through a shell, unless the test means `sh`).
+@discardableResult
+func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                environment extra: [String: String] = [:], removing: [String] = []) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    var environment = ProcessInfo.processInfo.environment
+    for key in removing { environment[key] = nil }
+    for (key, value) in extra { environment[key] = value }
+    // The user's own knobs must not leak into tests.
+    for knob in ["CLANG", "BPFTOOL", "CC", "ARCH", "CFLAGS", "LDFLAGS", "EXTRA_LDFLAGS", "LIBBPF_OBJ", "VMLINUX", "V"]
+    where extra[knob] == nil { environment[knob] = nil }
+    process.environment = environment
+    let stdoutPipe = Pipe(), stderrPipe = Pipe()
+    process.standardOutput = stdoutPipe
+    process.standardError = stderrPipe
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes concurrently so a chatty child never blocks on a full pipe.
+    nonisolated(unsafe) var errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { errData = stderrPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let outData = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// The swbpf executable built alongside the tests.
+enum Swbpf {
+    static var path: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        // swift test runs .build/<triple>/debug/swbpfPackageTests.xctest; the executable is beside it.
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("swbpf").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        let fallback = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/swbpf").path
+        return fallback
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> RunResult {
+        try runProcess(path, arguments, in: directory, environment: environment)
+    }
+}
+
+/// The repository root (for examples/ and templates/).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// A scratch project directory, removed when the value goes away.
+final class TemporaryProject {
+    let path: String
+
+    init(_ label: String = "project") throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-tests", isDirectory: true)
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        path = base.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// A copy of a directory of the repository, such as examples/kprobe.
+    convenience init(copying relative: String) throws {
+        try self.init(URL(fileURLWithPath: relative).lastPathComponent)
+        let source = URL(fileURLWithPath: repositoryRoot).appendingPathComponent(relative).path
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) where !name.hasPrefix(".output") {
+            let from = source + "/" + name
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: from, isDirectory: &isDirectory)
+            // Only sources: never a binary or output dir left from a manual build in the checkout.
+            if isDirectory.boolValue || !(name.hasSuffix(".c") || name.hasSuffix(".h") || name.hasSuffix(".toml") || name.hasSuffix(".md")) { continue }
+            try FileManager.default.copyItem(atPath: from, toPath: path + "/" + name)
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func url(_ name: String) -> URL { URL(fileURLWithPath: path).appendingPathComponent(name) }
+
+    func write(_ name: String, _ text: String) throws {
+        let target = url(name)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: target, atomically: true, encoding: .utf8)
+    }
+
+    func read(_ name: String) throws -> String { try String(contentsOf: url(name), encoding: .utf8) }
+
+    func data(_ name: String) -> Data? { try? Data(contentsOf: url(name)) }
+
+    func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: url(name).path) }
+
+    func append(_ name: String, _ text: String) throws { try write(name, try read(name) + text) }
+
+    @discardableResult
+    func swbpf(_ arguments: String..., environment: [String: String] = [:]) throws -> RunResult {
+        try Swbpf.run(arguments, in: path, environment: environment)
+    }
+}
+
+/// Kernel facilities the kernel tests need, mounted once if they are not already.
+enum Kernel {
+    static let isRoot = geteuid() == 0
+
+    static func ensureMounted(_ type: String, at target: String) {
+        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+        if mounts.split(separator: "\n").contains(where: { $0.split(separator: " ").dropFirst().first.map(String.init) == target }) { return }
+        _ = try? runProcess("/bin/mount", ["-t", type, type == "tracefs" ? "nodev" : type, target])
+    }
+
+    static func bpffs() -> String {
+        ensureMounted("bpf", at: "/sys/fs/bpf")
+        return "/sys/fs/bpf"
+    }
+
+    static func tracefs() -> String {
+        ensureMounted("tracefs", at: "/sys/kernel/tracing")
+        return "/sys/kernel/tracing"
+    }
+
+    /// Loads every program of an object into the verifier with bpftool, pinned under a private
+    /// bpffs directory that is removed afterwards. Returns bpftool's result.
+    static func verifierCheck(_ object: String) throws -> RunResult {
+        let pins = bpffs() + "/swbpf-test-\(UUID().uuidString.prefix(8))"
+        defer { _ = try? runProcess("/bin/rm", ["-rf", pins]) }
+        return try runProcess("/usr/sbin/bpftool", ["prog", "loadall", object, pins])
+    }
+}
