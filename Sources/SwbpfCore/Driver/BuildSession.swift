@@ -10,6 +10,12 @@ public struct BuildRequest: Sendable {
     public var verbose = false
     public var explain = false
     public var lockTimeoutSeconds = 600
+    /// Print a timings table and write the HTML report into the output directory.
+    public var timings = false
+    /// Write a Chrome trace of the build to this file.
+    public var traceFile: String?
+    /// Write compile_commands.json (also when swbpf.toml says `compdb = true`).
+    public var compileCommands = false
     public var environment: [String: String]
 
     public init(directory: String, jobs: Int, environment: [String: String]) {
@@ -69,12 +75,47 @@ public struct OpenedProject {
     }
 
     public var selectedSteps: [Step] { plan.steps(for: selectedApps.map(\.name)) }
+
+    /// A plan for views that need only the steps' outputs, not the tools (`clean`): no tool is
+    /// looked up or run, so cleaning works even where the toolchain is missing.
+    public static func outputsOnlyPlan(project: Project, environment: [String: String]) throws -> BuildPlan {
+        let resolver = ToolchainResolver(project: project, environment: environment, state: BuildState(path: "/dev/null"))
+        let vmlinux = (try? resolver.vmlinuxSource()) ?? .btf(path: resolver.kernelBTF, origin: "the running kernel")
+        let unresolved = { (role: String) in
+            Tool(role: role, displayName: role, path: role, leadingArguments: [], version: "", fingerprint: "")
+        }
+        let toolchain = Toolchain(clang: unresolved("clang"), bpftool: unresolved("bpftool"), cc: unresolved("cc"),
+                                  clangSystemIncludes: [], libbpf: Libbpf(archive: "libbpf.a", includeDirectory: nil, origin: ""),
+                                  arch: resolver.arch, vmlinux: vmlinux)
+        return try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment)).plan()
+    }
 }
 
 public enum BuildSession {
     /// Runs a build and returns the process exit status.
-    public static func run(_ request: BuildRequest, reporter: BuildReporter) async throws -> Int32 {
-        let notes: (String) -> Void = { reporter.handle(.note($0)) }
+    public static func run(_ request: BuildRequest, reporter console: BuildReporter) async throws -> Int32 {
+        let notes: (String) -> Void = { console.handle(.note($0)) }
+        var reporter = console
+        var outputDirectory = "."
+        if request.timings || request.traceFile != nil {
+            let recorder = TimingsRecorder { recorder in
+                if request.timings {
+                    notes(recorder.table().trimmingCharacters(in: .newlines))
+                    let path = FileSystem.join(outputDirectory, TimingsReport.fileName)
+                    do {
+                        try FileSystem.writeAtomically(path, Array(TimingsHTML.render(recorder, project: FileSystem.currentDirectory()).utf8))
+                        notes("swbpf: timings report written to \(path)")
+                    } catch { notes("\(error)") }
+                }
+                if let trace = request.traceFile {
+                    do {
+                        try FileSystem.writeAtomically(trace, TraceWriter.json(recorder))
+                        notes("swbpf: trace written to \(trace) (open it in https://ui.perfetto.dev or chrome://tracing)")
+                    } catch { notes("\(error)") }
+                }
+            }
+            reporter = ReporterGroup([console, recorder])
+        }
         if request.dryRun {
             let opened = try await OpenedProject.open(directory: request.directory, apps: request.apps,
                                                       environment: request.environment, forWriting: false, notes: notes)
@@ -103,6 +144,8 @@ public enum BuildSession {
         defer { withExtendedLifetime(lock) {} }
         let opened = try await OpenedProject.open(project: project, apps: request.apps,
                                                   environment: request.environment, forWriting: true, notes: notes)
+        outputDirectory = opened.plan.outputDirectory
+        if request.compileCommands || project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
         let executor = Executor(steps: opened.selectedSteps, root: opened.project.root, state: opened.state,
                                 options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing), reporter: reporter)
         let summary = await executor.run()

@@ -45,6 +45,49 @@ public enum StepArgument: Hashable, Sendable {
     }
 }
 
+/// What a run of arguments is for. `swbpf explain` walks these groups, so every word of every
+/// command is accounted for by the planner that wrote it.
+public enum ArgumentRole: String, Hashable, Sendable, Codable {
+    /// bpftool's subcommand words (`btf dump file ... format c`, `gen object`, `gen skeleton`).
+    case subcommand
+    /// The flow's own options: `-g -O2 -target bpf -D__TARGET_ARCH_x`, or CFLAGS for cc.
+    case baseOptions
+    /// Extra flags from swbpf.toml (project-wide or per app).
+    case userFlags
+    /// `-I` directories: the output dir, libbpf's headers, the user's include dirs.
+    case includePaths
+    /// `-idirafter` for each of clang's default system include directories.
+    case systemIncludes
+    /// `-c SOURCE`.
+    case source
+    /// `-o OUTPUT`, or the object bpftool writes.
+    case output
+    /// The files bpftool reads, or the objects a link combines.
+    case objects
+    /// libbpf.a.
+    case libbpf
+    /// LDFLAGS, EXTRA_LDFLAGS and ldflags from swbpf.toml.
+    case linkerFlags
+    /// `-lNAME` for libs from swbpf.toml.
+    case libraries
+    /// `-lelf -lz`, which libbpf.a needs.
+    case systemLibraries
+}
+
+/// Consecutive arguments with one purpose and one origin.
+public struct ArgumentGroup: Hashable, Sendable {
+    public var role: ArgumentRole
+    /// Where the words come from: `swbpf`, `CFLAGS`, `swbpf.toml cflags`, `swbpf.toml [app.x] libs`...
+    public var origin: String
+    public var arguments: [StepArgument]
+
+    public init(_ role: ArgumentRole, _ arguments: [StepArgument], origin: String = "swbpf") {
+        self.role = role
+        self.origin = origin
+        self.arguments = arguments
+    }
+}
+
 /// One build step as a plain value: what runs, on what, producing what. Planning makes these;
 /// the executor runs them; every view (short labels, -v, explain, compdb, traces) reads them.
 public struct Step: Hashable, Sendable, Identifiable {
@@ -53,7 +96,8 @@ public struct Step: Hashable, Sendable, Identifiable {
     /// The app the step belongs to, or nil for project-wide steps (vmlinux.h, shared helpers).
     public var app: String?
     public var tool: Tool
-    public var arguments: [StepArgument]
+    /// The arguments, grouped by purpose (see `ArgumentRole`).
+    public var groups: [ArgumentGroup]
     /// When set, the tool's standard output is the step's product (`bpftool gen skeleton > FILE`).
     public var standardOutput: String?
     /// Files the step reads, relative to the project root or absolute.
@@ -63,6 +107,8 @@ public struct Step: Hashable, Sendable, Identifiable {
     public var depfile: String?
     /// Steps that must finish first.
     public var dependencies: [Int]
+
+    public var arguments: [StepArgument] { groups.flatMap(\.arguments) }
 
     /// The primary output: what the short label names, and the key of the step's record.
     public var primaryOutput: String { standardOutput ?? outputs[0] }

@@ -51,7 +51,7 @@ public struct ProjectConfig: Equatable, Sendable {
                                           message: error.description)
         }
         let lines = KeyLocator(text: text)
-        var reader = Reader(file: file, lines: lines)
+        let reader = Reader(file: file, lines: lines)
         var config = ProjectConfig()
 
         try reader.checkKeys(table, allowed: topLevelKeys, section: [])

@@ -187,9 +187,12 @@ public struct ToolchainResolver {
         let steering = ["PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"].map { environment[$0] ?? "" }
         tool.fingerprint += " " + steering.joined(separator: ":")
         let answer = try await query(tool) { tool in
-            let outcome = try await ProcessRunner.capture(tool.path, ["--variable=libdir", "--variable=includedir", "libbpf"])
-            guard outcome.status == 0 else { return [] }
-            return String(decoding: outcome.standardOutput, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+            // pkg-config prints only the last of several --variable options, so ask twice.
+            async let libdir = ProcessRunner.capture(tool.path, ["--variable=libdir", "libbpf"])
+            async let includedir = ProcessRunner.capture(tool.path, ["--variable=includedir", "libbpf"])
+            let outcomes = try await [libdir, includedir]
+            guard outcomes.allSatisfy({ $0.status == 0 }) else { return [] }
+            return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
         }
         if answer.fresh { state.storeProbe(answer.key, answer.values) }
         return answer.values.count == 2 ? (answer.values[0], answer.values[1]) : nil

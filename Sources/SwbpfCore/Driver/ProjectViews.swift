@@ -1,0 +1,60 @@
+import Foundation
+
+/// compile_commands.json: the exact compile commands of the plan, for clangd and other tools.
+public enum CompilationDatabase {
+    public static let fileName = "compile_commands.json"
+
+    public static func entries(for steps: [Step], root: String) -> [[String: Any]] {
+        steps.filter { $0.kind == .bpfCompile || $0.kind == .compile }.compactMap { step in
+            guard let source = step.inputs.first else { return nil }
+            return ["directory": root, "file": source, "arguments": step.displayCommand, "output": step.primaryOutput]
+        }
+    }
+
+    /// Writes the database for every compile in the plan into the project root.
+    @discardableResult
+    public static func write(plan: BuildPlan) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: entries(for: plan.steps, root: plan.projectRoot),
+                                              options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let path = FileSystem.join(plan.projectRoot, fileName)
+        try FileSystem.writeAtomically(path, Array(data) + [0x0A])
+        return path
+    }
+}
+
+/// `swbpf clean`: removes what swbpf produced, and nothing else.
+public enum Cleaner {
+    /// The outputs to remove for `apps` (every app when empty): step outputs, their temporaries,
+    /// and, for a full clean, swbpf's state and reports. Shared outputs (vmlinux.h, helper objects)
+    /// stay unless every app is cleaned.
+    public static func removals(plan: BuildPlan, apps: [String], stateDirectory: String) -> [String] {
+        let all = apps.isEmpty
+        var paths: [String] = []
+        for step in plan.steps where all || (step.app.map(apps.contains) ?? false) {
+            for product in step.outputs + (step.standardOutput.map { [$0] } ?? []) {
+                paths += [product, FileSystem.temporarySibling(of: product)]
+            }
+            if let depfile = step.depfile { paths.append(FileSystem.temporarySibling(of: depfile)) }
+        }
+        if all {
+            paths += [FileSystem.join(stateDirectory, "state"), FileSystem.join(stateDirectory, ".state.swbpf-tmp"),
+                      FileSystem.join(stateDirectory, "lock"), FileSystem.join(plan.outputDirectory, TimingsReport.fileName)]
+        }
+        return paths
+    }
+
+    /// Removes the files; returns those that existed. Directories go only if they end up empty.
+    public static func clean(plan: BuildPlan, apps: [String], stateDirectory: String) -> [String] {
+        let removed = removals(plan: plan, apps: apps, stateDirectory: stateDirectory).filter { FileSystem.remove($0) }
+        if apps.isEmpty {
+            _ = rmdir(stateDirectory)
+            _ = rmdir(plan.outputDirectory)
+        }
+        return removed.filter { !FileSystem.split($0).base.hasPrefix(".") || $0.hasSuffix("/state") }
+    }
+}
+
+/// Where `--timings` writes its HTML report.
+public enum TimingsReport {
+    public static let fileName = "swbpf-timings.html"
+}

@@ -1,0 +1,362 @@
+import Foundation
+
+/// `swbpf explain`: takes each step's exact command apart, group by group, and says what every
+/// word does and why it is there. It reads the same `Step` values the executor runs, so it
+/// explains the real command, including flags that come from the user's config and knobs.
+public struct Explainer {
+    public struct Item: Codable, Equatable {
+        /// The argv words this item covers, as printed.
+        public var words: [String]
+        public var meaning: String
+    }
+    public struct Group: Codable, Equatable {
+        public var title: String
+        public var role: String
+        public var origin: String
+        public var summary: String
+        public var items: [Item]
+    }
+    public struct StepExplanation: Codable, Equatable {
+        public var label: String
+        public var output: String
+        public var app: String?
+        public var purpose: String
+        public var command: String
+        public var tool: Item
+        public var groups: [Group]
+        public var notes: [String]
+    }
+
+    public let toolchain: Toolchain
+    public let root: String
+
+    public init(toolchain: Toolchain, root: String) {
+        self.toolchain = toolchain
+        self.root = root
+    }
+
+    public func explain(_ step: Step) -> StepExplanation {
+        var groups: [Group] = []
+        // Consecutive groups of one role are shown as one (bpftool's subcommand words, say).
+        for group in step.groups {
+            let items = group.arguments.isEmpty ? [] : items(for: group, in: step)
+            if let last = groups.last, last.role == group.role.rawValue, last.origin == group.origin {
+                groups[groups.count - 1].items += items
+            } else {
+                groups.append(Group(title: title(of: group.role, in: step), role: group.role.rawValue, origin: group.origin,
+                                    summary: summary(of: group, in: step), items: items))
+            }
+        }
+        if let redirect = step.standardOutput {
+            groups.append(Group(title: "output", role: "redirect", origin: "swbpf",
+                                summary: "bpftool prints the result on standard output; the shell redirect saves it.",
+                                items: [Item(words: [">", redirect], meaning: "write standard output to \(redirect)")]))
+        }
+        return StepExplanation(label: step.kind.label, output: step.primaryOutput, app: step.app, purpose: purpose(of: step),
+                               command: step.shellCommand,
+                               tool: Item(words: [step.tool.displayName] + step.tool.leadingArguments,
+                                          meaning: "\(step.tool.role) \(step.tool.version) at \(step.tool.path)"),
+                               groups: groups, notes: notes(for: step))
+    }
+
+    // MARK: Steps
+
+    func purpose(of step: Step) -> String {
+        let app = step.app ?? ""
+        switch step.kind {
+        case .vmlinux:
+            return "Write vmlinux.h: every type of the kernel, as C, from its BTF. Kernel parts include it instead of kernel headers; with CO-RE the field offsets in it are only a starting point that libbpf fixes up for the kernel the program finally runs on."
+        case .bpfCompile:
+            return "Compile the kernel part of \(app) to eBPF bytecode, an ELF object for the in-kernel virtual machine."
+        case .bpfLink:
+            return "Link the app's BPF object(s) statically into one, and strip what the kernel does not need."
+        case .skeleton:
+            return "Generate \(app)'s skeleton header: a C API made for this object, with the object itself embedded."
+        case .compile:
+            return step.app == nil
+                ? "Compile a shared user-space helper once; it is linked into every app that uses it."
+                : "Compile the user-space part of \(app): the program that loads, attaches and talks to the kernel part."
+        case .link:
+            return "Link the user-space binary \(step.primaryOutput) with libbpf."
+        }
+    }
+
+    func title(of role: ArgumentRole, in step: Step) -> String {
+        switch role {
+        case .subcommand: return "bpftool command"
+        case .baseOptions: return step.kind == .bpfCompile ? "base options" : "compiler options"
+        case .userFlags: return "your flags"
+        case .includePaths: return "include paths (-I)"
+        case .systemIncludes: return "system include paths (-idirafter)"
+        case .source: return "input"
+        case .output: return "output"
+        case .objects: return step.kind == .link ? "objects" : "input"
+        case .libbpf: return "libbpf"
+        case .linkerFlags: return "linker flags"
+        case .libraries: return "your libraries"
+        case .systemLibraries: return "libbpf's dependencies"
+        }
+    }
+
+    func summary(of group: ArgumentGroup, in step: Step) -> String {
+        switch (group.role, step.kind) {
+        case (.baseOptions, .bpfCompile):
+            return "What makes this a CO-RE BPF compile: debug info and BTF, optimisation, the BPF target, and the architecture macro."
+        case (.baseOptions, _):
+            return group.origin == "CFLAGS" ? "From your CFLAGS, which replace the default -g -Wall."
+                : "The Makefile's default CFLAGS; set CFLAGS to replace them."
+        case (.userFlags, _):
+            return "Passed through unchanged from \(group.origin)."
+        case (.includePaths, .bpfCompile):
+            return "Searched first, in this order: the output directory (the generated vmlinux.h), then libbpf's and your own header directories."
+        case (.includePaths, _):
+            return "The output directory comes first because the skeleton header is generated there."
+        case (.systemIncludes, _):
+            return "clang's default system include directories for the host (from 'clang -v -E -'), appended with -idirafter. With -target bpf clang knows no host triple, so it does not search the host's multiarch directory (/usr/include/<triple>, where asm/types.h lives), yet linux/*.h headers need it. -idirafter adds these directories after every -I directory and after the target's own, so nothing the project, libbpf or vmlinux.h provides can be shadowed by a host header; with -I, host headers would be searched first and could replace them."
+        case (.source, _):
+            return "The source file, compiled (-c) into an object without linking."
+        case (.output, _):
+            return "Where the result goes. swbpf writes it under a temporary name and renames it into place, so an interrupted build never leaves a truncated file that looks finished."
+        case (.objects, .link):
+            return "The app's user-space objects and the shared helpers it uses. The BPF object is not among them: it is already inside the skeleton header compiled into \(step.app ?? "the app").o."
+        case (.objects, _):
+            return "What bpftool reads."
+        case (.libbpf, _):
+            return "libbpf, linked statically (from \(group.origin)): the skeleton's open/load/attach calls are implemented here."
+        case (.linkerFlags, _):
+            return "From \(group.origin)."
+        case (.libraries, _):
+            return "Extra libraries from \(group.origin)."
+        case (.systemLibraries, _):
+            return "libbpf.a is a static archive, so the libraries it needs must be named too: libelf to parse the embedded ELF object, zlib to read compressed kernel configs and BTF."
+        case (.subcommand, .vmlinux):
+            return "bpftool reads BTF, the kernel's compact type information, and prints it."
+        case (.subcommand, _):
+            return "The bpftool subcommand."
+        }
+    }
+
+    // MARK: Words
+
+    func items(for group: ArgumentGroup, in step: Step) -> [Item] {
+        let words = group.arguments.map { $0.resolved(temporaryOutputs: false) }
+        switch group.role {
+        case .systemIncludes:
+            return stride(from: 0, to: words.count, by: 2).map { Item(words: [words[$0], words[$0 + 1]], meaning: systemDirectory(words[$0 + 1])) }
+        case .source:
+            return [Item(words: words, meaning: "compile \(words.last ?? "") to an object file, without linking")]
+        case .output where words.first == "-o":
+            return [Item(words: words, meaning: "write the result to \(words.last ?? "")")]
+        case .subcommand:
+            return subcommandItems(words)
+        default:
+            var items: [Item] = []
+            var index = 0
+            while index < words.count {
+                let word = words[index]
+                if word == "-target", index + 1 < words.count {
+                    items.append(Item(words: [word, words[index + 1]], meaning: meaning(of: "-target " + words[index + 1], group: group, step: step)))
+                    index += 2
+                } else {
+                    items.append(Item(words: [word], meaning: meaning(of: word, group: group, step: step)))
+                    index += 1
+                }
+            }
+            return items
+        }
+    }
+
+    func subcommandItems(_ words: [String]) -> [Item] {
+        switch words {
+        case ["btf", "dump", "file"]:
+            return [Item(words: words, meaning: "dump the BTF type information in the file that follows")]
+        case ["format", "c"]:
+            return [Item(words: words, meaning: "print it as C declarations (a header) rather than as a raw type listing")]
+        case ["gen", "object"]:
+            return [Item(words: words, meaning: "link BPF objects like a static linker: merge sections, maps and BTF, resolve extern references between files, and drop DWARF debug info (BTF, which CO-RE needs, stays)")]
+        case ["gen", "skeleton"]:
+            return [Item(words: words, meaning: "emit a C header for this one object; it is named after the file: NAME.bpf.o gives struct NAME_bpf")]
+        default:
+            return words.map { Item(words: [$0], meaning: "bpftool subcommand word") }
+        }
+    }
+
+    func meaning(of word: String, group: ArgumentGroup, step: Step) -> String {
+        let origin = group.origin == "swbpf" ? "" : " (from \(group.origin))"
+        switch word {
+        case "-g" where step.kind == .bpfCompile:
+            return "emit debug info, which for BPF includes BTF (.BTF and .BTF.ext): libbpf needs it for CO-RE relocations (BPF_CORE_READ), BTF-defined maps and the verifier's source-line messages"
+        case "-g": return "emit debug info for gdb and for readable stack traces" + origin
+        case "-O2" where step.kind == .bpfCompile:
+            return "optimise: unoptimised BPF code spills and reloads registers in ways the verifier cannot follow, so BPF is always built optimised"
+        case "-target bpf":
+            return "generate eBPF bytecode (little-endian on this host) instead of machine code for the host CPU"
+        case "-Wall": return "enable the common warnings" + origin
+        case "-lelf": return "libelf, which libbpf uses to read the ELF object embedded in the skeleton"
+        case "-lz": return "zlib, which libbpf uses for compressed data such as /proc/config.gz"
+        default: break
+        }
+        if word.hasPrefix("-D__TARGET_ARCH_") {
+            let arch = word.dropFirst("-D__TARGET_ARCH_".count)
+            return "tell bpf/bpf_tracing.h the target is \(arch), so PT_REGS_PARM1() and the BPF_KPROBE macros read arguments from the right registers of struct pt_regs (from uname -m, or ARCH)"
+        }
+        switch group.role {
+        case .includePaths:
+            let directory = String(word.dropFirst(2))
+            if step.kind == .bpfCompile && directory == FileSystem.display(toolchain.libbpf.includeDirectory ?? "\u{0}", relativeTo: root) {
+                return "libbpf's headers (bpf/bpf_helpers.h, bpf/bpf_tracing.h, bpf/bpf_core_read.h), from \(toolchain.libbpf.origin)"
+            }
+            if step.kind != .bpfCompile && directory == FileSystem.display(toolchain.libbpf.includeDirectory ?? "\u{0}", relativeTo: root) {
+                return "libbpf's headers (bpf/libbpf.h), from \(toolchain.libbpf.origin)"
+            }
+            if let output = step.outputs.first.map({ FileSystem.split($0).directory }), directory == (output.isEmpty ? "." : output) {
+                return step.kind == .bpfCompile
+                    ? "the output directory, where vmlinux.h is generated, so '#include \"vmlinux.h\"' and '<vmlinux.h>' both find it"
+                    : "the output directory, where the skeleton header is generated, so '#include \"\(step.app ?? "NAME").skel.h\"' finds it"
+            }
+            if case .header(let path, let origin) = toolchain.vmlinux,
+               directory == FileSystem.display(FileSystem.split(path).directory, relativeTo: root) {
+                return "the directory of your vmlinux.h (from \(origin))"
+            }
+            return "your include directory (from swbpf.toml include)"
+        case .objects:
+            if step.kind == .link { return word.hasSuffix(".o") ? "user-space object \(word)" : "input \(word)" }
+            if step.kind == .vmlinux { return "the BTF to dump: \(word == "/sys/kernel/btf/vmlinux" ? "the running kernel's own, published by CONFIG_DEBUG_INFO_BTF" : "your file")" }
+            return "read \(word)"
+        case .libbpf:
+            return "the static libbpf archive (\(toolchain.libbpf.origin))"
+        case .output:
+            return "write the linked object to \(word)"
+        default:
+            return flagMeaning(word) + origin
+        }
+    }
+
+    /// A plain-words reading of a user flag, or a neutral one when it is not a common form.
+    func flagMeaning(_ word: String) -> String {
+        if word.hasPrefix("-D") { return "define the macro \(word.dropFirst(2))" }
+        if word.hasPrefix("-U") { return "undefine the macro \(word.dropFirst(2))" }
+        if word.hasPrefix("-O") { return "optimisation level \(word.dropFirst(2))" }
+        if word.hasPrefix("-W") { return word.hasPrefix("-Wl,") ? "pass \(word.dropFirst(4)) to the linker" : "warning option \(word)" }
+        if word.hasPrefix("-I") { return "add include directory \(word.dropFirst(2))" }
+        if word.hasPrefix("-L") { return "search \(word.dropFirst(2)) for libraries" }
+        if word.hasPrefix("-l") { return "link the library \(word.dropFirst(2))" }
+        if word.hasPrefix("-m") { return "target option \(word)" }
+        if word.hasPrefix("-f") { return "code generation option \(word)" }
+        if word.hasPrefix("-std=") { return "language standard \(word.dropFirst(5))" }
+        return "passed to the tool as is"
+    }
+
+    func systemDirectory(_ directory: String) -> String {
+        if directory.contains("/clang/") || directory.hasSuffix("/include") && directory.contains("llvm") {
+            return "clang's own builtin headers (stddef.h, stdint.h, stdarg.h)"
+        }
+        if directory.hasSuffix("-linux-gnu") || directory.contains("-linux-") {
+            return "the host's multiarch headers (asm/types.h and friends from linux-libc-dev), which the bpf target alone would not search"
+        }
+        if directory == "/usr/local/include" { return "locally installed headers" }
+        if directory == "/usr/include" { return "the system headers: linux/*.h UAPI headers and, with Debian's libbpf-dev, bpf/*.h" }
+        return "a default system include directory of clang"
+    }
+
+    // MARK: Notes
+
+    func notes(for step: Step) -> [String] {
+        var notes: [String] = []
+        if step.depfile != nil {
+            notes.append("swbpf also passes -MD -MF to learn which headers the compile read; they are left out of the printed command because they only feed swbpf's build state.")
+        }
+        switch step.kind {
+        case .skeleton:
+            let app = step.app ?? "NAME"
+            let name = String(app.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+            notes.append("\(step.primaryOutput) gives struct \(name)_bpf and \(name)_bpf__open(), __open_and_load(), __load(), __attach(), __detach() and __destroy(); the object's bytes are embedded (\(name)_bpf__elf_bytes()), so the binary needs no .bpf.o file at run time.")
+            let contents = skeletonContents(step.primaryOutput)
+            if !contents.maps.isEmpty { notes.append("typed map handles: " + contents.maps.map { "skel->maps.\($0)" }.joined(separator: ", ")) }
+            if !contents.programs.isEmpty {
+                notes.append("programs and their links: " + contents.programs.map { "skel->progs.\($0) / skel->links.\($0)" }.joined(separator: ", "))
+            }
+            if !contents.globals.isEmpty {
+                notes.append("global variables, set before load (rodata) or read and written at run time: " + contents.globals.map { "skel->\($0)" }.joined(separator: ", "))
+            }
+        case .link:
+            notes.append("The .bpf.o is not on this line: the skeleton embeds it in \(step.app ?? "the app").o. At run time the skeleton's load call hands those bytes to libbpf, which applies the CO-RE relocations for the running kernel and loads each program through the bpf() system call; the kernel verifier checks every program before it can run.")
+        case .bpfLink:
+            notes.append("gen object keeps the BTF and its CO-RE relocation records, so the object stays portable across kernels.")
+        default:
+            break
+        }
+        return notes
+    }
+
+    /// Map, program and global-section names from a generated skeleton, if it exists already.
+    func skeletonContents(_ path: String) -> (maps: [String], programs: [String], globals: [String]) {
+        guard let text = FileSystem.readText(path) else { return ([], [], []) }
+        var maps: [String] = [], programs: [String] = [], globals: [String] = []
+        var section = ""
+        for line in text.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("} maps;") || trimmed.hasPrefix("} progs;") || trimmed.hasPrefix("} links;") { section = ""; continue }
+            if trimmed.hasPrefix("struct bpf_map *") && section != "links" {
+                maps.append(String(trimmed.dropFirst("struct bpf_map *".count).dropLast()))
+            } else if trimmed.hasPrefix("struct bpf_program *") {
+                programs.append(String(trimmed.dropFirst("struct bpf_program *".count).dropLast()))
+            } else if trimmed.hasPrefix("struct bpf_link *") {
+                section = "links"
+            } else if let range = trimmed.range(of: #"^\} \*(bss|data|rodata|kconfig)[a-z_0-9.]*;$"#, options: .regularExpression) {
+                globals.append(String(trimmed[range].dropFirst(3).dropLast()))
+            }
+        }
+        return (Array(NSOrderedSet(array: maps).compactMap { $0 as? String }), programs, globals)
+    }
+
+    // MARK: Rendering
+
+    public func render(_ explanations: [StepExplanation]) -> String {
+        var out = ""
+        for (index, step) in explanations.enumerated() {
+            out += "[\(index + 1)/\(explanations.count)] \(step.label) \(step.output)\n"
+            out += wrap(step.purpose, indent: "    ") + "\n"
+            out += "  $ \(step.command)\n"
+            out += "    \(step.tool.words.joined(separator: " ")): \(step.tool.meaning)\n"
+            for (number, group) in step.groups.enumerated() {
+                out += "  \(number + 1). \(group.title): \(group.items.map(Self.shellText).joined(separator: " "))\n"
+                out += wrap(group.summary, indent: "     ") + "\n"
+                let width = min(28, group.items.map { Self.shellText($0).count }.max() ?? 0)
+                for item in group.items {
+                    let text = Self.shellText(item)
+                    if text.count > width {
+                        // Too long to align: the meaning goes on the lines below.
+                        out += "       \(text)\n" + wrap(item.meaning, indent: "         ") + "\n"
+                    } else {
+                        let padded = text.padding(toLength: width, withPad: " ", startingAt: 0)
+                        out += wrap(item.meaning, indent: String(repeating: " ", count: 7 + width + 2), first: "       \(padded)  ") + "\n"
+                    }
+                }
+            }
+            for note in step.notes { out += wrap(note, indent: "    ", first: "  note: ") + "\n" }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// How an item's words read in a shell line (a redirect's `>` is not a word to quote).
+    static func shellText(_ item: Item) -> String {
+        item.words.first == ">" ? "> " + Shell.join(Array(item.words.dropFirst())) : Shell.join(item.words)
+    }
+
+    func wrap(_ text: String, indent: String, first: String? = nil, width: Int = 100) -> String {
+        var lines: [String] = []
+        var line = first ?? indent
+        let start = line.count
+        for word in text.split(separator: " ") {
+            if line.count + word.count + 1 > width && line.count > start {
+                lines.append(line)
+                line = indent
+            }
+            line += (line.count == (lines.isEmpty ? start : indent.count) ? "" : " ") + word
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n")
+    }
+}

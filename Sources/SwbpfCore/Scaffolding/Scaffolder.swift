@@ -1,0 +1,137 @@
+import TOMLKit
+
+/// A starting point for one kind of eBPF program.
+public struct Template: Equatable {
+    public var id: String
+    public var description: String
+    /// The kernel feature or attach point it needs.
+    public var feature: String
+    /// Files with `@name@` in their names and contents (not template.toml).
+    public var files: [(path: String, contents: String)]
+
+    public static func == (a: Template, b: Template) -> Bool { a.id == b.id }
+
+    /// Files that belong to the project as a whole rather than to one app.
+    static let projectFiles: Set<String> = ["README.md"]
+
+    /// The templates built into this swbpf, in a fixed teaching order.
+    public static var all: [Template] {
+        let order = ["minimal", "tracepoint", "kprobe", "fentry", "ksyscall", "uprobe", "ringbuf", "xdp", "tc", "iter", "usdt", "profile"]
+        let ids = EmbeddedTemplates.files.keys.sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
+        return ids.map { id in
+            let entries = EmbeddedTemplates.files[id] ?? []
+            let meta = entries.first { $0.path == "template.toml" }.flatMap { try? TOMLTable(string: $0.contents) }
+            return Template(id: id, description: meta?["description"]?.string ?? "", feature: meta?["feature"]?.string ?? "",
+                            files: entries.filter { $0.path != "template.toml" })
+        }
+    }
+
+    public static func named(_ id: String) throws -> Template {
+        guard let template = all.first(where: { $0.id == id }) else {
+            throw SwbpfError.unknownTemplate(name: id, available: all.map(\.id))
+        }
+        return template
+    }
+}
+
+/// `swbpf new` and `swbpf add`: write a template's files for an app name, never overwriting a
+/// user's file unless told to.
+public enum Scaffolder {
+    static let reservedWords: Set<String> = [
+        "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern", "float",
+        "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed", "sizeof",
+        "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "true", "false",
+        "asm", "typeof", "_Bool", "_Complex", "_Imaginary", "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn",
+        "_Static_assert", "_Thread_local", "main",
+    ]
+
+    /// Checks that `name` can be an app name: a C identifier (it becomes `struct NAME_bpf`), not a
+    /// keyword, not reserved, not a file swbpf generates.
+    public static func validate(name: String) throws {
+        if name.isEmpty { throw SwbpfError.invalidAppName(name: name, reason: "it is empty") }
+        if name.contains("/") || name.contains("..") {
+            throw SwbpfError.invalidAppName(name: name, reason: "it contains a path separator or '..'")
+        }
+        let bytes = Array(name.utf8)
+        let isLetter = { (b: UInt8) in (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 }
+        guard isLetter(bytes[0]), bytes.allSatisfy({ isLetter($0) || ($0 >= 48 && $0 <= 57) }) else {
+            throw SwbpfError.invalidAppName(name: name, reason: "it is not a C identifier (letters, digits and '_', not starting with a digit)")
+        }
+        if reservedWords.contains(name) { throw SwbpfError.invalidAppName(name: name, reason: "'\(name)' is a C keyword or reserved name") }
+        if name.hasPrefix("__") || (name.hasPrefix("_") && bytes.count > 1 && bytes[1] >= 65 && bytes[1] <= 90) {
+            throw SwbpfError.invalidAppName(name: name, reason: "identifiers starting with '__' or '_' and a capital letter are reserved for the implementation")
+        }
+        if name == "vmlinux" { throw SwbpfError.invalidAppName(name: name, reason: "vmlinux.h is the generated kernel header") }
+    }
+
+    static func substitute(_ text: String, name: String) -> String {
+        text.replacingOccurrences(of: "@NAME@", with: name.uppercased()).replacingOccurrences(of: "@name@", with: name)
+    }
+
+    /// The files `swbpf new` writes: the template's, plus swbpf.toml and .gitignore.
+    public static func projectFiles(template: Template, name: String) -> [(path: String, contents: String)] {
+        var files = template.files.map { (substitute($0.path, name: name), substitute($0.contents, name: name)) }
+        files.append(("swbpf.toml", configFile(name: name, template: template)))
+        files.append((".gitignore", "# Build products of swbpf\n/.output/\n/\(name)\n"))
+        return files
+    }
+
+    /// The files `swbpf add` writes: the app's sources only.
+    public static func appFiles(template: Template, name: String) -> [(path: String, contents: String)] {
+        template.files.filter { !Template.projectFiles.contains($0.path) }
+            .map { (substitute($0.path, name: name), substitute($0.contents, name: name)) }
+    }
+
+    static func configFile(name: String, template: Template) -> String {
+        """
+        # swbpf.toml: optional settings for this project. Every key is optional; the values shown
+        # in comments are the defaults. See the swbpf README for all keys.
+        # Started from the '\(template.id)' template: \(template.description)
+
+        # output = ".output"        # where vmlinux.h, objects and skeletons go
+        # bin = "."                 # where binaries go
+        # cflags = []               # extra flags for user-space compiles
+        # bpf-cflags = []           # extra flags for BPF compiles
+        # sources = []              # user-space sources linked into every app
+
+        # [app.\(name)]
+        # sources = []              # more user-space sources for this app
+        # libs = []                 # libraries to link, e.g. ["pthread"]
+
+        """
+    }
+
+    /// Creates `directory` as a new project from `template`.
+    public static func newProject(directory: String, template: Template, name: String) throws -> [String] {
+        try validate(name: name)
+        if FileSystem.exists(directory) {
+            guard FileSystem.isDirectory(directory), (FileSystem.list(directory) ?? []).isEmpty else {
+                throw SwbpfError.directoryNotEmpty(path: directory)
+            }
+        }
+        try FileSystem.createDirectory(directory)
+        let files = projectFiles(template: template, name: name)
+        for (path, contents) in files {
+            try FileSystem.writeAtomically(FileSystem.join(directory, path), Array(contents.utf8))
+        }
+        return files.map(\.path)
+    }
+
+    /// Adds an app to an existing project; refuses to overwrite unless `force`.
+    public static func addApp(directory: String, template: Template, name: String, force: Bool) throws -> [String] {
+        try validate(name: name)
+        guard FileSystem.isDirectory(directory) else { throw SwbpfError.projectDirectoryMissing(path: directory) }
+        let files = appFiles(template: template, name: name)
+        let existing = files.map(\.path).filter { FileSystem.exists(FileSystem.join(directory, $0)) }
+        if !existing.isEmpty && !force { throw SwbpfError.refusedToOverwrite(files: existing) }
+        for (path, contents) in files {
+            try FileSystem.writeAtomically(FileSystem.join(directory, path), Array(contents.utf8))
+        }
+        // Keep the new binary out of git, as `new` does for the first app.
+        let ignore = FileSystem.join(directory, ".gitignore")
+        if let text = FileSystem.readText(ignore), !text.split(separator: "\n").contains(Substring("/\(name)")) {
+            try FileSystem.writeAtomically(ignore, Array((text + (text.hasSuffix("\n") || text.isEmpty ? "" : "\n") + "/\(name)\n").utf8))
+        }
+        return files.map(\.path)
+    }
+}
