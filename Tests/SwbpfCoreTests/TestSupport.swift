@@ -86,7 +86,7 @@ final class TemporaryProject {
         for name in try FileManager.default.contentsOfDirectory(atPath: source) where !name.hasPrefix(".output") {
             let from = source + "/" + name
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: from, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: from, isDirectory: &isDirectory)
             // Only sources: never a binary or output dir left from a manual build in the checkout.
             if isDirectory.boolValue || !(name.hasSuffix(".c") || name.hasSuffix(".h") || name.hasSuffix(".toml") || name.hasSuffix(".md")) { continue }
             try FileManager.default.copyItem(atPath: from, toPath: path + "/" + name)

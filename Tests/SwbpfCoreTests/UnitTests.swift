@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+@testable import SwbpfCore
+
+@Suite struct ConfigTests {
+    @Test func everyKeyIsRead() throws {
+        let config = try ProjectConfig.parse("""
+            output = "build"
+            bin = "bin"
+            arch = "arm64"
+            vmlinux = "vmlinux/{arch}/vmlinux.h"
+            include = ["include", "vmlinux/{arch}"]
+            cflags = ["-O2"]
+            bpf-cflags = ["-DDEBUG"]
+            ldflags = ["-static-libgcc"]
+            libs = ["pthread"]
+            sources = ["trace_helpers.c"]
+            apps = ["a"]
+            skip = ["b"]
+            compdb = true
+
+            [libbpf]
+            archive = "libbpf/libbpf.a"
+            include = "libbpf/include"
+
+            [app.a]
+            sources = ["extra.c"]
+            bpf-sources = ["more.bpf.c"]
+            cflags = ["-DA"]
+            bpf-cflags = ["-DBA"]
+            ldflags = ["-Wl,-z,now"]
+            libs = ["m"]
+            """, file: "swbpf.toml")
+        #expect(config.output == "build" && config.binaryDirectory == "bin" && config.arch == "arm64")
+        #expect(config.includeDirectories == ["include", "vmlinux/{arch}"])
+        #expect(config.sharedSources == ["trace_helpers.c"] && config.onlyApps == ["a"] && config.skipApps == ["b"])
+        #expect(config.compileCommands && config.libbpfArchive == "libbpf/libbpf.a" && config.libbpfInclude == "libbpf/include")
+        let app = try #require(config.apps["a"])
+        #expect(app.sources == ["extra.c"] && app.bpfSources == ["more.bpf.c"] && app.libs == ["m"] && app.ldflags == ["-Wl,-z,now"])
+        #expect(config.appLines["a"] == 19)
+    }
+
+    @Test func unknownKeyNamesFileLineAndKey() {
+        #expect(throws: SwbpfError.configUnknownKey(file: "swbpf.toml", line: 3, key: "app.a.cflag",
+                                                     known: ProjectConfig.appKeys)) {
+            try ProjectConfig.parse("[app.a]\nsources = []\ncflag = [\"-O2\"]\n", file: "swbpf.toml")
+        }
+        #expect(throws: SwbpfError.configUnknownKey(file: "swbpf.toml", line: 2, key: "ouput", known: ProjectConfig.topLevelKeys)) {
+            try ProjectConfig.parse("# comment\nouput = \"x\"\n", file: "swbpf.toml")
+        }
+    }
+
+    @Test func wrongTypeSaysWhatIsExpected() {
+        #expect(throws: SwbpfError.configWrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")) {
+            try ProjectConfig.parse("output = \"o\"\ncflags = \"-O2\"\n", file: "swbpf.toml")
+        }
+        #expect(throws: SwbpfError.configWrongType(file: "swbpf.toml", line: 1, key: "compdb", expected: "true or false")) {
+            try ProjectConfig.parse("compdb = 1\n", file: "swbpf.toml")
+        }
+        let error = SwbpfError.configWrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")
+        #expect(error.description == "error: swbpf.toml:2: key 'cflags' must be a list of strings\nhelp: for example: cflags = [\"...\"]")
+    }
+
+    @Test func syntaxErrorHasAPosition() {
+        do {
+            _ = try ProjectConfig.parse("output = \"a\"\ncflags = [\n", file: "swbpf.toml")
+            Issue.record("expected a syntax error")
+        } catch let SwbpfError.configSyntax(file, line, _, _) {
+            #expect(file == "swbpf.toml" && line >= 2)
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}
+
+@Suite struct DepfileTests {
+    @Test func continuationsEscapesAndDollars() {
+        let text = ".output/.x.o.swbpf-tmp: x.c /usr/include/stdio.h \\\n  my\\ dir/a.h cost$$.h \\\n /usr/include/b.h\n"
+        #expect(Depfile.dependencies(in: text) == ["x.c", "/usr/include/stdio.h", "my dir/a.h", "cost$.h", "/usr/include/b.h"])
+    }
+
+    @Test func emptyOrMalformed() {
+        #expect(Depfile.dependencies(in: "") == [])
+        #expect(Depfile.dependencies(in: "no colon here") == [])
+    }
+}
+
+@Suite struct IncludeScannerTests {
+    @Test func findsQuotedIncludesOnly() {
+        let source = "#include <stdio.h>\n#  include \"helpers.h\"\n// #include \"no.h\" is a comment line\n#include\t\"b.h\" // trailing\n"
+        // A comment line starting with // is not a directive.
+        #expect(IncludeScanner.quotedIncludes(in: Array(source.utf8)) == ["helpers.h", "b.h"])
+    }
+}
+
+@Suite struct BuildStateTests {
+    func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-state-\(UUID().uuidString)").path
+    }
+
+    @Test func recordsSurviveARoundTripWithAwkwardCharacters() throws {
+        let path = temporaryPath()
+        defer { unlink(path) }
+        let state = BuildState.load(path: path)
+        #expect(!state.existed)
+        let record = StepRecord(key: "out dir/a\tb.o", toolRole: "cc", toolVersion: "12.2.0", toolIdentity: "12.2.0 /usr/bin/cc  1:2",
+                                command: ["cc", "-DX=\"a b\"", "100%", "-c", "a\nb.c"],
+                                inputs: [.init(path: "a\u{1f}.c", hash: "abc", discovered: false), .init(path: "h.h", hash: "def", discovered: true)],
+                                outputs: [.init(path: "out dir/a\tb.o", stat: FileStat(size: 1, mtimeNanoseconds: 2, inode: 3))])
+        try state.record(record)
+        state.storeProbe("clang /usr/bin/clang", ["14.0.6", "bpf", "/usr/include"])
+        try state.flush()
+        let reloaded = BuildState.load(path: path)
+        #expect(reloaded.warning == nil)
+        #expect(reloaded.steps["out dir/a\tb.o"] == record)
+        #expect(reloaded.probe("clang /usr/bin/clang") == ["14.0.6", "bpf", "/usr/include"])
+    }
+
+    @Test func aTruncatedLastLineIsDroppedNotFatal() throws {
+        let path = temporaryPath()
+        defer { unlink(path) }
+        try FileSystem.writeAtomically(path, Array("swbpf-state 1\nF\ta.c\t1\t2\t3\tffff\nS\tx.o\tcc".utf8))
+        let state = BuildState.load(path: path)
+        #expect(state.warning == nil)
+        #expect(state.files["a.c"]?.hash == "ffff")
+        #expect(state.steps.isEmpty)
+    }
+
+    @Test func corruptOrFutureStateGivesOneWarning() throws {
+        let path = temporaryPath()
+        defer { unlink(path) }
+        for text in ["garbage\n", "swbpf-state 99\nF\ta\n", "swbpf-state 1\nQ\tnonsense\n", "swbpf-state 1\nF\ta.c\tx\t2\t3\tff\n"] {
+            try FileSystem.writeAtomically(path, Array(text.utf8))
+            let state = BuildState.load(path: path)
+            let warning = try #require(state.warning)
+            #expect(warning.hasPrefix("warning: ignoring build state") && !warning.contains("\n"))
+            #expect(state.steps.isEmpty && state.files.isEmpty)
+        }
+    }
+
+    @Test func touchedFileIsRehashedOnceAndThenTrustedByStat() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-hash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("a.c").path
+        try "int x;\n".write(toFile: file, atomically: false, encoding: .utf8)
+        let state = BuildState(path: directory.appendingPathComponent("state").path)
+        let first = try #require(state.currentHash(of: file))
+        let firstStat = try #require(state.files[file]?.stat)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: file)
+        #expect(state.currentHash(of: file) == first)
+        #expect(state.files[file]?.stat != firstStat)
+        try "int y;\n".write(toFile: file, atomically: false, encoding: .utf8)
+        #expect(state.currentHash(of: file) != first)
+    }
+}
+
+@Suite struct DirtyCheckTests {
+    @Test func commandChangesAreDescribedByTheirWords() {
+        #expect(DirtyCheck.describeChange(from: ["cc", "-O2", "-c", "a.c"], to: ["cc", "-O1", "-c", "a.c"]) == "-O2 → -O1")
+        #expect(DirtyCheck.describeChange(from: ["cc", "-c", "a.c"], to: ["cc", "-DDEBUG", "-c", "a.c"]) == "added -DDEBUG")
+        #expect(DirtyCheck.describeChange(from: ["cc", "-Werror", "-c"], to: ["cc", "-c"]) == "removed -Werror")
+        #expect(DirtyCheck.describeChange(from: ["a", "b"], to: ["b", "a"]) == "arguments reordered")
+    }
+}
+
+@Suite struct ScaffoldingTests {
+    @Test func namesMustBeCIdentifiers() throws {
+        try Scaffolder.validate(name: "mytool")
+        try Scaffolder.validate(name: "tcp_trace2")
+        for bad in ["", "2fast", "my-tool", "a/b", "..", "int", "struct", "__x", "_Foo", "vmlinux", "main", "na me"] {
+            #expect(throws: SwbpfError.self, "\(bad) should be refused") { try Scaffolder.validate(name: bad) }
+        }
+    }
+
+    @Test func everyTemplateRenamesEveryIdentifier() throws {
+        #expect(Template.all.count >= 1)
+        for template in Template.all {
+            #expect(!template.description.isEmpty && !template.feature.isEmpty, "\(template.id) lacks metadata")
+            let files = Scaffolder.projectFiles(template: template, name: "mytool")
+            let paths = files.map(\.path)
+            #expect(paths.contains("mytool.bpf.c") && paths.contains("mytool.c") && paths.contains("README.md"))
+            #expect(paths.contains("swbpf.toml") && paths.contains(".gitignore"))
+            for (path, contents) in files {
+                #expect(!path.contains("@") && !contents.contains("@name@") && !contents.contains("@NAME@"), "\(template.id)/\(path)")
+            }
+            let user = try #require(files.first { $0.path == "mytool.c" }?.contents)
+            #expect(user.contains("mytool.skel.h") && user.contains("mytool_bpf__"), "\(template.id) does not use its skeleton")
+        }
+    }
+
+    /// The binary carries its own copy of templates/; it must be what the repository holds.
+    @Test func embeddedTemplatesMatchTheTemplatesDirectory() throws {
+        let directory = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("templates")
+        var onDisk: [String: [String: String]] = [:]
+        for id in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+            let folder = directory.appendingPathComponent(id)
+            let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            if names.isEmpty { continue }
+            for name in names { onDisk[id, default: [:]][name] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) }
+        }
+        var embedded: [String: [String: String]] = [:]
+        for (id, files) in EmbeddedTemplates.files { for file in files { embedded[id, default: [:]][file.path] = file.contents } }
+        let differing = Set(onDisk.keys).union(embedded.keys).sorted().flatMap { id in
+            Set(onDisk[id, default: [:]].keys).union(embedded[id, default: [:]].keys).sorted()
+                .filter { onDisk[id]?[$0] != embedded[id]?[$0] }.map { "\(id)/\($0)" }
+        }
+        #expect(differing.isEmpty, "embedded copy differs from templates/ for \(differing): run scripts/embed-templates")
+    }
+}
