@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -249,5 +250,3 @@ public final class BuildState: @unchecked Sendable {
         return out
     }
 }
-
-import Foundation

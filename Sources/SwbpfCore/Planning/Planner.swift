@@ -1,3 +1,5 @@
+import Foundation
+
 /// The Makefile knobs that shape commands (everything else comes from the project and toolchain).
 public struct BuildSettings: Equatable, Sendable {
     /// `CFLAGS`: replaces the default `-g -Wall`, as `make CFLAGS=...` does.
@@ -179,5 +181,3 @@ public struct Planner {
         return BuildPlan(projectRoot: project.root, outputDirectory: output, steps: steps, appSteps: appSteps)
     }
 }
-
-import Foundation

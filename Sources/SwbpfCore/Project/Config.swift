@@ -1,3 +1,4 @@
+import Foundation
 import TOMLKit
 
 /// The optional `swbpf.toml`. Every key is optional; unknown keys and wrong types are errors that
@@ -183,5 +184,3 @@ struct KeyLocator {
         headers.first(where: { $0.section == section })?.line ?? 1
     }
 }
-
-import Foundation

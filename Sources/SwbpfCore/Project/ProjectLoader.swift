@@ -85,7 +85,8 @@ public enum ProjectLoader {
         var usedHelpers = Set<String>()
         for index in apps.indices {
             let own = apps[index].userSources + [apps[index].name + ".h"].filter(files.contains)
-            let discovered = helpers(reachableFrom: own + config.sharedSources)
+            // Reading sources is only needed when there is a helper to find.
+            let discovered = helperCandidates.isEmpty ? [] : helpers(reachableFrom: own + config.sharedSources)
             apps[index].helpers = config.sharedSources + discovered.filter { !config.sharedSources.contains($0) }
             usedHelpers.formUnion(discovered)
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// POSIX shell quoting for the commands swbpf prints. A printed command, pasted into `sh` in the
 /// project directory, must reproduce the step exactly, so every word is quoted when it needs to be.
 public enum Shell {
@@ -31,4 +33,3 @@ public enum Shell {
     }
 }
 
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Finds the tools, libbpf, the arch and the vmlinux source once per build.
 ///
 /// Querying a tool costs a process (clang's takes tens of milliseconds), so answers are cached in the
@@ -216,5 +218,3 @@ public struct ToolchainResolver {
         return .btf(path: kernelBTF, origin: "the running kernel")
     }
 }
-
-import Foundation
