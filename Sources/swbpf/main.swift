@@ -154,7 +154,7 @@ struct Clean: AsyncParsableCommand {
             guard FileSystem.changeDirectory(loaded.root) else { throw SwbpfError.projectDirectoryMissing(path: project.directory) }
             let plan = try OpenedProject.outputsOnlyPlan(project: loaded, environment: currentEnvironment())
             let removed = Cleaner.clean(plan: plan, apps: apps, stateDirectory: OpenedProject.stateDirectory(of: loaded))
-            for path in removed { TextOutput.standardOutput.write("  CLEAN    \(path)\n") }
+            for path in removed { TextOutput.standardOutput.write("  CLEAN    \(FileSystem.display(path, relativeTo: loaded.root))\n") }
             if removed.isEmpty { TextOutput.standardOutput.write("swbpf: nothing to clean\n") }
             return 0
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SwbpfCore
 
@@ -43,8 +44,9 @@ func simpleApp(_ name: String, helpers: [String] = []) -> App {
     @Test func executedArgumentsWriteTemporariesAndDepfiles() throws {
         let plan = try Planner(project: project([simpleApp("kprobe")]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()
         let compile = plan.steps[4]
-        #expect(compile.executedArguments == ["-g", "-Wall", "-I.output", "-c", "kprobe.c", "-o", ".output/.kprobe.o.swbpf-tmp",
-                                              "-MD", "-MF", ".output/.kprobe.d.swbpf-tmp"])
+        let pid = getpid()
+        #expect(compile.executedArguments == ["-g", "-Wall", "-I.output", "-c", "kprobe.c", "-o", ".output/.kprobe.o.\(pid).swbpf-tmp",
+                                              "-MD", "-MF", ".output/.kprobe.d.\(pid).swbpf-tmp"])
         #expect(plan.steps[3].standardOutput == ".output/kprobe.skel.h")
         #expect(plan.steps[3].executedArguments == ["gen", "skeleton", ".output/kprobe.bpf.o"])
     }

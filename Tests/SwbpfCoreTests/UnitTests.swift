@@ -168,7 +168,7 @@ import Testing
     @Test func namesMustBeCIdentifiers() throws {
         try Scaffolder.validate(name: "mytool")
         try Scaffolder.validate(name: "tcp_trace2")
-        for bad in ["", "2fast", "my-tool", "a/b", "..", "int", "struct", "__x", "_Foo", "vmlinux", "main", "na me"] {
+        for bad in ["", "2fast", "my-tool", "a/b", "..", "int", "struct", "__x", "_Foo", "vmlinux", "main", "na me", "perf"] {
             #expect(throws: SwbpfError.self, "\(bad) should be refused") { try Scaffolder.validate(name: bad) }
         }
     }

@@ -31,26 +31,30 @@ public enum Cleaner {
         let all = apps.isEmpty
         var paths: [String] = []
         for step in plan.steps where all || (step.app.map(apps.contains) ?? false) {
-            for product in step.outputs + (step.standardOutput.map { [$0] } ?? []) {
-                paths += [product, FileSystem.temporarySibling(of: product)]
-            }
-            if let depfile = step.depfile { paths.append(FileSystem.temporarySibling(of: depfile)) }
+            paths += step.outputs + (step.standardOutput.map { [$0] } ?? [])
         }
         if all {
-            paths += [FileSystem.join(stateDirectory, "state"), FileSystem.join(stateDirectory, ".state.swbpf-tmp"),
-                      FileSystem.join(stateDirectory, "lock"), FileSystem.join(plan.outputDirectory, TimingsReport.fileName)]
+            paths += [FileSystem.join(stateDirectory, "state"), FileSystem.join(stateDirectory, "lock"),
+                      FileSystem.join(plan.outputDirectory, TimingsReport.fileName)]
         }
         return paths
     }
 
     /// Removes the files; returns those that existed. Directories go only if they end up empty.
     public static func clean(plan: BuildPlan, apps: [String], stateDirectory: String) -> [String] {
-        let removed = removals(plan: plan, apps: apps, stateDirectory: stateDirectory).filter { FileSystem.remove($0) }
+        let paths = removals(plan: plan, apps: apps, stateDirectory: stateDirectory)
+        let removed = paths.filter { FileSystem.remove($0) }
+        // Temporaries of killed builds, for the same outputs (and depfiles).
+        let steps = plan.steps.filter { apps.isEmpty || ($0.app.map(apps.contains) ?? false) }
+        for path in paths + steps.compactMap(\.depfile) + [FileSystem.join(stateDirectory, "state")] {
+            let (directory, base) = FileSystem.split(path)
+            FileSystem.removeStaleTemporaries(in: directory, base: base)
+        }
         if apps.isEmpty {
             _ = rmdir(stateDirectory)
             _ = rmdir(plan.outputDirectory)
         }
-        return removed.filter { !FileSystem.split($0).base.hasPrefix(".") || $0.hasSuffix("/state") }
+        return removed
     }
 }
 

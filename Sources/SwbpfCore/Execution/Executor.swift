@@ -67,6 +67,10 @@ public final class Executor {
         let predicted = predictedRuns()
         let predictedReasons = Dictionary(uniqueKeysWithValues: predicted.map { ($0.step.id, $0.reason) })
         reporter.handle(.planned(steps: steps, toRun: predicted.count))
+        if !predicted.isEmpty {
+            let directories = Set(steps.flatMap { $0.outputs + ($0.standardOutput.map { [$0] } ?? []) }.map { FileSystem.split($0).directory })
+            directories.forEach { FileSystem.removeStaleTemporaries(in: $0) }
+        }
 
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
         var waitingOn: [Int: Int] = [:]

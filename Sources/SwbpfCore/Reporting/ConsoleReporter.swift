@@ -44,7 +44,8 @@ public final class ConsoleReporter: BuildReporter {
             }
             let counter = options.decorated ? paint("[\(count)/\(max(total, count))] ", ANSI.dim) : ""
             if options.verbose {
-                out.write(counter + step.shellCommand + "\n")
+                // Verbose lines stay pure commands, so they can be pasted into a shell.
+                out.write(step.shellCommand + "\n")
             } else {
                 let label = step.kind.label.padding(toLength: 8, withPad: " ", startingAt: 0)
                 out.write("  " + counter + paint(label, colour(for: step.kind)) + " " + step.primaryOutput + "\n")

@@ -62,6 +62,10 @@ public enum Scaffolder {
             throw SwbpfError.invalidAppName(name: name, reason: "identifiers starting with '__' or '_' and a capital letter are reserved for the implementation")
         }
         if name == "vmlinux" { throw SwbpfError.invalidAppName(name: name, reason: "vmlinux.h is the generated kernel header") }
+        // Templates declare `struct NAME_event`; these would collide with kernel types in vmlinux.h.
+        if ["perf", "trace", "proc"].contains(name) {
+            throw SwbpfError.invalidAppName(name: name, reason: "struct \(name)_event, which the templates declare, is already a kernel type in vmlinux.h")
+        }
     }
 
     static func substitute(_ text: String, name: String) -> String {

@@ -107,10 +107,31 @@ public enum FileSystem {
     }
 
     /// The temporary name an output is produced under before it is renamed into place. It sits in
-    /// the same directory (a rename never crosses file systems) and is hidden and clearly marked.
+    /// the same directory (a rename never crosses file systems), is hidden, and carries this
+    /// process's pid: a tool orphaned by a killed build can never write into the next build's file.
     public static func temporarySibling(of path: String) -> String {
         let (directory, base) = split(path)
-        return join(directory, ".\(base).swbpf-tmp")
+        return join(directory, ".\(base).\(processID).\(temporarySuffix)")
+    }
+
+    public static let temporarySuffix = "swbpf-tmp"
+    static let processID = getpid()
+
+    /// Removes temporaries left in `directory` by builds that are no longer running (killed ones).
+    /// With `base`, only those of that output name.
+    @discardableResult
+    public static func removeStaleTemporaries(in directory: String, base: String? = nil) -> [String] {
+        var removed: [String] = []
+        for name in list(directory.isEmpty ? "." : directory) ?? [] where name.hasPrefix(".") && name.hasSuffix("." + temporarySuffix) {
+            let parts = name.dropFirst().split(separator: ".")
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { continue }
+            if let base, parts.dropLast(2).joined(separator: ".") != base { continue }
+            // A live owner (another process of ours, or this one) is still writing it.
+            if pid == processID || kill(pid, 0) == 0 { continue }
+            let path = join(directory, name)
+            if remove(path) { removed.append(path) }
+        }
+        return removed
     }
 
     public static func createDirectory(_ path: String) throws {
