@@ -66,6 +66,11 @@ public struct OpenedProject {
             guard FileSystem.isWritableDirectory(output), FileSystem.isWritableDirectory(stateDirectory) else {
                 throw SwbpfError.outputDirectoryNotWritable(path: project.outputDirectory, reason: "permission denied")
             }
+            do {
+                try FileSystem.createDirectory(FileSystem.absolute(project.binaryDirectory, base: project.root))
+            } catch SwbpfError.cannotCreateDirectory(_, let reason) {
+                throw SwbpfError.outputDirectoryNotWritable(path: project.binaryDirectory, reason: reason)
+            }
         }
         let state = BuildState.load(path: FileSystem.join(stateDirectory, "state"))
         if let warning = state.warning { notes(warning) }
