@@ -73,12 +73,13 @@ public final class BuildState: @unchecked Sendable {
         return state
     }
 
+    /// Parses the file on bytes: every no-op build pays for this, so it makes no String for
+    /// anything but the paths and words it keeps.
     private func parse(_ bytes: [UInt8]) -> String? {
-        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
-        // A build killed while appending leaves a last line without its newline: drop it.
-        if let last = lines.last {
-            if !last.isEmpty { lines.removeLast() } else { lines.removeLast() }
-        }
+        var lines = Self.split(bytes[...], on: 0x0A)
+        // A build killed while appending leaves a last line without its newline: drop it (when the
+        // file ends with a newline, the last piece is empty and goes too).
+        lines.removeLast()
         guard let first = lines.first else { return "it is empty" }
         let headerLine = String(decoding: first, as: UTF8.self)
         guard headerLine.hasPrefix("swbpf-state ") else { return "it is not a swbpf state file" }
@@ -86,17 +87,16 @@ public final class BuildState: @unchecked Sendable {
             return "it has format '\(headerLine.dropFirst(12))', this swbpf reads \(Self.formatVersion)"
         }
         for (number, line) in lines.enumerated().dropFirst() {
-            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-            guard let kind = fields.first else { return "line \(number + 1) is malformed" }
-            switch kind {
-            case "F" where fields.count == 6:
-                guard let size = Int64(fields[2]), let mtime = Int64(fields[3]), let inode = UInt64(fields[4]) else {
-                    return "line \(number + 1) is malformed"
-                }
-                files[Self.unescape(fields[1])] = FileRecord(stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: inode), hash: fields[5])
-            case "T" where fields.count >= 2:
-                probes[Self.unescape(fields[1])] = fields[2...].map(Self.unescape)
-            case "S" where fields.count == 8:
+            let fields = Self.split(line, on: 0x09)
+            switch (fields.first?.first, fields.count) {
+            case (UInt8(ascii: "F"), 6):
+                guard let size = Self.integer(fields[2]), let mtime = Self.integer(fields[3]),
+                      let inode = Self.integer(fields[4]) else { return "line \(number + 1) is malformed" }
+                files[Self.atom(fields[1])] = FileRecord(stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode)),
+                                                         hash: Self.atom(fields[5]))
+            case (UInt8(ascii: "T"), 2...):
+                probes[Self.atom(fields[1])] = fields[2...].map(Self.atom)
+            case (UInt8(ascii: "S"), 8):
                 guard let record = Self.decodeStep(fields) else { return "line \(number + 1) is malformed" }
                 steps[record.key] = record
             default:
@@ -107,26 +107,62 @@ public final class BuildState: @unchecked Sendable {
         return nil
     }
 
-    private static func decodeStep(_ fields: [String]) -> StepRecord? {
-        func items(_ field: String, separator: Character) -> [Substring] {
-            field.isEmpty ? [] : field.split(separator: separator, omittingEmptySubsequences: false)
+    private static func split(_ bytes: ArraySlice<UInt8>, on separator: UInt8) -> [ArraySlice<UInt8>] {
+        bytes.split(separator: separator, omittingEmptySubsequences: false)
+    }
+
+    /// A decimal integer (optionally negative) written by this file's writer.
+    private static func integer(_ bytes: ArraySlice<UInt8>) -> Int64? {
+        var value: Int64 = 0
+        var negative = false
+        var digits = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "-") && digits == 0 && !negative { negative = true; continue }
+            guard byte >= 48 && byte <= 57 else { return nil }
+            value = value &* 10 &+ Int64(byte - 48)
+            digits += 1
+        }
+        return digits > 0 ? (negative ? -value : value) : nil
+    }
+
+    /// One field: its bytes, percent-decoded where the writer escaped a separator.
+    private static func atom(_ bytes: ArraySlice<UInt8>) -> String {
+        guard bytes.contains(0x25) else { return String(decoding: bytes, as: UTF8.self) }
+        var out: [UInt8] = []
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == 0x25, index + 2 < bytes.endIndex,
+               let value = UInt8(String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
+                out.append(value)
+                index += 3
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func decodeStep(_ fields: [ArraySlice<UInt8>]) -> StepRecord? {
+        func items(_ field: ArraySlice<UInt8>, _ separator: UInt8) -> [ArraySlice<UInt8>] {
+            field.isEmpty ? [] : split(field, on: separator)
         }
         var inputs: [StepRecord.Input] = []
-        for entry in items(fields[6], separator: "\u{1e}") {
-            let parts = items(String(entry), separator: "\u{1f}")
+        for entry in items(fields[6], 0x1E) {
+            let parts = items(entry, 0x1F)
             guard parts.count == 3 else { return nil }
-            inputs.append(.init(path: unescape(parts[0]), hash: String(parts[1]), discovered: parts[2] == "h"))
+            inputs.append(.init(path: atom(parts[0]), hash: atom(parts[1]), discovered: parts[2].first == UInt8(ascii: "h")))
         }
         var outputs: [StepRecord.Output] = []
-        for entry in items(fields[7], separator: "\u{1e}") {
-            let parts = items(String(entry), separator: "\u{1f}")
-            guard parts.count == 4, let size = Int64(parts[1]), let mtime = Int64(parts[2]), let inode = UInt64(parts[3]) else {
+        for entry in items(fields[7], 0x1E) {
+            let parts = items(entry, 0x1F)
+            guard parts.count == 4, let size = integer(parts[1]), let mtime = integer(parts[2]), let inode = integer(parts[3]) else {
                 return nil
             }
-            outputs.append(.init(path: unescape(parts[0]), stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: inode)))
+            outputs.append(.init(path: atom(parts[0]), stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode))))
         }
-        return StepRecord(key: unescape(fields[1]), toolRole: unescape(fields[2]), toolVersion: unescape(fields[3]),
-                          toolIdentity: unescape(fields[4]), command: items(fields[5], separator: "\u{1f}").map(unescape),
+        return StepRecord(key: atom(fields[1]), toolRole: atom(fields[2]), toolVersion: atom(fields[3]),
+                          toolIdentity: atom(fields[4]), command: items(fields[5], 0x1F).map(atom),
                           inputs: inputs, outputs: outputs)
     }
 
@@ -228,23 +264,6 @@ public final class BuildState: @unchecked Sendable {
             case "%", "\t", "\n", "\r", "\u{1e}", "\u{1f}":
                 out += "%" + String(format: "%02X", scalar.value)
             default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-
-    static func unescape<S: StringProtocol>(_ text: S) -> String {
-        guard text.contains("%") else { return String(text) }
-        var out = ""
-        var index = text.startIndex
-        while index < text.endIndex {
-            if text[index] == "%", let end = text.index(index, offsetBy: 3, limitedBy: text.endIndex),
-               let value = UInt8(text[text.index(after: index)..<end], radix: 16) {
-                out.unicodeScalars.append(Unicode.Scalar(value))
-                index = end
-            } else {
-                out.append(text[index])
-                index = text.index(after: index)
             }
         }
         return out
