@@ -59,7 +59,7 @@ struct Swbpf: AsyncParsableCommand {
 }
 
 struct Build: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Build apps: vmlinux.h, BPF objects, skeletons, binaries.")
+    static let configuration = CommandConfiguration(commandName: "build", abstract: "Build apps: vmlinux.h, BPF objects, skeletons, binaries.")
 
     @OptionGroup var project: ProjectOptions
     @OptionGroup var options: BuildOptions
@@ -90,6 +90,7 @@ struct Build: AsyncParsableCommand {
 
 struct Explain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "explain",
         abstract: "Take an app's build commands apart: every flag, what it does and why it is there.")
 
     @OptionGroup var project: ProjectOptions
@@ -121,6 +122,7 @@ struct Explain: AsyncParsableCommand {
 
 struct Compdb: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compdb",
         abstract: "Write compile_commands.json for the BPF and user-space sources (for clangd and other editors).")
 
     @OptionGroup var project: ProjectOptions
@@ -139,6 +141,7 @@ struct Compdb: AsyncParsableCommand {
 
 struct Clean: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "clean",
         abstract: "Remove what swbpf built: the named apps' outputs, or everything it produced.",
         discussion: "Files swbpf did not create are never removed, even in the output directory.")
 
@@ -162,7 +165,8 @@ struct Clean: AsyncParsableCommand {
 }
 
 struct New: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a project, ready to build, from a template.")
+    static let configuration = CommandConfiguration(
+        commandName: "new", abstract: "Create a project, ready to build, from a template.")
 
     @ArgumentParser.Argument(help: "The directory to create (it must not exist, or be empty).")
     var directory: String
@@ -185,7 +189,8 @@ struct New: AsyncParsableCommand {
 }
 
 struct Add: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add an app to an existing project from a template.")
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Add an app to an existing project from a template.")
 
     @OptionGroup var project: ProjectOptions
 
@@ -208,7 +213,8 @@ struct Add: AsyncParsableCommand {
 }
 
 struct Templates: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the project templates.")
+    static let configuration = CommandConfiguration(
+        commandName: "templates", abstract: "List the project templates.")
 
     func run() throws {
         let templates = Template.all

@@ -104,8 +104,9 @@ import Testing
         let state = BuildState.load(path: path)
         #expect(!state.existed)
         let record = StepRecord(key: "out dir/a\tb.o", toolRole: "cc", toolVersion: "12.2.0", toolIdentity: "12.2.0 /usr/bin/cc  1:2",
-                                command: ["cc", "-DX=\"a b\"", "100%", "-c", "a\nb.c"],
-                                inputs: [.init(path: "a\u{1f}.c", hash: "abc", discovered: false), .init(path: "h.h", hash: "def", discovered: true)],
+                                commandLine: StepRecord.commandLine(["cc", "-DX=\"a b\"", "100%", "-c", "a\nb.c"]),
+                                inputs: [.init(path: "a\u{1f}.c", digest: Digest(high: 1, low: .max), discovered: false),
+                                         .init(path: "h.h", digest: Digest(high: 0xabc, low: 0), discovered: true)],
                                 outputs: [.init(path: "out dir/a\tb.o", stat: FileStat(size: 1, mtimeNanoseconds: 2, inode: 3))])
         try state.record(record)
         state.storeProbe("clang /usr/bin/clang", ["14.0.6", "bpf", "/usr/include"])
@@ -113,23 +114,26 @@ import Testing
         let reloaded = BuildState.load(path: path)
         #expect(reloaded.warning == nil)
         #expect(reloaded.steps["out dir/a\tb.o"] == record)
+        #expect(reloaded.steps["out dir/a\tb.o"]?.command == ["cc", "-DX=\"a b\"", "100%", "-c", "a\nb.c"])
         #expect(reloaded.probe("clang /usr/bin/clang") == ["14.0.6", "bpf", "/usr/include"])
     }
 
     @Test func aTruncatedLastLineIsDroppedNotFatal() throws {
         let path = temporaryPath()
         defer { unlink(path) }
-        try FileSystem.writeAtomically(path, Array("swbpf-state 1\nF\ta.c\t1\t2\t3\tffff\nS\tx.o\tcc".utf8))
+        let digest = String(repeating: "0", count: 28) + "ffff"
+        try FileSystem.writeAtomically(path, Array("swbpf-state 1\nP\t0\ta.c\nF\t0\t1\t2\t3\t\(digest)\nS\t0\tcc".utf8))
         let state = BuildState.load(path: path)
         #expect(state.warning == nil)
-        #expect(state.files["a.c"]?.hash == "ffff")
+        #expect(state.files["a.c"]?.digest == Digest(high: 0, low: 0xffff))
         #expect(state.steps.isEmpty)
     }
 
     @Test func corruptOrFutureStateGivesOneWarning() throws {
         let path = temporaryPath()
         defer { unlink(path) }
-        for text in ["garbage\n", "swbpf-state 99\nF\ta\n", "swbpf-state 1\nQ\tnonsense\n", "swbpf-state 1\nF\ta.c\tx\t2\t3\tff\n"] {
+        for text in ["garbage\n", "swbpf-state 99\nF\ta\n", "swbpf-state 1\nQ\tnonsense\n", "swbpf-state 1\nP\t0\ta.c\nF\t0\tx\t2\t3\tff\n",
+                     "swbpf-state 1\nF\t7\t1\t2\t3\t\(String(repeating: "a", count: 32))\n"] {
             try FileSystem.writeAtomically(path, Array(text.utf8))
             let state = BuildState.load(path: path)
             let warning = try #require(state.warning)
@@ -145,13 +149,22 @@ import Testing
         let file = directory.appendingPathComponent("a.c").path
         try "int x;\n".write(toFile: file, atomically: false, encoding: .utf8)
         let state = BuildState(path: directory.appendingPathComponent("state").path)
-        let first = try #require(state.currentHash(of: file))
+        let first = try #require(state.currentDigest(of: file))
         let firstStat = try #require(state.files[file]?.stat)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: file)
-        #expect(state.currentHash(of: file) == first)
+        #expect(state.currentDigest(of: file) == first)
         #expect(state.files[file]?.stat != firstStat)
         try "int y;\n".write(toFile: file, atomically: false, encoding: .utf8)
-        #expect(state.currentHash(of: file) != first)
+        #expect(state.currentDigest(of: file) != first)
+    }
+}
+
+@Suite struct DigestTests {
+    @Test func hexRoundTrip() throws {
+        let digest = Digest(high: 0x0123_4567_89ab_cdef, low: 0xf)
+        #expect(digest.description == "0123456789abcdef000000000000000f")
+        #expect(Digest(hex: Array(digest.description.utf8)) == digest)
+        #expect(Digest(hex: Array("xyz".utf8)) == nil)
     }
 }
 

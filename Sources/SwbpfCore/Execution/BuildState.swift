@@ -3,11 +3,48 @@ import Foundation
 import Glibc
 #endif
 
+/// A content fingerprint: 128 bits of SHA-256, kept as two integers so the no-op path allocates
+/// nothing to compare them.
+public struct Digest: Hashable, Sendable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// Parses 32 hex digits.
+    init?<C: Collection>(hex: C) where C.Element == UInt8 {
+        guard hex.count == 32 else { return nil }
+        var words: [UInt64] = [0, 0]
+        for (index, byte) in hex.enumerated() {
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            words[index / 16] = words[index / 16] << 4 | UInt64(value)
+        }
+        (high, low) = (words[0], words[1])
+    }
+
+    /// 32 hex digits.
+    public var description: String {
+        func hex(_ word: UInt64) -> String {
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return hex(high) + hex(low)
+    }
+}
+
 /// What one finished step was built from, recorded only after its outputs were in place.
 public struct StepRecord: Equatable, Sendable {
     public struct Input: Equatable, Sendable {
         public var path: String
-        public var hash: String
+        public var digest: Digest
         /// True for headers discovered through the compiler's depfile, false for declared inputs.
         public var discovered: Bool
     }
@@ -21,25 +58,30 @@ public struct StepRecord: Equatable, Sendable {
     public var toolRole: String
     public var toolVersion: String
     public var toolIdentity: String
-    /// The command as printed (without swbpf's own depfile flags).
-    public var command: [String]
+    /// The command as printed (without swbpf's own depfile flags), words joined by U+001F.
+    public var commandLine: String
     public var inputs: [Input]
     public var outputs: [Output]
+
+    public var command: [String] { commandLine.split(separator: "\u{1f}", omittingEmptySubsequences: false).map(String.init) }
+
+    static func commandLine(_ words: [String]) -> String { words.joined(separator: "\u{1f}") }
 }
 
 /// The build state: one append-only, versioned text file in `<output>/.swbpf/state`.
 ///
-/// Lines are `F` (a file's stat data and content hash), `S` (a step record) and `T` (a cached tool
-/// query). A step's lines are appended in one write after its outputs are renamed into place, so a
-/// build killed at any instant leaves a state that is either silent about that step (it reruns) or
-/// correct. Later lines win; the file is rewritten compactly when it has grown too long.
+/// Lines are `P` (a path and its number; other lines refer to paths by number), `F` (a file's stat
+/// data and content digest), `S` (a step record) and `T` (a cached tool query). A step's lines are
+/// appended in one write after its outputs are renamed into place, so a build killed at any instant
+/// leaves a state that is either silent about that step (it reruns) or correct. Later lines win;
+/// the file is rewritten compactly when most of it is stale.
 public final class BuildState: @unchecked Sendable {
     public static let formatVersion = 1
     static let header = "swbpf-state \(formatVersion)"
 
     public struct FileRecord: Equatable, Sendable {
         public var stat: FileStat
-        public var hash: String
+        public var digest: Digest
     }
 
     public let path: String
@@ -50,6 +92,7 @@ public final class BuildState: @unchecked Sendable {
     public private(set) var existed = false
     /// Set when the file could not be used; the build then starts from nothing.
     public private(set) var warning: String?
+    private var pathNumbers: [String: Int] = [:]
     private var lineCount = 0
     private var pending: [String] = []
 
@@ -68,15 +111,18 @@ public final class BuildState: @unchecked Sendable {
             state.files = [:]
             state.steps = [:]
             state.probes = [:]
+            state.pathNumbers = [:]
             state.lineCount = 0
         }
         return state
     }
 
-    /// Parses the file on bytes: every no-op build pays for this, so it makes no String for
-    /// anything but the paths and words it keeps.
+    // MARK: Reading
+
+    /// Parses the file on bytes. Every no-op build pays for this, so each path becomes a String
+    /// once, whatever the number of steps that name it, and digests are never strings.
     private func parse(_ bytes: [UInt8]) -> String? {
-        var lines = Self.split(bytes[...], on: 0x0A)
+        var lines = bytes[...].split(separator: 0x0A, omittingEmptySubsequences: false)
         // A build killed while appending leaves a last line without its newline: drop it (when the
         // file ends with a newline, the last piece is empty and goes too).
         lines.removeLast()
@@ -86,32 +132,35 @@ public final class BuildState: @unchecked Sendable {
         guard headerLine == Self.header else {
             return "it has format '\(headerLine.dropFirst(12))', this swbpf reads \(Self.formatVersion)"
         }
+        var paths: [Int: String] = [:]
         for (number, line) in lines.enumerated().dropFirst() {
-            let fields = Self.split(line, on: 0x09)
+            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
+            let malformed = "line \(number + 1) is malformed"
             switch (fields.first?.first, fields.count) {
+            case (UInt8(ascii: "P"), 3):
+                guard let id = Self.integer(fields[1]) else { return malformed }
+                let text = Self.atom(fields[2])
+                paths[Int(id)] = text
+                pathNumbers[text] = Int(id)
             case (UInt8(ascii: "F"), 6):
-                guard let size = Self.integer(fields[2]), let mtime = Self.integer(fields[3]),
-                      let inode = Self.integer(fields[4]) else { return "line \(number + 1) is malformed" }
-                files[Self.atom(fields[1])] = FileRecord(stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode)),
-                                                         hash: Self.atom(fields[5]))
+                guard let id = Self.integer(fields[1]), let path = paths[Int(id)], let size = Self.integer(fields[2]),
+                      let mtime = Self.integer(fields[3]), let inode = Self.integer(fields[4]),
+                      let digest = Digest(hex: fields[5]) else { return malformed }
+                files[path] = FileRecord(stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode)), digest: digest)
             case (UInt8(ascii: "T"), 2...):
                 probes[Self.atom(fields[1])] = fields[2...].map(Self.atom)
             case (UInt8(ascii: "S"), 8):
-                guard let record = Self.decodeStep(fields) else { return "line \(number + 1) is malformed" }
+                guard let record = Self.decodeStep(fields, paths: paths) else { return malformed }
                 steps[record.key] = record
             default:
-                return "line \(number + 1) is malformed"
+                return malformed
             }
         }
         lineCount = lines.count
         return nil
     }
 
-    private static func split(_ bytes: ArraySlice<UInt8>, on separator: UInt8) -> [ArraySlice<UInt8>] {
-        bytes.split(separator: separator, omittingEmptySubsequences: false)
-    }
-
-    /// A decimal integer (optionally negative) written by this file's writer.
+    /// A decimal integer (optionally negative), as this file's writer prints them.
     private static func integer(_ bytes: ArraySlice<UInt8>) -> Int64? {
         var value: Int64 = 0
         var negative = false
@@ -143,41 +192,43 @@ public final class BuildState: @unchecked Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func decodeStep(_ fields: [ArraySlice<UInt8>]) -> StepRecord? {
+    private static func decodeStep(_ fields: [ArraySlice<UInt8>], paths: [Int: String]) -> StepRecord? {
         func items(_ field: ArraySlice<UInt8>, _ separator: UInt8) -> [ArraySlice<UInt8>] {
-            field.isEmpty ? [] : split(field, on: separator)
+            field.isEmpty ? [] : field.split(separator: separator, omittingEmptySubsequences: false)
         }
+        func path(_ bytes: ArraySlice<UInt8>) -> String? { integer(bytes).flatMap { paths[Int($0)] } }
         var inputs: [StepRecord.Input] = []
         for entry in items(fields[6], 0x1E) {
             let parts = items(entry, 0x1F)
-            guard parts.count == 3 else { return nil }
-            inputs.append(.init(path: atom(parts[0]), hash: atom(parts[1]), discovered: parts[2].first == UInt8(ascii: "h")))
+            guard parts.count == 3, let name = path(parts[0]), let digest = Digest(hex: parts[1]) else { return nil }
+            inputs.append(.init(path: name, digest: digest, discovered: parts[2].first == UInt8(ascii: "h")))
         }
         var outputs: [StepRecord.Output] = []
         for entry in items(fields[7], 0x1E) {
             let parts = items(entry, 0x1F)
-            guard parts.count == 4, let size = integer(parts[1]), let mtime = integer(parts[2]), let inode = integer(parts[3]) else {
-                return nil
-            }
-            outputs.append(.init(path: atom(parts[0]), stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode))))
+            guard parts.count == 4, let name = path(parts[0]), let size = integer(parts[1]), let mtime = integer(parts[2]),
+                  let inode = integer(parts[3]) else { return nil }
+            outputs.append(.init(path: name, stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode))))
         }
-        return StepRecord(key: atom(fields[1]), toolRole: atom(fields[2]), toolVersion: atom(fields[3]),
-                          toolIdentity: atom(fields[4]), command: items(fields[5], 0x1F).map(atom),
+        guard let key = path(fields[1]) else { return nil }
+        return StepRecord(key: key, toolRole: atom(fields[2]), toolVersion: atom(fields[3]), toolIdentity: atom(fields[4]),
+                          commandLine: items(fields[5], 0x1F).map(atom).joined(separator: "\u{1f}"),
                           inputs: inputs, outputs: outputs)
     }
 
-    // MARK: Content hashes, computed only when stat data changed
+    // MARK: Content digests, computed only when stat data changed
 
-    /// The content hash of `path` now, or nil when it does not exist. Reuses the recorded hash while
-    /// the stat data matches; otherwise hashes the file and remembers the new stat data, so that a
-    /// `touch` costs one hash once and nothing after.
-    public func currentHash(of path: String, stat: FileStat? = nil) -> String? {
+    /// The content digest of `path` now, or nil when it does not exist. Reuses the recorded digest
+    /// while the stat data matches; otherwise hashes the file and remembers the new stat data, so
+    /// that a `touch` costs one hash once and nothing after.
+    public func currentDigest(of path: String, stat: FileStat? = nil) -> Digest? {
         guard let stat = stat ?? FileSystem.stat(path) else { return nil }
-        if let known = files[path], known.stat.sameVersion(as: stat) { return known.hash }
-        guard let hash = ContentHash.of(file: path) else { return nil }
-        files[path] = FileRecord(stat: stat, hash: hash)
-        pending.append(Self.fileLine(path, files[path]!))
-        return hash
+        if let known = files[path], known.stat.sameVersion(as: stat) { return known.digest }
+        guard let digest = ContentHash.of(file: path) else { return nil }
+        let record = FileRecord(stat: stat, digest: digest)
+        files[path] = record
+        pending.append(fileLine(path, record))
+        return digest
     }
 
     // MARK: Tool queries
@@ -194,39 +245,39 @@ public final class BuildState: @unchecked Sendable {
     /// Records a finished step and appends it, with any refreshed file records, in one write.
     public func record(_ record: StepRecord) throws {
         steps[record.key] = record
-        pending.append(Self.stepLine(record))
+        pending.append(stepLine(record))
         try flush()
     }
 
-    /// Forgets a step, so that it reruns (used when its outputs are removed).
-    public func forget(stepKey: String) { steps[stepKey] = nil }
-
     /// Appends whatever is not yet on disk; rewrites the file compactly when most of it is stale.
     public func flush() throws {
-        guard !pending.isEmpty || needsRewrite else { return }
-        let live = files.count + steps.count + probes.count + 1
-        if !FileSystem.exists(path) || needsRewrite || lineCount > 2 * live + 64 {
+        let stale = warning != nil && existed
+        guard !pending.isEmpty || stale else { return }
+        let live = pathNumbers.count + files.count + steps.count + probes.count + 1
+        if !FileSystem.exists(path) || stale || lineCount > 2 * live + 64 {
             try rewrite()
             return
         }
-        let text = pending.joined(separator: "\n") + "\n"
+        let bytes = Array((pending.joined(separator: "\n") + "\n").utf8)
         let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { try rewrite(); return }
         defer { close(fd) }
-        let bytes = Array(text.utf8)
+        // One write per flush: a crash leaves at most one torn last line, which the reader drops.
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count else { throw SwbpfError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         lineCount += pending.count
         pending.removeAll()
     }
 
-    private var needsRewrite: Bool { warning != nil && existed }
-
     private func rewrite() throws {
-        var lines = [Self.header]
-        for (path, record) in files.sorted(by: { $0.key < $1.key }) { lines.append(Self.fileLine(path, record)) }
-        for (key, values) in probes.sorted(by: { $0.key < $1.key }) { lines.append(Self.probeLine(key, values)) }
-        for record in steps.values.sorted(by: { $0.key < $1.key }) { lines.append(Self.stepLine(record)) }
+        pathNumbers = [:]
+        pending = []
+        var body: [String] = []
+        for (path, record) in files.sorted(by: { $0.key < $1.key }) { body.append(fileLine(path, record)) }
+        for (key, values) in probes.sorted(by: { $0.key < $1.key }) { body.append(Self.probeLine(key, values)) }
+        for record in steps.values.sorted(by: { $0.key < $1.key }) { body.append(stepLine(record)) }
+        // Numbering paths above queued their P lines in `pending`; they must come before their uses.
+        let lines = [Self.header] + pending + body
         try FileSystem.writeAtomically(path, Array((lines.joined(separator: "\n") + "\n").utf8))
         lineCount = lines.count
         pending.removeAll()
@@ -234,13 +285,23 @@ public final class BuildState: @unchecked Sendable {
         existed = true
     }
 
-    private static func stepLine(_ record: StepRecord) -> String {
-        let inputs = record.inputs.map { "\(escape($0.path))\u{1f}\($0.hash)\u{1f}\($0.discovered ? "h" : "i")" }
+    /// The number of `path`, declaring it (a queued `P` line) the first time it is used.
+    private func number(of path: String) -> Int {
+        if let known = pathNumbers[path] { return known }
+        let id = pathNumbers.count
+        pathNumbers[path] = id
+        pending.append("P\t\(id)\t\(Self.escape(path))")
+        return id
+    }
+
+    private func stepLine(_ record: StepRecord) -> String {
+        let inputs = record.inputs.map { "\(number(of: $0.path))\u{1f}\($0.digest)\u{1f}\($0.discovered ? "h" : "i")" }
         let outputs = record.outputs.map {
-            "\(escape($0.path))\u{1f}\($0.stat.size)\u{1f}\($0.stat.mtimeNanoseconds)\u{1f}\($0.stat.inode)"
+            "\(number(of: $0.path))\u{1f}\($0.stat.size)\u{1f}\($0.stat.mtimeNanoseconds)\u{1f}\($0.stat.inode)"
         }
-        return ["S", escape(record.key), escape(record.toolRole), escape(record.toolVersion), escape(record.toolIdentity),
-                record.command.map(escape).joined(separator: "\u{1f}"), inputs.joined(separator: "\u{1e}"),
+        let command = record.command.map(Self.escape).joined(separator: "\u{1f}")
+        return ["S", String(number(of: record.key)), Self.escape(record.toolRole), Self.escape(record.toolVersion),
+                Self.escape(record.toolIdentity), command, inputs.joined(separator: "\u{1e}"),
                 outputs.joined(separator: "\u{1e}")].joined(separator: "\t")
     }
 
@@ -248,9 +309,9 @@ public final class BuildState: @unchecked Sendable {
         (["T", key] + values).map(escape).joined(separator: "\t")
     }
 
-    private static func fileLine(_ path: String, _ record: FileRecord) -> String {
-        ["F", escape(path), String(record.stat.size), String(record.stat.mtimeNanoseconds), String(record.stat.inode), record.hash]
-            .joined(separator: "\t")
+    private func fileLine(_ path: String, _ record: FileRecord) -> String {
+        ["F", String(number(of: path)), String(record.stat.size), String(record.stat.mtimeNanoseconds),
+         String(record.stat.inode), record.digest.description].joined(separator: "\t")
     }
 
     // MARK: Escaping: tabs, newlines and the two item separators are percent-encoded in every atom.

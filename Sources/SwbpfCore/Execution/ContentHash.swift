@@ -3,10 +3,10 @@ import Crypto
 import Glibc
 #endif
 
-/// Content fingerprints: SHA-256, truncated to 128 bits and written in hex. Computed only when a
-/// file's stat data differs from what was recorded.
+/// Content fingerprints: SHA-256, truncated to 128 bits. Computed only when a file's stat data
+/// differs from what was recorded.
 public enum ContentHash {
-    public static func of(file path: String) -> String? {
+    public static func of(file path: String) -> Digest? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -18,21 +18,12 @@ public enum ContentHash {
             if n == 0 { break }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
-        return hex(hasher.finalize())
+        return digest(hasher.finalize())
     }
 
-    public static func of(text: String) -> String {
-        hex(SHA256.hash(data: Array(text.utf8)))
-    }
-
-    private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for byte in digest.prefix(16) {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xf)])
-        }
-        return String(decoding: out, as: UTF8.self)
+    private static func digest<D: Sequence>(_ bytes: D) -> Digest where D.Element == UInt8 {
+        let first = Array(bytes.prefix(16))
+        let word = { (range: Range<Int>) in first[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        return Digest(high: word(0..<8), low: word(8..<16))
     }
 }

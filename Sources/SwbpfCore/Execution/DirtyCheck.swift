@@ -31,7 +31,7 @@ public struct DirtyCheck {
             return "\(step.tool.role) changed: \(step.tool.path) is not the program it was (same version, different file)"
         }
         let command = step.displayCommand
-        if record.command != command {
+        if record.commandLine != StepRecord.commandLine(command) {
             return "command changed: " + Self.describeChange(from: record.command, to: command)
         }
         for output in outputs {
@@ -50,7 +50,7 @@ public struct DirtyCheck {
             guard let current = stat(input.path) else {
                 return input.discovered ? "header \(input.path) disappeared" : "input \(input.path) missing"
             }
-            guard let hash = state.currentHash(of: input.path, stat: current), hash == input.hash else {
+            guard let digest = state.currentDigest(of: input.path, stat: current), digest == input.digest else {
                 return "\(what) \(input.path) changed"
             }
         }

@@ -192,24 +192,25 @@ public final class Executor {
             }
             check.invalidate(product)
             if let stat = FileSystem.stat(product) {
-                _ = state.currentHash(of: product, stat: stat)
+                _ = state.currentDigest(of: product, stat: stat)
                 recordedOutputs.append(.init(path: product, stat: stat))
             }
         }
         var inputs: [StepRecord.Input] = []
+        let missing = Digest(high: 0, low: 0)
         for path in step.inputs {
-            inputs.append(.init(path: path, hash: state.currentHash(of: path) ?? "", discovered: false))
+            inputs.append(.init(path: path, digest: state.currentDigest(of: path) ?? missing, discovered: false))
         }
         if let depfileTemporary, let text = FileSystem.readText(depfileTemporary) {
             var seen = Set(step.inputs)
             for dependency in Depfile.dependencies(in: text) {
                 let path = FileSystem.display(dependency, relativeTo: root)
                 guard seen.insert(path).inserted else { continue }
-                inputs.append(.init(path: path, hash: state.currentHash(of: path) ?? "", discovered: true))
+                inputs.append(.init(path: path, digest: state.currentDigest(of: path) ?? missing, discovered: true))
             }
         }
         let record = StepRecord(key: step.primaryOutput, toolRole: step.tool.role, toolVersion: step.tool.version,
-                                toolIdentity: step.tool.identity, command: step.displayCommand, inputs: inputs,
+                                toolIdentity: step.tool.identity, commandLine: StepRecord.commandLine(step.displayCommand), inputs: inputs,
                                 outputs: recordedOutputs)
         do { try state.record(record) } catch {
             reporter.handle(.note("warning: could not save the build state: \(error)"))
