@@ -25,16 +25,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .executableTarget(
-            name: "swbpf",
+        // The command line: swift-argument-parser commands, and a fast path for plain builds.
+        .target(
+            name: "SwbpfCLI",
             dependencies: [
                 "SwbpfCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "swbpf",
+            dependencies: ["SwbpfCLI"]
+        ),
         .testTarget(
             name: "SwbpfCoreTests",
-            dependencies: ["SwbpfCore"]
+            dependencies: ["SwbpfCore", "SwbpfCLI"]
         ),
     ],
     swiftLanguageModes: [.v5]

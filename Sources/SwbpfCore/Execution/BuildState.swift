@@ -15,19 +15,22 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses 32 hex digits.
-    init?<C: Collection>(hex: C) where C.Element == UInt8 {
+    init?(hex: ArraySlice<UInt8>) {
         guard hex.count == 32 else { return nil }
-        var words: [UInt64] = [0, 0]
-        for (index, byte) in hex.enumerated() {
+        var high: UInt64 = 0, low: UInt64 = 0
+        var index = hex.startIndex
+        for position in 0..<32 {
+            let byte = hex[index]
+            index += 1
             let value: UInt8
             switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte &- UInt8(ascii: "a") &+ 10
             default: return nil
             }
-            words[index / 16] = words[index / 16] << 4 | UInt64(value)
+            if position < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
         }
-        (high, low) = (words[0], words[1])
+        self.init(high: high, low: low)
     }
 
     /// 32 hex digits.

@@ -1,0 +1,276 @@
+import ArgumentParser
+import Foundation
+import SwbpfCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options every command that opens a project shares.
+struct ProjectOptions: ParsableArguments {
+    @Option(name: .customShort("C"), help: ArgumentHelp("Run in DIR (the project directory).", valueName: "DIR"))
+    var directory: String = "."
+}
+
+struct BuildOptions: ParsableArguments {
+    @Option(name: [.customShort("j", allowingJoined: true), .long], help: "Run up to N steps at once (default: the number of cores).")
+    var jobs: Int?
+
+    @Flag(name: .customShort("k"), help: "Keep going after a failure: build every app that does not depend on it.")
+    var keepGoing = false
+
+    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "Print the commands that would run, and run nothing.")
+    var dryRun = false
+
+    @Flag(name: .shortAndLong, help: "Print each step's exact command (as V=1 does).")
+    var verbose = false
+
+    @Flag(help: "Say why each step runs.")
+    var explain = false
+
+    @Option(help: "Give up waiting for another build of the project after SECONDS.")
+    var lockTimeout = 600
+
+    @Flag(help: "Print per-step times at the end and write an HTML timings report to the output directory.")
+    var timings = false
+
+    @Option(help: ArgumentHelp("Write a Chrome trace of the build (open it in Perfetto).", valueName: "FILE"))
+    var trace: String?
+
+    @Option(help: "Output format: 'human', or 'json' for one JSON event per line on stdout (human output goes to stderr).")
+    var format: OutputFormat = .human
+
+    @Flag(help: "Also write compile_commands.json.")
+    var compdb = false
+}
+
+enum OutputFormat: String, ExpressibleByArgument {
+    case human, json
+}
+
+public struct SwbpfCommand: AsyncParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
+        commandName: "swbpf",
+        abstract: "Build eBPF programs written with libbpf and CO-RE.",
+        discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it.",
+        subcommands: [Build.self, Explain.self, Compdb.self, Clean.self, New.self, Add.self, Templates.self],
+        defaultSubcommand: Build.self
+    )
+}
+
+struct Build: AsyncParsableCommand {
+    init() {}
+
+    static let configuration = CommandConfiguration(commandName: "build", abstract: "Build apps: vmlinux.h, BPF objects, skeletons, binaries.")
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var options: BuildOptions
+
+    @ArgumentParser.Argument(help: "Apps to build (default: every app in the project).")
+    var apps: [String] = []
+
+    func run() async throws {
+        let (request, json) = request(environment: currentEnvironment())
+        await runBuild(request, json: json)
+    }
+
+    /// What the parsed arguments ask for; `QuickBuild` must produce the same for the argv it accepts.
+    func request(environment: [String: String]) -> (BuildRequest, json: Bool) {
+        var request = BuildRequest(directory: project.directory, jobs: options.jobs ?? defaultJobs(), environment: environment)
+        request.apps = apps
+        request.keepGoing = options.keepGoing
+        request.dryRun = options.dryRun
+        request.verbose = options.verbose
+        request.explain = options.explain
+        request.lockTimeoutSeconds = options.lockTimeout
+        request.timings = options.timings
+        request.traceFile = options.trace
+        request.compileCommands = options.compdb
+        return (request, options.format == .json)
+    }
+}
+
+/// Runs a build request from either parser: the knobs that are not flags (V=1) and paths relative
+/// to the invocation directory are settled here, once.
+func runBuild(_ request: BuildRequest, json: Bool) async {
+    var request = request
+    if request.environment["V"] == "1" { request.verbose = true }
+    request.traceFile = request.traceFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
+    let human = json ? TextOutput.standardError : TextOutput.standardOutput
+    let console = ConsoleReporter(options: .init(verbose: request.verbose, explain: request.explain, decorated: human.supportsColor),
+                                  out: human)
+    let reporter: BuildReporter = json ? ReporterGroup([console, JSONReporter()]) : console
+    let finalRequest = request
+    await runReportingErrors { try await BuildSession.run(finalRequest, reporter: reporter) }
+}
+
+struct Explain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Take an app's build commands apart: every flag, what it does and why it is there.")
+
+    @OptionGroup var project: ProjectOptions
+
+    @ArgumentParser.Argument(help: "The app to explain (default: every app).")
+    var app: String?
+
+    @Option(help: "Output format: 'human' or 'json'.")
+    var format: OutputFormat = .human
+
+    func run() async throws {
+        await runReportingErrors {
+            let opened = try await OpenedProject.open(directory: project.directory, apps: app.map { [$0] } ?? [],
+                                                      environment: currentEnvironment(), forWriting: false,
+                                                      notes: { TextOutput.standardError.write($0 + "\n") })
+            let explainer = Explainer(toolchain: opened.toolchain, root: opened.project.root)
+            let explanations = opened.selectedSteps.map(explainer.explain)
+            switch format {
+            case .human: TextOutput.standardOutput.write(explainer.render(explanations))
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                TextOutput.standardOutput.write(Array(try encoder.encode(explanations)) + [0x0A])
+            }
+            return 0
+        }
+    }
+}
+
+struct Compdb: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compdb",
+        abstract: "Write compile_commands.json for the BPF and user-space sources (for clangd and other editors).")
+
+    @OptionGroup var project: ProjectOptions
+
+    func run() async throws {
+        await runReportingErrors {
+            let opened = try await OpenedProject.open(directory: project.directory, apps: [], environment: currentEnvironment(),
+                                                      forWriting: false, notes: { TextOutput.standardError.write($0 + "\n") })
+            let path = try CompilationDatabase.write(plan: opened.plan)
+            let count = CompilationDatabase.entries(for: opened.plan.steps, root: opened.project.root).count
+            TextOutput.standardOutput.write("swbpf: wrote \(path) (\(count) entries)\n")
+            return 0
+        }
+    }
+}
+
+struct Clean: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clean",
+        abstract: "Remove what swbpf built: the named apps' outputs, or everything it produced.",
+        discussion: "Files swbpf did not create are never removed, even in the output directory.")
+
+    @OptionGroup var project: ProjectOptions
+
+    @ArgumentParser.Argument(help: "Apps to clean (default: all, with vmlinux.h and swbpf's state).")
+    var apps: [String] = []
+
+    func run() async throws {
+        await runReportingErrors {
+            let loaded = try OpenedProject.load(project.directory)
+            _ = try loaded.selectApps(apps)
+            guard FileSystem.changeDirectory(loaded.root) else { throw SwbpfError.projectDirectoryMissing(path: project.directory) }
+            let plan = try OpenedProject.outputsOnlyPlan(project: loaded, environment: currentEnvironment())
+            let removed = Cleaner.clean(plan: plan, apps: apps, stateDirectory: OpenedProject.stateDirectory(of: loaded))
+            for path in removed { TextOutput.standardOutput.write("  CLEAN    \(FileSystem.display(path, relativeTo: loaded.root))\n") }
+            if removed.isEmpty { TextOutput.standardOutput.write("swbpf: nothing to clean\n") }
+            return 0
+        }
+    }
+}
+
+struct New: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new", abstract: "Create a project, ready to build, from a template.")
+
+    @ArgumentParser.Argument(help: "The directory to create (it must not exist, or be empty).")
+    var directory: String
+
+    @Option(name: .shortAndLong, help: "The template ('swbpf templates' lists them).")
+    var template = "minimal"
+
+    @Option(help: "The app name (default: the directory's name). It must be a C identifier.")
+    var name: String?
+
+    func run() async throws {
+        await runReportingErrors {
+            let appName = name ?? FileSystem.split(FileSystem.normalize(directory)).base
+            let files = try Scaffolder.newProject(directory: directory, template: try Template.named(template), name: appName)
+            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(directory, file))\n") }
+            TextOutput.standardOutput.write("\nNext: cd \(Shell.quote(directory)) && swbpf build && sudo ./\(appName)\n")
+            return 0
+        }
+    }
+}
+
+struct Add: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Add an app to an existing project from a template.")
+
+    @OptionGroup var project: ProjectOptions
+
+    @ArgumentParser.Argument(help: "The new app's name (a C identifier).")
+    var name: String
+
+    @Option(name: .shortAndLong, help: "The template ('swbpf templates' lists them).")
+    var template = "minimal"
+
+    @Flag(help: "Overwrite existing files.")
+    var force = false
+
+    func run() async throws {
+        await runReportingErrors {
+            let files = try Scaffolder.addApp(directory: project.directory, template: try Template.named(template), name: name, force: force)
+            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(project.directory, file))\n") }
+            return 0
+        }
+    }
+}
+
+struct Templates: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "templates", abstract: "List the project templates.")
+
+    func run() throws {
+        let templates = Template.all
+        let width = (templates.map(\.id.count).max() ?? 0) + 2
+        for template in templates {
+            TextOutput.standardOutput.write(template.id.padding(toLength: width, withPad: " ", startingAt: 0) + template.description + "\n")
+            TextOutput.standardOutput.write(String(repeating: " ", count: width) + "needs: " + template.feature + "\n")
+        }
+    }
+}
+
+/// Runs a command body; a SwbpfError becomes its message and exit status 1, a signal its status.
+func runReportingErrors(_ body: @escaping @Sendable () async throws -> Int32) async {
+    let (result, signal) = await Interrupts.run { () -> Result<Int32, Error> in
+        do { return .success(try await body()) } catch { return .failure(error) }
+    }
+    if let signal { exit(Interrupts.exitStatus(for: signal)) }
+    switch result {
+    case .success(let status): if status != 0 { exit(status) }
+    case .failure(let error as SwbpfError):
+        TextOutput.standardError.write(error.description + "\n")
+        exit(1)
+    case .failure(let error):
+        TextOutput.standardError.write("error: \(error)\n")
+        exit(1)
+    }
+}
+
+func currentEnvironment() -> [String: String] {
+    var environment: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let equals = text.firstIndex(of: "=") {
+            environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        pointer += 1
+    }
+    return environment
+}
+
+func defaultJobs() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
