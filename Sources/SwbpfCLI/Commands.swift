@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import SwbpfCore
 #if canImport(Glibc)
 import Glibc
@@ -237,7 +237,7 @@ struct Templates: ParsableCommand {
         let templates = Template.all
         let width = (templates.map(\.id.count).max() ?? 0) + 2
         for template in templates {
-            TextOutput.standardOutput.write(template.id.padding(toLength: width, withPad: " ", startingAt: 0) + template.description + "\n")
+            TextOutput.standardOutput.write(template.id.padded(to: width) + template.description + "\n")
             TextOutput.standardOutput.write(String(repeating: " ", count: width) + "needs: " + template.feature + "\n")
         }
     }

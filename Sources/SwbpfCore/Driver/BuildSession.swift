@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What `swbpf build` was asked to do.
 public struct BuildRequest: Sendable {
@@ -105,7 +105,7 @@ public enum BuildSession {
         if request.timings || request.traceFile != nil {
             let recorder = TimingsRecorder { recorder in
                 if request.timings {
-                    notes(recorder.table().trimmingCharacters(in: .newlines))
+                    notes(recorder.table().trimmed(["\n", "\r"]))
                     let path = FileSystem.join(outputDirectory, TimingsReport.fileName)
                     do {
                         try FileSystem.writeAtomically(path, Array(TimingsHTML.render(recorder, project: FileSystem.currentDirectory()).utf8))

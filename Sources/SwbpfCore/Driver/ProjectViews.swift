@@ -1,21 +1,32 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// compile_commands.json: the exact compile commands of the plan, for clangd and other tools.
 public enum CompilationDatabase {
     public static let fileName = "compile_commands.json"
 
-    public static func entries(for steps: [Step], root: String) -> [[String: Any]] {
+    public struct Entry: Codable, Equatable {
+        public var directory: String
+        public var file: String
+        public var arguments: [String]
+        public var output: String
+    }
+
+    public static func entries(for steps: [Step], root: String) -> [Entry] {
         steps.filter { $0.kind == .bpfCompile || $0.kind == .compile }.compactMap { step in
             guard let source = step.inputs.first else { return nil }
-            return ["directory": root, "file": source, "arguments": step.displayCommand, "output": step.primaryOutput]
+            return Entry(directory: root, file: source, arguments: step.displayCommand, output: step.primaryOutput)
         }
     }
 
     /// Writes the database for every compile in the plan into the project root.
     @discardableResult
     public static func write(plan: BuildPlan) throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: entries(for: plan.steps, root: plan.projectRoot),
-                                              options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(entries(for: plan.steps, root: plan.projectRoot))
         let path = FileSystem.join(plan.projectRoot, fileName)
         try FileSystem.writeAtomically(path, Array(data) + [0x0A])
         return path

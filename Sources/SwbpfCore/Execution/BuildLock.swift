@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,7 +39,7 @@ public final class BuildLock {
     private static func holder(fd: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 64)
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        let text = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+        let text = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmed() : ""
         return text.isEmpty ? "pid unknown" : text
     }
 }

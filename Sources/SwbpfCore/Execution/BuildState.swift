@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -326,7 +326,7 @@ public final class BuildState: @unchecked Sendable {
         for scalar in text.unicodeScalars {
             switch scalar {
             case "%", "\t", "\n", "\r", "\u{1e}", "\u{1f}":
-                out += "%" + String(format: "%02X", scalar.value)
+                out += "%" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16, uppercase: true)
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 public struct ExecutionOptions: Sendable {
     public var jobs: Int

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The Makefile knobs that shape commands (everything else comes from the project and toolchain).
 public struct BuildSettings: Equatable, Sendable {
@@ -51,7 +51,7 @@ public struct Planner {
             directories.append(relative(FileSystem.split(path).directory.isEmpty ? "." : FileSystem.split(path).directory))
         }
         for directory in project.config.includeDirectories {
-            directories.append(relative(directory.replacingOccurrences(of: "{arch}", with: toolchain.arch)))
+            directories.append(relative(directory.replacing("{arch}", with: toolchain.arch)))
         }
         var seen = Set<String>()
         return directories.filter { seen.insert($0).inserted }

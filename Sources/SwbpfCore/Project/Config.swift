@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TOMLKit
 
 /// The optional `swbpf.toml`. Every key is optional; unknown keys and wrong types are errors that
@@ -153,11 +153,11 @@ struct KeyLocator {
     init(text: String) {
         var section: [String] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmed([" ", "\t"])
             if line.hasPrefix("[") {
-                let inner = line.trimmingCharacters(in: CharacterSet(charactersIn: "[] \t"))
+                let inner = line.trimmed(["[", "]", " ", "\t"])
                     .split(separator: "#").first.map(String.init) ?? ""
-                section = KeyLocator.parts(inner.trimmingCharacters(in: CharacterSet(charactersIn: "] \t")))
+                section = KeyLocator.parts(inner.trimmed(["]", " ", "\t"]))
                 headers.append((section, index + 1))
             } else if let equals = line.firstIndex(of: "="), !line.hasPrefix("#") {
                 let keyParts = KeyLocator.parts(String(line[..<equals]))
@@ -170,7 +170,7 @@ struct KeyLocator {
 
     static func parts(_ dotted: String) -> [String] {
         dotted.split(separator: ".").map {
-            $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            $0.trimmed([" ", "\t"]).trimmed(["\"", "'"])
         }
     }
 

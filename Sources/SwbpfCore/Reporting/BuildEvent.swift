@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How one step ended.
 public enum StepResult: Equatable, Sendable {

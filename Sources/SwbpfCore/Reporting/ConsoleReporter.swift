@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The human view of a build: one short line per step that runs (`  BPF      .output/x.tmp.bpf.o`),
 /// or with `verbose` the exact, pasteable command. On a terminal it adds a [k/N] counter and
@@ -47,7 +47,7 @@ public final class ConsoleReporter: BuildReporter {
                 // Verbose lines stay pure commands, so they can be pasted into a shell.
                 out.write(step.shellCommand + "\n")
             } else {
-                let label = step.kind.label.padding(toLength: 8, withPad: " ", startingAt: 0)
+                let label = step.kind.label.padded(to: 8)
                 out.write("  " + counter + paint(label, colour(for: step.kind)) + " " + step.primaryOutput + "\n")
             }
         case .upToDate:
@@ -99,6 +99,6 @@ public final class ConsoleReporter: BuildReporter {
     }
 
     static func format(seconds: Double) -> String {
-        seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : String(format: "%.2f s", seconds)
+        seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : Decimal.string(seconds, places: 2) + " s"
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `swbpf explain`: takes each step's exact command apart, group by group, and says what every
 /// word does and why it is there. It reads the same `Step` values the executor runs, so it
@@ -295,7 +295,7 @@ public struct Explainer {
         var maps: [String] = [], programs: [String] = [], globals: [String] = []
         var section = ""
         for line in text.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmed([" ", "\t"])
             if trimmed.hasPrefix("} maps;") || trimmed.hasPrefix("} progs;") || trimmed.hasPrefix("} links;") { section = ""; continue }
             if trimmed.hasPrefix("struct bpf_map *") && section != "links" {
                 maps.append(String(trimmed.dropFirst("struct bpf_map *".count).dropLast()))
@@ -303,11 +303,14 @@ public struct Explainer {
                 programs.append(String(trimmed.dropFirst("struct bpf_program *".count).dropLast()))
             } else if trimmed.hasPrefix("struct bpf_link *") {
                 section = "links"
-            } else if let range = trimmed.range(of: #"^\} \*(bss|data|rodata|kconfig)[a-z_0-9.]*;$"#, options: .regularExpression) {
-                globals.append(String(trimmed[range].dropFirst(3).dropLast()))
+            } else if trimmed.hasPrefix("} *"), trimmed.hasSuffix(";") {
+                // `} *rodata;`, `} *bss;`, `} *data;`, `} *kconfig;`: a global-variable section.
+                let name = String(trimmed.dropFirst(3).dropLast())
+                if ["bss", "data", "rodata", "kconfig"].contains(where: name.hasPrefix) { globals.append(name) }
             }
         }
-        return (Array(NSOrderedSet(array: maps).compactMap { $0 as? String }), programs, globals)
+        var seen = Set<String>()
+        return (maps.filter { seen.insert($0).inserted }, programs, globals)
     }
 
     // MARK: Rendering
@@ -329,7 +332,7 @@ public struct Explainer {
                         // Too long to align: the meaning goes on the lines below.
                         out += "       \(text)\n" + wrap(item.meaning, indent: "         ") + "\n"
                     } else {
-                        let padded = text.padding(toLength: width, withPad: " ", startingAt: 0)
+                        let padded = text.padded(to: width)
                         out += wrap(item.meaning, indent: String(repeating: " ", count: 7 + width + 2), first: "       \(padded)  ") + "\n"
                     }
                 }

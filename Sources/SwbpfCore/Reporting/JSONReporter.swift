@@ -1,59 +1,132 @@
-import Foundation
+import FoundationEssentials
 
 /// `--format json`: one JSON object per line on standard output, for editors and CI.
 /// Events: plan, started, finished, cached, skipped, note, done.
 public final class JSONReporter: BuildReporter {
     let out: TextOutput
     var origin = Date()
+    let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     public init(out: TextOutput = .standardOutput) { self.out = out }
 
-    func emit(_ object: [String: Any]) {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+    /// A step as the plan event lists it.
+    struct StepInfo: Encodable {
+        var id: Int
+        var label: String
+        var kind: String
+        var app: String?
+        var output: String
+        var command: String
+        var argv: [String]
+        var inputs: [String]
+        var outputs: [String]
+        var dependencies: [Int]
+
+        init(_ step: Step) {
+            id = step.id
+            label = step.kind.label
+            kind = step.kind.rawValue
+            app = step.app
+            output = step.primaryOutput
+            command = step.shellCommand
+            argv = step.displayCommand
+            inputs = step.inputs
+            outputs = step.outputs + (step.standardOutput.map { [$0] } ?? [])
+            dependencies = step.dependencies
+        }
+    }
+
+    /// Every event is this one shape; fields that do not apply are left out.
+    struct Event: Encodable {
+        var event: String
+        var steps: [StepInfo]?
+        var toRun: Int?
+        var id: Int?
+        var label: String?
+        var output: String?
+        var reason: String?
+        var worker: Int?
+        var argv: [String]?
+        var timeMs: Double?
+        var durationMs: Double?
+        var status: String?
+        var exitStatus: Int?
+        var diagnostics: String?
+        var because: Int?
+        var message: String?
+        var success: Bool?
+        var ran: Int?
+        var upToDate: Int?
+        var failed: [Int]?
+        var skipped: Int?
+        var interrupted: Bool?
+
+        init(_ event: String, step: Step? = nil) {
+            self.event = event
+            id = step?.id
+            label = step?.kind.label
+            output = step?.primaryOutput
+        }
+    }
+
+    func emit(_ event: Event) {
+        guard let data = try? encoder.encode(event) else { return }
         out.write(Array(data) + [0x0A])
     }
 
-    static func describe(_ step: Step) -> [String: Any] {
-        var object: [String: Any] = ["id": step.id, "label": step.kind.label, "kind": step.kind.rawValue,
-                                     "output": step.primaryOutput, "command": step.shellCommand,
-                                     "argv": step.displayCommand, "inputs": step.inputs,
-                                     "outputs": step.outputs + (step.standardOutput.map { [$0] } ?? []),
-                                     "dependencies": step.dependencies]
-        if let app = step.app { object["app"] = app }
-        return object
-    }
-
-    func milliseconds(_ interval: TimeInterval) -> Double { (interval * 1000 * 1000).rounded() / 1000 }
+    func milliseconds(_ interval: TimeInterval) -> Double { (interval * 1_000_000).rounded() / 1000 }
 
     public func handle(_ event: BuildEvent) {
         switch event {
         case .planned(let steps, let toRun):
             origin = Date()
-            emit(["event": "plan", "steps": steps.map(Self.describe), "toRun": toRun])
+            var object = Event("plan")
+            object.steps = steps.map(StepInfo.init)
+            object.toRun = toRun
+            emit(object)
         case .started(let step, let worker, let reason, let at):
-            emit(["event": "started", "id": step.id, "label": step.kind.label, "output": step.primaryOutput,
-                  "reason": reason, "worker": worker, "argv": step.displayCommand, "timeMs": milliseconds(at.timeIntervalSince(origin))])
+            var object = Event("started", step: step)
+            object.reason = reason
+            object.worker = worker
+            object.argv = step.displayCommand
+            object.timeMs = milliseconds(at.timeIntervalSince(origin))
+            emit(object)
         case .finished(let step, let worker, let result, let output, let started, let ended):
-            var object: [String: Any] = ["event": "finished", "id": step.id, "label": step.kind.label, "output": step.primaryOutput,
-                                         "worker": worker, "argv": step.displayCommand,
-                                         "durationMs": milliseconds(ended.timeIntervalSince(started)),
-                                         "diagnostics": String(decoding: output, as: UTF8.self)]
+            var object = Event("finished", step: step)
+            object.worker = worker
+            object.argv = step.displayCommand
+            object.durationMs = milliseconds(ended.timeIntervalSince(started))
+            object.diagnostics = String(decoding: output, as: UTF8.self)
             switch result {
-            case .succeeded: object["status"] = "succeeded"; object["exitStatus"] = 0
-            case .failed(let status): object["status"] = "failed"; object["exitStatus"] = Int(status)
-            case .interrupted: object["status"] = "interrupted"
+            case .succeeded: (object.status, object.exitStatus) = ("succeeded", 0)
+            case .failed(let status): (object.status, object.exitStatus) = ("failed", Int(status))
+            case .interrupted: object.status = "interrupted"
             }
             emit(object)
         case .upToDate(let step):
-            emit(["event": "cached", "id": step.id, "label": step.kind.label, "output": step.primaryOutput])
+            emit(Event("cached", step: step))
         case .skipped(let step, let cause):
-            emit(["event": "skipped", "id": step.id, "label": step.kind.label, "output": step.primaryOutput, "because": cause.id])
+            var object = Event("skipped", step: step)
+            object.because = cause.id
+            emit(object)
         case .note(let text):
-            emit(["event": "note", "message": text])
+            var object = Event("note")
+            object.message = text
+            emit(object)
         case .buildFinished(let summary):
-            emit(["event": "done", "success": summary.succeeded, "ran": summary.ran, "upToDate": summary.upToDate,
-                  "failed": summary.failed.map(\.id), "skipped": summary.skipped, "interrupted": summary.interrupted,
-                  "durationMs": milliseconds(summary.ended.timeIntervalSince(summary.started))])
+            var object = Event("done")
+            object.success = summary.succeeded
+            object.ran = summary.ran
+            object.upToDate = summary.upToDate
+            object.failed = summary.failed.map(\.id)
+            object.skipped = summary.skipped
+            object.interrupted = summary.interrupted
+            object.durationMs = milliseconds(summary.ended.timeIntervalSince(summary.started))
+            emit(object)
         }
     }
 }

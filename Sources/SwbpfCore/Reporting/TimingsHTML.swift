@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The self-contained HTML timings report: an inline SVG Gantt chart, one lane per worker, bars
 /// coloured by stage with the command as hover text, then the table. No script, no external file.
@@ -8,8 +8,8 @@ public enum TimingsHTML {
     ]
 
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        text.replacing("&", with: "&amp;").replacing("<", with: "&lt;")
+            .replacing(">", with: "&gt;").replacing("\"", with: "&quot;")
     }
 
     public static func render(_ recorder: TimingsRecorder, project: String) -> String {
@@ -28,16 +28,16 @@ public enum TimingsHTML {
         for tick in 0...ticks {
             let seconds = total * Double(tick) / Double(ticks)
             let position = x(seconds)
-            svg += "<text x=\"\(String(format: "%.1f", position))\" y=\"\(top - 8)\" class=\"tick\">\(String(format: "%.2fs", seconds))</text>\n"
+            svg += "<text x=\"\(Decimal.string(position, places: 1))\" y=\"\(top - 8)\" class=\"tick\">\((Decimal.string(seconds, places: 2) + "s"))</text>\n"
         }
         for timed in recorder.executed {
             let y = top + timed.worker * laneHeight + 3
             let barWidth = max(1.5, x(timed.end) - x(timed.start))
             let failed = timed.result != .succeeded
-            svg += "<rect class=\"bar\" data-step=\"\(timed.step.id)\" x=\"\(String(format: "%.1f", x(timed.start)))\" y=\"\(y)\" width=\"\(String(format: "%.1f", barWidth))\" height=\"\(laneHeight - 6)\" fill=\"\(colours[timed.step.kind]!)\"\(failed ? " stroke=\"#c0392b\" stroke-width=\"2\"" : "")>"
-            svg += "<title>\(escape("\(timed.step.kind.label) \(timed.step.primaryOutput) — \(String(format: "%.1f ms", timed.duration * 1000))\n$ \(timed.step.shellCommand)"))</title></rect>\n"
+            svg += "<rect class=\"bar\" data-step=\"\(timed.step.id)\" x=\"\(Decimal.string(x(timed.start), places: 1))\" y=\"\(y)\" width=\"\(Decimal.string(barWidth, places: 1))\" height=\"\(laneHeight - 6)\" fill=\"\(colours[timed.step.kind]!)\"\(failed ? " stroke=\"#c0392b\" stroke-width=\"2\"" : "")>"
+            svg += "<title>\(escape("\(timed.step.kind.label) \(timed.step.primaryOutput) — \((Decimal.string(timed.duration * 1000, places: 1) + " ms"))\n$ \(timed.step.shellCommand)"))</title></rect>\n"
             if barWidth > 60 {
-                svg += "<text x=\"\(String(format: "%.1f", x(timed.start) + 3))\" y=\"\(y + 15)\" class=\"label\">\(escape(timed.step.kind.label + " " + FileSystem.split(timed.step.primaryOutput).base))</text>\n"
+                svg += "<text x=\"\(Decimal.string(x(timed.start) + 3, places: 1))\" y=\"\(y + 15)\" class=\"label\">\(escape(timed.step.kind.label + " " + FileSystem.split(timed.step.primaryOutput).base))</text>\n"
             }
         }
         svg += "</svg>\n"
@@ -47,7 +47,7 @@ public enum TimingsHTML {
         }
         var rows = ""
         for timed in recorder.executed.sorted(by: { $0.duration > $1.duration }) {
-            rows += "<tr><td class=\"num\">\(String(format: "%.1f", timed.duration * 1000))</td><td>\(timed.step.kind.label)</td><td>\(escape(timed.step.primaryOutput))</td><td>worker \(timed.worker + 1)</td><td><code>\(escape(timed.step.shellCommand))</code></td></tr>\n"
+            rows += "<tr><td class=\"num\">\(Decimal.string(timed.duration * 1000, places: 1))</td><td>\(timed.step.kind.label)</td><td>\(escape(timed.step.primaryOutput))</td><td>worker \(timed.worker + 1)</td><td><code>\(escape(timed.step.shellCommand))</code></td></tr>\n"
         }
         let path = recorder.criticalPath.map { escape("\($0.step.kind.label) \($0.step.primaryOutput)") }.joined(separator: " → ")
         return """
@@ -62,7 +62,7 @@ public enum TimingsHTML {
         .num { text-align: right; font-variant-numeric: tabular-nums; } code { font-size: 11px; }
         </style></head><body>
         <h1>swbpf build timings — \(escape(project))</h1>
-        <p>\(recorder.executed.count) steps run, \(recorder.cached.count) up to date, \(String(format: "%.2f", recorder.total)) s in total. Hover a bar for its command.</p>
+        <p>\(recorder.executed.count) steps run, \(recorder.cached.count) up to date, \(Decimal.string(recorder.total, places: 2)) s in total. Hover a bar for its command.</p>
         <p>\(legend)</p>
         \(svg)
         <p><strong>Critical path:</strong> \(path.isEmpty ? "none" : path)</p>

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One executed (or cached) step with its times, as the timings table, HTML report and trace see it.
 public struct TimedStep {
@@ -63,15 +63,15 @@ public final class TimingsRecorder: BuildReporter {
 
     /// The end-of-build table: every executed step, slowest first, then the critical path.
     public func table() -> String {
-        func ms(_ seconds: TimeInterval) -> String { String(format: "%8.1f ms", seconds * 1000) }
-        var out = "swbpf timings: \(executed.count) step\(executed.count == 1 ? "" : "s") run, \(cached.count) up to date, total \(ms(total).trimmingCharacters(in: .whitespaces))\n"
+        func ms(_ seconds: TimeInterval) -> String { Decimal.string(seconds * 1000, places: 1).leftPadded(to: 8) + " ms" }
+        var out = "swbpf timings: \(executed.count) step\(executed.count == 1 ? "" : "s") run, \(cached.count) up to date, total \(ms(total).trimmed([" ", "\t"]))\n"
         for timed in executed.sorted(by: { $0.duration > $1.duration }) {
-            out += "  \(ms(timed.duration))  \(timed.step.kind.label.padding(toLength: 8, withPad: " ", startingAt: 0)) \(timed.step.primaryOutput)\n"
+            out += "  \(ms(timed.duration))  \(timed.step.kind.label.padded(to: 8)) \(timed.step.primaryOutput)\n"
         }
         let path = criticalPath
         if !path.isEmpty {
             let sum = path.reduce(0) { $0 + $1.duration }
-            out += "critical path (\(ms(sum).trimmingCharacters(in: .whitespaces))): "
+            out += "critical path (\(ms(sum).trimmed([" ", "\t"]))): "
                 + path.map { "\($0.step.kind.label) \($0.step.primaryOutput)" }.joined(separator: " → ") + "\n"
         }
         return out

@@ -1,35 +1,65 @@
-import Foundation
+import FoundationEssentials
 
 /// Chrome trace-event JSON (opens in Perfetto and chrome://tracing): one complete event per
 /// executed step on its worker's lane, and an instant event for each step found up to date.
 public enum TraceWriter {
+    struct Event: Encodable {
+        var name: String
+        var cat: String?
+        /// X: complete, i: instant, M: metadata.
+        var ph: String
+        var pid = 1
+        var tid: Int?
+        var ts: Int?
+        var dur: Int?
+        /// The scope of an instant event ("t": its thread).
+        var s: String?
+        var args: Arguments?
+    }
+
+    struct Arguments: Encodable {
+        var name: String?
+        var command: String?
+        var inputs: [String]?
+        var outputs: [String]?
+        var exitStatus: Int?
+        var interrupted: Bool?
+        var app: String?
+        var ran: Int?
+        var upToDate: Int?
+    }
+
+    struct Document: Encodable {
+        var traceEvents: [Event]
+        var displayTimeUnit = "ms"
+    }
+
     public static func json(_ recorder: TimingsRecorder) -> [UInt8] {
         func micros(_ seconds: TimeInterval) -> Int { Int((seconds * 1_000_000).rounded()) }
-        var events: [[String: Any]] = [["name": "process_name", "ph": "M", "pid": 1, "args": ["name": "swbpf build"]]]
-        let workers = Set(recorder.executed.map(\.worker)).sorted()
-        for worker in workers {
-            events.append(["name": "thread_name", "ph": "M", "pid": 1, "tid": worker + 1, "args": ["name": "worker \(worker + 1)"]])
+        var events = [Event(name: "process_name", ph: "M", args: Arguments(name: "swbpf build"))]
+        for worker in Set(recorder.executed.map(\.worker)).sorted() {
+            events.append(Event(name: "thread_name", ph: "M", tid: worker + 1, args: Arguments(name: "worker \(worker + 1)")))
         }
-        events.append(["name": "build", "cat": "build", "ph": "X", "pid": 1, "tid": 0, "ts": 0, "dur": micros(recorder.total),
-                       "args": ["ran": recorder.executed.count, "upToDate": recorder.cached.count]])
+        events.append(Event(name: "build", cat: "build", ph: "X", tid: 0, ts: 0, dur: micros(recorder.total),
+                            args: Arguments(ran: recorder.executed.count, upToDate: recorder.cached.count)))
         for timed in recorder.executed {
-            var exit: Any = 0
+            var arguments = Arguments(command: timed.step.shellCommand, inputs: timed.step.inputs,
+                                      outputs: timed.step.outputs + (timed.step.standardOutput.map { [$0] } ?? []),
+                                      app: timed.step.app)
             switch timed.result {
-            case .succeeded: exit = 0
-            case .failed(let status): exit = Int(status)
-            case .interrupted: exit = "interrupted"
+            case .succeeded: arguments.exitStatus = 0
+            case .failed(let status): arguments.exitStatus = Int(status)
+            case .interrupted: arguments.interrupted = true
             }
-            events.append(["name": "\(timed.step.kind.label) \(timed.step.primaryOutput)", "cat": timed.step.kind.rawValue,
-                           "ph": "X", "pid": 1, "tid": timed.worker + 1, "ts": micros(timed.start), "dur": max(1, micros(timed.duration)),
-                           "args": ["command": timed.step.shellCommand, "inputs": timed.step.inputs,
-                                    "outputs": timed.step.outputs + (timed.step.standardOutput.map { [$0] } ?? []),
-                                    "exitStatus": exit, "app": timed.step.app ?? ""]])
+            events.append(Event(name: "\(timed.step.kind.label) \(timed.step.primaryOutput)", cat: timed.step.kind.rawValue, ph: "X",
+                                tid: timed.worker + 1, ts: micros(timed.start), dur: max(1, micros(timed.duration)), args: arguments))
         }
         for (step, at) in recorder.cached {
-            events.append(["name": "\(step.kind.label) \(step.primaryOutput) (up to date)", "cat": step.kind.rawValue,
-                           "ph": "i", "s": "t", "pid": 1, "tid": 0, "ts": micros(at)])
+            events.append(Event(name: "\(step.kind.label) \(step.primaryOutput) (up to date)", cat: step.kind.rawValue, ph: "i",
+                                tid: 0, ts: micros(at), s: "t"))
         }
-        let object: [String: Any] = ["traceEvents": events, "displayTimeUnit": "ms"]
-        return Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array((try? encoder.encode(Document(traceEvents: events))) ?? Data())
     }
 }

@@ -69,7 +69,7 @@ public enum Scaffolder {
     }
 
     static func substitute(_ text: String, name: String) -> String {
-        text.replacingOccurrences(of: "@NAME@", with: name.uppercased()).replacingOccurrences(of: "@name@", with: name)
+        text.replacing("@NAME@", with: name.uppercased()).replacing("@name@", with: name)
     }
 
     /// The files `swbpf new` writes: the template's, plus swbpf.toml and .gitignore.

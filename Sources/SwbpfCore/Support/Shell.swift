@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// POSIX shell quoting for the commands swbpf prints. A printed command, pasted into `sh` in the
 /// project directory, must reproduce the step exactly, so every word is quoted when it needs to be.
@@ -8,7 +8,7 @@ public enum Shell {
     public static func quote(_ word: String) -> String {
         if word.isEmpty { return "''" }
         if word.utf8.allSatisfy(isSafe) { return word }
-        return "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+        return "'" + word.replacing("'", with: #"'\''"#) + "'"
     }
 
     /// Joins words into one command line, each quoted as needed.

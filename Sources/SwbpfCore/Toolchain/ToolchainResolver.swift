@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Finds the tools, libbpf, the arch and the vmlinux source once per build.
 ///
@@ -111,12 +111,12 @@ public struct ToolchainResolver {
             if line.hasPrefix("End of search list") { break }
             if inList {
                 // macOS-style framework directories carry a suffix; they do not apply to BPF.
-                let directory = line.trimmingCharacters(in: .whitespaces)
+                let directory = line.trimmed([" ", "\t"])
                 if !directory.hasSuffix("(framework directory)") { includes.append(directory) }
             }
         }
         let hasBPF = String(decoding: targetList.standardOutput, as: UTF8.self).split(separator: "\n")
-            .contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("bpf ") }
+            .contains { $0.trimmed([" ", "\t"]).hasPrefix("bpf ") }
         return [version, hasBPF ? "bpf" : "-"] + includes
     }
 
@@ -194,7 +194,7 @@ public struct ToolchainResolver {
             async let includedir = ProcessRunner.capture(tool.path, ["--variable=includedir", "libbpf"])
             let outcomes = try await [libdir, includedir]
             guard outcomes.allSatisfy({ $0.status == 0 }) else { return [] }
-            return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+            return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() }
         }
         if answer.fresh { state.storeProbe(answer.key, answer.values) }
         return answer.values.count == 2 ? (answer.values[0], answer.values[1]) : nil
