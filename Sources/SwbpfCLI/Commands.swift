@@ -95,12 +95,8 @@ struct Build: AsyncParsableCommand {
 /// to the invocation directory are settled here, once.
 func runBuild(_ request: BuildRequest, json: Bool) async {
     var request = request
-    if request.environment["V"] == "1" { request.verbose = true }
     request.traceFile = request.traceFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
-    let human = json ? TextOutput.standardError : TextOutput.standardOutput
-    let console = ConsoleReporter(options: .init(verbose: request.verbose, explain: request.explain, decorated: human.supportsColor),
-                                  out: human)
-    let reporter: BuildReporter = json ? ReporterGroup([console, JSONReporter()]) : console
+    let reporter = consoleReporter(for: request, json: json)
     let finalRequest = request
     await runReportingErrors { try await BuildSession.run(finalRequest, reporter: reporter) }
 }
@@ -244,6 +240,14 @@ struct Templates: ParsableCommand {
 }
 
 /// Runs a command body; a SwbpfError becomes its message and exit status 1, a signal its status.
+/// The human view of a build (on stderr in JSON mode, beside the JSON events on stdout).
+func consoleReporter(for request: BuildRequest, json: Bool) -> BuildReporter {
+    let human = json ? TextOutput.standardError : TextOutput.standardOutput
+    let console = ConsoleReporter(options: .init(verbose: request.verbose || request.environment["V"] == "1",
+                                                 explain: request.explain, decorated: human.supportsColor), out: human)
+    return json ? ReporterGroup([console, JSONReporter()]) : console
+}
+
 func runReportingErrors(_ body: @escaping @Sendable () async throws -> Int32) async {
     let (result, signal) = await Interrupts.run { () -> Result<Int32, Error> in
         do { return .success(try await body()) } catch { return .failure(error) }

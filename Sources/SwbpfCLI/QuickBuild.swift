@@ -1,4 +1,8 @@
+import Dispatch
 import SwbpfCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The command line of a plain build (`swbpf`, `swbpf build -j 2 app`), read without
 /// swift-argument-parser.
@@ -43,14 +47,26 @@ public enum QuickBuild {
     static let subcommands: Set<String> = ["build", "explain", "compdb", "clean", "new", "add", "templates", "help"]
 }
 
-/// The CLI entry point: a plain build takes the quick path, everything else argument-parser.
+/// The CLI entry point: a plain build takes the quick path (and, when nothing is out of date,
+/// finishes before the concurrency runtime starts); everything else goes to argument-parser.
 public enum CLI {
-    public static func main() async {
+    public static func start() -> Never {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let request = QuickBuild.request(arguments, environment: currentEnvironment()) {
-            await runBuild(request, json: false)
-            return
+            if let status = BuildSession.finishIfUpToDate(request, reporter: consoleReporter(for: request, json: false)) {
+                exit(status)
+            }
+            runAsync { await runBuild(request, json: false) }
         }
-        await SwbpfCommand.main()
+        runAsync { await SwbpfCommand.main() }
+    }
+
+    /// Runs `body` on the concurrency runtime and exits when it returns.
+    static func runAsync(_ body: @escaping @Sendable () async -> Void) -> Never {
+        Task {
+            await body()
+            exit(0)
+        }
+        dispatchMain()
     }
 }

@@ -1,3 +1,3 @@
 import SwbpfCLI
 
-await CLI.main()
+CLI.start()

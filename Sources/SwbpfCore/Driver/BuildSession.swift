@@ -52,6 +52,27 @@ public struct OpenedProject {
 
     public static func open(project: Project, apps: [String], environment: [String: String],
                             forWriting: Bool, notes: (String) -> Void) async throws -> OpenedProject {
+        let (selected, state) = try prepare(project: project, apps: apps, forWriting: forWriting, notes: notes)
+        let toolchain = try await ToolchainResolver(project: project, environment: environment, state: state).resolve()
+        return try plan(project: project, selected: selected, state: state, toolchain: toolchain, environment: environment)
+    }
+
+    /// The same, synchronously, when every tool's answer is cached and nothing is unusual; nil
+    /// otherwise. Notes are returned rather than printed, for the caller to show only if it goes on.
+    public static func openFromCache(project: Project, apps: [String], environment: [String: String]) throws
+        -> (OpenedProject, notes: [String])? {
+        var notes: [String] = []
+        let (selected, state) = try prepare(project: project, apps: apps, forWriting: true, notes: { notes.append($0) })
+        guard state.warning == nil,
+              let toolchain = try ToolchainResolver(project: project, environment: environment, state: state).resolveFromCache()
+        else { return nil }
+        return (try plan(project: project, selected: selected, state: state, toolchain: toolchain, environment: environment), notes)
+    }
+
+    /// Everything before the toolchain: notes, the working directory, the apps, the output
+    /// directories (when writing) and the build state.
+    static func prepare(project: Project, apps: [String], forWriting: Bool, notes: (String) -> Void) throws
+        -> (selected: [App], state: BuildState) {
         project.notes.forEach(notes)
         guard FileSystem.changeDirectory(project.root) else { throw SwbpfError.projectDirectoryMissing(path: project.root) }
         let selected = try project.selectApps(apps)
@@ -74,7 +95,11 @@ public struct OpenedProject {
         }
         let state = BuildState.load(path: FileSystem.join(stateDirectory, "state"))
         if let warning = state.warning { notes(warning) }
-        let toolchain = try await ToolchainResolver(project: project, environment: environment, state: state).resolve()
+        return (selected, state)
+    }
+
+    static func plan(project: Project, selected: [App], state: BuildState, toolchain: Toolchain,
+                     environment: [String: String]) throws -> OpenedProject {
         let plan = try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment)).plan()
         return OpenedProject(project: project, state: state, toolchain: toolchain, plan: plan, selectedApps: selected)
     }
@@ -97,6 +122,29 @@ public struct OpenedProject {
 }
 
 public enum BuildSession {
+    /// Finishes a plain build whose every step is up to date without starting a process, a thread
+    /// or the concurrency runtime: start-up is most of a no-op's cost, and make's no-op takes a few
+    /// milliseconds. The decision is the executor's own (`Executor.finishIfUpToDate`). Returns nil
+    /// whenever anything must run or anything is unusual (a busy lock, a tool to query, a state
+    /// warning, an error): the full build then handles it, and says so as usual.
+    public static func finishIfUpToDate(_ request: BuildRequest, reporter: BuildReporter) -> Int32? {
+        let begin = Date()
+        guard !request.dryRun, !request.timings, request.traceFile == nil, !request.compileCommands,
+              let project = try? OpenedProject.load(request.directory), !project.config.compileCommands else { return nil }
+        let stateDirectory = OpenedProject.stateDirectory(of: project)
+        guard FileSystem.isDirectory(stateDirectory), let lock = BuildLock.tryAcquire(path: FileSystem.join(stateDirectory, "lock"))
+        else { return nil }
+        defer { withExtendedLifetime(lock) {} }
+        guard let (opened, notes) = try? OpenedProject.openFromCache(project: project, apps: request.apps,
+                                                                     environment: request.environment) else { return nil }
+        let executor = Executor(steps: opened.selectedSteps, root: opened.project.root, state: opened.state,
+                                options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing), reporter: reporter)
+        guard executor.wouldRunNothing() else { return nil }
+        notes.forEach { reporter.handle(.note($0)) }
+        executor.reportUpToDate(since: begin)
+        return 0
+    }
+
     /// Runs a build and returns the process exit status.
     public static func run(_ request: BuildRequest, reporter console: BuildReporter) async throws -> Int32 {
         let notes: (String) -> Void = { console.handle(.note($0)) }

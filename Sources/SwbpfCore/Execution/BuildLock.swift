@@ -12,6 +12,14 @@ public final class BuildLock {
 
     deinit { close(fd) }
 
+    /// The lock if it is free right now, else nil (nothing is waited for, nothing is printed).
+    public static func tryAcquire(path: String) -> BuildLock? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return nil }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); return nil }
+        return BuildLock(fd: fd)
+    }
+
     public static func acquire(path: String, timeoutSeconds: Int, onWait: (String) -> Void) async throws -> BuildLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SwbpfError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }

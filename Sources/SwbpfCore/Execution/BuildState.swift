@@ -15,7 +15,7 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses 32 hex digits.
-    init?(hex: ArraySlice<UInt8>) {
+    init?<C: Collection>(hex: C) where C.Element == UInt8, C.Index == Int {
         guard hex.count == 32 else { return nil }
         var high: UInt64 = 0, low: UInt64 = 0
         var index = hex.startIndex
@@ -122,49 +122,95 @@ public final class BuildState: @unchecked Sendable {
 
     // MARK: Reading
 
-    /// Parses the file on bytes. Every no-op build pays for this, so each path becomes a String
-    /// once, whatever the number of steps that name it, and digests are never strings.
+    /// Parses the file. Every no-op build pays for this, so it walks the bytes once with a cursor:
+    /// no array per line or field, each path becomes a String once whatever the number of steps
+    /// that name it, and digests are never strings.
     private func parse(_ bytes: [UInt8]) -> String? {
-        var lines = bytes[...].split(separator: 0x0A, omittingEmptySubsequences: false)
-        // A build killed while appending leaves a last line without its newline: drop it (when the
-        // file ends with a newline, the last piece is empty and goes too).
-        lines.removeLast()
-        guard let first = lines.first else { return "it is empty" }
-        let headerLine = String(decoding: first, as: UTF8.self)
-        guard headerLine.hasPrefix("swbpf-state ") else { return "it is not a swbpf state file" }
-        guard headerLine == Self.header else {
-            return "it has format '\(headerLine.dropFirst(12))', this swbpf reads \(Self.formatVersion)"
-        }
-        var paths: [Int: String] = [:]
-        for (number, line) in lines.enumerated().dropFirst() {
-            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
-            let malformed = "line \(number + 1) is malformed"
-            switch (fields.first?.first, fields.count) {
-            case (UInt8(ascii: "P"), 3):
-                guard let id = Self.integer(fields[1]) else { return malformed }
-                let text = Self.atom(fields[2])
-                paths[Int(id)] = text
-                pathNumbers[text] = Int(id)
-            case (UInt8(ascii: "F"), 6):
-                guard let id = Self.integer(fields[1]), let path = paths[Int(id)], let size = Self.integer(fields[2]),
-                      let mtime = Self.integer(fields[3]), let inode = Self.integer(fields[4]),
-                      let digest = Digest(hex: fields[5]) else { return malformed }
-                files[path] = FileRecord(stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode)), digest: digest)
-            case (UInt8(ascii: "T"), 2...):
-                probes[Self.atom(fields[1])] = fields[2...].map(Self.atom)
-            case (UInt8(ascii: "S"), 8):
-                guard let record = Self.decodeStep(fields, paths: paths) else { return malformed }
-                steps[record.key] = record
-            default:
-                return malformed
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = LineReader(buffer)
+            guard let header = reader.nextLine() else { return "it is empty" }
+            let headerLine = String(decoding: header, as: UTF8.self)
+            guard headerLine.hasPrefix("swbpf-state ") else { return "it is not a swbpf state file" }
+            guard headerLine == Self.header else {
+                return "it has format '\(headerLine.dropFirst(12))', this swbpf reads \(Self.formatVersion)"
             }
+            var paths: [String] = []
+            var number = 1
+            // A line without its newline was torn by a build killed while appending: nextLine drops it.
+            while let line = reader.nextLine() {
+                number += 1
+                guard parseLine(line, paths: &paths) else { return "line \(number) is malformed" }
+            }
+            lineCount = number
+            return nil
         }
-        lineCount = lines.count
-        return nil
+    }
+
+    private func parseLine(_ line: UnsafeBufferPointer<UInt8>.SubSequence, paths: inout [String]) -> Bool {
+        var fields = FieldReader(line, separator: 0x09)
+        guard let kind = fields.next(), kind.count == 1 else { return false }
+        func path(_ field: UnsafeBufferPointer<UInt8>.SubSequence?) -> String? {
+            guard let field, let id = Self.integer(field), id >= 0, Int(id) < paths.count else { return nil }
+            return paths[Int(id)]
+        }
+        switch kind.first {
+        case UInt8(ascii: "P"):
+            guard let id = fields.next().flatMap(Self.integer), Int(id) == paths.count, let text = fields.next(), fields.atEnd
+            else { return false }
+            let name = Self.atom(text)
+            paths.append(name)
+            pathNumbers[name] = Int(id)
+        case UInt8(ascii: "F"):
+            guard let name = path(fields.next()), let size = fields.next().flatMap(Self.integer),
+                  let mtime = fields.next().flatMap(Self.integer), let inode = fields.next().flatMap(Self.integer),
+                  let digest = fields.next().flatMap(Digest.init(hex:)), fields.atEnd else { return false }
+            files[name] = FileRecord(stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode)), digest: digest)
+        case UInt8(ascii: "T"):
+            guard let key = fields.next() else { return false }
+            var values: [String] = []
+            while let value = fields.next() { values.append(Self.atom(value)) }
+            probes[Self.atom(key)] = values
+        case UInt8(ascii: "S"):
+            guard let key = path(fields.next()), let role = fields.next(), let version = fields.next(),
+                  let identity = fields.next(), let command = fields.next(), let inputField = fields.next(),
+                  let outputField = fields.next(), fields.atEnd else { return false }
+            var inputs: [StepRecord.Input] = []
+            var entries = FieldReader(inputField, separator: 0x1E)
+            while let entry = entries.next() {
+                var parts = FieldReader(entry, separator: 0x1F)
+                guard let name = path(parts.next()), let digest = parts.next().flatMap(Digest.init(hex:)),
+                      let flag = parts.next(), parts.atEnd else { return false }
+                inputs.append(.init(path: name, digest: digest, discovered: flag.first == UInt8(ascii: "h")))
+            }
+            var outputs: [StepRecord.Output] = []
+            entries = FieldReader(outputField, separator: 0x1E)
+            while let entry = entries.next() {
+                var parts = FieldReader(entry, separator: 0x1F)
+                guard let name = path(parts.next()), let size = parts.next().flatMap(Self.integer),
+                      let mtime = parts.next().flatMap(Self.integer), let inode = parts.next().flatMap(Self.integer), parts.atEnd
+                else { return false }
+                outputs.append(.init(path: name, stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode))))
+            }
+            steps[key] = StepRecord(key: key, toolRole: Self.atom(role), toolVersion: Self.atom(version),
+                                    toolIdentity: Self.atom(identity), commandLine: Self.commandLine(command),
+                                    inputs: inputs, outputs: outputs)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// The stored command: words separated by U+001F, each percent-decoded.
+    private static func commandLine(_ field: UnsafeBufferPointer<UInt8>.SubSequence) -> String {
+        guard field.contains(0x25) else { return String(decoding: field, as: UTF8.self) }
+        var words: [String] = []
+        var reader = FieldReader(field, separator: 0x1F)
+        while let word = reader.next() { words.append(atom(word)) }
+        return words.joined(separator: "\u{1f}")
     }
 
     /// A decimal integer (optionally negative), as this file's writer prints them.
-    private static func integer(_ bytes: ArraySlice<UInt8>) -> Int64? {
+    private static func integer<C: Collection>(_ bytes: C) -> Int64? where C.Element == UInt8 {
         var value: Int64 = 0
         var negative = false
         var digits = 0
@@ -178,7 +224,7 @@ public final class BuildState: @unchecked Sendable {
     }
 
     /// One field: its bytes, percent-decoded where the writer escaped a separator.
-    private static func atom(_ bytes: ArraySlice<UInt8>) -> String {
+    private static func atom(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence) -> String {
         guard bytes.contains(0x25) else { return String(decoding: bytes, as: UTF8.self) }
         var out: [UInt8] = []
         var index = bytes.startIndex
@@ -193,30 +239,6 @@ public final class BuildState: @unchecked Sendable {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func decodeStep(_ fields: [ArraySlice<UInt8>], paths: [Int: String]) -> StepRecord? {
-        func items(_ field: ArraySlice<UInt8>, _ separator: UInt8) -> [ArraySlice<UInt8>] {
-            field.isEmpty ? [] : field.split(separator: separator, omittingEmptySubsequences: false)
-        }
-        func path(_ bytes: ArraySlice<UInt8>) -> String? { integer(bytes).flatMap { paths[Int($0)] } }
-        var inputs: [StepRecord.Input] = []
-        for entry in items(fields[6], 0x1E) {
-            let parts = items(entry, 0x1F)
-            guard parts.count == 3, let name = path(parts[0]), let digest = Digest(hex: parts[1]) else { return nil }
-            inputs.append(.init(path: name, digest: digest, discovered: parts[2].first == UInt8(ascii: "h")))
-        }
-        var outputs: [StepRecord.Output] = []
-        for entry in items(fields[7], 0x1E) {
-            let parts = items(entry, 0x1F)
-            guard parts.count == 4, let name = path(parts[0]), let size = integer(parts[1]), let mtime = integer(parts[2]),
-                  let inode = integer(parts[3]) else { return nil }
-            outputs.append(.init(path: name, stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode))))
-        }
-        guard let key = path(fields[1]) else { return nil }
-        return StepRecord(key: key, toolRole: atom(fields[2]), toolVersion: atom(fields[3]), toolIdentity: atom(fields[4]),
-                          commandLine: items(fields[5], 0x1F).map(atom).joined(separator: "\u{1f}"),
-                          inputs: inputs, outputs: outputs)
     }
 
     // MARK: Content digests, computed only when stat data changed
@@ -331,5 +353,47 @@ public final class BuildState: @unchecked Sendable {
             }
         }
         return out
+    }
+}
+
+/// Lines of a buffer, without their newline; a last line with no newline is not returned.
+struct LineReader {
+    let buffer: UnsafeBufferPointer<UInt8>
+    var position = 0
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+
+    mutating func nextLine() -> UnsafeBufferPointer<UInt8>.SubSequence? {
+        var end = position
+        while end < buffer.count, buffer[end] != 0x0A { end += 1 }
+        guard end < buffer.count else { return nil }
+        defer { position = end + 1 }
+        return buffer[position..<end]
+    }
+}
+
+/// Fields of a line, split on one separator byte; empty fields are returned as empty.
+struct FieldReader {
+    let line: UnsafeBufferPointer<UInt8>.SubSequence
+    let separator: UInt8
+    var position: Int
+    var finished: Bool
+
+    init(_ line: UnsafeBufferPointer<UInt8>.SubSequence, separator: UInt8) {
+        self.line = line
+        self.separator = separator
+        position = line.startIndex
+        finished = line.isEmpty
+    }
+
+    var atEnd: Bool { finished }
+
+    mutating func next() -> UnsafeBufferPointer<UInt8>.SubSequence? {
+        guard !finished else { return nil }
+        var end = position
+        while end < line.endIndex, line[end] != separator { end += 1 }
+        let field = line[position..<end]
+        if end == line.endIndex { finished = true } else { position = end + 1 }
+        return field
     }
 }

@@ -52,6 +52,19 @@ public final class Executor {
         return result
     }
 
+    /// True when no step would run: the same decision `run()` starts from.
+    public func wouldRunNothing() -> Bool { predictedRuns().isEmpty }
+
+    /// Reports a build in which every step is up to date (after `wouldRunNothing()`), and saves the
+    /// stat data refreshed by the check (a touched file is hashed once, not on every build).
+    public func reportUpToDate(since begin: Date) {
+        reporter.handle(.planned(steps: steps, toRun: 0))
+        steps.forEach { reporter.handle(.upToDate(step: $0)) }
+        do { try state.flush() } catch { reporter.handle(.note("warning: could not save the build state: \(error)")) }
+        reporter.handle(.buildFinished(summary: BuildSummary(ran: 0, upToDate: steps.count, failed: [], skipped: 0,
+                                                             interrupted: false, started: begin, ended: Date())))
+    }
+
     private struct Finished: Sendable {
         var step: Step
         var worker: Int

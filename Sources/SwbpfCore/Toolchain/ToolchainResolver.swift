@@ -17,33 +17,67 @@ public struct ToolchainResolver {
         self.state = state
     }
 
-    public func resolve() async throws -> Toolchain {
-        let clang = try locate(role: "clang", knob: "CLANG", default: "clang", package: "clang llvm")
-        let bpftool = try locate(role: "bpftool", knob: "BPFTOOL", default: "bpftool", package: "bpftool",
-                                 fallbacks: ["/usr/sbin/bpftool", "/usr/local/sbin/bpftool"])
-        let cc = try locate(role: "cc", knob: "CC", default: "cc", package: "gcc (or clang)")
+    /// The toolchain from cached tool answers alone, or nil when some tool must be asked. This is
+    /// what a no-op build uses: no process, no concurrency.
+    public func resolveFromCache() throws -> Toolchain? {
+        let (clang, bpftool, cc) = try locateTools()
+        guard let clangAnswer = state.probe(probeKey(clang)), let bpftoolAnswer = state.probe(probeKey(bpftool)),
+              let ccAnswer = state.probe(probeKey(cc)) else { return nil }
+        var pkgConfigAnswer: [String]?
+        if needsPkgConfig, let tool = pkgConfigTool() {
+            guard let cached = state.probe(probeKey(tool)) else { return nil }
+            pkgConfigAnswer = cached
+        }
+        return try assemble(clang: clang, clangAnswer, bpftool: bpftool, bpftoolAnswer, cc: cc, ccAnswer,
+                            libbpf: libbpf(pkgConfigAnswer: pkgConfigAnswer))
+    }
 
-        // Tools are queried concurrently; the answers are stored afterwards, from this task alone.
+    /// The toolchain, asking each tool whose answer is not cached (concurrently), and caching it.
+    public func resolve() async throws -> Toolchain {
+        if let cached = try resolveFromCache() { return cached }
+        let (clang, bpftool, cc) = try locateTools()
         async let clangFacts = query(clang) { try await Self.probeClang($0) }
         async let bpftoolFacts = query(bpftool) { try await Self.probeVersion($0, arguments: ["version"]) }
         async let ccFacts = query(cc) { try await Self.probeVersion($0, arguments: ["--version"]) }
-        let answers = try await [clangFacts, bpftoolFacts, ccFacts]
-        for answer in answers where answer.fresh { state.storeProbe(answer.key, answer.values) }
-        let (clangAnswer, bpftoolAnswer, ccAnswer) = (answers[0].values, answers[1].values, answers[2].values)
-
-        var clangTool = clang
-        clangTool.version = clangAnswer[0]
-        guard clangAnswer[1] == "bpf" else {
-            throw SwbpfError.clangWithoutBPFTarget(clang: clang.path, version: clangTool.version)
+        var pkgConfigAnswer: [String]?
+        if needsPkgConfig, let tool = pkgConfigTool() {
+            pkgConfigAnswer = try await query(tool) { tool -> [String] in
+                // pkg-config prints only the last of several --variable options, so ask twice.
+                async let libdir = ProcessRunner.capture(tool.path, ["--variable=libdir", "libbpf"])
+                async let includedir = ProcessRunner.capture(tool.path, ["--variable=includedir", "libbpf"])
+                let outcomes = try await [libdir, includedir]
+                guard outcomes.allSatisfy({ $0.status == 0 }) else { return [] }
+                return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() }
+            }.values
         }
-        var bpftoolTool = bpftool
-        bpftoolTool.version = bpftoolAnswer[0]
-        var ccTool = cc
-        ccTool.version = ccAnswer[0]
+        let answers = try await [clangFacts, bpftoolFacts, ccFacts]
+        // Answers are stored from this task alone, after the concurrent queries.
+        for answer in answers where answer.fresh { state.storeProbe(answer.key, answer.values) }
+        if needsPkgConfig, let tool = pkgConfigTool(), let pkgConfigAnswer, state.probe(probeKey(tool)) == nil {
+            state.storeProbe(probeKey(tool), pkgConfigAnswer)
+        }
+        return try assemble(clang: clang, answers[0].values, bpftool: bpftool, answers[1].values, cc: cc, answers[2].values,
+                            libbpf: libbpf(pkgConfigAnswer: pkgConfigAnswer))
+    }
 
-        return Toolchain(clang: clangTool, bpftool: bpftoolTool, cc: ccTool,
-                         clangSystemIncludes: Array(clangAnswer.dropFirst(2)),
-                         libbpf: try await resolveLibbpf(), arch: arch, vmlinux: try vmlinuxSource())
+    func locateTools() throws -> (clang: Tool, bpftool: Tool, cc: Tool) {
+        (try locate(role: "clang", knob: "CLANG", default: "clang", package: "clang llvm"),
+         try locate(role: "bpftool", knob: "BPFTOOL", default: "bpftool", package: "bpftool",
+                    fallbacks: ["/usr/sbin/bpftool", "/usr/local/sbin/bpftool"]),
+         try locate(role: "cc", knob: "CC", default: "cc", package: "gcc (or clang)"))
+    }
+
+    func assemble(clang: Tool, _ clangAnswer: [String], bpftool: Tool, _ bpftoolAnswer: [String], cc: Tool, _ ccAnswer: [String],
+                  libbpf: Libbpf) throws -> Toolchain {
+        var clang = clang, bpftool = bpftool, cc = cc
+        clang.version = clangAnswer.first ?? "unknown"
+        guard clangAnswer.count >= 2, clangAnswer[1] == "bpf" else {
+            throw SwbpfError.clangWithoutBPFTarget(clang: clang.path, version: clang.version)
+        }
+        bpftool.version = bpftoolAnswer.first ?? "unknown"
+        cc.version = ccAnswer.first ?? "unknown"
+        return Toolchain(clang: clang, bpftool: bpftool, cc: cc, clangSystemIncludes: Array(clangAnswer.dropFirst(2)),
+                         libbpf: libbpf, arch: arch, vmlinux: try vmlinuxSource())
     }
 
     var arch: String {
@@ -85,10 +119,14 @@ public struct ToolchainResolver {
                     version: "", fingerprint: "\(stat.size):\(stat.mtimeNanoseconds):\(stat.inode)")
     }
 
+    func probeKey(_ tool: Tool) -> String {
+        "\(tool.role) \(tool.path) \(tool.leadingArguments.joined(separator: " ")) \(tool.fingerprint)"
+    }
+
     /// A tool's answers from the cache while the executable is unchanged, else from `ask`. Fresh
     /// answers are returned for the caller to store.
     func query(_ tool: Tool, ask: (Tool) async throws -> [String]) async throws -> (key: String, values: [String], fresh: Bool) {
-        let key = "\(tool.role) \(tool.path) \(tool.leadingArguments.joined(separator: " ")) \(tool.fingerprint)"
+        let key = probeKey(tool)
         if let cached = state.probe(key) { return (key, cached, false) }
         return (key, try await ask(tool), true)
     }
@@ -140,7 +178,14 @@ public struct ToolchainResolver {
 
     // MARK: libbpf
 
-    func resolveLibbpf() async throws -> Libbpf {
+    /// Whether libbpf comes from the system, which pkg-config is asked about.
+    var needsPkgConfig: Bool {
+        (environment["LIBBPF_OBJ"] ?? "").isEmpty && project.config.libbpfArchive == nil
+    }
+
+    /// libbpf from LIBBPF_OBJ, the config, or the system (pkg-config's libdir and includedir when
+    /// it answered, else the usual library directories).
+    func libbpf(pkgConfigAnswer: [String]?) throws -> Libbpf {
         if let archive = environment["LIBBPF_OBJ"], !archive.isEmpty {
             return try explicitLibbpf(archive: archive, include: nil, origin: "LIBBPF_OBJ")
         }
@@ -148,13 +193,12 @@ public struct ToolchainResolver {
             return try explicitLibbpf(archive: archive, include: project.config.libbpfInclude, origin: "swbpf.toml [libbpf]")
         }
         var tried: [String] = []
-        let pkgConfigAnswer = try await systemLibbpfFromPkgConfig()
-        if let (libdir, includedir) = pkgConfigAnswer {
-            let archive = FileSystem.join(libdir, "libbpf.a")
+        if let answer = pkgConfigAnswer, answer.count == 2 {
+            let archive = FileSystem.join(answer[0], "libbpf.a")
             tried.append("\(archive) (pkg-config libbpf)")
             if FileSystem.exists(archive) {
                 let systemDirectories = ["/usr/include", "/usr/local/include"]
-                return Libbpf(archive: archive, includeDirectory: systemDirectories.contains(includedir) ? nil : includedir,
+                return Libbpf(archive: archive, includeDirectory: systemDirectories.contains(answer[1]) ? nil : answer[1],
                               origin: "pkg-config libbpf")
             }
         }
@@ -180,24 +224,15 @@ public struct ToolchainResolver {
         return Libbpf(archive: path, includeDirectory: nil, origin: origin)
     }
 
-    /// pkg-config's libdir and includedir for libbpf, cached against pkg-config's own identity and
-    /// the variables that steer it.
-    func systemLibbpfFromPkgConfig() async throws -> (String, String)? {
+    /// pkg-config, with the variables that steer it folded into its identity, so that its cached
+    /// answer about libbpf is dropped when they change.
+    func pkgConfigTool() -> Tool? {
         guard var tool = try? locate(role: "pkg-config", knob: "PKG_CONFIG", default: "pkg-config", package: "pkg-config") else {
             return nil
         }
         let steering = ["PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"].map { environment[$0] ?? "" }
         tool.fingerprint += " " + steering.joined(separator: ":")
-        let answer = try await query(tool) { tool in
-            // pkg-config prints only the last of several --variable options, so ask twice.
-            async let libdir = ProcessRunner.capture(tool.path, ["--variable=libdir", "libbpf"])
-            async let includedir = ProcessRunner.capture(tool.path, ["--variable=includedir", "libbpf"])
-            let outcomes = try await [libdir, includedir]
-            guard outcomes.allSatisfy({ $0.status == 0 }) else { return [] }
-            return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() }
-        }
-        if answer.fresh { state.storeProbe(answer.key, answer.values) }
-        return answer.values.count == 2 ? (answer.values[0], answer.values[1]) : nil
+        return tool
     }
 
     // MARK: vmlinux.h
