@@ -163,8 +163,8 @@ import Testing
     @Test func hexRoundTrip() throws {
         let digest = Digest(high: 0x0123_4567_89ab_cdef, low: 0xf)
         #expect(digest.description == "0123456789abcdef000000000000000f")
-        #expect(Digest(hex: Array(digest.description.utf8)[...]) == digest)
-        #expect(Digest(hex: Array("xyz".utf8)[...]) == nil)
+        #expect(Digest(hex: Array(digest.description.utf8)) == digest)
+        #expect(Digest(hex: Array("xyz".utf8)) == nil)
     }
 }
 
