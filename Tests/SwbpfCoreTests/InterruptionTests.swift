@@ -44,26 +44,38 @@ import Glibc
 
         let kills = 20
         var interrupted = 0
+        var windows = [false: coldWindow, true: incrementalWindow]
         for index in 0..<kills {
             let incremental = index % 2 == 1
-            if incremental {
-                try setSources(edited: false)
-                let base = try project.build(["-j", "2"])
-                if base.status != 0 {
-                    Issue.record("the build of the base sources failed\n\(base)")
-                    continue
+            var moment = ""
+            var ended = ExitStatus.exited(0)
+            var prepared = true
+            // A build that finished before its kill tested nothing (the machine got faster than
+            // when the window was measured): shrink the window and try the same stratum again.
+            for _ in 0..<4 {
+                if incremental {
+                    try setSources(edited: false)
+                    let base = try project.build(["-j", "2"])
+                    if base.status != 0 {
+                        Issue.record("the build of the base sources failed\n\(base)")
+                        prepared = false
+                        break
+                    }
+                } else {
+                    try project.clean(apps: Self.apps)
                 }
-            } else {
-                try project.clean(apps: Self.apps)
+                try setSources(edited: true)
+                let window = windows[incremental]!
+                let delay = window * (Double(index / 2) + Double.random(in: 0..<1)) / Double(kills / 2)
+                moment = "kill at \(Int(delay * 1000)) ms of a \(Int(window * 1000)) ms \(incremental ? "incremental" : "cold") build"
+                let child = try Child(Swbpf.path, arguments, capture: false)
+                usleep(useconds_t(delay * 1_000_000))
+                child.send(SIGKILL)
+                ended = child.wait()
+                if ended != .exited(0) { break }
+                windows[incremental] = window * 0.8
             }
-            try setSources(edited: true)
-            let window = incremental ? incrementalWindow : coldWindow
-            let delay = window * (Double(index / 2) + Double.random(in: 0..<1)) / Double(kills / 2)
-            let moment = "kill at \(Int(delay * 1000)) ms of a \(Int(window * 1000)) ms \(incremental ? "incremental" : "cold") build"
-            let child = try Child(Swbpf.path, arguments, capture: false)
-            usleep(useconds_t(delay * 1_000_000))
-            child.send(SIGKILL)
-            let ended = child.wait()
+            if !prepared { continue }
             if ended == .signalled(SIGKILL) { interrupted += 1 }
             // The tools swbpf had started live on (they are in their own process groups); let them
             // finish so that each recovery starts from the same kind of state.
@@ -91,7 +103,7 @@ import Glibc
             }
         }
         // Kills that came after the build had finished test nothing; most must have landed in it.
-        #expect(interrupted >= kills / 2, "only \(interrupted) of \(kills) kills interrupted a running build")
+        #expect(interrupted >= kills * 3 / 4, "only \(interrupted) of \(kills) kills interrupted a running build")
     }
 
     struct SignalCase: Sendable, CustomTestStringConvertible {
