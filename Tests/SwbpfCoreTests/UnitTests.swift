@@ -122,18 +122,25 @@ import Testing
         let path = temporaryPath()
         defer { unlink(path) }
         let digest = String(repeating: "0", count: 28) + "ffff"
-        try FileSystem.writeAtomically(path, Array("swbpf-state 1\nP\t0\ta.c\nF\t0\t1\t2\t3\t\(digest)\nS\t0\tcc".utf8))
+        try FileSystem.writeAtomically(path, Array("swbpf-state 2\nP\t0\ta.c\nF\t0\t1\t2\t3\t\(digest)\nS\t0\tcc".utf8))
         let state = BuildState.load(path: path)
         #expect(state.warning == nil)
         #expect(state.files["a.c"]?.digest == Digest(high: 0, low: 0xffff))
         #expect(state.steps.isEmpty)
+        // The next record must not be glued to the torn line: the file is rewritten, and reads back whole.
+        try state.record(StepRecord(key: "x.o", toolRole: "cc", toolVersion: "1", toolIdentity: "1", commandLine: "cc",
+                                    inputs: [.init(path: "a.c", digest: Digest(high: 0, low: 0xffff), discovered: false)],
+                                    outputs: []))
+        let reloaded = BuildState.load(path: path)
+        #expect(reloaded.warning == nil)
+        #expect(reloaded.steps["x.o"]?.inputs.first?.path == "a.c")
     }
 
     @Test func corruptOrFutureStateGivesOneWarning() throws {
         let path = temporaryPath()
         defer { unlink(path) }
-        for text in ["garbage\n", "swbpf-state 99\nF\ta\n", "swbpf-state 1\nQ\tnonsense\n", "swbpf-state 1\nP\t0\ta.c\nF\t0\tx\t2\t3\tff\n",
-                     "swbpf-state 1\nF\t7\t1\t2\t3\t\(String(repeating: "a", count: 32))\n"] {
+        for text in ["garbage\n", "swbpf-state 99\nF\ta\n", "swbpf-state 2\nQ\tnonsense\n", "swbpf-state 2\nP\t0\ta.c\nF\t0\tx\t2\t3\tff\n",
+                     "swbpf-state 2\nF\t7\t1\t2\t3\t\(String(repeating: "a", count: 32))\n"] {
             try FileSystem.writeAtomically(path, Array(text.utf8))
             let state = BuildState.load(path: path)
             let warning = try #require(state.warning)

@@ -79,7 +79,8 @@ public struct StepRecord: Equatable, Sendable {
 /// leaves a state that is either silent about that step (it reruns) or correct. Later lines win;
 /// the file is rewritten compactly when most of it is stale.
 public final class BuildState: @unchecked Sendable {
-    public static let formatVersion = 1
+    /// 2: paths are numbered (`P` lines) and digests are 32 hex digits.
+    public static let formatVersion = 2
     static let header = "swbpf-state \(formatVersion)"
 
     public struct FileRecord: Equatable, Sendable {
@@ -93,6 +94,11 @@ public final class BuildState: @unchecked Sendable {
     public private(set) var probes: [String: [String]] = [:]
     /// False when there was no state file (a first build, or a deleted output directory).
     public private(set) var existed = false
+    /// Whether a state file existed when the build started (unlike `existed`, never changes).
+    public private(set) var existedAtStart = false
+    /// The file ends in a line torn by a killed build: appending after it would merge the two, so
+    /// the next write rewrites the file instead.
+    private var tornTail = false
     /// Set when the file could not be used; the build then starts from nothing.
     public private(set) var warning: String?
     private var pathNumbers: [String: Int] = [:]
@@ -109,6 +115,8 @@ public final class BuildState: @unchecked Sendable {
         let state = BuildState(path: path)
         guard let bytes = FileSystem.read(path) else { return state }
         state.existed = true
+        state.existedAtStart = true
+        state.tornTail = bytes.last != 0x0A
         if let problem = state.parse(bytes) {
             state.warning = "warning: ignoring build state \(path): \(problem); rebuilding everything"
             state.files = [:]
@@ -279,7 +287,7 @@ public final class BuildState: @unchecked Sendable {
         let stale = warning != nil && existed
         guard !pending.isEmpty || stale else { return }
         let live = pathNumbers.count + files.count + steps.count + probes.count + 1
-        if !FileSystem.exists(path) || stale || lineCount > 2 * live + 64 {
+        if !FileSystem.exists(path) || stale || tornTail || lineCount > 2 * live + 64 {
             try rewrite()
             return
         }
@@ -308,6 +316,7 @@ public final class BuildState: @unchecked Sendable {
         pending.removeAll()
         warning = nil
         existed = true
+        tornTail = false
     }
 
     /// The number of `path`, declaring it (a queued `P` line) the first time it is used.

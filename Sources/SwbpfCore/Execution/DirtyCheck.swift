@@ -22,7 +22,7 @@ public struct DirtyCheck {
     public mutating func reason(for step: Step, rebuilt: Set<String> = []) -> String? {
         let outputs = step.outputs + (step.standardOutput.map { [$0] } ?? [])
         guard let record = state.steps[step.primaryOutput] else {
-            return state.existed ? "no record of a previous build" : "no previous build state"
+            return state.existedAtStart ? "no record of a previous build" : "no previous build state"
         }
         if record.toolIdentity != step.tool.identity {
             if record.toolVersion != step.tool.version {

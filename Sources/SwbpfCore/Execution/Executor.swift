@@ -58,7 +58,7 @@ public final class Executor {
     /// Reports a build in which every step is up to date (after `wouldRunNothing()`), and saves the
     /// stat data refreshed by the check (a touched file is hashed once, not on every build).
     public func reportUpToDate(since begin: Date) {
-        reporter.handle(.planned(steps: steps, toRun: 0))
+        reporter.handle(.planned(steps: steps, toRun: []))
         steps.forEach { reporter.handle(.upToDate(step: $0)) }
         do { try state.flush() } catch { reporter.handle(.note("warning: could not save the build state: \(error)")) }
         reporter.handle(.buildFinished(summary: BuildSummary(ran: 0, upToDate: steps.count, failed: [], skipped: 0,
@@ -79,7 +79,7 @@ public final class Executor {
         let begin = Date()
         let predicted = predictedRuns()
         let predictedReasons = Dictionary(uniqueKeysWithValues: predicted.map { ($0.step.id, $0.reason) })
-        reporter.handle(.planned(steps: steps, toRun: predicted.count))
+        reporter.handle(.planned(steps: steps, toRun: predicted.map(\.step.id)))
         if !predicted.isEmpty {
             let directories = Set(steps.flatMap { $0.outputs + ($0.standardOutput.map { [$0] } ?? []) }.map { FileSystem.split($0).directory })
             directories.forEach { FileSystem.removeStaleTemporaries(in: $0) }
@@ -94,7 +94,6 @@ public final class Executor {
             for dependency in inBuild { dependents[dependency, default: []].append(step.id) }
         }
         var ready = steps.filter { waitingOn[$0.id] == 0 }.map(\.id)
-        var executed = Set<Int>()
         var failedBecause: [Int: Step] = [:]
         var summary = BuildSummary(ran: 0, upToDate: 0, failed: [], skipped: 0, interrupted: false, started: begin, ended: begin)
         var freeWorkers = Array((0..<options.jobs).reversed())
@@ -120,10 +119,10 @@ public final class Executor {
                         continue
                     }
                     if stopLaunching { continue }
-                    // A step whose inputs were just rebuilt is checked again; otherwise the
-                    // prediction made before the build stands.
-                    let reason = step.dependencies.contains(where: executed.contains)
-                        ? check.reason(for: step) : predictedReasons[step.id]
+                    // A step predicted to run is checked again now that everything it needs is
+                    // done: an upstream output that came out byte-identical cuts the chain here.
+                    // A step predicted up to date had no input that could change.
+                    let reason = predictedReasons[step.id] == nil ? nil : check.reason(for: step)
                     guard let reason else {
                         reporter.handle(.upToDate(step: step))
                         summary.upToDate += 1
@@ -140,7 +139,6 @@ public final class Executor {
                 running -= 1
                 freeWorkers.append(finished.worker)
                 let step = finished.step
-                executed.insert(step.id)
                 let result = finish(finished)
                 var output = finished.outcome.map { $0.standardError + $0.standardOutput } ?? []
                 if let message = finished.launchError { output += Array((message + "\n").utf8) }

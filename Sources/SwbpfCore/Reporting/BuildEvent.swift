@@ -10,8 +10,9 @@ public enum StepResult: Equatable, Sendable {
 /// What the executor tells its observers. Every view of a build (short labels, -v, --explain,
 /// JSON, timings, traces) is a reporter over these events.
 public enum BuildEvent: Sendable {
-    /// The steps the build covers, and how many are expected to run.
-    case planned(steps: [Step], toRun: Int)
+    /// The steps the build covers, and the ids of those expected to run (a step whose inputs come
+    /// out unchanged after all is then reported up to date instead).
+    case planned(steps: [Step], toRun: [Int])
     case started(step: Step, worker: Int, reason: String, at: Date)
     /// `output` is what the tool printed (standard error, then standard output unless redirected).
     case finished(step: Step, worker: Int, result: StepResult, output: [UInt8], started: Date, ended: Date)

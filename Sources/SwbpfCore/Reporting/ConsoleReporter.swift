@@ -22,6 +22,7 @@ public final class ConsoleReporter: BuildReporter {
     let diagnostics: TextOutput
     var total = 0
     var count = 0
+    var expected = Set<Int>()
 
     public init(options: Options, out: TextOutput = .standardOutput, diagnostics: TextOutput = .standardError) {
         self.options = options
@@ -36,7 +37,8 @@ public final class ConsoleReporter: BuildReporter {
     public func handle(_ event: BuildEvent) {
         switch event {
         case .planned(_, let toRun):
-            total = toRun
+            total = toRun.count
+            expected = Set(toRun)
         case .started(let step, _, let reason, _):
             count += 1
             if options.explain {
@@ -50,9 +52,9 @@ public final class ConsoleReporter: BuildReporter {
                 let label = step.kind.label.padded(to: 8)
                 out.write("  " + counter + paint(label, colour(for: step.kind)) + " " + step.primaryOutput + "\n")
             }
-        case .upToDate:
-            // A step found up to date after its inputs were rebuilt no longer counts towards N.
-            if total > count { total -= 1 }
+        case .upToDate(let step):
+            // A step expected to run whose inputs came out unchanged no longer counts towards N.
+            if expected.remove(step.id) != nil { total -= 1 }
         case .finished(let step, _, let result, let output, _, _):
             if result != .succeeded && !options.verbose && result != .interrupted {
                 diagnostics.write(step.shellCommand + "\n")

@@ -86,7 +86,7 @@ public final class JSONReporter: BuildReporter {
             origin = Date()
             var object = Event("plan")
             object.steps = steps.map(StepInfo.init)
-            object.toRun = toRun
+            object.toRun = toRun.count
             emit(object)
         case .started(let step, let worker, let reason, let at):
             var object = Event("started", step: step)
