@@ -66,14 +66,18 @@ public enum FileSystem {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var info = Glibc.stat()
+        // One allocation of the right size for regular files; files that grow are still read whole.
+        var bytes = [UInt8](repeating: 0, count: fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) + 1 : 1 << 16)
+        var length = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if length == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: bytes.count)) }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + length, $0.count - length) }
             if n < 0 { if errno == EINTR { continue }; return nil }
             if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+            length += n
         }
+        bytes.removeLast(bytes.count - length)
         return bytes
     }
 
