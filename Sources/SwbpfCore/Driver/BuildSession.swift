@@ -167,7 +167,8 @@ public enum BuildSession {
                     } catch { notes("\(error)") }
                 }
             }
-            reporter = ReporterGroup([console, recorder])
+            // The recorder hears the end first, so its report comes before the final line (and "done").
+            reporter = ReporterGroup([recorder, console])
         }
         if request.dryRun {
             let opened = try await OpenedProject.open(directory: request.directory, apps: request.apps,
