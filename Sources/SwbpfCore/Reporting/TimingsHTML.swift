@@ -18,7 +18,7 @@ public enum TimingsHTML {
         let laneHeight = 28, top = 30, left = 90, width = 1000
         let height = top + workers * laneHeight + 30
         func x(_ seconds: TimeInterval) -> Double { Double(left) + seconds / total * Double(width) }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(left + width + 20)\" height=\(height) role=\"img\" aria-label=\"build timeline\">\n"
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(left + width + 50)\" height=\"\(height)\" role=\"img\" aria-label=\"build timeline\">\n"
         for lane in 0..<workers {
             let y = top + lane * laneHeight
             svg += "<text x=\"4\" y=\"\(y + 18)\" class=\"lane\">worker \(lane + 1)</text>\n"
@@ -36,8 +36,12 @@ public enum TimingsHTML {
             let failed = timed.result != .succeeded
             svg += "<rect class=\"bar\" data-step=\"\(timed.step.id)\" x=\"\(Decimal.string(x(timed.start), places: 1))\" y=\"\(y)\" width=\"\(Decimal.string(barWidth, places: 1))\" height=\"\(laneHeight - 6)\" fill=\"\(colours[timed.step.kind]!)\"\(failed ? " stroke=\"#c0392b\" stroke-width=\"2\"" : "")>"
             svg += "<title>\(escape("\(timed.step.kind.label) \(timed.step.primaryOutput) — \((Decimal.string(timed.duration * 1000, places: 1) + " ms"))\n$ \(timed.step.shellCommand)"))</title></rect>\n"
-            if barWidth > 60 {
-                svg += "<text x=\"\(Decimal.string(x(timed.start) + 3, places: 1))\" y=\"\(y + 15)\" class=\"label\">\(escape(timed.step.kind.label + " " + FileSystem.split(timed.step.primaryOutput).base))</text>\n"
+            // A label only where it fits: about 6 px a character at this font size.
+            let label = timed.step.kind.label + " " + FileSystem.split(timed.step.primaryOutput).base
+            let fitting = Int((barWidth - 6) / 6)
+            if fitting >= 6 {
+                let text = label.count <= fitting ? label : String(label.prefix(fitting - 1)) + "…"
+                svg += "<text x=\"\(Decimal.string(x(timed.start) + 3, places: 1))\" y=\"\(y + 15)\" class=\"label\">\(escape(text))</text>\n"
             }
         }
         svg += "</svg>\n"
