@@ -2,8 +2,9 @@
 /// explanation can never disagree with the decision.
 public struct DirtyCheck {
     public let state: BuildState
-    /// Per-build memo of stat calls: a header shared by many steps is looked at once.
+    /// Per-build memos: a header shared by many steps is stat'ed and looked up once.
     private var stats: [String: FileStat?] = [:]
+    private var digests: [String: Digest?] = [:]
 
     public init(state: BuildState) { self.state = state }
 
@@ -14,8 +15,19 @@ public struct DirtyCheck {
         return value
     }
 
+    /// The content digest of `path` now (nil when it is missing), once per build.
+    mutating func digest(_ path: String) -> Digest? {
+        if let known = digests[path] { return known }
+        let value = stat(path).flatMap { state.currentDigest(of: path, stat: $0) }
+        digests[path] = value
+        return value
+    }
+
     /// Forget what was seen of `path` (it was just rewritten by a step).
-    mutating func invalidate(_ path: String) { stats[path] = nil }
+    mutating func invalidate(_ path: String) {
+        stats[path] = nil
+        digests[path] = nil
+    }
 
     /// Why `step` must run, or nil when it is up to date. Paths in `rebuilt` will be rewritten by
     /// earlier steps in this build (used by dry runs, which cannot know the new contents).
@@ -46,13 +58,11 @@ public struct DirtyCheck {
         }
         for input in record.inputs {
             let what = input.discovered ? "header" : "input"
-            if rebuilt.contains(input.path) { return "\(what) \(input.path) is rebuilt" }
-            guard let current = stat(input.path) else {
+            if !rebuilt.isEmpty, rebuilt.contains(input.path) { return "\(what) \(input.path) is rebuilt" }
+            guard stat(input.path) != nil else {
                 return input.discovered ? "header \(input.path) disappeared" : "input \(input.path) missing"
             }
-            guard let digest = state.currentDigest(of: input.path, stat: current), digest == input.digest else {
-                return "\(what) \(input.path) changed"
-            }
+            if digest(input.path) != input.digest { return "\(what) \(input.path) changed" }
         }
         return nil
     }

@@ -31,9 +31,11 @@ public struct Planner {
         self.project = project
         self.toolchain = toolchain
         self.settings = settings
+        output = FileSystem.display(project.outputDirectory, relativeTo: project.root)
     }
 
-    var output: String { FileSystem.display(project.outputDirectory, relativeTo: project.root) }
+    /// The output directory as commands name it.
+    let output: String
 
     func inOutput(_ name: String) -> String { FileSystem.join(output, name) }
 
