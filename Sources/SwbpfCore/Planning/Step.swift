@@ -18,9 +18,6 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
         case .link: return "BINARY"
         }
     }
-
-    /// Whether the step runs on the kernel side (clang/bpftool) or the user-space side (cc).
-    public var isKernelSide: Bool { self == .vmlinux || self == .bpfCompile || self == .bpfLink || self == .skeleton }
 }
 
 /// One argument of a step, kept typed until the command is printed or run. Outputs are written

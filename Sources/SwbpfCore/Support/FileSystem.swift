@@ -164,12 +164,6 @@ public enum FileSystem {
 
     public static func changeDirectory(_ path: String) -> Bool { chdir(path) == 0 }
 
-    public static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
-
     // MARK: Path strings
 
     public static func split(_ path: String) -> (directory: String, base: String) {
