@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Turns a directory (and its optional swbpf.toml) into a `Project`, following the conventions of
 /// libbpf-bootstrap's examples/c: every NAME.bpf.c with a NAME.c beside it is an app; a HELPER.c
 /// without a kernel part is a helper, linked into the apps that include HELPER.h. Subdirectories
@@ -5,21 +9,22 @@
 public enum ProjectLoader {
     public static func load(directory: String) throws -> Project {
         let root = FileSystem.normalize(directory)
-        guard let names = FileSystem.list(root), FileSystem.isDirectory(root) else {
+        guard let entries = FileSystem.entries(root) else {
             throw SwbpfError.projectDirectoryMissing(path: directory)
         }
+        let names = entries.map(\.name)
         var config = ProjectConfig()
         var configFile: String?
         if names.contains(ProjectConfig.fileName) {
             let path = FileSystem.join(root, ProjectConfig.fileName)
             guard let text = FileSystem.readText(path) else {
-                throw SwbpfError.cannotWrite(path: path, reason: "cannot read it")
+                throw SwbpfError.cannotRead(path: path, reason: String(cString: strerror(errno)))
             }
             config = try ProjectConfig.parse(text, file: ProjectConfig.fileName)
             configFile = ProjectConfig.fileName
         }
 
-        let files = Set(names.filter { !FileSystem.isDirectory(FileSystem.join(root, $0)) })
+        let files = Set(entries.filter { !$0.isDirectory }.map(\.name))
         var apps: [App] = []
         var notes: [String] = []
         for file in files.sorted() where file.hasSuffix(".bpf.c") {

@@ -50,16 +50,27 @@ public enum FileSystem {
 
     /// The names in a directory, without `.` and `..`, sorted so every run sees the same order.
     public static func list(_ directory: String) -> [String]? {
+        entries(directory)?.map(\.name)
+    }
+
+    /// The names in a directory with whether each is a directory, from readdir's d_type where the
+    /// file system gives it (no stat per entry), sorted by name.
+    public static func entries(_ directory: String) -> [(name: String, isDirectory: Bool)]? {
         guard let dir = opendir(directory) else { return nil }
         defer { closedir(dir) }
-        var names: [String] = []
+        var result: [(name: String, isDirectory: Bool)] = []
         while let entry = readdir(dir) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name == "." || name == ".." { continue }
+            let type = entry.pointee.d_type
+            // Symbolic links and unknown types are followed with stat, as the build will follow them.
+            let isDirectory = type == UInt8(DT_DIR) || ((type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK))
+                && Self.isDirectory(join(directory, name)))
+            result.append((name, isDirectory))
         }
-        return names.sorted()
+        return result.sorted { $0.name < $1.name }
     }
 
     public static func read(_ path: String) -> [UInt8]? {

@@ -23,6 +23,7 @@ public enum SwbpfError: Error, CustomStringConvertible, Equatable {
     case outputDirectoryNotWritable(path: String, reason: String)
     case cannotCreateDirectory(path: String, reason: String)
     case cannotWrite(path: String, reason: String)
+    case cannotRead(path: String, reason: String)
     case lockTimeout(path: String, seconds: Int, holder: String)
 
     case invalidAppName(name: String, reason: String)
@@ -77,6 +78,8 @@ public enum SwbpfError: Error, CustomStringConvertible, Equatable {
             return "error: cannot create directory '\(path)': \(reason)\nhelp: check the permissions of its parent directory"
         case .cannotWrite(let path, let reason):
             return "error: cannot write '\(path)': \(reason)"
+        case .cannotRead(let path, let reason):
+            return "error: cannot read '\(path)': \(reason)\nhelp: check the file's permissions"
         case .lockTimeout(let path, let seconds, let holder):
             return "error: another swbpf build (\(holder)) has held '\(path)' for \(seconds) s\nhelp: wait for it to finish, or stop it; raise the wait with --lock-timeout SECONDS"
 
