@@ -78,24 +78,30 @@ public struct OpenedProject {
         let selected = try project.selectApps(apps)
         let stateDirectory = stateDirectory(of: project)
         if forWriting {
-            let output = FileSystem.absolute(project.outputDirectory, base: project.root)
-            do {
-                try FileSystem.createDirectory(stateDirectory)
-            } catch SwbpfError.cannotCreateDirectory(_, let reason) {
-                throw SwbpfError.outputDirectoryNotWritable(path: project.outputDirectory, reason: reason)
-            }
-            guard FileSystem.isWritableDirectory(output), FileSystem.isWritableDirectory(stateDirectory) else {
+            try createStateDirectory(of: project)
+            guard FileSystem.isWritableDirectory(FileSystem.absolute(project.outputDirectory, base: project.root)),
+                  FileSystem.isWritableDirectory(stateDirectory) else {
                 throw SwbpfError.outputDirectoryNotWritable(path: project.outputDirectory, reason: "permission denied")
             }
-            do {
-                try FileSystem.createDirectory(FileSystem.absolute(project.binaryDirectory, base: project.root))
-            } catch SwbpfError.cannotCreateDirectory(_, let reason) {
-                throw SwbpfError.outputDirectoryNotWritable(path: project.binaryDirectory, reason: reason)
-            }
+            try createDirectory(FileSystem.absolute(project.binaryDirectory, base: project.root), named: project.binaryDirectory)
         }
         let state = BuildState.load(path: FileSystem.join(stateDirectory, "state"))
         if let warning = state.warning { notes(warning) }
         return (selected, state)
+    }
+
+    /// Creates the output directory and swbpf's own directory in it.
+    static func createStateDirectory(of project: Project) throws {
+        try createDirectory(stateDirectory(of: project), named: project.outputDirectory)
+    }
+
+    /// Creates `path`; a failure is reported as the directory the user named not being writable.
+    static func createDirectory(_ path: String, named name: String) throws {
+        do {
+            try FileSystem.createDirectory(path)
+        } catch SwbpfError.cannotCreateDirectory(_, let reason) {
+            throw SwbpfError.outputDirectoryNotWritable(path: name, reason: reason)
+        }
     }
 
     static func plan(project: Project, selected: [App], state: BuildState, toolchain: Toolchain,
@@ -124,7 +130,7 @@ public struct OpenedProject {
 public enum BuildSession {
     /// Finishes a plain build whose every step is up to date without starting a process, a thread
     /// or the concurrency runtime: start-up is most of a no-op's cost, and make's no-op takes a few
-    /// milliseconds. The decision is the executor's own (`Executor.finishIfUpToDate`). Returns nil
+    /// milliseconds. The decision is the executor's own (`Executor.wouldRunNothing`). Returns nil
     /// whenever anything must run or anything is unusual (a busy lock, a tool to query, a state
     /// warning, an error): the full build then handles it, and says so as usual.
     public static func finishIfUpToDate(_ request: BuildRequest, reporter: BuildReporter) -> Int32? {
@@ -187,13 +193,8 @@ public enum BuildSession {
 
         // The lock is taken before the state is read, so two builds never record over each other.
         let project = try OpenedProject.load(request.directory)
-        let stateDirectory = OpenedProject.stateDirectory(of: project)
-        do {
-            try FileSystem.createDirectory(stateDirectory)
-        } catch SwbpfError.cannotCreateDirectory(_, let reason) {
-            throw SwbpfError.outputDirectoryNotWritable(path: project.outputDirectory, reason: reason)
-        }
-        let lock = try await BuildLock.acquire(path: FileSystem.join(stateDirectory, "lock"),
+        try OpenedProject.createStateDirectory(of: project)
+        let lock = try await BuildLock.acquire(path: FileSystem.join(OpenedProject.stateDirectory(of: project), "lock"),
                                                timeoutSeconds: request.lockTimeoutSeconds, onWait: notes)
         defer { withExtendedLifetime(lock) {} }
         let opened = try await OpenedProject.open(project: project, apps: request.apps,

@@ -39,25 +39,26 @@ public enum Cleaner {
     /// and, for a full clean, swbpf's state and reports. Shared outputs (vmlinux.h, helper objects)
     /// stay unless every app is cleaned.
     public static func removals(plan: BuildPlan, apps: [String], stateDirectory: String) -> [String] {
-        let all = apps.isEmpty
-        var paths: [String] = []
-        for step in plan.steps where all || (step.app.map(apps.contains) ?? false) {
-            paths += step.outputs + (step.standardOutput.map { [$0] } ?? [])
-        }
-        if all {
+        var paths = steps(of: plan, apps: apps).flatMap(\.products)
+        if apps.isEmpty {
             paths += [FileSystem.join(stateDirectory, "state"), FileSystem.join(stateDirectory, "lock"),
                       FileSystem.join(plan.outputDirectory, TimingsReport.fileName)]
         }
         return paths
     }
 
+    /// The steps of `apps`, or every step when none is named.
+    static func steps(of plan: BuildPlan, apps: [String]) -> [Step] {
+        apps.isEmpty ? plan.steps : plan.steps.filter { $0.app.map(apps.contains) ?? false }
+    }
+
     /// Removes the files; returns those that existed. Directories go only if they end up empty.
     public static func clean(plan: BuildPlan, apps: [String], stateDirectory: String) -> [String] {
         let paths = removals(plan: plan, apps: apps, stateDirectory: stateDirectory)
         let removed = paths.filter { FileSystem.remove($0) }
-        // Temporaries of killed builds, for the same outputs (and depfiles).
-        let steps = plan.steps.filter { apps.isEmpty || ($0.app.map(apps.contains) ?? false) }
-        for path in paths + steps.compactMap(\.depfile) + [FileSystem.join(stateDirectory, "state")] {
+        // Temporaries of killed builds, for the same outputs, the depfiles and the state.
+        let state = FileSystem.join(stateDirectory, "state")
+        for path in Set(paths + steps(of: plan, apps: apps).compactMap(\.depfile) + [state]) {
             let (directory, base) = FileSystem.split(path)
             FileSystem.removeStaleTemporaries(in: directory, base: base)
         }

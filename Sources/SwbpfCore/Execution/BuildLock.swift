@@ -8,7 +8,14 @@ import Glibc
 public final class BuildLock {
     let fd: Int32
 
-    private init(fd: Int32) { self.fd = fd }
+    /// Takes ownership of a locked descriptor and writes this process's pid into the file, so
+    /// that a build that has to wait can say which one it waits for.
+    private init(claiming fd: Int32) {
+        self.fd = fd
+        let mine = Array("pid \(getpid())\n".utf8)
+        ftruncate(fd, 0)
+        _ = mine.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
 
     deinit { close(fd) }
 
@@ -17,7 +24,7 @@ public final class BuildLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return nil }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); return nil }
-        return BuildLock(fd: fd)
+        return BuildLock(claiming: fd)
     }
 
     public static func acquire(path: String, timeoutSeconds: Int, onWait: (String) -> Void) async throws -> BuildLock {
@@ -38,10 +45,7 @@ public final class BuildLock {
             }
             try? await Task.sleep(nanoseconds: 50_000_000)
         }
-        let mine = Array("pid \(getpid())\n".utf8)
-        ftruncate(fd, 0)
-        _ = mine.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return BuildLock(fd: fd)
+        return BuildLock(claiming: fd)
     }
 
     private static func holder(fd: Int32) -> String {

@@ -32,7 +32,6 @@ public struct DirtyCheck {
     /// Why `step` must run, or nil when it is up to date. Paths in `rebuilt` will be rewritten by
     /// earlier steps in this build (used by dry runs, which cannot know the new contents).
     public mutating func reason(for step: Step, rebuilt: Set<String> = []) -> String? {
-        let outputs = step.outputs + (step.standardOutput.map { [$0] } ?? [])
         guard let record = state.steps[step.primaryOutput] else {
             return state.existedAtStart ? "no record of a previous build" : "no previous build state"
         }
@@ -46,7 +45,7 @@ public struct DirtyCheck {
         if record.commandLine != StepRecord.commandLine(command) {
             return "command changed: " + Self.describeChange(from: record.command, to: command)
         }
-        for output in outputs {
+        for output in step.products {
             guard let current = stat(output) else { return "output \(output) missing" }
             if let recorded = record.outputs.first(where: { $0.path == output }), !recorded.stat.sameVersion(as: current) {
                 return "output \(output) was modified after it was built"

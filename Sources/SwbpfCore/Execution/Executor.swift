@@ -45,7 +45,7 @@ public final class Executor {
             }
             if let reason {
                 willRun.insert(step.id)
-                rebuilt.formUnion(step.outputs + (step.standardOutput.map { [$0] } ?? []))
+                rebuilt.formUnion(step.products)
                 result.append((step, reason))
             }
         }
@@ -81,7 +81,7 @@ public final class Executor {
         let predictedReasons = Dictionary(uniqueKeysWithValues: predicted.map { ($0.step.id, $0.reason) })
         reporter.handle(.planned(steps: steps, toRun: predicted.map(\.step.id)))
         if !predicted.isEmpty {
-            let directories = Set(steps.flatMap { $0.outputs + ($0.standardOutput.map { [$0] } ?? []) }.map { FileSystem.split($0).directory })
+            let directories = Set(steps.flatMap(\.products).map { FileSystem.split($0).directory })
             directories.forEach { FileSystem.removeStaleTemporaries(in: $0) }
         }
 
@@ -184,7 +184,7 @@ public final class Executor {
     /// the step run again rather than trusting a half-finished output.
     private func finish(_ finished: Finished) -> StepResult {
         let step = finished.step
-        let products = step.outputs + (step.standardOutput.map { [$0] } ?? [])
+        let products = step.products
         let temporaries = products.map(FileSystem.temporarySibling)
         let depfileTemporary = step.depfile.map(FileSystem.temporarySibling)
         defer { if let depfileTemporary { FileSystem.remove(depfileTemporary) } }

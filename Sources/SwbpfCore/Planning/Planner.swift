@@ -81,7 +81,7 @@ public struct Planner {
         func add(_ step: Step) throws -> Int {
             var step = step
             step.id = steps.count
-            for path in step.outputs + (step.standardOutput.map { [$0] } ?? []) {
+            for path in step.products {
                 let describe = { (s: Step) in "\(s.kind.label) \(s.primaryOutput)" }
                 if let first = producers[path] {
                     throw SwbpfError.duplicateOutput(path: path, first: first, second: describe(step))

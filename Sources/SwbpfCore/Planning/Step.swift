@@ -110,6 +110,9 @@ public struct Step: Hashable, Sendable, Identifiable {
     /// The primary output: what the short label names, and the key of the step's record.
     public var primaryOutput: String { standardOutput ?? outputs[0] }
 
+    /// Every file the step produces: its outputs and the file its standard output goes to.
+    public var products: [String] { outputs + (standardOutput.map { [$0] } ?? []) }
+
     /// The command as printed: the tool, its arguments with real output names, and the redirect.
     public var displayCommand: [String] {
         [tool.displayName] + tool.leadingArguments + arguments.map { $0.resolved(temporaryOutputs: false) }

@@ -203,11 +203,9 @@ public struct Explainer {
         switch group.role {
         case .includePaths:
             let directory = String(word.dropFirst(2))
-            if step.kind == .bpfCompile && directory == FileSystem.display(toolchain.libbpf.includeDirectory ?? "\u{0}", relativeTo: root) {
-                return "libbpf's headers (bpf/bpf_helpers.h, bpf/bpf_tracing.h, bpf/bpf_core_read.h), from \(toolchain.libbpf.origin)"
-            }
-            if step.kind != .bpfCompile && directory == FileSystem.display(toolchain.libbpf.includeDirectory ?? "\u{0}", relativeTo: root) {
-                return "libbpf's headers (bpf/libbpf.h), from \(toolchain.libbpf.origin)"
+            if let libbpf = toolchain.libbpf.includeDirectory, directory == FileSystem.display(libbpf, relativeTo: root) {
+                let headers = step.kind == .bpfCompile ? "bpf/bpf_helpers.h, bpf/bpf_tracing.h, bpf/bpf_core_read.h" : "bpf/libbpf.h"
+                return "libbpf's headers (\(headers)), from \(toolchain.libbpf.origin)"
             }
             if let output = step.outputs.first.map({ FileSystem.split($0).directory }), directory == (output.isEmpty ? "." : output) {
                 return step.kind == .bpfCompile

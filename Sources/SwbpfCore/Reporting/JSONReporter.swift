@@ -35,7 +35,7 @@ public final class JSONReporter: BuildReporter {
             command = step.shellCommand
             argv = step.displayCommand
             inputs = step.inputs
-            outputs = step.outputs + (step.standardOutput.map { [$0] } ?? [])
+            outputs = step.products
             dependencies = step.dependencies
         }
     }

@@ -44,7 +44,7 @@ public enum TraceWriter {
                             args: Arguments(ran: recorder.executed.count, upToDate: recorder.cached.count)))
         for timed in recorder.executed {
             var arguments = Arguments(command: timed.step.shellCommand, inputs: timed.step.inputs,
-                                      outputs: timed.step.outputs + (timed.step.standardOutput.map { [$0] } ?? []),
+                                      outputs: timed.step.products,
                                       app: timed.step.app)
             switch timed.result {
             case .succeeded: arguments.exitStatus = 0

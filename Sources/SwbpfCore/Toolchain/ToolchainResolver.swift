@@ -39,25 +39,22 @@ public struct ToolchainResolver {
         async let clangFacts = query(clang) { try await Self.probeClang($0) }
         async let bpftoolFacts = query(bpftool) { try await Self.probeVersion($0, arguments: ["version"]) }
         async let ccFacts = query(cc) { try await Self.probeVersion($0, arguments: ["--version"]) }
-        var pkgConfigAnswer: [String]?
+        var pkgConfig: (key: String, values: [String], fresh: Bool)?
         if needsPkgConfig, let tool = pkgConfigTool() {
-            pkgConfigAnswer = try await query(tool) { tool -> [String] in
+            pkgConfig = try await query(tool) { tool -> [String] in
                 // pkg-config prints only the last of several --variable options, so ask twice.
                 async let libdir = ProcessRunner.capture(tool.path, ["--variable=libdir", "libbpf"])
                 async let includedir = ProcessRunner.capture(tool.path, ["--variable=includedir", "libbpf"])
                 let outcomes = try await [libdir, includedir]
                 guard outcomes.allSatisfy({ $0.status == 0 }) else { return [] }
                 return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() }
-            }.values
+            }
         }
         let answers = try await [clangFacts, bpftoolFacts, ccFacts]
         // Answers are stored from this task alone, after the concurrent queries.
-        for answer in answers where answer.fresh { state.storeProbe(answer.key, answer.values) }
-        if needsPkgConfig, let tool = pkgConfigTool(), let pkgConfigAnswer, state.probe(probeKey(tool)) == nil {
-            state.storeProbe(probeKey(tool), pkgConfigAnswer)
-        }
+        for answer in answers + (pkgConfig.map { [$0] } ?? []) where answer.fresh { state.storeProbe(answer.key, answer.values) }
         return try assemble(clang: clang, answers[0].values, bpftool: bpftool, answers[1].values, cc: cc, answers[2].values,
-                            libbpf: libbpf(pkgConfigAnswer: pkgConfigAnswer))
+                            libbpf: libbpf(pkgConfigAnswer: pkgConfig?.values))
     }
 
     func locateTools() throws -> (clang: Tool, bpftool: Tool, cc: Tool) {
