@@ -73,18 +73,6 @@ import Testing
     }
 }
 
-@Suite struct DepfileTests {
-    @Test func continuationsEscapesAndDollars() {
-        let text = ".output/.x.o.swbpf-tmp: x.c /usr/include/stdio.h \\\n  my\\ dir/a.h cost$$.h \\\n /usr/include/b.h\n"
-        #expect(Depfile.dependencies(in: text) == ["x.c", "/usr/include/stdio.h", "my dir/a.h", "cost$.h", "/usr/include/b.h"])
-    }
-
-    @Test func emptyOrMalformed() {
-        #expect(Depfile.dependencies(in: "") == [])
-        #expect(Depfile.dependencies(in: "no colon here") == [])
-    }
-}
-
 @Suite struct IncludeScannerTests {
     @Test func findsQuotedIncludesOnly() {
         let source = "#include <stdio.h>\n#  include \"helpers.h\"\n// #include \"no.h\" is a comment line\n#include\t\"b.h\" // trailing\n"
