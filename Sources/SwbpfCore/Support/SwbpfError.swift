@@ -25,6 +25,8 @@ public enum SwbpfError: Error, CustomStringConvertible, Equatable {
     case cannotWrite(path: String, reason: String)
     case cannotRead(path: String, reason: String)
     case lockTimeout(path: String, seconds: Int, holder: String)
+    /// A file or directory swbpf creates itself is something else (a planted symbolic link).
+    case notSwbpfsOwn(path: String, problem: String)
 
     case invalidAppName(name: String, reason: String)
     case unknownTemplate(name: String, available: [String])
@@ -82,6 +84,8 @@ public enum SwbpfError: Error, CustomStringConvertible, Equatable {
             return "error: cannot read '\(path)': \(reason)\nhelp: check the file's permissions"
         case .lockTimeout(let path, let seconds, let holder):
             return "error: another swbpf build (\(holder)) has held '\(path)' for \(seconds) s\nhelp: wait for it to finish, or stop it; raise the wait with --lock-timeout SECONDS"
+        case .notSwbpfsOwn(let path, let problem):
+            return "error: '\(path)' \(problem); swbpf creates it itself and never writes through a link or into a file it did not make\nhelp: remove it ('rm \(Shell.quote(path))') and run swbpf again"
 
         case .invalidAppName(let name, let reason):
             return "error: '\(name)' cannot be an app name: \(reason)\nhelp: use a C identifier such as 'mytool' or 'tcp_trace'"
