@@ -118,7 +118,7 @@ struct Explain: AsyncParsableCommand {
         await runReportingErrors {
             let opened = try await OpenedProject.open(directory: project.directory, apps: app.map { [$0] } ?? [],
                                                       environment: currentEnvironment(), forWriting: false,
-                                                      notes: { TextOutput.standardError.write($0 + "\n") })
+                                                      notes: { TextOutput.standardError.write($0.escapedForDisplay(multiline: true) + "\n") })
             let explainer = Explainer(toolchain: opened.toolchain, root: opened.project.root)
             let explanations = opened.selectedSteps.map(explainer.explain)
             switch format {
@@ -143,10 +143,10 @@ struct Compdb: AsyncParsableCommand {
     func run() async throws {
         await runReportingErrors {
             let opened = try await OpenedProject.open(directory: project.directory, apps: [], environment: currentEnvironment(),
-                                                      forWriting: false, notes: { TextOutput.standardError.write($0 + "\n") })
+                                                      forWriting: false, notes: { TextOutput.standardError.write($0.escapedForDisplay(multiline: true) + "\n") })
             let path = try CompilationDatabase.write(plan: opened.plan)
             let count = CompilationDatabase.entries(for: opened.plan.steps, root: opened.project.root).count
-            TextOutput.standardOutput.write("swbpf: wrote \(path) (\(count) entries)\n")
+            TextOutput.standardOutput.write("swbpf: wrote \(path.escapedForDisplay()) (\(count) entries)\n")
             return 0
         }
     }
@@ -170,7 +170,7 @@ struct Clean: AsyncParsableCommand {
             guard FileSystem.changeDirectory(loaded.root) else { throw SwbpfError.projectDirectoryMissing(path: project.directory) }
             let plan = try OpenedProject.outputsOnlyPlan(project: loaded, environment: currentEnvironment())
             let removed = Cleaner.clean(plan: plan, apps: apps, stateDirectory: OpenedProject.stateDirectory(of: loaded))
-            for path in removed { TextOutput.standardOutput.write("  CLEAN    \(FileSystem.display(path, relativeTo: loaded.root))\n") }
+            for path in removed { TextOutput.standardOutput.write("  CLEAN    \(FileSystem.display(path, relativeTo: loaded.root).escapedForDisplay())\n") }
             if removed.isEmpty { TextOutput.standardOutput.write("swbpf: nothing to clean\n") }
             return 0
         }
@@ -194,8 +194,8 @@ struct New: AsyncParsableCommand {
         await runReportingErrors {
             let appName = name ?? FileSystem.split(FileSystem.normalize(directory)).base
             let files = try Scaffolder.newProject(directory: directory, template: try Template.named(template), name: appName)
-            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(directory, file))\n") }
-            TextOutput.standardOutput.write("\nNext: cd \(Shell.quote(directory)) && swbpf build && sudo ./\(appName)\n")
+            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(directory, file).escapedForDisplay())\n") }
+            TextOutput.standardOutput.write("\nNext: cd \(Shell.quote(directory).escapedForDisplay()) && swbpf build && sudo ./\(appName)\n")
             return 0
         }
     }
@@ -219,7 +219,7 @@ struct Add: AsyncParsableCommand {
     func run() async throws {
         await runReportingErrors {
             let files = try Scaffolder.addApp(directory: project.directory, template: try Template.named(template), name: name, force: force)
-            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(project.directory, file))\n") }
+            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(project.directory, file).escapedForDisplay())\n") }
             return 0
         }
     }
@@ -256,10 +256,10 @@ func runReportingErrors(_ body: @escaping @Sendable () async throws -> Int32) as
     switch result {
     case .success(let status): if status != 0 { exit(status) }
     case .failure(let error as SwbpfError):
-        TextOutput.standardError.write(error.description + "\n")
+        TextOutput.standardError.write(error.description.escapedForDisplay(multiline: true) + "\n")
         exit(1)
     case .failure(let error):
-        TextOutput.standardError.write("error: \(error)\n")
+        TextOutput.standardError.write("error: \(error)".escapedForDisplay(multiline: true) + "\n")
         exit(1)
     }
 }
