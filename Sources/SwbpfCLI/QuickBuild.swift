@@ -53,10 +53,10 @@ public enum CLI {
     public static func start() -> Never {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let request = QuickBuild.request(arguments, environment: currentEnvironment()) {
-            if let status = BuildSession.finishIfUpToDate(request, reporter: consoleReporter(for: request, json: false)) {
-                exit(status)
+            let (prepared, begin) = prepareBuild(request, json: false)
+            runAsync {
+                await runReportingErrors(reporter: prepared.reporter) { try await BuildSession.run(prepared, since: begin) }
             }
-            runAsync { await runBuild(request, json: false) }
         }
         runAsync { await SwbpfCommand.main() }
     }

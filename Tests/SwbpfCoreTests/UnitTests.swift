@@ -156,13 +156,13 @@ import Testing
         let file = directory.appendingPathComponent("a.c").path
         try "int x;\n".write(toFile: file, atomically: false, encoding: .utf8)
         let state = BuildState(path: directory.appendingPathComponent("state").path)
-        let first = try #require(state.currentDigest(of: file))
+        let first = try #require(state.currentDigest(of: file, files: ProjectFileSystem(root: "/")))
         let firstStat = try #require(state.files[file]?.stat)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: file)
-        #expect(state.currentDigest(of: file) == first)
+        #expect(state.currentDigest(of: file, files: ProjectFileSystem(root: "/")) == first)
         #expect(state.files[file]?.stat != firstStat)
         try "int y;\n".write(toFile: file, atomically: false, encoding: .utf8)
-        #expect(state.currentDigest(of: file) != first)
+        #expect(state.currentDigest(of: file, files: ProjectFileSystem(root: "/")) != first)
     }
 }
 

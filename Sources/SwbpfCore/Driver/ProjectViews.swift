@@ -15,7 +15,7 @@ public enum CompilationDatabase {
     }
 
     public static func entries(for steps: [Step], root: String) -> [Entry] {
-        steps.filter { $0.kind == .bpfCompile || $0.kind == .compile }.compactMap { step in
+        steps.filter(\.kind.compilesSource).compactMap { step in
             guard let source = step.inputs.first else { return nil }
             return Entry(directory: root, file: source, arguments: step.displayCommand, output: step.primaryOutput)
         }
@@ -54,17 +54,18 @@ public enum Cleaner {
 
     /// Removes the files; returns those that existed. Directories go only if they end up empty.
     public static func clean(plan: BuildPlan, apps: [String], stateDirectory: String) -> [String] {
-        let paths = removals(plan: plan, apps: apps, stateDirectory: stateDirectory)
+        let paths = removals(plan: plan, apps: apps, stateDirectory: stateDirectory).map { FileSystem.join(plan.projectRoot, $0) }
         let removed = paths.filter { FileSystem.remove($0) }
         // Temporaries of killed builds, for the same outputs, the depfiles and the state.
         let state = FileSystem.join(stateDirectory, "state")
-        for path in Set(paths + steps(of: plan, apps: apps).compactMap(\.depfile) + [state]) {
+        let depfiles = steps(of: plan, apps: apps).compactMap(\.depfile).map { FileSystem.join(plan.projectRoot, $0) }
+        for path in Set(paths + depfiles + [state]) {
             let (directory, base) = FileSystem.split(path)
             FileSystem.removeStaleTemporaries(in: directory, base: base)
         }
         if apps.isEmpty {
             _ = rmdir(stateDirectory)
-            _ = rmdir(plan.outputDirectory)
+            _ = rmdir(FileSystem.join(plan.projectRoot, plan.outputDirectory))
         }
         return removed
     }

@@ -5,7 +5,7 @@ import Glibc
 
 /// A content fingerprint: 128 bits of SHA-256, kept as two integers so the no-op path allocates
 /// nothing to compare them.
-public struct Digest: Hashable, Sendable, CustomStringConvertible {
+public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible {
     public var high: UInt64
     public var low: UInt64
 
@@ -13,6 +13,10 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
         self.high = high
         self.low = low
     }
+
+    /// Recorded for an input that could not be read, or that changed while its step ran: it
+    /// matches no file, so the step runs again next time.
+    public static let unknown = Digest(high: 0, low: 0)
 
     /// Parses 32 hex digits.
     init?<C: Collection>(hex: C) where C.Element == UInt8, C.Index == Int {
@@ -254,10 +258,10 @@ public final class BuildState: @unchecked Sendable {
     /// The content digest of `path` now, or nil when it does not exist. Reuses the recorded digest
     /// while the stat data matches; otherwise hashes the file and remembers the new stat data, so
     /// that a `touch` costs one hash once and nothing after.
-    public func currentDigest(of path: String, stat: FileStat? = nil) -> Digest? {
-        guard let stat = stat ?? FileSystem.stat(path) else { return nil }
+    public func currentDigest(of path: String, stat: FileStat? = nil, files fileSystem: BuildFileSystem) -> Digest? {
+        guard let stat = stat ?? fileSystem.stat(path) else { return nil }
         if let known = files[path], known.stat.sameVersion(as: stat) { return known.digest }
-        guard let digest = ContentHash.of(file: path) else { return nil }
+        guard let digest = fileSystem.digest(path) else { return nil }
         let record = FileRecord(stat: stat, digest: digest)
         files[path] = record
         pending.append(fileLine(path, record))
