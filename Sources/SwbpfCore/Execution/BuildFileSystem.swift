@@ -2,6 +2,8 @@
 /// (relative to the project root, or absolute). The executor is handed one, so its scheduling,
 /// up-to-date decisions and failure paths can be tested against an in-memory file system.
 public protocol BuildFileSystem: Sendable {
+    /// The project root (absolute, normalised): the working directory of every step.
+    var root: String { get }
     /// The absolute path of `path`, for a child process or the build state.
     func absolute(_ path: String) -> String
     func stat(_ path: String) -> FileStat?

@@ -122,7 +122,7 @@ public final class BuildState: @unchecked Sendable {
         state.existedAtStart = true
         state.tornTail = bytes.last != 0x0A
         if let problem = state.parse(bytes) {
-            state.warning = "warning: ignoring build state \(path): \(problem); rebuilding everything"
+            state.warning = "ignoring build state \(path): \(problem); rebuilding everything"
             state.files = [:]
             state.steps = [:]
             state.probes = [:]

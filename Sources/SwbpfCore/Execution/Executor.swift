@@ -97,7 +97,7 @@ public final class Executor {
         var step: Step
         var worker: Int
         var started: Date
-        /// The coarse clock when the tool started, in the units of file mtimes.
+        /// When the tool started, in the units of file mtimes.
         var startedAtFileTime: Int64
         /// Stat data of the step's inputs (and last build's headers) just before it started.
         var inputsBefore: [String: FileStat]
@@ -161,7 +161,7 @@ public final class Executor {
                         continue
                     }
                     let launched = Launched(step: step, worker: freeWorkers.removeLast(), started: Date(),
-                                            startedAtFileTime: Self.coarseFileTime(), inputsBefore: inputStats(of: step))
+                                            startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step))
                     reporter.handle(.started(step: step, worker: launched.worker, reason: reason, at: launched.started))
                     running += 1
                     let request = processRequest(for: step)
@@ -198,7 +198,7 @@ public final class Executor {
     }
 
     func processRequest(for step: Step) -> ProcessRequest {
-        ProcessRequest(executable: step.tool.path, arguments: step.executedArguments, workingDirectory: files.absolute("."),
+        ProcessRequest(executable: step.tool.path, arguments: step.executedArguments, workingDirectory: files.root,
                        standardOutputFile: step.standardOutput.map { files.absolute(FileSystem.temporarySibling(of: $0)) })
     }
 
@@ -225,11 +225,12 @@ public final class Executor {
         return stats
     }
 
-    /// The clock file systems stamp mtimes with (the kernel's coarse clock), in nanoseconds: a file
-    /// written after this moment has a later mtime, never an earlier one.
-    static func coarseFileTime() -> Int64 {
+    /// Now, in the units of file mtimes. A file written before this moment has an mtime no later
+    /// than it (kernels stamp mtimes from the coarse clock, or with multigrain timestamps from the
+    /// fine one, never ahead of real time); one written after it almost always has a later one.
+    static func fileTimeNow() -> Int64 {
         var now = timespec()
-        clock_gettime(CLOCK_REALTIME_COARSE, &now)
+        clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
@@ -250,7 +251,7 @@ public final class Executor {
         case .failure(.couldNotLaunch(_, let reason)):
             failure = .couldNotLaunch(reason: reason)
         case .failure(.couldNotWriteOutput(let path, let reason)):
-            failure = .couldNotWriteOutput(path: FileSystem.display(path, relativeTo: files.absolute(".")), reason: reason)
+            failure = .couldNotWriteOutput(path: FileSystem.display(path, relativeTo: files.root), reason: reason)
         case .success(let outcome) where outcome.signalled:
             failure = .signalled(signal: outcome.status - 128)
         case .success(let outcome) where outcome.status != 0:
@@ -305,9 +306,8 @@ public final class Executor {
         var inputs = step.inputs.map { input($0, discovered: false) }
         if let depfile, let bytes = files.read(depfile) {
             var seen = Set(step.inputs)
-            let root = files.absolute(".")
             for dependency in Depfile.dependencies(in: String(decoding: bytes, as: UTF8.self)) {
-                let path = FileSystem.display(dependency, relativeTo: root)
+                let path = FileSystem.display(dependency, relativeTo: files.root)
                 if seen.insert(path).inserted { inputs.append(input(path, discovered: true)) }
             }
         }

@@ -34,7 +34,7 @@ public struct Project: Equatable, Sendable {
     public var helperSources: [String]
     /// A user's own vmlinux.h found in the project directory, if any.
     public var localVmlinuxHeader: String?
-    /// Remarks about files that look like apps but are not (printed once, not errors).
+    /// Remarks about files that look like apps but are not (shown as notes, not errors).
     public var notes: [String]
 
     public var outputDirectory: String { config.output ?? ".output" }

@@ -32,7 +32,7 @@ public enum ProjectLoader {
             // Extra kernel parts named in the config belong to their app, not to an app of their own.
             if config.apps.values.contains(where: { $0.bpfSources.contains(file) }) { continue }
             guard files.contains("\(name).c") else {
-                notes.append("note: \(file) has no \(name).c beside it, so it is not an app; skipping it")
+                notes.append("\(file) has no \(name).c beside it, so it is not an app; skipping it")
                 continue
             }
             let settings = config.apps[name] ?? .init()
