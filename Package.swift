@@ -42,5 +42,5 @@ let package = Package(
             dependencies: ["SwbpfCore", "SwbpfCLI"]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -94,7 +94,12 @@ struct Build: AsyncParsableCommand {
 /// Runs a build request from argument-parser's `Build`.
 func runBuild(_ request: BuildRequest, json: Bool) async {
     let (prepared, begin) = prepareBuild(request, json: json)
-    await runReportingErrors(reporter: prepared.reporter) { try await BuildSession.run(prepared, since: begin) }
+    await finishBuild(prepared, since: begin)
+}
+
+/// The asynchronous rest of a prepared build, which Ctrl-C and SIGTERM cancel.
+func finishBuild(_ prepared: PreparedBuild, since begin: Date) async {
+    await runReportingErrors { await BuildSession.run(prepared, since: begin) }
 }
 
 /// The synchronous part of a build from either parser: paths relative to the invocation directory
@@ -111,7 +116,7 @@ func prepareBuild(_ request: BuildRequest, json: Bool) -> (PreparedBuild, begin:
         if let status = BuildSession.finishWithoutRunning(prepared, since: begin) { exit(status) }
         return (prepared, begin)
     } catch {
-        report(error, to: console)
+        console.handle(.diagnostic(Diagnostic(of: error)))
         exit(1)
     }
 }
@@ -261,9 +266,9 @@ func consoleReporter(for request: BuildRequest, json: Bool) -> BuildReporter {
     return json ? ReporterGroup([console, JSONReporter()]) : console
 }
 
-/// Runs a command body that Ctrl-C and SIGTERM cancel; an error becomes a diagnostic for
-/// `reporter` (plain stderr by default) and exit status 1, a signal its conventional status.
-func runReportingErrors(reporter: BuildReporter? = nil, _ body: @escaping @Sendable () async throws -> Int32) async {
+/// Runs a command body that Ctrl-C and SIGTERM cancel; an error becomes a diagnostic on standard
+/// error and exit status 1, a signal its conventional status.
+func runReportingErrors(_ body: sending @escaping () async throws -> Int32) async {
     let (result, signal) = await Interrupts.run { () -> Result<Int32, Error> in
         do { return .success(try await body()) } catch { return .failure(error) }
     }
@@ -271,17 +276,9 @@ func runReportingErrors(reporter: BuildReporter? = nil, _ body: @escaping @Senda
     switch result {
     case .success(let status): if status != 0 { exit(status) }
     case .failure(let error):
-        if let reporter { report(error, to: reporter) } else { printDiagnostic(diagnostic(of: error)) }
+        printDiagnostic(Diagnostic(of: error))
         exit(1)
     }
-}
-
-func diagnostic(of error: Error) -> Diagnostic {
-    (error as? DiagnosticError)?.diagnostic ?? Diagnostic(.error, "\(error)")
-}
-
-func report(_ error: Error, to reporter: BuildReporter) {
-    reporter.handle(.diagnostic(diagnostic(of: error)))
 }
 
 /// A diagnostic on standard error, for commands that have no build reporter.

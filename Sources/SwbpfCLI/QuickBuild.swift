@@ -1,4 +1,5 @@
 import Dispatch
+import FoundationEssentials
 import SwbpfCore
 #if canImport(Glibc)
 import Glibc
@@ -54,9 +55,7 @@ public enum CLI {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let request = QuickBuild.request(arguments, environment: currentEnvironment()) {
             let (prepared, begin) = prepareBuild(request, json: false)
-            runAsync {
-                await runReportingErrors(reporter: prepared.reporter) { try await BuildSession.run(prepared, since: begin) }
-            }
+            runAsync { await finishBuild(prepared, since: begin) }
         }
         runAsync { await SwbpfCommand.main() }
     }

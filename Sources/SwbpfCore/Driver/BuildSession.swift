@@ -87,7 +87,10 @@ public struct OpenedProject {
 /// is free), the state read, and, when every tool's answer is cached, the plan and the decision
 /// of what must run. A no-op build or a dry run finishes from here without starting the
 /// concurrency runtime; any other build continues from here, and nothing is read or decided twice.
-public final class PreparedBuild {
+///
+/// Unchecked: it passes from the synchronous start of the process to the one task that finishes
+/// the build, and is never used by two tasks (the signal handlers only cancel that task).
+public final class PreparedBuild: @unchecked Sendable {
     let request: BuildRequest
     let project: Project
     let selected: [App]
@@ -142,8 +145,20 @@ public enum BuildSession {
         return status(of: summary)
     }
 
-    /// Runs the rest of a prepared build and returns the process exit status.
-    public static func run(_ prepared: PreparedBuild, since begin: Date) async throws -> Int32 {
+    /// Runs the rest of a prepared build and returns the process exit status; an error is reported
+    /// to the build's reporter as a diagnostic.
+    public static func run(_ prepared: PreparedBuild, since begin: Date) async -> Int32 {
+        do {
+            return try await continueRunning(prepared, since: begin)
+        } catch is CancellationError {
+            return 130
+        } catch {
+            prepared.reporter.handle(.diagnostic(Diagnostic(of: error)))
+            return 1
+        }
+    }
+
+    private static func continueRunning(_ prepared: PreparedBuild, since begin: Date) async throws -> Int32 {
         let request = prepared.request
         if prepared.writes, prepared.lock == nil {
             // Another build holds the lock: wait for it, then read the state it left.
@@ -214,9 +229,7 @@ public enum BuildSession {
         // A dry run writes nothing, reports included.
         guard request.timings || request.traceFile != nil, !request.dryRun else { return console }
         let notes: (String) -> Void = { console.handle(.note($0)) }
-        let failed: (Error) -> Void = { error in
-            console.handle(.diagnostic((error as? DiagnosticError)?.diagnostic ?? Diagnostic(.warning, "\(error)")))
-        }
+        let failed: (Error) -> Void = { console.handle(.diagnostic(Diagnostic(of: $0))) }
         let recorder = TimingsRecorder { recorder in
             if request.timings {
                 notes(recorder.table().trimmed(["\n", "\r"]))

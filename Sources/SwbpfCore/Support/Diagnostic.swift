@@ -43,6 +43,11 @@ public struct Diagnostic: Sendable, Equatable, Codable {
         self.help = help
     }
 
+    /// The diagnostic of any error: its own where it has one.
+    public init(of error: Error) {
+        self = (error as? DiagnosticError)?.diagnostic ?? Diagnostic(.error, "\(error)")
+    }
+
     /// The compiler-style text: `error: FILE:LINE:COLUMN: message`, then `note:` and `help:` lines.
     public var rendered: String {
         var lines = ["\(severity.rawValue): " + (location.map { $0.rendered + ": " } ?? "") + message]
