@@ -187,9 +187,17 @@ struct Clean: AsyncParsableCommand {
             let loaded = try OpenedProject.load(project.directory)
             _ = try loaded.selectApps(apps)
             let plan = try OpenedProject.outputsOnlyPlan(project: loaded, environment: currentEnvironment())
-            let removed = Cleaner.clean(plan: plan, apps: apps, stateDirectory: OpenedProject.stateDirectory(of: loaded))
-            for path in removed { TextOutput.standardOutput.write("  CLEAN    \(FileSystem.display(path, relativeTo: loaded.root))\n") }
-            if removed.isEmpty { TextOutput.standardOutput.write("swbpf: nothing to clean\n") }
+            let outcome = try await Cleaner.clean(project: loaded, plan: plan, apps: apps, lockTimeoutSeconds: 600,
+                                                  onWait: { TextOutput.standardError.write($0 + "\n") })
+            for path in outcome.removed { TextOutput.standardOutput.write("  CLEAN    \(path)\n") }
+            for path in outcome.kept {
+                printDiagnostic(Diagnostic(.note, "kept \(path): it was changed after swbpf built it"))
+            }
+            if let reason = outcome.noState {
+                TextOutput.standardOutput.write("swbpf: nothing to clean: \(reason), so no file is known to be swbpf's\n")
+            } else if outcome.removed.isEmpty {
+                TextOutput.standardOutput.write("swbpf: nothing to clean\n")
+            }
             return 0
         }
     }

@@ -186,14 +186,20 @@ public enum BuildSession {
         let request = prepared.request
         let opened = try OpenedProject.plan(project: prepared.project, selected: prepared.selected, state: prepared.state,
                                             toolchain: toolchain, environment: request.environment)
-        if prepared.writes, request.compileCommands || prepared.project.config.compileCommands {
-            try CompilationDatabase.write(plan: opened.plan)
+        let files = ProjectFileSystem(root: prepared.project.root)
+        if prepared.writes {
+            let ownership = ProductOwnership(state: prepared.state, files: files, outputDirectory: opened.plan.outputDirectory)
+            try ownership.checkMayWrite(opened.selectedSteps)
+            for stale in ownership.staleProducts(of: opened.plan) {
+                files.remove(stale)
+                prepared.state.forgetOutput(stale)
+            }
+            if request.compileCommands || prepared.project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
         }
         prepared.opened = opened
         prepared.executor = Executor(steps: opened.selectedSteps, state: prepared.state,
                                      options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun),
-                                     reporter: prepared.reporter, runner: SystemProcessRunner(),
-                                     files: ProjectFileSystem(root: prepared.project.root))
+                                     reporter: prepared.reporter, runner: SystemProcessRunner(), files: files)
     }
 
     private static func readState(of project: Project, reporter: BuildReporter) -> BuildState {

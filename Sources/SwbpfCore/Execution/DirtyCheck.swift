@@ -56,10 +56,14 @@ public struct DirtyCheck {
             }
         }
         let declared = Set(step.inputs)
-        if Set(record.inputs.filter { !$0.discovered }.map(\.path)) != declared {
+        if Set(record.inputs.filter { $0.kind == .declared }.map(\.path)) != declared {
             return "inputs changed"
         }
         for input in record.inputs {
+            if input.kind == .mustStayAbsent {
+                if stat(input.path) != nil { return "new file \(input.path) comes before a header the step read on its include path" }
+                continue
+            }
             let what = input.discovered ? "header" : "input"
             if !rebuilt.isEmpty, rebuilt.contains(input.path) { return "\(what) \(input.path) is rebuilt" }
             guard stat(input.path) != nil else {

@@ -296,19 +296,27 @@ public final class Executor {
             _ = state.currentDigest(of: product, stat: stat, files: files)
             recordedOutputs.append(.init(path: product, stat: stat))
         }
-        func input(_ path: String, discovered: Bool) -> StepRecord.Input {
-            guard let now = files.stat(path) else { return .init(path: path, digest: .unknown, discovered: discovered) }
+        func input(_ path: String, kind: StepRecord.InputKind) -> StepRecord.Input {
+            guard let now = files.stat(path) else { return .init(path: path, digest: .unknown, kind: kind) }
             let changedWhileRunning = launched.inputsBefore[path].map { !$0.sameVersion(as: now) }
                 ?? (now.mtimeNanoseconds > launched.startedAtFileTime)
             let digest = changedWhileRunning ? .unknown : state.currentDigest(of: path, stat: now, files: files) ?? .unknown
-            return .init(path: path, digest: digest, discovered: discovered)
+            return .init(path: path, digest: digest, kind: kind)
         }
-        var inputs = step.inputs.map { input($0, discovered: false) }
+        var inputs = step.inputs.map { input($0, kind: .declared) }
         if let depfile, let bytes = files.read(depfile) {
             var seen = Set(step.inputs)
+            var headers: [String] = []
             for dependency in Depfile.dependencies(in: String(decoding: bytes, as: UTF8.self)) {
                 let path = FileSystem.display(dependency, relativeTo: files.root)
-                if seen.insert(path).inserted { inputs.append(input(path, discovered: true)) }
+                if seen.insert(path).inserted {
+                    inputs.append(input(path, kind: .discovered))
+                    headers.append(path)
+                }
+            }
+            for candidate in Self.shadowingCandidates(of: headers, searchOrder: step.includeSearchOrder, root: files.root)
+            where seen.insert(candidate).inserted && files.stat(candidate) == nil {
+                inputs.append(.init(path: candidate, digest: .unknown, kind: .mustStayAbsent))
             }
         }
         let record = StepRecord(key: step.primaryOutput, toolRole: step.tool.role.rawValue, toolVersion: step.tool.version,
@@ -317,6 +325,21 @@ public final class Executor {
         do { try state.record(record) } catch {
             reporter.handle(.diagnostic(Diagnostic(.warning, "could not save the build state: \(error)")))
         }
+    }
+
+    /// For each header found in one of the search directories, the same name in every directory
+    /// searched before that one: a file appearing there would be read instead, so the step must
+    /// run again. (The source's own directory comes first, for quoted includes.)
+    static func shadowingCandidates(of headers: [String], searchOrder: [String], root: String) -> [String] {
+        // Compared as absolute paths, so `../libbpf/include` and a header under it match.
+        let directories = searchOrder.map { FileSystem.absolute($0, base: root) }
+        var candidates: [String] = []
+        for header in headers.map({ FileSystem.absolute($0, base: root) }) {
+            guard let position = directories.firstIndex(where: { header.hasPrefix($0 == "/" ? $0 : $0 + "/") }) else { continue }
+            let name = header.dropFirst(directories[position] == "/" ? 1 : directories[position].count + 1)
+            candidates += directories[..<position].map { FileSystem.display(FileSystem.join($0, String(name)), relativeTo: root) }
+        }
+        return candidates
     }
 
     private func saveState() {

@@ -21,10 +21,17 @@ struct GraphBuilder {
     func finish(projectRoot: String, outputDirectory: String) throws -> BuildPlan {
         var steps = self.steps
         for index in steps.indices {
-            let upstream = Set((steps[index].inputs + steps[index].orderOnlyInputs).compactMap { producers[$0] })
-            // A producer added after its consumer would break the plan's topological order.
-            precondition(upstream.allSatisfy { $0 < index }, "planner added a consumer before its producer")
-            steps[index].dependencies = upstream.sorted()
+            let reads = steps[index].inputs + steps[index].orderOnlyInputs
+            // The planner adds every producer before its consumers, so a later producer of a file
+            // a step reads means that file is a source another step would overwrite.
+            if let source = reads.first(where: { producers[$0].map { $0 >= index } ?? false }), let writer = producers[source] {
+                throw SwbpfError.productIsSource(path: source, reader: Self.describe(steps[index]), writer: Self.describe(steps[writer]))
+            }
+            steps[index].dependencies = Set(reads.compactMap { producers[$0] }).sorted()
+        }
+        let stateDirectory = FileSystem.join(outputDirectory, ".swbpf") + "/"
+        if let step = steps.first(where: { $0.products.contains { $0.hasPrefix(stateDirectory) } }) {
+            throw SwbpfError.productIsSource(path: stateDirectory, reader: "swbpf's build state", writer: Self.describe(step))
         }
         // An app's steps are everything its binary needs: the closure of the link step's dependencies.
         var appSteps: [String: [Int]] = [:]

@@ -67,9 +67,16 @@ public enum StepArgument: Hashable, Sendable, Codable {
         }
         switch self {
         case .flag(let word): return word
-        case .path(let path, let use): return resolve(path, use)
+        case .path(let path, let use): return Self.notAnOption(resolve(path, use))
         case .joined(let option, let path, let use): return option + resolve(path, use)
         }
+    }
+
+    /// A file name is never read as an option: `-rf.bpf.c` would be a flag and `@x.bpf.c` a
+    /// response file (whose words clang obeys, -fplugin= included), so such names are written
+    /// `./-rf.bpf.c`, which names the same file.
+    static func notAnOption(_ path: String) -> String {
+        path.hasPrefix("-") || path.hasPrefix("@") ? "./" + path : path
     }
 }
 
@@ -208,6 +215,17 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
         var line = Shell.join(displayCommand)
         if let file = standardOutput { line += " > " + Shell.quote(file) }
         return line
+    }
+
+    /// Where the compiler looks for headers, in order: the source's own directory (for quoted
+    /// includes), then every search directory on the command line (`-I`, then `-idirafter`).
+    public var includeSearchOrder: [String] {
+        let source = groups.first { $0.role == .source }?.arguments.compactMap(\.pathAndUse).first?.path
+        let sourceDirectory = source.map { FileSystem.split($0).directory }.map { $0.isEmpty ? "." : $0 }
+        var seen = Set<String>()
+        return ((sourceDirectory.map { [$0] } ?? []) + arguments.compactMap { argument in
+            argument.pathAndUse.flatMap { $0.use == .searchDirectory ? $0.path : nil }
+        }).filter { seen.insert($0).inserted }
     }
 
     /// The argv actually executed: outputs go to temporary names, and compilers are asked for a

@@ -7,6 +7,10 @@ public enum SwbpfError: DiagnosticError, Equatable {
     case appWithoutUserPart(name: String, configFile: String, line: Int)
     case missingSource(path: String, referencedBy: String)
     case duplicateOutput(path: String, first: String, second: String)
+    /// A file that a step reads as a source (or swbpf's own state) would be written by another.
+    case productIsSource(path: String, reader: String, writer: String)
+    /// A product would replace a file that swbpf did not make.
+    case wouldOverwriteUserFile(path: String, key: String)
 
     case configSyntax(file: String, line: Int, column: Int, message: String)
     case configUnknownKey(file: String, line: Int, key: String, known: [String])
@@ -54,6 +58,12 @@ public enum SwbpfError: DiagnosticError, Equatable {
         case .duplicateOutput(let path, let first, let second):
             return Diagnostic(.error, "two steps would write '\(path)': \(first) and \(second)",
                               help: "rename one of the sources so their object files differ")
+        case .productIsSource(let path, let reader, let writer):
+            return Diagnostic(.error, "\(writer) would overwrite '\(path)', which \(reader) reads",
+                              help: "rename the app or the file, or move the products elsewhere with 'output = \"DIR\"' or 'bin = \"DIR\"' in swbpf.toml")
+        case .wouldOverwriteUserFile(let path, let key):
+            return Diagnostic(.error, "'\(path)' exists and swbpf did not make it: building would overwrite it",
+                              help: "move or remove it if it is not yours to keep, or set '\(key) = \"DIR\"' in swbpf.toml to build elsewhere")
 
         case .configSyntax(let file, let line, let column, let message):
             return Diagnostic(.error, message, at: .init(file: file, line: line, column: column),
