@@ -3,6 +3,8 @@
 /// name the file, the line and the key.
 public struct ProjectConfig: Equatable, Sendable {
     public static let fileName = "swbpf.toml"
+    /// A project's settings fit in a few lines; anything near this size is the wrong file.
+    public static let maximumFileSize = 1 << 20
 
     public var output: String?
     public var binaryDirectory: String?

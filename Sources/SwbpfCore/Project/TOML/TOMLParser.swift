@@ -110,7 +110,10 @@ struct TOMLParser {
         var end = index + 1
         while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }
         let text = String(decoding: bytes[index..<end], as: UTF8.self)
-        let scalar = text.unicodeScalars.first.map { "U+" + String($0.value, radix: 16, uppercase: true) } ?? ""
+        let scalar = text.unicodeScalars.first.map { scalar in
+            let digits = String(scalar.value, radix: 16, uppercase: true)
+            return "U+" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        } ?? ""
         return "'\(text)' (\(scalar))"
     }
 
@@ -268,10 +271,11 @@ struct TOMLParser {
                     }
                     throw unexpected("expected ',' or '}' in the inline table that starts at \(start)")
                 }
+                let comma = index
                 index += 1
                 skipWhitespace()
                 if peek() == UInt8(ascii: "}") {
-                    throw TOMLError("a trailing comma is not allowed in an inline table", at: position(at: index - 1))
+                    throw TOMLError("a trailing comma is not allowed in an inline table (TOML 1.0)", at: position(at: comma))
                 }
             }
         }

@@ -39,11 +39,7 @@ enum TOMLScalars {
         if unsigned.elementsEqual("inf".utf8) { return .float(negative ? -.infinity : .infinity) }
         if unsigned.elementsEqual("nan".utf8) { return .float(.nan) }
         guard let first = unsigned.first, isDigit(first) else {
-            if unsigned.first == UInt8(ascii: ".") { throw invalid("a float needs a digit before its '.'") }
-            if unsigned.first == UInt8(ascii: "i") || unsigned.first == UInt8(ascii: "n") {
-                throw invalid("the special floats are inf and nan (lower case, optionally signed)")
-            }
-            throw invalid("expected a value (a string, number, boolean, date-time, array or inline table)")
+            throw notANumber(unsigned, text: text, hasSign: hasSign, at: position, invalid: invalid)
         }
 
         if first == UInt8(ascii: "0"), unsigned.count > 1 {
@@ -110,6 +106,23 @@ enum TOMLScalars {
         return .integer(try signedInteger(magnitude, negative: negative, invalid: invalid))
     }
 
+    /// Why a value that does not start with a digit (after its sign) is not one.
+    private static func notANumber(_ unsigned: ArraySlice<UInt8>, text: String, hasSign: Bool, at position: TOMLPosition,
+                                   invalid: (String) -> TOMLError) -> TOMLError {
+        let lowered = String(decoding: unsigned, as: UTF8.self).lowercased()
+        switch unsigned.first {
+        case UInt8(ascii: "."): return invalid("a float needs a digit before its '.'")
+        case UInt8(ascii: "_"): return invalid("an underscore must stand between two digits")
+        case .some(let byte) where (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z"):
+            if hasSign || lowered == "inf" || lowered == "nan" || (lowered.count >= 2 && ("inf".hasPrefix(lowered) || "nan".hasPrefix(lowered))) {
+                return invalid("the special floats are inf and nan, in lower case, optionally signed")
+            }
+            return TOMLError("'\(text)' is not a value: a string needs quotes (\"\(text)\"), and the booleans are true and false, "
+                             + "in lower case", at: position)
+        default: return invalid("expected a digit\(hasSign ? " after the sign" : "")")
+        }
+    }
+
     private static func signedInteger(_ magnitude: UInt64, negative: Bool, invalid: (String) -> TOMLError) throws(TOMLError) -> Int64 {
         if negative {
             guard magnitude <= UInt64(Int64.max) + 1 else { throw invalid("it does not fit in a 64-bit signed integer") }
@@ -163,7 +176,7 @@ enum TOMLScalars {
             default: nil
             }
             guard let value, value < radix else {
-                throw invalid("'\(Character(Unicode.Scalar(byte)))' is not a \(name) digit")
+                throw invalid("'\(Character(Unicode.Scalar(byte)))' is not \(name == "octal" ? "an" : "a") \(name) digit")
             }
             let (times, overflowed) = magnitude.multipliedReportingOverflow(by: radix)
             if overflowed || times > UInt64(Int64.max) - value { throw invalid("it does not fit in a 64-bit signed integer") }
@@ -193,7 +206,8 @@ private struct DateTimeReader {
     }
 
     mutating func read() throws(TOMLError) -> TOMLValue.Kind {
-        if bytes.count > 2, bytes[2] == UInt8(ascii: ":") {
+        // A time alone has no '-' (dates and negative offsets do).
+        if !bytes.contains(UInt8(ascii: "-")) {
             let time = try readTime()
             try expectEnd()
             return .localTime(time)
