@@ -54,6 +54,18 @@ private func error(_ text: String) -> TOMLError? { error(Array(text.utf8)) }
         #expect(document.entry("c")?.keyPosition == TOMLPosition(line: 4, column: 3))
     }
 
+    /// Columns are counted on from the previous position, so a long line stays linear (counting
+    /// from the line start each time took seconds here).
+    @Test func positionsOnAVeryLongLine() throws {
+        let count = 5_000
+        let line = "a = [" + (0..<count).map { "\"é\($0)\"" }.joined(separator: ", ") + "]"
+        let elements = try #require(try parse(line + "\nb = 1\n")["a"]?.array)
+        let lastColumn = line.unicodeScalars.count - "\"é\(count - 1)\"]".unicodeScalars.count + 1
+        #expect(elements.count == count && elements.last?.position == TOMLPosition(line: 1, column: lastColumn))
+        let found = try #require(error(line + " x\n"))
+        #expect(found.position == TOMLPosition(line: 1, column: line.unicodeScalars.count + 2), "\(found)")
+    }
+
     @Test func valuesAreTyped() throws {
         let document = try parse(#"""
             int = -9_223_372_036_854_775_808

@@ -1,21 +1,21 @@
 /// Reads a TOML 1.0 document from UTF-8 bytes in one pass. Positions are byte offsets while
 /// reading and become line and column only for values, keys and errors.
 struct TOMLParser {
-    private var source: TOMLSource?
+    private var source: TOMLSource
     private let bytes: [UInt8]
-    private var index = 0
+    private var index: Int
     /// How deep arrays and inline tables are nested, bounded so hostile input cannot exhaust the stack.
     private var depth = 0
     static let maximumDepth = 200
 
-    init(_ bytes: [UInt8]) {
+    /// Checks the bytes (encoding and forbidden characters) before anything is parsed.
+    init(_ bytes: [UInt8]) throws(TOMLError) {
+        source = try TOMLSource(validating: bytes)
         self.bytes = bytes
+        index = source.contentStart
     }
 
     mutating func parseDocument() throws(TOMLError) -> TOMLTable {
-        let checked = try TOMLSource(validating: bytes)
-        source = checked
-        index = checked.contentStart
         let root = MutableTable(origin: .document, position: TOMLPosition(line: 1, column: 1))
         var current = root
         var currentPath: [String] = []
@@ -60,9 +60,7 @@ struct TOMLParser {
         return at < bytes.count ? bytes[at] : 0
     }
 
-    private func position(at offset: Int) -> TOMLPosition {
-        source?.position(at: offset) ?? TOMLPosition(line: 1, column: 1)
-    }
+    private mutating func position(at offset: Int) -> TOMLPosition { source.position(at: offset) }
 
     private mutating func skipWhitespace() {
         while peek() == 0x20 || peek() == 0x09 { index += 1 }
@@ -91,12 +89,12 @@ struct TOMLParser {
     }
 
     /// After a key/value pair or a header: optional whitespace and comment, then the end of the line.
-    private mutating func expectLineEnd(after what: String) throws(TOMLError) {
+    private mutating func expectLineEnd(after what: @autoclosure () -> String) throws(TOMLError) {
         skipWhitespace()
         if peek() == UInt8(ascii: "#") { skipComment() }
         if atEnd { return }
         guard atNewline else {
-            throw unexpected("expected the end of the line after \(what)")
+            throw unexpected("expected the end of the line after \(what())")
         }
         skipNewline()
     }
@@ -117,7 +115,7 @@ struct TOMLParser {
         return "'\(text)' (\(scalar))"
     }
 
-    private func unexpected(_ expectation: String) -> TOMLError {
+    private mutating func unexpected(_ expectation: String) -> TOMLError {
         TOMLError("\(expectation), found \(found())", at: position(at: index))
     }
 

@@ -1,15 +1,14 @@
 /// Booleans, integers, floats and date-times from the bytes of one unquoted value.
 enum TOMLScalars {
     static func parse(_ token: ArraySlice<UInt8>, at position: TOMLPosition) throws(TOMLError) -> TOMLValue.Kind {
+        if token.elementsEqual("true".utf8) { return .boolean(true) }
+        if token.elementsEqual("false".utf8) { return .boolean(false) }
         let bytes = Array(token)
-        let text = String(decoding: bytes, as: UTF8.self)
-        if text == "true" { return .boolean(true) }
-        if text == "false" { return .boolean(false) }
         if looksLikeDateTime(bytes) {
-            var reader = DateTimeReader(bytes: bytes, text: text, position: position)
+            var reader = DateTimeReader(bytes: bytes, position: position)
             return try reader.read()
         }
-        return try number(bytes, text: text, at: position)
+        return try number(bytes, at: position)
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
@@ -24,7 +23,8 @@ enum TOMLScalars {
 
     // MARK: Numbers
 
-    private static func number(_ bytes: [UInt8], text: String, at position: TOMLPosition) throws(TOMLError) -> TOMLValue.Kind {
+    private static func number(_ bytes: [UInt8], at position: TOMLPosition) throws(TOMLError) -> TOMLValue.Kind {
+        var text: String { String(decoding: bytes, as: UTF8.self) }
         func invalid(_ reason: String) -> TOMLError {
             TOMLError("invalid number '\(text)': \(reason)", at: position)
         }
@@ -191,18 +191,16 @@ enum TOMLScalars {
 /// or a space, with an optional `Z`, `z` or `±HH:MM` offset.
 private struct DateTimeReader {
     let bytes: [UInt8]
-    let text: String
     let position: TOMLPosition
     var index = 0
 
-    init(bytes: [UInt8], text: String, position: TOMLPosition) {
+    init(bytes: [UInt8], position: TOMLPosition) {
         self.bytes = bytes
-        self.text = text
         self.position = position
     }
 
     func invalid(_ reason: String) -> TOMLError {
-        TOMLError("invalid date-time '\(text)': \(reason)", at: position)
+        TOMLError("invalid date-time '\(String(decoding: bytes, as: UTF8.self))': \(reason)", at: position)
     }
 
     mutating func read() throws(TOMLError) -> TOMLValue.Kind {

@@ -10,6 +10,7 @@ struct TOMLSource {
     init(validating bytes: [UInt8]) throws(TOMLError) {
         self.bytes = bytes
         contentStart = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        cache = (line: 0, offset: contentStart, column: 1)
         try validate()
     }
 
@@ -79,22 +80,36 @@ struct TOMLSource {
         return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]], as: UTF8.self)
     }
 
+    /// The last position computed, so that the next one, usually a little further on the same
+    /// line, counts columns from there: without it a long line would cost time quadratic in its length.
+    private var cache: (line: Int, offset: Int, column: Int)
+
     /// The line and column of a byte offset; the column counts Unicode scalars.
-    func position(at offset: Int) -> TOMLPosition {
-        // The last line start at or before `offset`.
-        var low = 0, high = lineStarts.count - 1
-        while low < high {
-            let middle = (low + high + 1) / 2
-            if lineStarts[middle] <= offset { low = middle } else { high = middle - 1 }
+    mutating func position(at offset: Int) -> TOMLPosition {
+        let line: Int
+        var column: Int
+        var index: Int
+        let cachedLineEnd = cache.line + 1 < lineStarts.count ? lineStarts[cache.line + 1] : Int.max
+        if offset >= cache.offset, offset < cachedLineEnd {
+            (line, index, column) = cache
+        } else {
+            // The last line start at or before `offset`.
+            var low = 0, high = lineStarts.count - 1
+            while low < high {
+                let middle = (low + high + 1) / 2
+                if lineStarts[middle] <= offset { low = middle } else { high = middle - 1 }
+            }
+            line = low
+            index = low == 0 ? contentStart : lineStarts[low]
+            column = 1
         }
-        var column = 1
-        var index = low == 0 ? contentStart : lineStarts[low]
         let end = min(offset, bytes.count)
         while index < end {
             if bytes[index] & 0xC0 != 0x80 { column += 1 }
             index += 1
         }
-        return TOMLPosition(line: low + 1, column: column)
+        cache = (line, index, column)
+        return TOMLPosition(line: line + 1, column: column)
     }
 }
 

@@ -63,7 +63,7 @@ final class MutableTable {
                 value = TOMLValue(.array(array.elements.map { TOMLValue(.table($0.frozen()), at: $0.position) }), at: array.position)
             }
             return TOMLTable.Entry(key: slot.key, keyPosition: slot.keyPosition, value: value)
-        })
+        }, indexByKey: indexByKey)
     }
 }
 
@@ -90,7 +90,7 @@ enum TOMLDefinitions {
     static func defineTable(_ parts: [TOMLKeyPart], header: TOMLPosition, in root: MutableTable) throws(TOMLError) -> MutableTable {
         let parent = try headerParent(parts, in: root)
         let last = parts[parts.count - 1]
-        let path = display(parts.map(\.name))
+        var path: String { display(parts.map(\.name)) }
         guard let existing = parent.slot(last.name) else {
             let table = MutableTable(origin: .header, position: header)
             parent.insert(last.name, at: last.position, .table(table))
@@ -121,7 +121,7 @@ enum TOMLDefinitions {
     static func appendTable(_ parts: [TOMLKeyPart], header: TOMLPosition, in root: MutableTable) throws(TOMLError) -> MutableTable {
         let parent = try headerParent(parts, in: root)
         let last = parts[parts.count - 1]
-        let path = display(parts.map(\.name))
+        var path: String { display(parts.map(\.name)) }
         let element = MutableTable(origin: .header, position: header)
         guard let existing = parent.slot(last.name) else {
             parent.insert(last.name, at: last.position, .arrayOfTables(ArrayOfTables(first: element)))
@@ -168,7 +168,7 @@ enum TOMLDefinitions {
     static func defineValue(_ parts: [TOMLKeyPart], _ value: TOMLValue, in scope: MutableTable, scopePath: [String]) throws(TOMLError) {
         var table = scope
         for (depth, part) in parts.dropLast().enumerated() {
-            let path = display(scopePath + parts.prefix(depth + 1).map(\.name))
+            var path: String { display(scopePath + parts.prefix(depth + 1).map(\.name)) }
             guard let existing = table.slot(part.name) else {
                 let made = MutableTable(origin: .dotted, position: part.position)
                 table.insert(part.name, at: part.position, .table(made))

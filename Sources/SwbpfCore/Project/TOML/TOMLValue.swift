@@ -58,18 +58,16 @@ public struct TOMLTable: Equatable, Sendable {
     public let entries: [Entry]
     private let indexByKey: [String: Int]
 
-    init(position: TOMLPosition, entries: [Entry]) {
+    /// `indexByKey` maps each key to its offset in `entries`.
+    init(position: TOMLPosition, entries: [Entry], indexByKey: [String: Int]) {
         self.position = position
         self.entries = entries
-        var index: [String: Int] = [:]
-        index.reserveCapacity(entries.count)
-        for (offset, entry) in entries.enumerated() { index[entry.key] = offset }
-        indexByKey = index
+        self.indexByKey = indexByKey
     }
 
     /// Parses a whole TOML 1.0 document.
     public init(parsing bytes: [UInt8]) throws(TOMLError) {
-        var parser = TOMLParser(bytes)
+        var parser = try TOMLParser(bytes)
         self = try parser.parseDocument()
     }
 
