@@ -1,4 +1,3 @@
-
 /// The optional `swbpf.toml`. Every key is optional; unknown keys and wrong types are errors that
 /// name the file, the line and the key.
 public struct ProjectConfig: Equatable, Sendable {
@@ -81,7 +80,7 @@ public struct ProjectConfig: Equatable, Sendable {
             config.libbpfInclude = try reader.string(libbpf, "include", section: ["libbpf"])
         }
         if let apps = try reader.table(table, "app", section: []) {
-            for entry in apps.entries.sorted(by: { $0.key < $1.key }) {
+            for entry in apps.entries {
                 let name = entry.key
                 let section = ["app", name]
                 guard let app = entry.value.table else {
