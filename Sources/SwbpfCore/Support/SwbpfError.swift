@@ -16,6 +16,8 @@ public enum SwbpfError: DiagnosticError, Equatable {
     case configUnknownKey(file: String, line: Int, key: String, known: [String])
     case configWrongType(file: String, line: Int, key: String, expected: String)
     case configInvalidValue(file: String, line: Int, key: String, message: String)
+    case configNotAFile(path: String, kind: String)
+    case configTooLarge(path: String, size: Int64, limit: Int)
 
     case toolNotFound(tool: String, tried: [String], package: String, knob: String)
     case toolProbeFailed(tool: String, command: String, output: String)
@@ -76,6 +78,12 @@ public enum SwbpfError: DiagnosticError, Equatable {
                               help: "for example: \(Self.example(for: expected, key: key))")
         case .configInvalidValue(let file, let line, let key, let message):
             return Diagnostic(.error, "key '\(key)': \(message)", at: .init(file: file, line: line))
+        case .configNotAFile(let path, let kind):
+            return Diagnostic(.error, "'\(path)' is \(kind), not a regular file, so swbpf cannot read its settings from it",
+                              help: "make it a regular file (a symbolic link to one is fine), or remove it to use the defaults")
+        case .configTooLarge(let path, let size, let limit):
+            return Diagnostic(.error, "'\(path)' is \(size) bytes, more than the \(limit / 1024 / 1024) MiB a swbpf.toml may have",
+                              help: "a project's settings fit in a few lines: check that this is the right file")
 
         case .toolNotFound(let tool, let tried, let package, let knob):
             return Diagnostic(.error, "\(tool) not found (looked for: \(tried.joined(separator: ", ")))",
