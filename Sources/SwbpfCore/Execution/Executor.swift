@@ -335,9 +335,12 @@ public final class Executor {
         let directories = searchOrder.map { FileSystem.absolute($0, base: root) }
         var candidates: [String] = []
         for header in headers.map({ FileSystem.absolute($0, base: root) }) {
-            guard let position = directories.firstIndex(where: { header.hasPrefix($0 == "/" ? $0 : $0 + "/") }) else { continue }
-            let name = header.dropFirst(directories[position] == "/" ? 1 : directories[position].count + 1)
-            candidates += directories[..<position].map { FileSystem.display(FileSystem.join($0, String(name)), relativeTo: root) }
+            // The depfile does not say which directory and name the include used (`include/x.h`
+            // through `.`, or `x.h` through `include`), so every reading is covered.
+            for (position, directory) in directories.enumerated() where header.hasPrefix(directory == "/" ? "/" : directory + "/") {
+                let name = String(header.dropFirst(directory == "/" ? 1 : directory.count + 1))
+                candidates += directories[..<position].map { FileSystem.display(FileSystem.join($0, name), relativeTo: root) }
+            }
         }
         return candidates
     }

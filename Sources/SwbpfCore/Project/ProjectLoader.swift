@@ -32,9 +32,18 @@ public enum ProjectLoader {
                 notes.append("\(file) has no \(name).c beside it, so it is not an app; skipping it")
                 continue
             }
+            guard !file.hasPrefix("@") else {
+                notes.append("\(file) is not built: clang reads a file whose name starts with '@' as a list of options, whatever its path; rename it")
+                continue
+            }
             let settings = config.apps[name] ?? .init()
-            for source in settings.sources + settings.bpfSources where !FileSystem.exists(FileSystem.join(root, source)) {
-                throw SwbpfError.missingSource(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+            for source in settings.sources + settings.bpfSources {
+                if !FileSystem.exists(FileSystem.join(root, source)) {
+                    throw SwbpfError.missingSource(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+                }
+                if FileSystem.split(source).base.hasPrefix("@") {
+                    throw SwbpfError.responseFileName(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+                }
             }
             apps.append(App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
                             helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,

@@ -6,6 +6,7 @@ public enum SwbpfError: DiagnosticError, Equatable {
     case unknownApp(name: String, available: [String])
     case appWithoutUserPart(name: String, configFile: String, line: Int)
     case missingSource(path: String, referencedBy: String)
+    case responseFileName(path: String, referencedBy: String)
     case duplicateOutput(path: String, first: String, second: String)
     /// A file that a step reads as a source (or swbpf's own state) would be written by another.
     case productIsSource(path: String, reader: String, writer: String)
@@ -57,6 +58,9 @@ public enum SwbpfError: DiagnosticError, Equatable {
         case .missingSource(let path, let referencedBy):
             return Diagnostic(.error, "source file '\(path)' does not exist (named by \(referencedBy))",
                               help: "create the file or fix the name in \(referencedBy)")
+        case .responseFileName(let path, let referencedBy):
+            return Diagnostic(.error, "source file '\(path)' (named by \(referencedBy)) starts with '@': clang would read it as a list of options",
+                              help: "rename the file")
         case .duplicateOutput(let path, let first, let second):
             return Diagnostic(.error, "two steps would write '\(path)': \(first) and \(second)",
                               help: "rename one of the sources so their object files differ")

@@ -14,8 +14,13 @@ import Testing
         try project.write("evil.bpf.c", "-MD -MF pwned.d\n")
         let result = try project.swbpf("build", "-v")
         #expect(result.status == 0, "\(result.output)")
-        #expect(result.stdout.contains(" -c ./-rf.bpf.c ") && result.stdout.contains(" -c ./@evil.bpf.c "), "\(result.stdout)")
-        #expect(project.isExecutable("-rf") && project.isExecutable("@evil"))
+        #expect(result.stdout.contains(" -c ./-rf.bpf.c ") && result.stdout.contains(" -c ./-rf.c "), "\(result.stdout)")
+        #expect(result.stdout.contains(" -o ./-rf"), "\(result.stdout)")
+        #expect(project.isExecutable("-rf"))
+        // clang hands a source's base name to its compiler proper, which reads `@NAME` as options
+        // whatever the path says, so such an app is left out with a note, never compiled.
+        #expect(result.stderr.contains("note: @evil.bpf.c is not built: clang reads a file whose name starts with '@'"), "\(result.stderr)")
+        #expect(!result.stdout.contains("@evil.bpf.c"))
         #expect(!project.exists("pwned.d"), "a file name was read as a response file")
     }
 
