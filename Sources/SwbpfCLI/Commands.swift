@@ -91,14 +91,34 @@ struct Build: AsyncParsableCommand {
     }
 }
 
-/// Runs a build request from either parser: the knobs that are not flags (V=1) and paths relative
-/// to the invocation directory are settled here, once.
+/// Runs a build request from argument-parser's `Build`.
 func runBuild(_ request: BuildRequest, json: Bool) async {
+    let (prepared, begin) = prepareBuild(request, json: json)
+    await finishBuild(prepared, since: begin)
+}
+
+/// The asynchronous rest of a prepared build, which Ctrl-C and SIGTERM cancel.
+func finishBuild(_ prepared: PreparedBuild, since begin: Date) async {
+    await runReportingErrors { await BuildSession.run(prepared, since: begin) }
+}
+
+/// The synchronous part of a build from either parser: paths relative to the invocation directory
+/// are settled here, once; a build that runs nothing (a no-op, a dry run) and a build that cannot
+/// start (an error, reported as a diagnostic) end the process here, before the concurrency runtime
+/// starts. Otherwise the prepared build is returned for `BuildSession.run`.
+func prepareBuild(_ request: BuildRequest, json: Bool) -> (PreparedBuild, begin: Date) {
+    let begin = Date()
     var request = request
     request.traceFile = request.traceFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
-    let reporter = consoleReporter(for: request, json: json)
-    let finalRequest = request
-    await runReportingErrors { try await BuildSession.run(finalRequest, reporter: reporter) }
+    let console = consoleReporter(for: request, json: json)
+    do {
+        let prepared = try BuildSession.prepare(request, console: console)
+        if let status = BuildSession.finishWithoutRunning(prepared, since: begin) { exit(status) }
+        return (prepared, begin)
+    } catch {
+        console.handle(.diagnostic(Diagnostic(of: error)))
+        exit(1)
+    }
 }
 
 struct Explain: AsyncParsableCommand {
@@ -117,8 +137,7 @@ struct Explain: AsyncParsableCommand {
     func run() async throws {
         await runReportingErrors {
             let opened = try await OpenedProject.open(directory: project.directory, apps: app.map { [$0] } ?? [],
-                                                      environment: currentEnvironment(), forWriting: false,
-                                                      notes: { TextOutput.standardError.write($0.escapedForDisplay(multiline: true) + "\n") })
+                                                      environment: currentEnvironment(), diagnostics: printDiagnostic)
             let explainer = Explainer(toolchain: opened.toolchain, root: opened.project.root)
             let explanations = opened.selectedSteps.map(explainer.explain)
             switch format {
@@ -143,7 +162,7 @@ struct Compdb: AsyncParsableCommand {
     func run() async throws {
         await runReportingErrors {
             let opened = try await OpenedProject.open(directory: project.directory, apps: [], environment: currentEnvironment(),
-                                                      forWriting: false, notes: { TextOutput.standardError.write($0.escapedForDisplay(multiline: true) + "\n") })
+                                                      diagnostics: printDiagnostic)
             let path = try CompilationDatabase.write(plan: opened.plan)
             let count = CompilationDatabase.entries(for: opened.plan.steps, root: opened.project.root).count
             TextOutput.standardOutput.write("swbpf: wrote \(path.escapedForDisplay()) (\(count) entries)\n")
@@ -167,11 +186,18 @@ struct Clean: AsyncParsableCommand {
         await runReportingErrors {
             let loaded = try OpenedProject.load(project.directory)
             _ = try loaded.selectApps(apps)
-            guard FileSystem.changeDirectory(loaded.root) else { throw SwbpfError.projectDirectoryMissing(path: project.directory) }
             let plan = try OpenedProject.outputsOnlyPlan(project: loaded, environment: currentEnvironment())
-            let removed = Cleaner.clean(plan: plan, apps: apps, stateDirectory: OpenedProject.stateDirectory(of: loaded))
-            for path in removed { TextOutput.standardOutput.write("  CLEAN    \(FileSystem.display(path, relativeTo: loaded.root).escapedForDisplay())\n") }
-            if removed.isEmpty { TextOutput.standardOutput.write("swbpf: nothing to clean\n") }
+            let outcome = try await Cleaner.clean(project: loaded, plan: plan, apps: apps, lockTimeoutSeconds: 600,
+                                                  onWait: { TextOutput.standardError.write($0 + "\n") })
+            for path in outcome.removed { TextOutput.standardOutput.write("  CLEAN    \(path.escapedForDisplay())\n") }
+            for path in outcome.kept {
+                printDiagnostic(Diagnostic(.note, "kept \(path): it was changed after swbpf built it"))
+            }
+            if let reason = outcome.noState {
+                TextOutput.standardOutput.write("swbpf: nothing to clean: \(reason), so no file is known to be swbpf's\n")
+            } else if outcome.removed.isEmpty {
+                TextOutput.standardOutput.write("swbpf: nothing to clean\n")
+            }
             return 0
         }
     }
@@ -248,20 +274,24 @@ func consoleReporter(for request: BuildRequest, json: Bool) -> BuildReporter {
     return json ? ReporterGroup([console, JSONReporter()]) : console
 }
 
-func runReportingErrors(_ body: @escaping @Sendable () async throws -> Int32) async {
+/// Runs a command body that Ctrl-C and SIGTERM cancel; an error becomes a diagnostic on standard
+/// error and exit status 1, a signal its conventional status.
+func runReportingErrors(_ body: sending @escaping () async throws -> Int32) async {
     let (result, signal) = await Interrupts.run { () -> Result<Int32, Error> in
         do { return .success(try await body()) } catch { return .failure(error) }
     }
     if let signal { exit(Interrupts.exitStatus(for: signal)) }
     switch result {
     case .success(let status): if status != 0 { exit(status) }
-    case .failure(let error as SwbpfError):
-        TextOutput.standardError.write(error.description.escapedForDisplay(multiline: true) + "\n")
-        exit(1)
     case .failure(let error):
-        TextOutput.standardError.write("error: \(error)".escapedForDisplay(multiline: true) + "\n")
+        printDiagnostic(Diagnostic(of: error))
         exit(1)
     }
+}
+
+/// A diagnostic on standard error, for commands that have no build reporter.
+func printDiagnostic(_ diagnostic: Diagnostic) {
+    TextOutput.standardError.write(diagnostic.rendered.escapedForDisplay(multiline: true) + "\n")
 }
 
 func currentEnvironment() -> [String: String] {

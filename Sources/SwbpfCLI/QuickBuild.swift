@@ -1,4 +1,5 @@
 import Dispatch
+import FoundationEssentials
 import SwbpfCore
 #if canImport(Glibc)
 import Glibc
@@ -53,10 +54,8 @@ public enum CLI {
     public static func start() -> Never {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let request = QuickBuild.request(arguments, environment: currentEnvironment()) {
-            if let status = BuildSession.finishIfUpToDate(request, reporter: consoleReporter(for: request, json: false)) {
-                exit(status)
-            }
-            runAsync { await runBuild(request, json: false) }
+            let (prepared, begin) = prepareBuild(request, json: false)
+            runAsync { await finishBuild(prepared, since: begin) }
         }
         runAsync { await SwbpfCommand.main() }
     }

@@ -54,9 +54,12 @@ import Testing
         #expect(scratch.exists(directory + "/app.bpf.c"), "the directory itself keeps its real name")
     }
 
-    @Test func errorsEscapeTheNamesTheyQuote() throws {
+    /// Commands without a build reporter print their diagnostics themselves (a build's go through
+    /// its reporter).
+    @Test(arguments: ["clean", "explain", "compdb"])
+    func errorsEscapeTheNamesTheyQuote(command: String) throws {
         let scratch = try TemporaryProject("escape-error")
-        let result = try Swbpf.run(["build", "-C", "missing\u{1b}]0;owned\u{07}"], in: scratch.path)
+        let result = try Swbpf.run([command, "-C", "missing\u{1b}]0;owned\u{07}"], in: scratch.path)
         #expect(result.status == 1)
         #expect(result.stderr.contains("missing\\x1b]0;owned\\x07"), "\(result.stderr.debugDescription)")
         #expect(!result.stderr.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 })

@@ -3,16 +3,16 @@ import Testing
 @testable import SwbpfCore
 
 /// A toolchain as the planner sees it, with no process run.
-func fixedToolchain(vmlinux: VmlinuxSource = .btf(path: "/sys/kernel/btf/vmlinux", origin: "the running kernel"),
+func fixedToolchain(vmlinux: VmlinuxSource = .btf(path: "/sys/kernel/btf/vmlinux", origin: .runningKernel),
                     libbpfInclude: String? = nil) -> Toolchain {
-    func tool(_ role: String, _ path: String, _ version: String) -> Tool {
-        Tool(role: role, displayName: role, path: path, leadingArguments: [], version: version, fingerprint: "1:2:3")
+    func tool(_ role: ToolRole, _ path: String, _ version: String) -> Tool {
+        Tool(role: role, displayName: role.rawValue, path: path, leadingArguments: [], version: version, fingerprint: "1:2:3")
     }
     return Toolchain(
-        clang: tool("clang", "/usr/bin/clang", "14.0.6"), bpftool: tool("bpftool", "/usr/sbin/bpftool", "7.1.0"),
-        cc: tool("cc", "/usr/bin/cc", "12.2.0"),
+        clang: tool(.clang, "/usr/bin/clang", "14.0.6"), bpftool: tool(.bpftool, "/usr/sbin/bpftool", "7.1.0"),
+        cc: tool(.cc, "/usr/bin/cc", "12.2.0"),
         clangSystemIncludes: ["/usr/lib/llvm-14/lib/clang/14.0.6/include", "/usr/local/include", "/usr/include/x86_64-linux-gnu", "/usr/include"],
-        libbpf: Libbpf(archive: "/usr/lib/x86_64-linux-gnu/libbpf.a", includeDirectory: libbpfInclude, origin: "test"),
+        libbpf: Libbpf(archive: "/usr/lib/x86_64-linux-gnu/libbpf.a", includeDirectory: libbpfInclude, origin: .pkgConfig),
         arch: "x86", vmlinux: vmlinux)
 }
 
@@ -67,7 +67,7 @@ func simpleApp(_ name: String, helpers: [String] = []) -> App {
         var settings = BuildSettings(environment: ["CFLAGS": "-O2 -g", "LDFLAGS": "-L/opt/lib", "EXTRA_LDFLAGS": "-Wl,--as-needed"])
         settings.cflags = ["-O2", "-g"]
         let plan = try Planner(project: project([app], helpers: ["trace_helpers.c"], config: config),
-                               toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux/x86/vmlinux.h", origin: "test"),
+                               toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux/x86/vmlinux.h", origin: .config),
                                                          libbpfInclude: "/opt/libbpf/include"),
                                settings: settings).plan()
         let commands = plan.steps.map(\.shellCommand)
@@ -108,7 +108,7 @@ func simpleApp(_ name: String, helpers: [String] = []) -> App {
 
     @Test func userHeaderSkipsTheVmlinuxStep() throws {
         let plan = try Planner(project: project([simpleApp("m")]),
-                               toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux.h", origin: "test")),
+                               toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux.h", origin: .projectDirectory)),
                                settings: BuildSettings()).plan()
         #expect(!plan.steps.contains { $0.kind == .vmlinux })
         #expect(plan.steps[0].displayCommand.contains("-I."))

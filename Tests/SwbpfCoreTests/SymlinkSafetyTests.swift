@@ -184,7 +184,7 @@ private func bytes(_ path: String) -> String? { FileSystem.readText(path) }
         let path = scratch.path("state")
         let state = BuildState.load(path: path)
         let warning = try #require(state.warning, sourceLocation: sourceLocation)
-        #expect(warning == "warning: ignoring build state \(path): \(problem); rebuilding everything", sourceLocation: sourceLocation)
+        #expect(warning == "ignoring build state \(path): \(problem); rebuilding everything", sourceLocation: sourceLocation)
         #expect(state.steps.isEmpty && state.files.isEmpty, sourceLocation: sourceLocation)
         try state.record(StepRecord(key: "x.o", toolRole: "cc", toolVersion: "1", toolIdentity: "1", commandLine: "cc",
                                     inputs: [], outputs: []))

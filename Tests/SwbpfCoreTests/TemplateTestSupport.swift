@@ -42,7 +42,7 @@ enum TemplateHarness {
 
     /// Runs `body` (which blocks) on its own thread, so that a waiting test does not hold one of
     /// the few threads Swift Testing runs tests on.
-    static func offThread<T>(_ body: @escaping () throws -> T) async throws -> T {
+    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }

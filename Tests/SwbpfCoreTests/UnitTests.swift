@@ -93,8 +93,8 @@ import Testing
         #expect(!state.existed)
         let record = StepRecord(key: "out dir/a\tb.o", toolRole: "cc", toolVersion: "12.2.0", toolIdentity: "12.2.0 /usr/bin/cc  1:2",
                                 commandLine: StepRecord.commandLine(["cc", "-DX=\"a b\"", "100%", "-c", "a\nb.c"]),
-                                inputs: [.init(path: "a\u{1f}.c", digest: Digest(high: 1, low: .max), discovered: false),
-                                         .init(path: "h.h", digest: Digest(high: 0xabc, low: 0), discovered: true)],
+                                inputs: [.init(path: "a\u{1f}.c", digest: Digest(high: 1, low: .max), kind: .declared),
+                                         .init(path: "h.h", digest: Digest(high: 0xabc, low: 0), kind: .discovered)],
                                 outputs: [.init(path: "out dir/a\tb.o", stat: FileStat(size: 1, mtimeNanoseconds: 2, inode: 3))])
         try state.record(record)
         state.storeProbe("clang /usr/bin/clang", ["14.0.6", "bpf", "/usr/include"])
@@ -110,14 +110,14 @@ import Testing
         let path = temporaryPath()
         defer { unlink(path) }
         let digest = String(repeating: "0", count: 28) + "ffff"
-        try FileSystem.writeAtomically(path, Array("swbpf-state 2\nP\t0\ta.c\nF\t0\t1\t2\t3\t\(digest)\nS\t0\tcc".utf8))
+        try FileSystem.writeAtomically(path, Array("swbpf-state \(BuildState.formatVersion)\nP\t0\ta.c\nF\t0\t1\t2\t3\t\(digest)\nS\t0\tcc".utf8))
         let state = BuildState.load(path: path)
         #expect(state.warning == nil)
         #expect(state.files["a.c"]?.digest == Digest(high: 0, low: 0xffff))
         #expect(state.steps.isEmpty)
         // The next record must not be glued to the torn line: the file is rewritten, and reads back whole.
         try state.record(StepRecord(key: "x.o", toolRole: "cc", toolVersion: "1", toolIdentity: "1", commandLine: "cc",
-                                    inputs: [.init(path: "a.c", digest: Digest(high: 0, low: 0xffff), discovered: false)],
+                                    inputs: [.init(path: "a.c", digest: Digest(high: 0, low: 0xffff), kind: .declared)],
                                     outputs: []))
         let reloaded = BuildState.load(path: path)
         #expect(reloaded.warning == nil)
@@ -127,12 +127,12 @@ import Testing
     @Test func corruptOrFutureStateGivesOneWarning() throws {
         let path = temporaryPath()
         defer { unlink(path) }
-        for text in ["garbage\n", "swbpf-state 99\nF\ta\n", "swbpf-state 2\nQ\tnonsense\n", "swbpf-state 2\nP\t0\ta.c\nF\t0\tx\t2\t3\tff\n",
-                     "swbpf-state 2\nF\t7\t1\t2\t3\t\(String(repeating: "a", count: 32))\n"] {
+        for text in ["garbage\n", "swbpf-state 99\nF\ta\n", "swbpf-state \(BuildState.formatVersion)\nQ\tnonsense\n", "swbpf-state \(BuildState.formatVersion)\nP\t0\ta.c\nF\t0\tx\t2\t3\tff\n",
+                     "swbpf-state \(BuildState.formatVersion)\nF\t7\t1\t2\t3\t\(String(repeating: "a", count: 32))\n"] {
             try FileSystem.writeAtomically(path, Array(text.utf8))
             let state = BuildState.load(path: path)
             let warning = try #require(state.warning)
-            #expect(warning.hasPrefix("warning: ignoring build state") && !warning.contains("\n"))
+            #expect(Diagnostic(.warning, warning).rendered.hasPrefix("warning: ignoring build state") && !warning.contains("\n"))
             #expect(state.steps.isEmpty && state.files.isEmpty)
         }
     }
@@ -144,13 +144,13 @@ import Testing
         let file = directory.appendingPathComponent("a.c").path
         try "int x;\n".write(toFile: file, atomically: false, encoding: .utf8)
         let state = BuildState(path: directory.appendingPathComponent("state").path)
-        let first = try #require(state.currentDigest(of: file))
+        let first = try #require(state.currentDigest(of: file, files: ProjectFileSystem(root: "/")))
         let firstStat = try #require(state.files[file]?.stat)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: file)
-        #expect(state.currentDigest(of: file) == first)
+        #expect(state.currentDigest(of: file, files: ProjectFileSystem(root: "/")) == first)
         #expect(state.files[file]?.stat != firstStat)
         try "int y;\n".write(toFile: file, atomically: false, encoding: .utf8)
-        #expect(state.currentDigest(of: file) != first)
+        #expect(state.currentDigest(of: file, files: ProjectFileSystem(root: "/")) != first)
     }
 }
 

@@ -36,72 +36,27 @@ public struct OpenedProject {
 
     /// The directory swbpf keeps its own files in (the state, the lock).
     public static func stateDirectory(of project: Project) -> String {
-        FileSystem.join(FileSystem.absolute(project.outputDirectory, base: project.root), ".swbpf")
+        FileSystem.join(outputDirectory(of: project), ".swbpf")
     }
 
-    /// Loads the project and plans it. `forWriting` creates the output directory (and checks it is
-    /// writable); read-only views leave the disk untouched.
-    public static func open(directory: String, apps: [String], environment: [String: String],
-                            forWriting: Bool, notes: (String) -> Void) async throws -> OpenedProject {
-        try await open(project: load(directory), apps: apps, environment: environment, forWriting: forWriting, notes: notes)
+    public static func outputDirectory(of project: Project) -> String {
+        FileSystem.absolute(project.outputDirectory, base: project.root)
     }
 
     public static func load(_ directory: String) throws -> Project {
         try ProjectLoader.load(directory: FileSystem.absolute(directory, base: FileSystem.currentDirectory()))
     }
 
-    public static func open(project: Project, apps: [String], environment: [String: String],
-                            forWriting: Bool, notes: (String) -> Void) async throws -> OpenedProject {
-        let (selected, state) = try prepare(project: project, apps: apps, forWriting: forWriting, notes: notes)
-        let toolchain = try await ToolchainResolver(project: project, environment: environment, state: state).resolve()
-        return try plan(project: project, selected: selected, state: state, toolchain: toolchain, environment: environment)
-    }
-
-    /// The same, synchronously, when every tool's answer is cached and nothing is unusual; nil
-    /// otherwise. Notes are returned rather than printed, for the caller to show only if it goes on.
-    public static func openFromCache(project: Project, apps: [String], environment: [String: String]) throws
-        -> (OpenedProject, notes: [String])? {
-        var notes: [String] = []
-        let (selected, state) = try prepare(project: project, apps: apps, forWriting: true, notes: { notes.append($0) })
-        guard state.warning == nil,
-              let toolchain = try ToolchainResolver(project: project, environment: environment, state: state).resolveFromCache()
-        else { return nil }
-        return (try plan(project: project, selected: selected, state: state, toolchain: toolchain, environment: environment), notes)
-    }
-
-    /// Everything before the toolchain: notes, the working directory, the apps, the output
-    /// directories (when writing) and the build state.
-    static func prepare(project: Project, apps: [String], forWriting: Bool, notes: (String) -> Void) throws
-        -> (selected: [App], state: BuildState) {
-        project.notes.forEach(notes)
-        guard FileSystem.changeDirectory(project.root) else { throw SwbpfError.projectDirectoryMissing(path: project.root) }
+    /// Opens a project for a read-only view (explain, compdb): tools are asked what the cache
+    /// does not know, and nothing is written.
+    public static func open(directory: String, apps: [String], environment: [String: String],
+                            diagnostics: (Diagnostic) -> Void) async throws -> OpenedProject {
+        let project = try load(directory)
+        project.notes.forEach { diagnostics(Diagnostic(.note, $0)) }
         let selected = try project.selectApps(apps)
-        let stateDirectory = stateDirectory(of: project)
-        if forWriting {
-            try createStateDirectory(of: project)
-            guard FileSystem.isWritableDirectory(FileSystem.absolute(project.outputDirectory, base: project.root)),
-                  FileSystem.isWritableDirectory(stateDirectory) else {
-                throw SwbpfError.outputDirectoryNotWritable(path: project.outputDirectory, reason: "permission denied")
-            }
-            try createDirectory(FileSystem.absolute(project.binaryDirectory, base: project.root), named: project.binaryDirectory)
-        }
-        let state = BuildState.load(path: FileSystem.join(stateDirectory, "state"))
-        if let warning = state.warning { notes(warning) }
-        return (selected, state)
-    }
-
-    /// Creates the output directory and swbpf's own directory in it.
-    static func createStateDirectory(of project: Project) throws {
-        try createDirectory(stateDirectory(of: project), named: project.outputDirectory)
-    }
-
-    /// Creates `path`; a failure is reported as the directory the user named not being writable.
-    static func createDirectory(_ path: String, named name: String) throws {
-        do {
-            try FileSystem.createDirectory(path)
-        } catch SwbpfError.cannotCreateDirectory(_, let reason) {
-            throw SwbpfError.outputDirectoryNotWritable(path: name, reason: reason)
-        }
+        let state = BuildState.load(path: FileSystem.join(stateDirectory(of: project), "state"))
+        let resolution = try await ToolchainResolver(project: project, environment: environment, cachedAnswers: state.probes).resolve()
+        return try plan(project: project, selected: selected, state: state, toolchain: resolution.toolchain, environment: environment)
     }
 
     static func plan(project: Project, selected: [App], state: BuildState, toolchain: Toolchain,
@@ -115,96 +70,190 @@ public struct OpenedProject {
     /// A plan for views that need only the steps' outputs, not the tools (`clean`): no tool is
     /// looked up or run, so cleaning works even where the toolchain is missing.
     public static func outputsOnlyPlan(project: Project, environment: [String: String]) throws -> BuildPlan {
-        let resolver = ToolchainResolver(project: project, environment: environment, state: BuildState(path: "/dev/null"))
-        let vmlinux = (try? resolver.vmlinuxSource()) ?? .btf(path: resolver.kernelBTF, origin: "the running kernel")
-        let unresolved = { (role: String) in
-            Tool(role: role, displayName: role, path: role, leadingArguments: [], version: "", fingerprint: "")
+        let resolver = ToolchainResolver(project: project, environment: environment, cachedAnswers: [:])
+        let vmlinux = (try? resolver.vmlinuxSource()) ?? .btf(path: resolver.kernelBTF, origin: .runningKernel)
+        let unresolved = { (role: ToolRole) in
+            Tool(role: role, displayName: role.rawValue, path: role.rawValue, leadingArguments: [], version: "", fingerprint: "")
         }
-        let toolchain = Toolchain(clang: unresolved("clang"), bpftool: unresolved("bpftool"), cc: unresolved("cc"),
-                                  clangSystemIncludes: [], libbpf: Libbpf(archive: "libbpf.a", includeDirectory: nil, origin: ""),
+        let toolchain = Toolchain(clang: unresolved(.clang), bpftool: unresolved(.bpftool), cc: unresolved(.cc),
+                                  clangSystemIncludes: [],
+                                  libbpf: Libbpf(archive: "libbpf.a", includeDirectory: nil, origin: .systemLibraryDirectory),
                                   arch: resolver.arch, vmlinux: vmlinux)
         return try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment)).plan()
     }
 }
 
-public enum BuildSession {
-    /// Finishes a plain build whose every step is up to date without starting a process, a thread
-    /// or the concurrency runtime: start-up is most of a no-op's cost, and make's no-op takes a few
-    /// milliseconds. The decision is the executor's own (`Executor.wouldRunNothing`). Returns nil
-    /// whenever anything must run or anything is unusual (a busy lock, a tool to query, a state
-    /// warning, an error): the full build then handles it, and says so as usual.
-    public static func finishIfUpToDate(_ request: BuildRequest, reporter: BuildReporter) -> Int32? {
-        let begin = Date()
-        guard !request.dryRun, !request.timings, request.traceFile == nil, !request.compileCommands,
-              let project = try? OpenedProject.load(request.directory), !project.config.compileCommands else { return nil }
-        let stateDirectory = OpenedProject.stateDirectory(of: project)
-        guard FileSystem.isDirectory(stateDirectory), let lock = BuildLock.tryAcquire(path: FileSystem.join(stateDirectory, "lock"))
-        else { return nil }
-        defer { withExtendedLifetime(lock) {} }
-        guard let (opened, notes) = try? OpenedProject.openFromCache(project: project, apps: request.apps,
-                                                                     environment: request.environment) else { return nil }
-        let executor = Executor(steps: opened.selectedSteps, root: opened.project.root, state: opened.state,
-                                options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing), reporter: reporter)
-        guard executor.wouldRunNothing() else { return nil }
-        notes.forEach { reporter.handle(.note($0)) }
-        executor.reportUpToDate(since: begin)
-        return 0
+/// A build as far as it can be taken synchronously: the project loaded, the lock taken (when it
+/// is free), the state read, and, when every tool's answer is cached, the plan and the decision
+/// of what must run. A no-op build or a dry run finishes from here without starting the
+/// concurrency runtime; any other build continues from here, and nothing is read or decided twice.
+///
+/// Unchecked: it passes from the synchronous start of the process to the one task that finishes
+/// the build, and is never used by two tasks (the signal handlers only cancel that task).
+public final class PreparedBuild: @unchecked Sendable {
+    let request: BuildRequest
+    let project: Project
+    let selected: [App]
+    public let reporter: BuildReporter
+    /// Nil for a dry run (it writes nothing), or while another build holds the lock.
+    var lock: BuildLock?
+    var state: BuildState
+    /// Nil while some tool must still be asked (that needs a process).
+    var executor: Executor?
+    var opened: OpenedProject?
+
+    init(request: BuildRequest, project: Project, selected: [App], reporter: BuildReporter, lock: BuildLock?, state: BuildState) {
+        self.request = request
+        self.project = project
+        self.selected = selected
+        self.reporter = reporter
+        self.lock = lock
+        self.state = state
     }
 
-    /// Runs a build and returns the process exit status.
-    public static func run(_ request: BuildRequest, reporter console: BuildReporter) async throws -> Int32 {
-        let notes: (String) -> Void = { console.handle(.note($0)) }
-        var reporter = console
-        var outputDirectory = "."
-        if request.timings || request.traceFile != nil {
-            let recorder = TimingsRecorder { recorder in
-                if request.timings {
-                    notes(recorder.table().trimmed(["\n", "\r"]))
-                    let path = FileSystem.join(outputDirectory, TimingsReport.fileName)
-                    do {
-                        try FileSystem.writeAtomically(path, Array(TimingsHTML.render(recorder, project: FileSystem.currentDirectory()).utf8))
-                        notes("swbpf: timings report written to \(path)")
-                    } catch { notes("\(error)") }
-                }
-                if let trace = request.traceFile {
-                    do {
-                        try FileSystem.writeAtomically(trace, TraceWriter.json(recorder))
-                        notes("swbpf: trace written to \(trace) (open it in https://ui.perfetto.dev or chrome://tracing)")
-                    } catch { notes("\(error)") }
-                }
-            }
-            // The recorder hears the end first, so its report comes before the final line (and "done").
-            reporter = ReporterGroup([recorder, console])
-        }
-        if request.dryRun {
-            let opened = try await OpenedProject.open(directory: request.directory, apps: request.apps,
-                                                      environment: request.environment, forWriting: false, notes: notes)
-            let executor = Executor(steps: opened.selectedSteps, root: opened.project.root, state: opened.state,
-                                    options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing), reporter: reporter)
-            let out = TextOutput.standardOutput
-            let runs = executor.predictedRuns()
-            for (step, reason) in runs {
-                if request.explain { TextOutput.standardError.write("explain: \(step.kind.label) \(step.primaryOutput): \(reason)\n") }
-                out.write(step.shellCommand + "\n")
-            }
-            if runs.isEmpty { out.write("swbpf: nothing to do, all \(opened.selectedSteps.count) steps are up to date\n") }
-            return 0
-        }
+    var writes: Bool { !request.dryRun }
+}
 
-        // The lock is taken before the state is read, so two builds never record over each other.
+public enum BuildSession {
+    /// Loads the project, takes the lock if it is free, reads the state, and plans the build when
+    /// every tool answer is cached. Errors are thrown for the caller to report as diagnostics.
+    public static func prepare(_ request: BuildRequest, console: BuildReporter) throws -> PreparedBuild {
         let project = try OpenedProject.load(request.directory)
-        try OpenedProject.createStateDirectory(of: project)
-        let lock = try await BuildLock.acquire(path: FileSystem.join(OpenedProject.stateDirectory(of: project), "lock"),
-                                               timeoutSeconds: request.lockTimeoutSeconds, onWait: notes)
-        defer { withExtendedLifetime(lock) {} }
-        let opened = try await OpenedProject.open(project: project, apps: request.apps,
-                                                  environment: request.environment, forWriting: true, notes: notes)
-        outputDirectory = opened.plan.outputDirectory
-        if request.compileCommands || project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
-        let executor = Executor(steps: opened.selectedSteps, root: opened.project.root, state: opened.state,
-                                options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing), reporter: reporter)
-        let summary = await executor.run()
+        let reporter = reporter(for: request, project: project, console: console)
+        project.notes.forEach { reporter.handle(.diagnostic(Diagnostic(.note, $0))) }
+        let selected = try project.selectApps(request.apps)
+        var lock: BuildLock?
+        if !request.dryRun {
+            try createOutputDirectories(of: project)
+            lock = BuildLock.tryAcquire(path: lockPath(of: project))
+        }
+        let prepared = PreparedBuild(request: request, project: project, selected: selected, reporter: reporter, lock: lock,
+                                     state: readState(of: project, reporter: reporter))
+        if let toolchain = try ToolchainResolver(project: project, environment: request.environment,
+                                                 cachedAnswers: prepared.state.probes).resolveFromCache() {
+            try plan(prepared, toolchain: toolchain)
+        }
+        return prepared
+    }
+
+    /// Finishes a build that runs nothing (every step up to date, or a dry run) without a process,
+    /// a thread or the concurrency runtime: start-up is most of a no-op's cost. Returns nil when the
+    /// build must go on asynchronously (`run`).
+    public static func finishWithoutRunning(_ prepared: PreparedBuild, since begin: Date) -> Int32? {
+        guard prepared.lock != nil || !prepared.writes, let executor = prepared.executor,
+              let summary = executor.finishWithoutRunning(since: begin) else { return nil }
+        return status(of: summary)
+    }
+
+    /// Runs the rest of a prepared build and returns the process exit status; an error is reported
+    /// to the build's reporter as a diagnostic.
+    public static func run(_ prepared: PreparedBuild, since begin: Date) async -> Int32 {
+        do {
+            return try await continueRunning(prepared, since: begin)
+        } catch is CancellationError {
+            return 130
+        } catch {
+            prepared.reporter.handle(.diagnostic(Diagnostic(of: error)))
+            return 1
+        }
+    }
+
+    private static func continueRunning(_ prepared: PreparedBuild, since begin: Date) async throws -> Int32 {
+        let request = prepared.request
+        if prepared.writes, prepared.lock == nil {
+            // Another build holds the lock: wait for it, then read the state it left.
+            prepared.lock = try await BuildLock.acquire(path: lockPath(of: prepared.project), timeoutSeconds: request.lockTimeoutSeconds,
+                                                        onWait: { prepared.reporter.handle(.note($0)) })
+            prepared.state = readState(of: prepared.project, reporter: prepared.reporter)
+            prepared.executor = nil
+        }
+        if prepared.executor == nil {
+            let resolution = try await ToolchainResolver(project: prepared.project, environment: request.environment,
+                                                         cachedAnswers: prepared.state.probes).resolve()
+            for answer in resolution.freshAnswers { prepared.state.storeProbe(answer.key, answer.values) }
+            try plan(prepared, toolchain: resolution.toolchain)
+        }
+        guard let executor = prepared.executor else { return 1 }
+        return status(of: await executor.run(since: begin))
+    }
+
+    static func status(of summary: BuildSummary) -> Int32 {
         if summary.interrupted { return 130 }
         return summary.succeeded ? 0 : 1
+    }
+
+    private static func plan(_ prepared: PreparedBuild, toolchain: Toolchain) throws {
+        let request = prepared.request
+        let opened = try OpenedProject.plan(project: prepared.project, selected: prepared.selected, state: prepared.state,
+                                            toolchain: toolchain, environment: request.environment)
+        let files = ProjectFileSystem(root: prepared.project.root)
+        if prepared.writes {
+            let ownership = ProductOwnership(state: prepared.state, files: files, outputDirectory: opened.plan.outputDirectory)
+            try ownership.checkMayWrite(opened.selectedSteps)
+            for stale in ownership.staleProducts(of: opened.plan) {
+                files.remove(stale)
+                prepared.state.forgetOutput(stale)
+            }
+            if request.compileCommands || prepared.project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
+        }
+        prepared.opened = opened
+        prepared.executor = Executor(steps: opened.selectedSteps, state: prepared.state,
+                                     options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun),
+                                     reporter: prepared.reporter, runner: SystemProcessRunner(), files: files)
+    }
+
+    private static func readState(of project: Project, reporter: BuildReporter) -> BuildState {
+        let state = BuildState.load(path: FileSystem.join(OpenedProject.stateDirectory(of: project), "state"))
+        if let warning = state.warning { reporter.handle(.diagnostic(Diagnostic(.warning, warning))) }
+        return state
+    }
+
+    static func lockPath(of project: Project) -> String { FileSystem.join(OpenedProject.stateDirectory(of: project), "lock") }
+
+    /// The output directory with swbpf's own directory in it, and the binary directory.
+    static func createOutputDirectories(of project: Project) throws {
+        let output = OpenedProject.outputDirectory(of: project)
+        try createDirectory(OpenedProject.stateDirectory(of: project), named: project.outputDirectory)
+        guard FileSystem.isWritableDirectory(output), FileSystem.isWritableDirectory(OpenedProject.stateDirectory(of: project)) else {
+            throw SwbpfError.outputDirectoryNotWritable(path: project.outputDirectory, reason: "permission denied")
+        }
+        try createDirectory(FileSystem.absolute(project.binaryDirectory, base: project.root), named: project.binaryDirectory)
+    }
+
+    /// Creates `path`; a failure is reported as the directory the user named not being writable.
+    static func createDirectory(_ path: String, named name: String) throws {
+        do {
+            try FileSystem.createDirectory(path)
+        } catch SwbpfError.cannotCreateDirectory(_, let reason) {
+            throw SwbpfError.outputDirectoryNotWritable(path: name, reason: reason)
+        }
+    }
+
+    /// The console, with the timings and trace recorders in front of it when asked for: the
+    /// recorder hears the end first, so its report comes before the final line (and "done").
+    static func reporter(for request: BuildRequest, project: Project, console: BuildReporter) -> BuildReporter {
+        // A dry run writes nothing, reports included.
+        guard request.timings || request.traceFile != nil, !request.dryRun else { return console }
+        let notes: (String) -> Void = { console.handle(.note($0)) }
+        let failed: (Error) -> Void = { console.handle(.diagnostic(Diagnostic(of: $0))) }
+        let recorder = TimingsRecorder { recorder in
+            if request.timings {
+                notes(recorder.table().trimmed(["\n", "\r"]))
+                let output = OpenedProject.outputDirectory(of: project)
+                do {
+                    try FileSystem.createDirectory(output)
+                    let path = FileSystem.join(output, TimingsReport.fileName)
+                    try FileSystem.writeAtomically(path, Array(TimingsHTML.render(recorder, project: project.root).utf8))
+                    notes("swbpf: timings report written to \(FileSystem.display(path, relativeTo: project.root))")
+                } catch { failed(error) }
+            }
+            if let trace = request.traceFile {
+                do {
+                    try FileSystem.writeAtomically(trace, TraceWriter.json(recorder))
+                    notes("swbpf: trace written to \(trace) (open it in https://ui.perfetto.dev or chrome://tracing)")
+                } catch { failed(error) }
+            }
+        }
+        return ReporterGroup([recorder, console])
     }
 }

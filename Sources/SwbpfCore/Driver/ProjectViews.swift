@@ -15,7 +15,7 @@ public enum CompilationDatabase {
     }
 
     public static func entries(for steps: [Step], root: String) -> [Entry] {
-        steps.filter { $0.kind == .bpfCompile || $0.kind == .compile }.compactMap { step in
+        steps.filter(\.kind.compilesSource).compactMap { step in
             guard let source = step.inputs.first else { return nil }
             return Entry(directory: root, file: source, arguments: step.displayCommand, output: step.primaryOutput)
         }
@@ -33,44 +33,73 @@ public enum CompilationDatabase {
     }
 }
 
-/// `swbpf clean`: removes what swbpf produced, and nothing else.
+/// `swbpf clean`: removes exactly the files the build state records as swbpf's products, still as
+/// swbpf made them, and nothing else. Without a usable state nothing can be proven to be swbpf's,
+/// so nothing is removed.
 public enum Cleaner {
-    /// The outputs to remove for `apps` (every app when empty): step outputs, their temporaries,
-    /// and, for a full clean, swbpf's state and reports. Shared outputs (vmlinux.h, helper objects)
-    /// stay unless every app is cleaned.
-    public static func removals(plan: BuildPlan, apps: [String], stateDirectory: String) -> [String] {
-        var paths = steps(of: plan, apps: apps).flatMap(\.products)
-        if apps.isEmpty {
-            paths += [FileSystem.join(stateDirectory, "state"), FileSystem.join(stateDirectory, "lock"),
-                      FileSystem.join(plan.outputDirectory, TimingsReport.fileName)]
-        }
-        return paths
+    public struct Outcome: Sendable {
+        /// Paths removed, relative to the project root where they lie inside it.
+        public var removed: [String] = []
+        /// Recorded products that were changed since swbpf made them: someone else's now, kept.
+        public var kept: [String] = []
+        /// Why nothing could be known to be swbpf's, when that is so.
+        public var noState: String?
     }
 
-    /// The steps of `apps`, or every step when none is named.
-    static func steps(of plan: BuildPlan, apps: [String]) -> [Step] {
-        apps.isEmpty ? plan.steps : plan.steps.filter { $0.app.map(apps.contains) ?? false }
-    }
-
-    /// Removes the files; returns those that existed. Directories go only if they end up empty.
-    public static func clean(plan: BuildPlan, apps: [String], stateDirectory: String) -> [String] {
-        let paths = removals(plan: plan, apps: apps, stateDirectory: stateDirectory)
-        let removed = paths.filter { FileSystem.remove($0) }
-        // Temporaries of killed builds, for the same outputs, the depfiles and the state.
-        let state = FileSystem.join(stateDirectory, "state")
-        for path in Set(paths + steps(of: plan, apps: apps).compactMap(\.depfile) + [state]) {
-            let (directory, base) = FileSystem.split(path)
-            FileSystem.removeStaleTemporaries(in: directory, base: base)
+    /// Cleans the products of `apps`' own steps (shared ones, such as vmlinux.h, stay), or, with
+    /// no apps, every recorded product, the state and swbpf's report. Holds the project's lock, so
+    /// it never runs beside a build.
+    public static func clean(project: Project, plan: BuildPlan, apps: [String], lockTimeoutSeconds: Int,
+                             onWait: (String) -> Void) async throws -> Outcome {
+        let stateDirectory = OpenedProject.stateDirectory(of: project)
+        let statePath = FileSystem.join(stateDirectory, "state")
+        var outcome = Outcome()
+        guard FileSystem.isDirectory(stateDirectory) else {
+            outcome.noState = "there is no build state (\(FileSystem.display(statePath, relativeTo: project.root)))"
+            return outcome
         }
-        if apps.isEmpty {
-            _ = rmdir(stateDirectory)
-            _ = rmdir(plan.outputDirectory)
+        let lockPath = BuildSession.lockPath(of: project)
+        let lock = try await BuildLock.acquire(path: lockPath, timeoutSeconds: lockTimeoutSeconds, onWait: onWait)
+        defer { withExtendedLifetime(lock) {} }
+        let state = BuildState.load(path: statePath)
+        guard state.existed, state.warning == nil else {
+            outcome.noState = state.warning ?? "there is no build state (\(FileSystem.display(statePath, relativeTo: project.root)))"
+            return outcome
         }
-        return removed
+        let files = ProjectFileSystem(root: project.root)
+        let ownership = ProductOwnership(state: state, files: files, outputDirectory: plan.outputDirectory)
+        let steps = apps.isEmpty ? [] : plan.steps.filter { $0.app.map(apps.contains) ?? false }
+        let keys = apps.isEmpty ? state.steps.keys.sorted() : steps.map(\.primaryOutput)
+        let removable = ownership.removable(keys: keys)
+        for path in removable {
+            files.remove(path)
+            state.forgetOutput(path)
+        }
+        outcome.removed = removable
+        outcome.kept = keys.flatMap { state.steps[$0]?.outputs ?? [] }.map(\.path).filter { files.stat($0) != nil }
+        // Temporaries of killed builds, beside every product and the state.
+        let directories = Set(removable.map { FileSystem.split(files.absolute($0)).directory } + [stateDirectory])
+        directories.forEach { FileSystem.removeStaleTemporaries(in: $0) }
+        guard apps.isEmpty else {
+            try state.flush()
+            return outcome
+        }
+        let report = FileSystem.join(OpenedProject.outputDirectory(of: project), TimingsReport.fileName)
+        if let text = FileSystem.readText(report), text.contains(TimingsReport.signature), FileSystem.remove(report) {
+            outcome.removed.append(FileSystem.display(report, relativeTo: project.root))
+        }
+        FileSystem.remove(statePath)
+        // Removed while held: a command waiting for the lock notices and locks the next one.
+        FileSystem.remove(lockPath)
+        _ = rmdir(stateDirectory)
+        _ = rmdir(OpenedProject.outputDirectory(of: project))
+        return outcome
     }
 }
 
 /// Where `--timings` writes its HTML report.
 public enum TimingsReport {
     public static let fileName = "swbpf-timings.html"
+    /// What every report swbpf writes contains, so `clean` removes only its own.
+    static let signature = "<title>swbpf build timings: "
 }

@@ -21,29 +21,44 @@ public final class BuildLock {
 
     /// The lock if it is free right now, else nil (nothing is waited for, nothing is printed).
     public static func tryAcquire(path: String) -> BuildLock? {
-        guard let fd = try? openLockFile(path) else { return nil }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); return nil }
-        return BuildLock(claiming: fd)
+        while true {
+            guard let fd = try? openLockFile(path) else { return nil }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); return nil }
+            if isCurrent(fd, path: path) { return BuildLock(claiming: fd) }
+            close(fd)
+        }
     }
 
     public static func acquire(path: String, timeoutSeconds: Int, onWait: (String) -> Void) async throws -> BuildLock {
-        let fd = try openLockFile(path)
         let deadline = Date().addingTimeInterval(Double(timeoutSeconds))
         var announced = false
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let holder = Self.holder(fd: fd)
-            if !announced {
-                onWait("swbpf: waiting for another build of this project to finish (\(holder))...")
-                announced = true
+        while true {
+            let fd = try openLockFile(path)
+            while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                let holder = Self.holder(fd: fd)
+                if !announced {
+                    onWait("swbpf: waiting for another build of this project to finish (\(holder))...")
+                    announced = true
+                }
+                if Date() >= deadline || Task.isCancelled {
+                    close(fd)
+                    if Task.isCancelled { throw CancellationError() }
+                    throw SwbpfError.lockTimeout(path: path, seconds: timeoutSeconds, holder: holder)
+                }
+                try? await Task.sleep(nanoseconds: 50_000_000)
             }
-            if Date() >= deadline || Task.isCancelled {
-                close(fd)
-                if Task.isCancelled { throw CancellationError() }
-                throw SwbpfError.lockTimeout(path: path, seconds: timeoutSeconds, holder: holder)
-            }
-            try? await Task.sleep(nanoseconds: 50_000_000)
+            if isCurrent(fd, path: path) { return BuildLock(claiming: fd) }
+            close(fd)
         }
-        return BuildLock(claiming: fd)
+    }
+
+    /// Whether the locked descriptor is still the file at `path`. A full `swbpf clean` removes the
+    /// lock file while it holds the lock; whoever waited on the removed file must lock the new one,
+    /// or two commands would each hold "the" lock.
+    private static func isCurrent(_ fd: Int32, path: String) -> Bool {
+        var locked = Glibc.stat()
+        guard fstat(fd, &locked) == 0, let named = FileSystem.stat(path) else { return false }
+        return UInt64(locked.st_ino) == named.inode
     }
 
     /// Opens (creating it if need be) the lock file, which is truncated and written once locked:

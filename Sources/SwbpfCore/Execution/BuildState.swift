@@ -5,7 +5,7 @@ import Glibc
 
 /// A content fingerprint: 128 bits of SHA-256, kept as two integers so the no-op path allocates
 /// nothing to compare them.
-public struct Digest: Hashable, Sendable, CustomStringConvertible {
+public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible {
     public var high: UInt64
     public var low: UInt64
 
@@ -13,6 +13,10 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
         self.high = high
         self.low = low
     }
+
+    /// Recorded for an input that could not be read, or that changed while its step ran: it
+    /// matches no file, so the step runs again next time.
+    public static let unknown = Digest(high: 0, low: 0)
 
     /// Parses 32 hex digits.
     init?<C: Collection>(hex: C) where C.Element == UInt8, C.Index == Int {
@@ -45,11 +49,21 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
 
 /// What one finished step was built from, recorded only after its outputs were in place.
 public struct StepRecord: Equatable, Sendable {
+    public enum InputKind: Equatable, Sendable {
+        /// Named by the step (its sources and objects).
+        case declared
+        /// A header the compiler said it read (its depfile).
+        case discovered
+        /// A file that did not exist when the step ran and would change what it reads if it
+        /// appeared: a header of the same name earlier on the include path.
+        case mustStayAbsent
+    }
+
     public struct Input: Equatable, Sendable {
         public var path: String
         public var digest: Digest
-        /// True for headers discovered through the compiler's depfile, false for declared inputs.
-        public var discovered: Bool
+        public var kind: InputKind
+        public var discovered: Bool { kind == .discovered }
     }
     public struct Output: Equatable, Sendable {
         public var path: String
@@ -79,8 +93,9 @@ public struct StepRecord: Equatable, Sendable {
 /// leaves a state that is either silent about that step (it reruns) or correct. Later lines win;
 /// the file is rewritten compactly when most of it is stale.
 public final class BuildState: @unchecked Sendable {
-    /// 2: paths are numbered (`P` lines) and digests are 32 hex digits.
-    public static let formatVersion = 2
+    /// 2: paths are numbered (`P` lines) and digests are 32 hex digits. 3: inputs that must stay
+    /// absent (`a`), for headers that would shadow the ones a compile read.
+    public static let formatVersion = 3
     static let header = "swbpf-state \(formatVersion)"
 
     public struct FileRecord: Equatable, Sendable {
@@ -99,6 +114,8 @@ public final class BuildState: @unchecked Sendable {
     /// The file ends in a line torn by a killed build: appending after it would merge the two, so
     /// the next write rewrites the file instead.
     private var tornTail = false
+    /// A record was dropped: only a rewrite can say so.
+    private var mustRewrite = false
     /// Set when the file could not be used; the build then starts from nothing.
     public private(set) var warning: String?
     private var pathNumbers: [String: Int] = [:]
@@ -143,7 +160,7 @@ public final class BuildState: @unchecked Sendable {
     }
 
     private static func warning(path: String, problem: String) -> String {
-        "warning: ignoring build state \(path): \(problem); rebuilding everything"
+        "ignoring build state \(path): \(problem); rebuilding everything"
     }
 
     // MARK: Reading
@@ -206,7 +223,14 @@ public final class BuildState: @unchecked Sendable {
                 var parts = FieldReader(entry, separator: 0x1F)
                 guard let name = path(parts.next()), let digest = parts.next().flatMap(Digest.init(hex:)),
                       let flag = parts.next(), parts.atEnd else { return false }
-                inputs.append(.init(path: name, digest: digest, discovered: flag.first == UInt8(ascii: "h")))
+                let kind: StepRecord.InputKind
+                switch flag.first {
+                case UInt8(ascii: "i"): kind = .declared
+                case UInt8(ascii: "h"): kind = .discovered
+                case UInt8(ascii: "a"): kind = .mustStayAbsent
+                default: return false
+                }
+                inputs.append(.init(path: name, digest: digest, kind: kind))
             }
             var outputs: [StepRecord.Output] = []
             entries = FieldReader(outputField, separator: 0x1E)
@@ -272,10 +296,10 @@ public final class BuildState: @unchecked Sendable {
     /// The content digest of `path` now, or nil when it does not exist. Reuses the recorded digest
     /// while the stat data matches; otherwise hashes the file and remembers the new stat data, so
     /// that a `touch` costs one hash once and nothing after.
-    public func currentDigest(of path: String, stat: FileStat? = nil) -> Digest? {
-        guard let stat = stat ?? FileSystem.stat(path) else { return nil }
+    public func currentDigest(of path: String, stat: FileStat? = nil, files fileSystem: BuildFileSystem) -> Digest? {
+        guard let stat = stat ?? fileSystem.stat(path) else { return nil }
         if let known = files[path], known.stat.sameVersion(as: stat) { return known.digest }
-        guard let digest = ContentHash.of(file: path) else { return nil }
+        guard let digest = fileSystem.digest(path) else { return nil }
         let record = FileRecord(stat: stat, digest: digest)
         files[path] = record
         pending.append(fileLine(path, record))
@@ -300,9 +324,18 @@ public final class BuildState: @unchecked Sendable {
         try flush()
     }
 
+    /// Drops the record of the step that made `path` (the file was removed as stale or cleaned).
+    /// The state file is rewritten at the next flush, since appended lines can only add.
+    public func forgetOutput(_ path: String) {
+        for (key, record) in steps where record.outputs.contains(where: { $0.path == path }) {
+            steps[key] = nil
+            mustRewrite = true
+        }
+    }
+
     /// Appends whatever is not yet on disk; rewrites the file compactly when most of it is stale.
     public func flush() throws {
-        let stale = warning != nil && existed
+        let stale = (warning != nil && existed) || mustRewrite
         guard !pending.isEmpty || stale else { return }
         let live = pathNumbers.count + files.count + steps.count + probes.count + 1
         if !FileSystem.exists(path) || stale || tornTail || lineCount > 2 * live + 64 {
@@ -340,6 +373,7 @@ public final class BuildState: @unchecked Sendable {
         warning = nil
         existed = true
         tornTail = false
+        mustRewrite = false
     }
 
     /// The number of `path`, declaring it (a queued `P` line) the first time it is used.
@@ -352,7 +386,15 @@ public final class BuildState: @unchecked Sendable {
     }
 
     private func stepLine(_ record: StepRecord) -> String {
-        let inputs = record.inputs.map { "\(number(of: $0.path))\u{1f}\($0.digest)\u{1f}\($0.discovered ? "h" : "i")" }
+        let inputs = record.inputs.map { input -> String in
+            let flag: String
+            switch input.kind {
+            case .declared: flag = "i"
+            case .discovered: flag = "h"
+            case .mustStayAbsent: flag = "a"
+            }
+            return "\(number(of: input.path))\u{1f}\(input.digest)\u{1f}\(flag)"
+        }
         let outputs = record.outputs.map {
             "\(number(of: $0.path))\u{1f}\($0.stat.size)\u{1f}\($0.stat.mtimeNanoseconds)\u{1f}\($0.stat.inode)"
         }

@@ -21,6 +21,12 @@ public enum ContentHash {
         return digest(hasher.finalize())
     }
 
+    public static func of(bytes: [UInt8]) -> Digest {
+        var hasher = SHA256()
+        hasher.update(data: bytes)
+        return digest(hasher.finalize())
+    }
+
     private static func digest<D: Sequence>(_ bytes: D) -> Digest where D.Element == UInt8 {
         let first = Array(bytes.prefix(16))
         let word = { (range: Range<Int>) in first[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }

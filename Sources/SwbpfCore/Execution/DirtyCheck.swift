@@ -2,15 +2,19 @@
 /// explanation can never disagree with the decision.
 public struct DirtyCheck {
     public let state: BuildState
+    let files: BuildFileSystem
     /// Per-build memos: a header shared by many steps is stat'ed and looked up once.
     private var stats: [String: FileStat?] = [:]
     private var digests: [String: Digest?] = [:]
 
-    public init(state: BuildState) { self.state = state }
+    public init(state: BuildState, files: BuildFileSystem) {
+        self.state = state
+        self.files = files
+    }
 
     mutating func stat(_ path: String) -> FileStat? {
         if let known = stats[path] { return known }
-        let value = FileSystem.stat(path)
+        let value = files.stat(path)
         stats[path] = value
         return value
     }
@@ -18,7 +22,7 @@ public struct DirtyCheck {
     /// The content digest of `path` now (nil when it is missing), once per build.
     mutating func digest(_ path: String) -> Digest? {
         if let known = digests[path] { return known }
-        let value = stat(path).flatMap { state.currentDigest(of: path, stat: $0) }
+        let value = stat(path).flatMap { state.currentDigest(of: path, stat: $0, files: files) }
         digests[path] = value
         return value
     }
@@ -52,15 +56,20 @@ public struct DirtyCheck {
             }
         }
         let declared = Set(step.inputs)
-        if Set(record.inputs.filter { !$0.discovered }.map(\.path)) != declared {
+        if Set(record.inputs.filter { $0.kind == .declared }.map(\.path)) != declared {
             return "inputs changed"
         }
         for input in record.inputs {
+            if input.kind == .mustStayAbsent {
+                if stat(input.path) != nil { return "new file \(input.path) comes before a header the step read on its include path" }
+                continue
+            }
             let what = input.discovered ? "header" : "input"
             if !rebuilt.isEmpty, rebuilt.contains(input.path) { return "\(what) \(input.path) is rebuilt" }
             guard stat(input.path) != nil else {
                 return input.discovered ? "header \(input.path) disappeared" : "input \(input.path) missing"
             }
+            if input.digest == .unknown { return "\(what) \(input.path) changed while the step ran, or could not be read" }
             if digest(input.path) != input.digest { return "\(what) \(input.path) changed" }
         }
         return nil

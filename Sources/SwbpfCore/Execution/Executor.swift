@@ -1,46 +1,59 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public struct ExecutionOptions: Sendable {
     public var jobs: Int
     public var keepGoing: Bool
-    public init(jobs: Int, keepGoing: Bool) {
+    /// Decide and report what would run, run nothing, write nothing.
+    public var dryRun: Bool
+
+    public init(jobs: Int, keepGoing: Bool, dryRun: Bool = false) {
         self.jobs = max(1, jobs)
         self.keepGoing = keepGoing
+        self.dryRun = dryRun
     }
 }
 
 /// Runs a set of planned steps in dependency order with up to `jobs` at once. It decides what is
 /// up to date, runs what is not, writes every output atomically, records each finished step in the
-/// build state, and reports events. Cancelling the calling task stops the children, removes their
-/// partial outputs and returns with `interrupted` set.
+/// build state, and reports events. Dry runs and no-op builds are modes of the same decision, with
+/// the same events. Cancelling the calling task stops the children, removes their partial outputs
+/// and returns with `interrupted` set.
+///
+/// It touches the machine only through the process runner and the file system it is handed.
 public final class Executor {
     let steps: [Step]
-    /// The project root, which is also the working directory every step runs in.
-    let root: String
     let state: BuildState
     let options: ExecutionOptions
     let reporter: BuildReporter
+    let runner: any ProcessRunning
+    let files: any BuildFileSystem
     var check: DirtyCheck
+    /// The steps that must run, with why, in plan order: decided once, before anything runs.
+    public private(set) lazy var predicted: [(step: Step, reason: String)] = predictRuns()
 
-    public init(steps: [Step], root: String, state: BuildState, options: ExecutionOptions, reporter: BuildReporter) {
+    public init(steps: [Step], state: BuildState, options: ExecutionOptions, reporter: BuildReporter,
+                runner: any ProcessRunning, files: any BuildFileSystem) {
         self.steps = steps
-        self.root = root
         self.state = state
         self.options = options
         self.reporter = reporter
-        self.check = DirtyCheck(state: state)
+        self.runner = runner
+        self.files = files
+        self.check = DirtyCheck(state: state, files: files)
     }
 
-    /// What a dry run would execute: every step that is out of date, and every step downstream of
-    /// one, with its reason, in plan order.
-    public func predictedRuns() -> [(step: Step, reason: String)] {
+    /// Every step that is out of date, and every step downstream of one, with its reason.
+    private func predictRuns() -> [(step: Step, reason: String)] {
         var rebuilt = Set<String>()
         var willRun = Set<Int>()
         var result: [(Step, String)] = []
+        let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
         for step in steps {
             var reason = check.reason(for: step, rebuilt: rebuilt)
-            if reason == nil, let dependency = step.dependencies.first(where: willRun.contains),
-               let upstream = steps.first(where: { $0.id == dependency }) {
+            if reason == nil, let dependency = step.dependencies.first(where: willRun.contains), let upstream = byID[dependency] {
                 reason = "input \(upstream.primaryOutput) is rebuilt"
             }
             if let reason {
@@ -52,38 +65,56 @@ public final class Executor {
         return result
     }
 
-    /// True when no step would run: the same decision `run()` starts from.
-    public func wouldRunNothing() -> Bool { predictedRuns().isEmpty }
+    /// Finishes, synchronously and without a process, a thread or the concurrency runtime, a build
+    /// that runs nothing: a dry run, or a build whose every step is up to date. Returns nil when
+    /// steps must run (call `run`).
+    public func finishWithoutRunning(since begin: Date) -> BuildSummary? {
+        guard options.dryRun || predicted.isEmpty else { return nil }
+        reporter.handle(.planned(steps: steps, toRun: predicted.map(\.step.id), dryRun: options.dryRun))
+        var summary = BuildSummary(ran: 0, upToDate: 0, failed: [], skipped: 0, interrupted: false, dryRun: options.dryRun,
+                                   started: begin, ended: begin)
+        let reasons = Dictionary(uniqueKeysWithValues: predicted.map { ($0.step.id, $0.reason) })
+        for step in steps {
+            if let reason = reasons[step.id] {
+                let now = Date()
+                reporter.handle(.started(step: step, worker: 0, reason: reason, at: now))
+                reporter.handle(.finished(step: step, worker: 0, result: .wouldRun, output: [], started: now, ended: now))
+                summary.ran += 1
+            } else {
+                reporter.handle(.upToDate(step: step))
+                summary.upToDate += 1
+            }
+        }
+        // A no-op saves the stat data the check refreshed (a touched file is hashed once, not on
+        // every build); a dry run writes nothing.
+        if !options.dryRun { saveState() }
+        summary.ended = Date()
+        reporter.handle(.buildFinished(summary: summary))
+        return summary
+    }
 
-    /// Reports a build in which every step is up to date (after `wouldRunNothing()`), and saves the
-    /// stat data refreshed by the check (a touched file is hashed once, not on every build).
-    public func reportUpToDate(since begin: Date) {
-        reporter.handle(.planned(steps: steps, toRun: []))
-        steps.forEach { reporter.handle(.upToDate(step: $0)) }
-        do { try state.flush() } catch { reporter.handle(.note("warning: could not save the build state: \(error)")) }
-        reporter.handle(.buildFinished(summary: BuildSummary(ran: 0, upToDate: steps.count, failed: [], skipped: 0,
-                                                             interrupted: false, started: begin, ended: Date())))
+    private struct Launched: Sendable {
+        var step: Step
+        var worker: Int
+        var started: Date
+        /// When the tool started, in the units of file mtimes.
+        var startedAtFileTime: Int64
+        /// Stat data of the step's inputs (and last build's headers) just before it started.
+        var inputsBefore: [String: FileStat]
     }
 
     private struct Finished: Sendable {
-        var step: Step
-        var worker: Int
-        var outcome: ProcessOutcome?
-        var launchError: String?
+        var launched: Launched
+        var outcome: Result<ProcessOutcome, ProcessFailure>?
         var cancelled: Bool
-        var started: Date
         var ended: Date
     }
 
-    public func run() async -> BuildSummary {
-        let begin = Date()
-        let predicted = predictedRuns()
+    public func run(since begin: Date = Date()) async -> BuildSummary {
+        if let summary = finishWithoutRunning(since: begin) { return summary }
         let predictedReasons = Dictionary(uniqueKeysWithValues: predicted.map { ($0.step.id, $0.reason) })
-        reporter.handle(.planned(steps: steps, toRun: predicted.map(\.step.id)))
-        if !predicted.isEmpty {
-            let directories = Set(steps.flatMap(\.products).map { FileSystem.split($0).directory })
-            directories.forEach { FileSystem.removeStaleTemporaries(in: $0) }
-        }
+        reporter.handle(.planned(steps: steps, toRun: predicted.map(\.step.id), dryRun: false))
+        Set(steps.flatMap(\.products).map { FileSystem.split($0).directory }).forEach(files.removeStaleTemporaries)
 
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
         var waitingOn: [Int: Int] = [:]
@@ -101,16 +132,16 @@ public final class Executor {
 
         func complete(_ id: Int) {
             for dependent in dependents[id] ?? [] {
-                waitingOn[dependent]! -= 1
+                waitingOn[dependent, default: 0] -= 1
                 if waitingOn[dependent] == 0 { ready.append(dependent) }
             }
         }
 
+        let runner = self.runner
         await withTaskGroup(of: Finished.self) { group in
             var running = 0
             while true {
-                while running < options.jobs, !ready.isEmpty, !Task.isCancelled {
-                    let step = byID[ready.removeFirst()]!
+                while running < options.jobs, !ready.isEmpty, !Task.isCancelled, let step = byID[ready.removeFirst()] {
                     if let cause = failedBecause[step.id] {
                         reporter.handle(.skipped(step: step, failedDependency: cause))
                         summary.skipped += 1
@@ -129,23 +160,24 @@ public final class Executor {
                         complete(step.id)
                         continue
                     }
-                    let worker = freeWorkers.removeLast()
-                    let started = Date()
-                    reporter.handle(.started(step: step, worker: worker, reason: reason, at: started))
+                    let launched = Launched(step: step, worker: freeWorkers.removeLast(), started: Date(),
+                                            startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step))
+                    reporter.handle(.started(step: step, worker: launched.worker, reason: reason, at: launched.started))
                     running += 1
-                    group.addTask { await Self.execute(step, worker: worker, started: started) }
+                    let request = processRequest(for: step)
+                    group.addTask { await Self.execute(request, launched, runner: runner) }
                 }
                 guard running > 0, let finished = await group.next() else { break }
                 running -= 1
-                freeWorkers.append(finished.worker)
-                let step = finished.step
+                let step = finished.launched.step
+                freeWorkers.append(finished.launched.worker)
                 let result = finish(finished)
-                var output = finished.outcome.map { $0.standardError + $0.standardOutput } ?? []
-                if let message = finished.launchError { output += Array((message + "\n").utf8) }
-                reporter.handle(.finished(step: step, worker: finished.worker, result: result, output: output,
-                                          started: finished.started, ended: finished.ended))
+                var output: [UInt8] = []
+                if case .success(let outcome) = finished.outcome { output = outcome.standardError + outcome.standardOutput }
+                reporter.handle(.finished(step: step, worker: finished.launched.worker, result: result, output: output,
+                                          started: finished.launched.started, ended: finished.ended))
                 switch result {
-                case .succeeded:
+                case .succeeded, .wouldRun:
                     summary.ran += 1
                 case .failed:
                     summary.failed.append(step)
@@ -159,73 +191,163 @@ public final class Executor {
             }
         }
         if Task.isCancelled { summary.interrupted = true }
-        do { try state.flush() } catch { reporter.handle(.note("warning: could not save the build state: \(error)")) }
+        saveState()
         summary.ended = Date()
         reporter.handle(.buildFinished(summary: summary))
         return summary
     }
 
-    private static func execute(_ step: Step, worker: Int, started: Date) async -> Finished {
-        let redirect = step.standardOutput.map(FileSystem.temporarySibling)
+    func processRequest(for step: Step) -> ProcessRequest {
+        ProcessRequest(executable: step.tool.path, arguments: step.executedArguments, workingDirectory: files.root,
+                       standardOutputFile: step.standardOutput.map { files.absolute(FileSystem.temporarySibling(of: $0)) })
+    }
+
+    private static func execute(_ request: ProcessRequest, _ launched: Launched, runner: any ProcessRunning) async -> Finished {
+        let outcome: Result<ProcessOutcome, ProcessFailure>?
         do {
-            let outcome = try await ProcessRunner.run(step.tool.path, step.executedArguments, standardOutputFile: redirect)
-            return Finished(step: step, worker: worker, outcome: outcome, launchError: nil, cancelled: Task.isCancelled,
-                            started: started, ended: Date())
-        } catch is CancellationError {
-            return Finished(step: step, worker: worker, outcome: nil, launchError: nil, cancelled: true, started: started, ended: Date())
+            outcome = .success(try await runner.run(request))
+        } catch let failure as ProcessFailure {
+            outcome = .failure(failure)
         } catch {
-            return Finished(step: step, worker: worker, outcome: nil, launchError: "swbpf: could not run \(step.tool.path): \(error)",
-                            cancelled: Task.isCancelled, started: started, ended: Date())
+            // CancellationError: the build was interrupted.
+            outcome = nil
         }
+        return Finished(launched: launched, outcome: outcome, cancelled: Task.isCancelled, ended: Date())
+    }
+
+    /// The stat data of what `step` reads, as far as it is known before it runs: its declared
+    /// inputs and the headers it read last time.
+    private func inputStats(of step: Step) -> [String: FileStat] {
+        var paths = step.inputs
+        if let record = state.steps[step.primaryOutput] { paths += record.inputs.filter(\.discovered).map(\.path) }
+        var stats: [String: FileStat] = [:]
+        for path in paths { stats[path] = files.stat(path) }
+        return stats
+    }
+
+    /// Now, in the units of file mtimes. A file written before this moment has an mtime no later
+    /// than it (kernels stamp mtimes from the coarse clock, or with multigrain timestamps from the
+    /// fine one, never ahead of real time); one written after it almost always has a later one.
+    static func fileTimeNow() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
     /// Moves a successful step's outputs into place and records it; removes the partial outputs of
     /// anything else. The record is written only after the renames, so a crash in between makes
     /// the step run again rather than trusting a half-finished output.
     private func finish(_ finished: Finished) -> StepResult {
-        let step = finished.step
-        let products = step.products
-        let temporaries = products.map(FileSystem.temporarySibling)
+        let step = finished.launched.step
+        let temporaries = step.products.map(FileSystem.temporarySibling)
         let depfileTemporary = step.depfile.map(FileSystem.temporarySibling)
-        defer { if let depfileTemporary { FileSystem.remove(depfileTemporary) } }
-        guard !finished.cancelled, let outcome = finished.outcome, outcome.status == 0 else {
-            temporaries.forEach { FileSystem.remove($0) }
-            if finished.cancelled || (finished.outcome?.signalled ?? false) && Task.isCancelled { return .interrupted }
-            return .failed(status: finished.outcome?.status ?? 127)
+        defer { if let depfileTemporary { files.remove(depfileTemporary) } }
+        guard let outcome = finished.outcome, !finished.cancelled else {
+            temporaries.forEach(files.remove)
+            return .interrupted
         }
-        var recordedOutputs: [StepRecord.Output] = []
-        for (temporary, product) in zip(temporaries, products) {
+        let failure: StepFailure?
+        switch outcome {
+        case .failure(.couldNotLaunch(_, let reason)):
+            failure = .couldNotLaunch(reason: reason)
+        case .failure(.couldNotWriteOutput(let path, let reason)):
+            failure = .couldNotWriteOutput(path: FileSystem.display(path, relativeTo: files.root), reason: reason)
+        case .success(let outcome) where outcome.signalled:
+            failure = .signalled(signal: outcome.status - 128)
+        case .success(let outcome) where outcome.status != 0:
+            failure = .exited(status: outcome.status)
+        case .success:
+            failure = commit(step, temporaries: temporaries)
+        }
+        if let failure {
+            temporaries.forEach(files.remove)
+            return .failed(failure)
+        }
+        record(step, launched: finished.launched, depfile: depfileTemporary)
+        return .succeeded
+    }
+
+    /// Renames every temporary into place; the failure, if one could not be.
+    private func commit(_ step: Step, temporaries: [String]) -> StepFailure? {
+        for (temporary, product) in zip(temporaries, step.products) {
+            guard files.stat(temporary) != nil else {
+                return .couldNotCommitOutput(path: product, reason: "\(step.tool.displayName) exited 0 but did not write it")
+            }
             do {
-                try FileSystem.rename(temporary, to: product)
+                try files.rename(temporary, to: product)
+            } catch let error as DiagnosticError {
+                return .couldNotCommitOutput(path: product, reason: error.diagnostic.message)
             } catch {
-                temporaries.forEach { FileSystem.remove($0) }
-                return .failed(status: 1)
+                return .couldNotCommitOutput(path: product, reason: "\(error)")
             }
             check.invalidate(product)
-            if let stat = FileSystem.stat(product) {
-                _ = state.currentDigest(of: product, stat: stat)
-                recordedOutputs.append(.init(path: product, stat: stat))
-            }
         }
-        var inputs: [StepRecord.Input] = []
-        let missing = Digest(high: 0, low: 0)
-        for path in step.inputs {
-            inputs.append(.init(path: path, digest: state.currentDigest(of: path) ?? missing, discovered: false))
+        return nil
+    }
+
+    /// Records what a finished step was built from. An input whose stat data changed while the
+    /// step ran (or, for a header first seen now, whose mtime is after the step started) is
+    /// recorded as unknown: the output may hold its old contents, so the next build runs the step
+    /// again rather than trusting it.
+    private func record(_ step: Step, launched: Launched, depfile: String?) {
+        var recordedOutputs: [StepRecord.Output] = []
+        for product in step.products {
+            guard let stat = files.stat(product) else { continue }
+            _ = state.currentDigest(of: product, stat: stat, files: files)
+            recordedOutputs.append(.init(path: product, stat: stat))
         }
-        if let depfileTemporary, let text = FileSystem.readText(depfileTemporary) {
+        func input(_ path: String, kind: StepRecord.InputKind) -> StepRecord.Input {
+            guard let now = files.stat(path) else { return .init(path: path, digest: .unknown, kind: kind) }
+            let changedWhileRunning = launched.inputsBefore[path].map { !$0.sameVersion(as: now) }
+                ?? (now.mtimeNanoseconds > launched.startedAtFileTime)
+            let digest = changedWhileRunning ? .unknown : state.currentDigest(of: path, stat: now, files: files) ?? .unknown
+            return .init(path: path, digest: digest, kind: kind)
+        }
+        var inputs = step.inputs.map { input($0, kind: .declared) }
+        if let depfile, let bytes = files.read(depfile) {
             var seen = Set(step.inputs)
-            for dependency in Depfile.dependencies(in: text) {
-                let path = FileSystem.display(dependency, relativeTo: root)
-                guard seen.insert(path).inserted else { continue }
-                inputs.append(.init(path: path, digest: state.currentDigest(of: path) ?? missing, discovered: true))
+            var headers: [String] = []
+            for dependency in Depfile.dependencies(in: String(decoding: bytes, as: UTF8.self)) {
+                let path = FileSystem.display(dependency, relativeTo: files.root)
+                if seen.insert(path).inserted {
+                    inputs.append(input(path, kind: .discovered))
+                    headers.append(path)
+                }
+            }
+            for candidate in Self.shadowingCandidates(of: headers, searchOrder: step.includeSearchOrder, root: files.root)
+            where seen.insert(candidate).inserted && files.stat(candidate) == nil {
+                inputs.append(.init(path: candidate, digest: .unknown, kind: .mustStayAbsent))
             }
         }
-        let record = StepRecord(key: step.primaryOutput, toolRole: step.tool.role, toolVersion: step.tool.version,
-                                toolIdentity: step.tool.identity, commandLine: StepRecord.commandLine(step.displayCommand), inputs: inputs,
-                                outputs: recordedOutputs)
+        let record = StepRecord(key: step.primaryOutput, toolRole: step.tool.role.rawValue, toolVersion: step.tool.version,
+                                toolIdentity: step.tool.identity, commandLine: StepRecord.commandLine(step.displayCommand),
+                                inputs: inputs, outputs: recordedOutputs)
         do { try state.record(record) } catch {
-            reporter.handle(.note("warning: could not save the build state: \(error)"))
+            reporter.handle(.diagnostic(Diagnostic(.warning, "could not save the build state: \(error)")))
         }
-        return .succeeded
+    }
+
+    /// For each header found in one of the search directories, the same name in every directory
+    /// searched before that one: a file appearing there would be read instead, so the step must
+    /// run again. (The source's own directory comes first, for quoted includes.)
+    static func shadowingCandidates(of headers: [String], searchOrder: [String], root: String) -> [String] {
+        // Compared as absolute paths, so `../libbpf/include` and a header under it match.
+        let directories = searchOrder.map { FileSystem.absolute($0, base: root) }
+        var candidates: [String] = []
+        for header in headers.map({ FileSystem.absolute($0, base: root) }) {
+            // The depfile does not say which directory and name the include used (`include/x.h`
+            // through `.`, or `x.h` through `include`), so every reading is covered.
+            for (position, directory) in directories.enumerated() where header.hasPrefix(directory == "/" ? "/" : directory + "/") {
+                let name = String(header.dropFirst(directory == "/" ? 1 : directory.count + 1))
+                candidates += directories[..<position].map { FileSystem.display(FileSystem.join($0, name), relativeTo: root) }
+            }
+        }
+        return candidates
+    }
+
+    private func saveState() {
+        do { try state.flush() } catch {
+            reporter.handle(.diagnostic(Diagnostic(.warning, "could not save the build state: \(error)")))
+        }
     }
 }

@@ -8,7 +8,7 @@ import Glibc
 /// executor can stop its children, remove partial outputs and save the state before exiting.
 public enum Interrupts {
     /// Runs `body`; returns its result and the signal that interrupted it, if any.
-    public static func run<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> (T, Int32?) {
+    public static func run<T: Sendable>(_ body: sending @escaping () async -> T) async -> (T, Int32?) {
         let received = Mutex<Int32?>(nil)
         let task = Task { await body() }
         let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in

@@ -20,27 +20,29 @@ enum ProcessRunner {
 
     /// Runs a program and collects what it prints. Used for quick tool queries.
     static func capture(_ path: String, _ arguments: [String]) async throws -> ProcessOutcome {
-        try await run(path, arguments, standardOutputFile: nil)
+        try await run(path, arguments, workingDirectory: nil, standardOutputFile: nil)
     }
 
     /// Runs a program in its own process group, so that cancelling the calling task ends it and
     /// everything it started. Standard output goes to `standardOutputFile` when given (the
     /// `gen skeleton >` redirect), else it is collected with standard error.
-    static func run(_ path: String, _ arguments: [String], standardOutputFile: String?) async throws -> ProcessOutcome {
+    static func run(_ path: String, _ arguments: [String], workingDirectory: String?,
+                    standardOutputFile: String?) async throws -> ProcessOutcome {
+        let directory = workingDirectory.map { FilePath($0) }
         var options = PlatformOptions()
         options.processGroupID = 0
         options.teardownSequence = [.send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(300))]
         let executable = Executable.path(FilePath(path))
         if let file = standardOutputFile {
             let fd = try FileDescriptor.open(FilePath(file), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
-            let result = try await Subprocess.run(executable, arguments: Arguments(arguments), platformOptions: options,
-                                                  output: .fileDescriptor(fd, closeAfterSpawningProcess: true),
+            let result = try await Subprocess.run(executable, arguments: Arguments(arguments), workingDirectory: directory,
+                                                  platformOptions: options, output: .fileDescriptor(fd, closeAfterSpawningProcess: true),
                                                   error: .bytes(limit: captureLimit))
             let (status, signalled) = decode(result.terminationStatus)
             return ProcessOutcome(status: status, signalled: signalled, standardOutput: [], standardError: result.standardError)
         }
-        let result = try await Subprocess.run(executable, arguments: Arguments(arguments), platformOptions: options,
-                                              output: .bytes(limit: captureLimit), error: .bytes(limit: captureLimit))
+        let result = try await Subprocess.run(executable, arguments: Arguments(arguments), workingDirectory: directory,
+                                              platformOptions: options, output: .bytes(limit: captureLimit), error: .bytes(limit: captureLimit))
         let (status, signalled) = decode(result.terminationStatus)
         return ProcessOutcome(status: status, signalled: signalled, standardOutput: result.standardOutput,
                               standardError: result.standardError)

@@ -1,4 +1,5 @@
-/// The kinds of step in the libbpf-bootstrap flow.
+/// The kinds of step in the libbpf-bootstrap flow. Every `switch` over it is exhaustive, so adding a
+/// kind makes the compiler name each place that must handle it.
 public enum StepKind: String, Sendable, Codable, CaseIterable {
     case vmlinux
     case bpfCompile
@@ -18,27 +19,64 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
         case .link: return "BINARY"
         }
     }
+
+    /// Whether the step compiles one source file (it belongs in compile_commands.json).
+    public var compilesSource: Bool {
+        switch self {
+        case .bpfCompile, .compile: return true
+        case .vmlinux, .bpfLink, .skeleton, .link: return false
+        }
+    }
+}
+
+/// What a path on a command line is to the step.
+public enum PathUse: String, Hashable, Sendable, Codable {
+    /// A file the step reads.
+    case input
+    /// A file the step writes (under a temporary name, renamed into place when the step succeeds).
+    case output
+    /// A directory the tool searches (`-I`, `-idirafter`): not an input in itself.
+    case searchDirectory
 }
 
 /// One argument of a step, kept typed until the command is printed or run. Outputs are written
 /// under a temporary name and renamed into place, so they resolve differently for the two uses.
-public enum StepArgument: Hashable, Sendable {
+public enum StepArgument: Hashable, Sendable, Codable {
     /// A literal word, such as `-g` or `-target`.
     case flag(String)
-    /// An input path.
-    case input(String)
-    /// An output path.
-    case output(String)
+    /// A path word.
+    case path(String, PathUse)
     /// An option glued to a path, such as `-I.output`.
-    case joined(String, String)
+    case joined(String, String, PathUse)
+
+    static func input(_ path: String) -> StepArgument { .path(path, .input) }
+    static func output(_ path: String) -> StepArgument { .path(path, .output) }
+    static func searchDirectory(_ path: String) -> StepArgument { .path(path, .searchDirectory) }
+
+    /// The path this argument names, with its use; nil for a flag.
+    public var pathAndUse: (path: String, use: PathUse)? {
+        switch self {
+        case .flag: return nil
+        case .path(let path, let use), .joined(_, let path, let use): return (path, use)
+        }
+    }
 
     func resolved(temporaryOutputs: Bool) -> String {
+        func resolve(_ path: String, _ use: PathUse) -> String {
+            use == .output && temporaryOutputs ? FileSystem.temporarySibling(of: path) : path
+        }
         switch self {
         case .flag(let word): return word
-        case .input(let path): return path
-        case .output(let path): return temporaryOutputs ? FileSystem.temporarySibling(of: path) : path
-        case .joined(let option, let path): return option + path
+        case .path(let path, let use): return Self.notAnOption(resolve(path, use))
+        case .joined(let option, let path, let use): return option + resolve(path, use)
         }
+    }
+
+    /// A file name is never read as an option: `-rf.bpf.c` would be a flag and `@x.bpf.c` a
+    /// response file (whose words clang obeys, -fplugin= included), so such names are written
+    /// `./-rf.bpf.c`, which names the same file.
+    static func notAnOption(_ path: String) -> String {
+        path.hasPrefix("-") || path.hasPrefix("@") ? "./" + path : path
     }
 }
 
@@ -71,24 +109,58 @@ public enum ArgumentRole: String, Hashable, Sendable, Codable {
     case systemLibraries
 }
 
+/// The Makefile variables swbpf honours as knobs that put words on command lines.
+public enum FlagKnob: String, Hashable, Sendable, Codable {
+    case cflags = "CFLAGS"
+    case ldflags = "LDFLAGS"
+    case extraLdflags = "EXTRA_LDFLAGS"
+}
+
+/// Where a group of words comes from. `swbpf explain` names it beside each word.
+public enum ArgumentOrigin: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// swbpf's own flow.
+    case swbpf
+    /// `-g -Wall`, the Makefile's default CFLAGS.
+    case defaultCflags
+    case knob(FlagKnob)
+    /// A project-wide key of swbpf.toml (`cflags`, `bpf-cflags`, `ldflags`, `libs`).
+    case config(key: String)
+    /// A key of an `[app.NAME]` table.
+    case appConfig(app: String, key: String)
+    /// Where the toolchain found libbpf.
+    case libbpf(LibbpfOrigin)
+
+    public var description: String {
+        switch self {
+        case .swbpf: return "swbpf"
+        case .defaultCflags: return "the default CFLAGS"
+        case .knob(let knob): return knob.rawValue
+        case .config(let key): return "swbpf.toml \(key)"
+        case .appConfig(let app, let key): return "swbpf.toml [app.\(app)] \(key)"
+        case .libbpf(let origin): return origin.description
+        }
+    }
+}
+
 /// Consecutive arguments with one purpose and one origin.
-public struct ArgumentGroup: Hashable, Sendable {
+public struct ArgumentGroup: Hashable, Sendable, Codable {
     public var role: ArgumentRole
-    /// Where the words come from: `swbpf`, `CFLAGS`, `swbpf.toml cflags`, `swbpf.toml [app.x] libs`...
-    public var origin: String
+    public var origin: ArgumentOrigin
     public var arguments: [StepArgument]
 
-    public init(_ role: ArgumentRole, _ arguments: [StepArgument], origin: String = "swbpf") {
+    public init(_ role: ArgumentRole, _ arguments: [StepArgument], origin: ArgumentOrigin = .swbpf) {
         self.role = role
         self.origin = origin
         self.arguments = arguments
     }
 }
 
-/// One build step as a plain value: what runs, on what, producing what. Planning makes these;
-/// the executor runs them; every view (short labels, -v, explain, compdb, traces) reads them.
-public struct Step: Hashable, Sendable, Identifiable {
-    public var id: Int
+/// One build step as a plain value: what runs, on what, producing what. The planning functions in
+/// Steps/ make these; the graph builder numbers them and derives their dependencies; the executor
+/// runs them; every view (short labels, -v, explain, compdb, JSON, traces) reads them.
+public struct Step: Hashable, Sendable, Codable, Identifiable {
+    /// The step's position in the plan, set by `GraphBuilder`.
+    public internal(set) var id = 0
     public var kind: StepKind
     /// The app the step belongs to, or nil for project-wide steps (vmlinux.h, shared helpers).
     public var app: String?
@@ -97,13 +169,33 @@ public struct Step: Hashable, Sendable, Identifiable {
     public var groups: [ArgumentGroup]
     /// When set, the tool's standard output is the step's product (`bpftool gen skeleton > FILE`).
     public var standardOutput: String?
-    /// Files the step reads, relative to the project root or absolute.
-    public var inputs: [String]
-    public var outputs: [String]
+    /// Files that must exist before the step runs because it may read them through a search path
+    /// (the generated vmlinux.h and skeleton, found through `-I`). Whether it really reads them is
+    /// learned from its depfile, so they order the graph without being inputs (ninja's order-only).
+    public var orderOnlyInputs: [String]
     /// Where the compiler writes the headers it read (`-MD -MF`), if it can tell us.
     public var depfile: String?
-    /// Steps that must finish first.
-    public var dependencies: [Int]
+    /// Steps that must finish first: the producers of its inputs and order-only inputs, set by
+    /// `GraphBuilder`.
+    public internal(set) var dependencies: [Int] = []
+    /// Files the step reads, relative to the project root or absolute: its input arguments.
+    public let inputs: [String]
+    /// Files the step writes through its arguments (not counting `standardOutput`).
+    public let outputs: [String]
+
+    public init(kind: StepKind, app: String?, tool: Tool, groups: [ArgumentGroup], standardOutput: String? = nil,
+                orderOnlyInputs: [String] = [], depfile: String? = nil) {
+        self.kind = kind
+        self.app = app
+        self.tool = tool
+        self.groups = groups
+        self.standardOutput = standardOutput
+        self.orderOnlyInputs = orderOnlyInputs
+        self.depfile = depfile
+        let paths = groups.flatMap(\.arguments).compactMap(\.pathAndUse)
+        inputs = paths.filter { $0.use == .input }.map(\.path)
+        outputs = paths.filter { $0.use == .output }.map(\.path)
+    }
 
     public var arguments: [StepArgument] { groups.flatMap(\.arguments) }
 
@@ -125,6 +217,17 @@ public struct Step: Hashable, Sendable, Identifiable {
         return line
     }
 
+    /// Where the compiler looks for headers, in order: the source's own directory (for quoted
+    /// includes), then every search directory on the command line (`-I`, then `-idirafter`).
+    public var includeSearchOrder: [String] {
+        let source = groups.first { $0.role == .source }?.arguments.compactMap(\.pathAndUse).first?.path
+        let sourceDirectory = source.map { FileSystem.split($0).directory }.map { $0.isEmpty ? "." : $0 }
+        var seen = Set<String>()
+        return ((sourceDirectory.map { [$0] } ?? []) + arguments.compactMap { argument in
+            argument.pathAndUse.flatMap { $0.use == .searchDirectory ? $0.path : nil }
+        }).filter { seen.insert($0).inserted }
+    }
+
     /// The argv actually executed: outputs go to temporary names, and compilers are asked for a
     /// depfile. The depfile flags are swbpf's bookkeeping, so they are not in `displayCommand`.
     public var executedArguments: [String] {
@@ -135,7 +238,7 @@ public struct Step: Hashable, Sendable, Identifiable {
 }
 
 /// The whole build as a graph of steps, in an order where every step follows its dependencies.
-public struct BuildPlan: Sendable {
+public struct BuildPlan: Sendable, Codable {
     public var projectRoot: String
     public var outputDirectory: String
     public var steps: [Step]
@@ -144,11 +247,7 @@ public struct BuildPlan: Sendable {
 
     /// The steps needed for `apps`, with their dependencies, in plan order.
     public func steps(for apps: [String]) -> [Step] {
-        var needed = Set<Int>()
-        var pending = apps.flatMap { appSteps[$0] ?? [] }
-        while let id = pending.popLast() {
-            if needed.insert(id).inserted { pending += steps[id].dependencies }
-        }
+        let needed = Set(apps.flatMap { appSteps[$0] ?? [] })
         return steps.filter { needed.contains($0.id) }
     }
 }

@@ -1,10 +1,9 @@
-import FoundationEssentials
-import TOMLKit
-
 /// The optional `swbpf.toml`. Every key is optional; unknown keys and wrong types are errors that
 /// name the file, the line and the key.
 public struct ProjectConfig: Equatable, Sendable {
     public static let fileName = "swbpf.toml"
+    /// A project's settings fit in a few lines; anything near this size is the wrong file.
+    public static let maximumFileSize = 1 << 20
 
     public var output: String?
     public var binaryDirectory: String?
@@ -44,15 +43,20 @@ public struct ProjectConfig: Equatable, Sendable {
 
     /// Parses the text of a config file. `file` is the name used in error messages.
     public static func parse(_ text: String, file: String) throws -> ProjectConfig {
+        try parse(Array(text.utf8), file: file)
+    }
+
+    /// Parses the bytes of a config file: invalid UTF-8 is an error with its position, not text
+    /// silently replaced.
+    public static func parse(_ bytes: [UInt8], file: String) throws -> ProjectConfig {
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw SwbpfError.configSyntax(file: file, line: error.source.begin.line, column: error.source.begin.column,
-                                          message: error.description)
+            table = try TOMLTable(parsing: bytes)
+        } catch {
+            throw SwbpfError.configSyntax(file: file, line: error.position.line, column: error.position.column,
+                                          message: error.message)
         }
-        let lines = KeyLocator(text: text)
-        let reader = Reader(file: file, lines: lines)
+        let reader = Reader(file: file)
         var config = ProjectConfig()
 
         try reader.checkKeys(table, allowed: topLevelKeys, section: [])
@@ -76,10 +80,11 @@ public struct ProjectConfig: Equatable, Sendable {
             config.libbpfInclude = try reader.string(libbpf, "include", section: ["libbpf"])
         }
         if let apps = try reader.table(table, "app", section: []) {
-            for name in apps.keys.sorted() {
+            for entry in apps.entries {
+                let name = entry.key
                 let section = ["app", name]
-                guard let app = apps[name]?.table else {
-                    throw SwbpfError.configWrongType(file: file, line: lines.line(of: name, in: ["app"]),
+                guard let app = entry.value.table else {
+                    throw SwbpfError.configWrongType(file: file, line: entry.keyPosition.line,
                                                      key: "app.\(name)", expected: "a table ([app.\(name)])")
                 }
                 try reader.checkKeys(app, allowed: appKeys, section: section)
@@ -91,96 +96,60 @@ public struct ProjectConfig: Equatable, Sendable {
                 appConfig.ldflags = try reader.strings(app, "ldflags", section: section)
                 appConfig.libs = try reader.strings(app, "libs", section: section)
                 config.apps[name] = appConfig
-                config.appLines[name] = lines.headerLine(of: section)
+                config.appLines[name] = app.position.line
             }
         }
         return config
     }
 
-    /// Reads typed values and turns every mismatch into an error with a line number.
+    /// Reads typed values and turns every mismatch into an error on the line of the key (or of the
+    /// offending list element).
     private struct Reader {
         let file: String
-        let lines: KeyLocator
 
         func qualified(_ key: String, _ section: [String]) -> String { (section + [key]).joined(separator: ".") }
 
+        /// The first unknown key in the order the file gives them.
         func checkKeys(_ table: TOMLTable, allowed: [String], section: [String]) throws {
-            for key in table.keys where !allowed.contains(key) {
-                throw SwbpfError.configUnknownKey(file: file, line: lines.line(of: key, in: section),
-                                                  key: qualified(key, section), known: allowed)
+            for entry in table.entries where !allowed.contains(entry.key) {
+                throw SwbpfError.configUnknownKey(file: file, line: entry.keyPosition.line,
+                                                  key: qualified(entry.key, section), known: allowed)
             }
         }
 
         func string(_ table: TOMLTable, _ key: String, section: [String]) throws -> String? {
-            guard let value = table[key] else { return nil }
-            guard let text = value.string else { throw wrongType(key, section, "a string") }
+            guard let entry = table.entry(key) else { return nil }
+            guard let text = entry.value.string else { throw wrongType(entry, section, "a string") }
             return text
         }
 
         func bool(_ table: TOMLTable, _ key: String, section: [String]) throws -> Bool? {
-            guard let value = table[key] else { return nil }
-            guard let flag = value.bool else { throw wrongType(key, section, "true or false") }
+            guard let entry = table.entry(key) else { return nil }
+            guard let flag = entry.value.boolean else { throw wrongType(entry, section, "true or false") }
             return flag
         }
 
         func strings(_ table: TOMLTable, _ key: String, section: [String]) throws -> [String] {
-            guard let value = table[key] else { return [] }
-            guard let array = value.array else { throw wrongType(key, section, "a list of strings") }
+            guard let entry = table.entry(key) else { return [] }
+            guard let array = entry.value.array else { throw wrongType(entry, section, "a list of strings") }
             return try array.map { element in
-                guard let text = element.string else { throw wrongType(key, section, "a list of strings") }
+                guard let text = element.string else {
+                    throw wrongType(entry, section, "a list of strings", line: element.position.line)
+                }
                 return text
             }
         }
 
         func table(_ table: TOMLTable, _ key: String, section: [String]) throws -> TOMLTable? {
-            guard let value = table[key] else { return nil }
-            guard let inner = value.table else { throw wrongType(key, section, "a table ([\(qualified(key, section))])") }
+            guard let entry = table.entry(key) else { return nil }
+            guard let inner = entry.value.table else {
+                throw wrongType(entry, section, "a table ([\(qualified(key, section))])")
+            }
             return inner
         }
 
-        func wrongType(_ key: String, _ section: [String], _ expected: String) -> SwbpfError {
-            .configWrongType(file: file, line: lines.line(of: key, in: section), key: qualified(key, section), expected: expected)
+        func wrongType(_ entry: TOMLTable.Entry, _ section: [String], _ expected: String, line: Int? = nil) -> SwbpfError {
+            .configWrongType(file: file, line: line ?? entry.keyPosition.line, key: qualified(entry.key, section), expected: expected)
         }
-    }
-}
-
-/// Finds the line a key was written on. TOMLKit gives values without positions, so this scans the
-/// text for `key =` below the right `[section]` header (dotted and quoted keys included).
-struct KeyLocator {
-    private var entries: [(section: [String], key: String, line: Int)] = []
-    private var headers: [(section: [String], line: Int)] = []
-
-    init(text: String) {
-        var section: [String] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmed([" ", "\t"])
-            if line.hasPrefix("[") {
-                let inner = line.trimmed(["[", "]", " ", "\t"])
-                    .split(separator: "#").first.map(String.init) ?? ""
-                section = KeyLocator.parts(inner.trimmed(["]", " ", "\t"]))
-                headers.append((section, index + 1))
-            } else if let equals = line.firstIndex(of: "="), !line.hasPrefix("#") {
-                let keyParts = KeyLocator.parts(String(line[..<equals]))
-                for depth in 1...max(1, keyParts.count) {
-                    entries.append((section + keyParts.prefix(depth - 1), keyParts[depth - 1], index + 1))
-                }
-            }
-        }
-    }
-
-    static func parts(_ dotted: String) -> [String] {
-        dotted.split(separator: ".").map {
-            $0.trimmed([" ", "\t"]).trimmed(["\"", "'"])
-        }
-    }
-
-    func line(of key: String, in section: [String]) -> Int {
-        if let entry = entries.first(where: { $0.section == section && $0.key == key }) { return entry.line }
-        if let header = headers.first(where: { $0.section == section + [key] }) { return header.line }
-        return headerLine(of: section)
-    }
-
-    func headerLine(of section: [String]) -> Int {
-        headers.first(where: { $0.section == section })?.line ?? 1
     }
 }

@@ -15,8 +15,10 @@ public struct App: Equatable, Sendable {
 
     /// bpftool names the skeleton after the object file, with characters that cannot appear in a C
     /// identifier turned into underscores: xdp-counter.bpf.o gives `struct xdp_counter_bpf`.
-    public var skeletonName: String {
-        String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }) + "_bpf"
+    public var skeletonName: String { Self.skeletonName(of: name) }
+
+    public static func skeletonName(of app: String) -> String {
+        String(app.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }) + "_bpf"
     }
 }
 
@@ -32,7 +34,7 @@ public struct Project: Equatable, Sendable {
     public var helperSources: [String]
     /// A user's own vmlinux.h found in the project directory, if any.
     public var localVmlinuxHeader: String?
-    /// Remarks about files that look like apps but are not (printed once, not errors).
+    /// Remarks about files that look like apps but are not (shown as notes, not errors).
     public var notes: [String]
 
     public var outputDirectory: String { config.output ?? ".output" }

@@ -16,11 +16,8 @@ public enum ProjectLoader {
         var config = ProjectConfig()
         var configFile: String?
         if names.contains(ProjectConfig.fileName) {
-            let path = FileSystem.join(root, ProjectConfig.fileName)
-            guard let text = FileSystem.readText(path) else {
-                throw SwbpfError.cannotRead(path: path, reason: String(cString: strerror(errno)))
-            }
-            config = try ProjectConfig.parse(text, file: ProjectConfig.fileName)
+            let bytes = try readConfigFile(FileSystem.join(root, ProjectConfig.fileName))
+            config = try ProjectConfig.parse(bytes, file: ProjectConfig.fileName)
             configFile = ProjectConfig.fileName
         }
 
@@ -32,12 +29,21 @@ public enum ProjectLoader {
             // Extra kernel parts named in the config belong to their app, not to an app of their own.
             if config.apps.values.contains(where: { $0.bpfSources.contains(file) }) { continue }
             guard files.contains("\(name).c") else {
-                notes.append("note: \(file) has no \(name).c beside it, so it is not an app; skipping it")
+                notes.append("\(file) has no \(name).c beside it, so it is not an app; skipping it")
+                continue
+            }
+            guard !file.hasPrefix("@") else {
+                notes.append("\(file) is not built: clang reads a file whose name starts with '@' as a list of options, whatever its path; rename it")
                 continue
             }
             let settings = config.apps[name] ?? .init()
-            for source in settings.sources + settings.bpfSources where !FileSystem.exists(FileSystem.join(root, source)) {
-                throw SwbpfError.missingSource(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+            for source in settings.sources + settings.bpfSources {
+                if !FileSystem.exists(FileSystem.join(root, source)) {
+                    throw SwbpfError.missingSource(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+                }
+                if FileSystem.split(source).base.hasPrefix("@") {
+                    throw SwbpfError.responseFileName(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+                }
             }
             apps.append(App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
                             helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
@@ -99,6 +105,57 @@ public enum ProjectLoader {
 
         return Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
                        localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)
+    }
+}
+
+extension ProjectLoader {
+    /// Reads swbpf.toml, which must be a regular file (a symbolic link to one is fine) of at most
+    /// `ProjectConfig.maximumFileSize` bytes. It is checked with stat before it is opened, so a FIFO
+    /// or a device is never opened (a FIFO would block until a writer comes); the open is
+    /// non-blocking and fstat checks again, in case the file is replaced in between.
+    static func readConfigFile(_ path: String) throws -> [UInt8] {
+        func failure() -> SwbpfError { .cannotRead(path: path, reason: String(cString: strerror(errno))) }
+        var info = Glibc.stat()
+        guard stat(path, &info) == 0 else { throw failure() }
+        try checkConfigFile(path, info)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure() }
+        defer { close(fd) }
+        guard fstat(fd, &info) == 0 else { throw failure() }
+        try checkConfigFile(path, info)
+        // One byte more than allowed: a file that grew since fstat is still caught.
+        var bytes = [UInt8](repeating: 0, count: ProjectConfig.maximumFileSize + 1)
+        var length = 0
+        while length < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + length, $0.count - length) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure()
+            }
+            if count == 0 { break }
+            length += count
+        }
+        if length > ProjectConfig.maximumFileSize {
+            throw SwbpfError.configTooLarge(path: path, size: Int64(length), limit: ProjectConfig.maximumFileSize)
+        }
+        bytes.removeLast(bytes.count - length)
+        return bytes
+    }
+
+    private static func checkConfigFile(_ path: String, _ info: Glibc.stat) throws {
+        let kind: String? = switch info.st_mode & S_IFMT {
+        case S_IFREG: nil
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFDIR: "a directory"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "not a regular file"
+        }
+        if let kind { throw SwbpfError.configNotAFile(path: path, kind: kind) }
+        if info.st_size > ProjectConfig.maximumFileSize {
+            throw SwbpfError.configTooLarge(path: path, size: Int64(info.st_size), limit: ProjectConfig.maximumFileSize)
+        }
     }
 }
 

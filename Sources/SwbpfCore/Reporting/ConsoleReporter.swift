@@ -23,6 +23,7 @@ public final class ConsoleReporter: BuildReporter {
     var total = 0
     var count = 0
     var expected = Set<Int>()
+    var dryRun = false
 
     public init(options: Options, out: TextOutput = .standardOutput, diagnostics: TextOutput = .standardError) {
         self.options = options
@@ -36,16 +37,17 @@ public final class ConsoleReporter: BuildReporter {
 
     public func handle(_ event: BuildEvent) {
         switch event {
-        case .planned(_, let toRun):
+        case .planned(_, let toRun, let dryRun):
             total = toRun.count
             expected = Set(toRun)
+            self.dryRun = dryRun
         case .started(let step, _, let reason, _):
             count += 1
             if options.explain {
                 diagnostics.write(paint("explain: ", ANSI.dim) + "\(step.kind.label) \(step.primaryOutput): \(reason)\n")
             }
             let counter = options.decorated ? paint("[\(count)/\(max(total, count))] ", ANSI.dim) : ""
-            if options.verbose {
+            if options.verbose || dryRun {
                 // Verbose lines stay pure commands, so they can be pasted into a shell.
                 out.write(step.shellCommand + "\n")
             } else {
@@ -56,19 +58,23 @@ public final class ConsoleReporter: BuildReporter {
             // A step expected to run whose inputs came out unchanged no longer counts towards N.
             if expected.remove(step.id) != nil { total -= 1 }
         case .finished(let step, _, let result, let output, _, _):
-            if result != .succeeded && !options.verbose && result != .interrupted {
-                diagnostics.write(step.shellCommand + "\n")
+            guard case .failed(let failure) = result else {
+                if !output.isEmpty { diagnostics.write(output) }
+                return
             }
+            if !options.verbose { diagnostics.write(step.shellCommand + "\n") }
             if !output.isEmpty { diagnostics.write(output) }
-            if case .failed(let status) = result {
-                diagnostics.write(paint("error: ", ANSI.red + ANSI.bold)
-                                  + "\(step.kind.label) \(step.primaryOutput) failed (\(step.tool.displayName) exited with status \(status))\n")
-                if let hint = Hints.hint(for: output) { diagnostics.write("help: \(hint)\n") }
-            }
+            diagnostics.write(paint("error: ", ANSI.red + ANSI.bold)
+                              + "\(step.kind.label) \(step.primaryOutput) failed (\(failure.describe(tool: step.tool)))\n")
+            if let hint = Hints.hint(for: output) { diagnostics.write("help: \(hint)\n") }
         case .skipped:
             break
         case .note(let text):
             diagnostics.write(text + "\n")
+        case .diagnostic(let diagnostic):
+            let severity = diagnostic.severity.rawValue + ":"
+            let colour = diagnostic.severity == .error ? ANSI.red + ANSI.bold : diagnostic.severity == .warning ? ANSI.magenta + ANSI.bold : ANSI.bold
+            diagnostics.write(paint(severity, colour) + String(diagnostic.rendered.dropFirst(severity.count)) + "\n")
         case .buildFinished(let summary):
             finish(summary)
         }
@@ -83,6 +89,8 @@ public final class ConsoleReporter: BuildReporter {
             var line = "swbpf: \(summary.failed.count) step\(summary.failed.count == 1 ? "" : "s") failed: \(names)"
             if summary.skipped > 0 { line += "; \(summary.skipped) step\(summary.skipped == 1 ? "" : "s") not run because of it" }
             diagnostics.write(paint(line, ANSI.red) + "\n")
+        } else if summary.dryRun {
+            if summary.ran == 0 { out.write("swbpf: nothing to do, all \(summary.upToDate) steps are up to date\n") }
         } else if summary.ran == 0 {
             out.write("swbpf: nothing to do, all \(summary.upToDate) steps are up to date (\(elapsed))\n")
         } else if options.decorated {

@@ -40,10 +40,10 @@ public struct Explainer {
         // Consecutive groups of one role are shown as one (bpftool's subcommand words, say).
         for group in step.groups {
             let items = group.arguments.isEmpty ? [] : items(for: group, in: step)
-            if let last = groups.last, last.role == group.role.rawValue, last.origin == group.origin {
+            if let last = groups.last, last.role == group.role.rawValue, last.origin == group.origin.description {
                 groups[groups.count - 1].items += items
             } else {
-                groups.append(Group(title: title(of: group.role, in: step), role: group.role.rawValue, origin: group.origin,
+                groups.append(Group(title: title(of: group.role, in: step), role: group.role.rawValue, origin: group.origin.description,
                                     summary: summary(of: group, in: step), items: items))
             }
         }
@@ -103,7 +103,7 @@ public struct Explainer {
         case (.baseOptions, .bpfCompile):
             return "What makes this a CO-RE BPF compile: debug info and BTF, optimisation, the BPF target, and the architecture macro."
         case (.baseOptions, _):
-            return group.origin == "CFLAGS" ? "From your CFLAGS, which replace the default -g -Wall."
+            return group.origin == .knob(.cflags) ? "From your CFLAGS, which replace the default -g -Wall."
                 : "The Makefile's default CFLAGS; set CFLAGS to replace them."
         case (.userFlags, _):
             return "Passed through unchanged from \(group.origin)."
@@ -182,7 +182,7 @@ public struct Explainer {
     }
 
     func meaning(of word: String, group: ArgumentGroup, step: Step) -> String {
-        let origin = group.origin == "swbpf" ? "" : " (from \(group.origin))"
+        let origin = group.origin == .swbpf ? "" : " (from \(group.origin))"
         switch word {
         case "-g" where step.kind == .bpfCompile:
             return "emit debug info, which for BPF includes BTF (.BTF and .BTF.ext): libbpf needs it for CO-RE relocations (BPF_CORE_READ), BTF-defined maps and the verifier's source-line messages"
@@ -266,9 +266,8 @@ public struct Explainer {
         }
         switch step.kind {
         case .skeleton:
-            let app = step.app ?? "NAME"
-            let name = String(app.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
-            notes.append("\(step.primaryOutput) gives struct \(name)_bpf and \(name)_bpf__open(), __open_and_load(), __load(), __attach(), __detach() and __destroy(); the object's bytes are embedded (\(name)_bpf__elf_bytes()), so the binary needs no .bpf.o file at run time.")
+            let name = App.skeletonName(of: step.app ?? "NAME")
+            notes.append("\(step.primaryOutput) gives struct \(name) and \(name)__open(), __open_and_load(), __load(), __attach(), __detach() and __destroy(); the object's bytes are embedded (\(name)__elf_bytes()), so the binary needs no .bpf.o file at run time.")
             let contents = skeletonContents(step.primaryOutput)
             if !contents.maps.isEmpty { notes.append("typed map handles: " + contents.maps.map { "skel->maps.\($0)" }.joined(separator: ", ")) }
             if !contents.programs.isEmpty {
@@ -281,7 +280,7 @@ public struct Explainer {
             notes.append("The .bpf.o is not on this line: the skeleton embeds it in \(step.app ?? "the app").o. At run time the skeleton's load call hands those bytes to libbpf, which applies the CO-RE relocations for the running kernel and loads each program through the bpf() system call; the kernel verifier checks every program before it can run.")
         case .bpfLink:
             notes.append("gen object keeps the BTF and its CO-RE relocation records, so the object stays portable across kernels.")
-        default:
+        case .vmlinux, .bpfCompile, .compile:
             break
         }
         return notes
@@ -289,7 +288,7 @@ public struct Explainer {
 
     /// Map, program and global-section names from a generated skeleton, if it exists already.
     func skeletonContents(_ path: String) -> (maps: [String], programs: [String], globals: [String]) {
-        guard let text = FileSystem.readText(path) else { return ([], [], []) }
+        guard let text = FileSystem.readText(FileSystem.join(root, path)) else { return ([], [], []) }
         var maps: [String] = [], programs: [String] = [], globals: [String] = []
         var section = ""
         for line in text.split(separator: "\n") {

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 /// `--format json`: one JSON object per line on standard output, for editors and CI.
-/// Events: plan, started, finished, cached, skipped, note, done.
+/// Events: plan, started, finished, cached, skipped, note, diagnostic, done.
 public final class JSONReporter: BuildReporter {
     let out: TextOutput
     var origin = Date()
@@ -23,6 +23,7 @@ public final class JSONReporter: BuildReporter {
         var command: String
         var argv: [String]
         var inputs: [String]
+        var orderOnlyInputs: [String]
         var outputs: [String]
         var dependencies: [Int]
 
@@ -35,6 +36,7 @@ public final class JSONReporter: BuildReporter {
             command = step.shellCommand
             argv = step.displayCommand
             inputs = step.inputs
+            orderOnlyInputs = step.orderOnlyInputs
             outputs = step.products
             dependencies = step.dependencies
         }
@@ -45,6 +47,7 @@ public final class JSONReporter: BuildReporter {
         var event: String
         var steps: [StepInfo]?
         var toRun: Int?
+        var dryRun: Bool?
         var id: Int?
         var label: String?
         var output: String?
@@ -56,6 +59,13 @@ public final class JSONReporter: BuildReporter {
         var status: String?
         var exitStatus: Int?
         var diagnostics: String?
+        var failure: String?
+        var severity: String?
+        var file: String?
+        var line: Int?
+        var column: Int?
+        var notes: [String]?
+        var help: String?
         var because: Int?
         var message: String?
         var success: Bool?
@@ -82,11 +92,12 @@ public final class JSONReporter: BuildReporter {
 
     public func handle(_ event: BuildEvent) {
         switch event {
-        case .planned(let steps, let toRun):
+        case .planned(let steps, let toRun, let dryRun):
             origin = Date()
             var object = Event("plan")
             object.steps = steps.map(StepInfo.init)
             object.toRun = toRun.count
+            object.dryRun = dryRun
             emit(object)
         case .started(let step, let worker, let reason, let at):
             var object = Event("started", step: step)
@@ -103,8 +114,12 @@ public final class JSONReporter: BuildReporter {
             object.diagnostics = String(decoding: output, as: UTF8.self)
             switch result {
             case .succeeded: (object.status, object.exitStatus) = ("succeeded", 0)
-            case .failed(let status): (object.status, object.exitStatus) = ("failed", Int(status))
+            case .failed(let failure):
+                object.status = "failed"
+                object.exitStatus = failure.exitStatus.map(Int.init)
+                object.failure = failure.describe(tool: step.tool)
             case .interrupted: object.status = "interrupted"
+            case .wouldRun: object.status = "would-run"
             }
             emit(object)
         case .upToDate(let step):
@@ -117,6 +132,16 @@ public final class JSONReporter: BuildReporter {
             var object = Event("note")
             object.message = text
             emit(object)
+        case .diagnostic(let diagnostic):
+            var object = Event("diagnostic")
+            object.severity = diagnostic.severity.rawValue
+            object.message = diagnostic.message
+            object.file = diagnostic.location?.file
+            object.line = diagnostic.location?.line
+            object.column = diagnostic.location?.column
+            object.notes = diagnostic.notes.isEmpty ? nil : diagnostic.notes
+            object.help = diagnostic.help
+            emit(object)
         case .buildFinished(let summary):
             var object = Event("done")
             object.success = summary.succeeded
@@ -125,6 +150,7 @@ public final class JSONReporter: BuildReporter {
             object.failed = summary.failed.map(\.id)
             object.skipped = summary.skipped
             object.interrupted = summary.interrupted
+            object.dryRun = summary.dryRun
             object.durationMs = milliseconds(summary.ended.timeIntervalSince(summary.started))
             emit(object)
         }

@@ -3,9 +3,16 @@ import FoundationEssentials
 /// The self-contained HTML timings report: an inline SVG Gantt chart, one lane per worker, bars
 /// coloured by stage with the command as hover text, then the table. No script, no external file.
 public enum TimingsHTML {
-    static let colours: [StepKind: String] = [
-        .vmlinux: "#9b59b6", .bpfCompile: "#e67e22", .bpfLink: "#f1c40f", .skeleton: "#1abc9c", .compile: "#3498db", .link: "#2ecc71",
-    ]
+    static func colour(of kind: StepKind) -> String {
+        switch kind {
+        case .vmlinux: return "#9b59b6"
+        case .bpfCompile: return "#e67e22"
+        case .bpfLink: return "#f1c40f"
+        case .skeleton: return "#1abc9c"
+        case .compile: return "#3498db"
+        case .link: return "#2ecc71"
+        }
+    }
 
     static func escape(_ text: String) -> String {
         text.replacing("&", with: "&amp;").replacing("<", with: "&lt;")
@@ -34,7 +41,7 @@ public enum TimingsHTML {
             let y = top + timed.worker * laneHeight + 3
             let barWidth = max(1.5, x(timed.end) - x(timed.start))
             let failed = timed.result != .succeeded
-            svg += "<rect class=\"bar\" data-step=\"\(timed.step.id)\" x=\"\(Decimal.string(x(timed.start), places: 1))\" y=\"\(y)\" width=\"\(Decimal.string(barWidth, places: 1))\" height=\"\(laneHeight - 6)\" fill=\"\(colours[timed.step.kind]!)\"\(failed ? " stroke=\"#c0392b\" stroke-width=\"2\"" : "")>"
+            svg += "<rect class=\"bar\" data-step=\"\(timed.step.id)\" x=\"\(Decimal.string(x(timed.start), places: 1))\" y=\"\(y)\" width=\"\(Decimal.string(barWidth, places: 1))\" height=\"\(laneHeight - 6)\" fill=\"\(colour(of: timed.step.kind))\"\(failed ? " stroke=\"#c0392b\" stroke-width=\"2\"" : "")>"
             svg += "<title>\(escape("\(timed.step.kind.label) \(timed.step.primaryOutput) — \((Decimal.string(timed.duration * 1000, places: 1) + " ms"))\n$ \(timed.step.shellCommand)"))</title></rect>\n"
             // A label only where it fits: about 6 px a character at this font size.
             let label = timed.step.kind.label + " " + FileSystem.split(timed.step.primaryOutput).base
@@ -47,7 +54,7 @@ public enum TimingsHTML {
         svg += "</svg>\n"
         var legend = ""
         for kind in StepKind.allCases {
-            legend += "<span class=\"key\"><span class=\"swatch\" style=\"background:\(colours[kind]!)\"></span>\(kind.label)</span>\n"
+            legend += "<span class=\"key\"><span class=\"swatch\" style=\"background:\(colour(of: kind))\"></span>\(kind.label)</span>\n"
         }
         var rows = ""
         for timed in recorder.executed.sorted(by: { $0.duration > $1.duration }) {

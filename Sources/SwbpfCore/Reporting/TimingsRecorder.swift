@@ -24,7 +24,7 @@ public final class TimingsRecorder: BuildReporter {
 
     public func handle(_ event: BuildEvent) {
         switch event {
-        case .planned(let steps, _):
+        case .planned(let steps, _, _):
             origin = Date()
             self.steps = steps
         case .finished(let step, let worker, let result, _, let started, let ended):
@@ -35,7 +35,7 @@ public final class TimingsRecorder: BuildReporter {
         case .buildFinished(let summary):
             self.summary = summary
             onFinish(self)
-        default:
+        case .started, .skipped, .note, .diagnostic:
             break
         }
     }

@@ -23,6 +23,7 @@ public enum TraceWriter {
         var inputs: [String]?
         var outputs: [String]?
         var exitStatus: Int?
+        var failure: String?
         var interrupted: Bool?
         var app: String?
         var ran: Int?
@@ -48,8 +49,11 @@ public enum TraceWriter {
                                       app: timed.step.app)
             switch timed.result {
             case .succeeded: arguments.exitStatus = 0
-            case .failed(let status): arguments.exitStatus = Int(status)
+            case .failed(let failure):
+                arguments.exitStatus = failure.exitStatus.map(Int.init)
+                arguments.failure = failure.describe(tool: timed.step.tool)
             case .interrupted: arguments.interrupted = true
+            case .wouldRun: break
             }
             events.append(Event(name: "\(timed.step.kind.label) \(timed.step.primaryOutput)", cat: timed.step.kind.rawValue, ph: "X",
                                 tid: timed.worker + 1, ts: micros(timed.start), dur: max(1, micros(timed.duration)), args: arguments))

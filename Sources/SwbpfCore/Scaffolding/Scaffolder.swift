@@ -1,5 +1,3 @@
-import TOMLKit
-
 /// A starting point for one kind of eBPF program.
 public struct Template: Equatable {
     public var id: String
@@ -20,7 +18,7 @@ public struct Template: Equatable {
         let ids = EmbeddedTemplates.files.keys.sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
         return ids.map { id in
             let entries = EmbeddedTemplates.files[id] ?? []
-            let meta = entries.first { $0.path == "template.toml" }.flatMap { try? TOMLTable(string: $0.contents) }
+            let meta = entries.first { $0.path == "template.toml" }.flatMap { try? TOMLTable(parsing: $0.contents) }
             return Template(id: id, description: meta?["description"]?.string ?? "", feature: meta?["feature"]?.string ?? "",
                             files: entries.filter { $0.path != "template.toml" })
         }

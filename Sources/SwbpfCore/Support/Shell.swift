@@ -8,7 +8,37 @@ public enum Shell {
     public static func quote(_ word: String) -> String {
         if word.isEmpty { return "''" }
         if word.utf8.allSatisfy(isSafe) { return word }
+        if word.unicodeScalars.contains(where: isControl) { return printfQuote(word) }
         return "'" + word.replacing("'", with: #"'\''"#) + "'"
+    }
+
+    /// A word with control characters, as `"$(printf 'a\033b')"`: pasted into any POSIX shell it
+    /// gives the same bytes, and printed it puts no escape sequence on the terminal. (Command
+    /// substitution drops trailing newlines, so a word that ends in newlines keeps them raw.)
+    static func printfQuote(_ word: String) -> String {
+        var body = Substring(word)
+        var trailingNewlines = ""
+        while body.last == "\n" { body = body.dropLast(); trailingNewlines += "\n" }
+        var format = ""
+        for scalar in body.unicodeScalars {
+            switch scalar {
+            case "'": format += #"'\''"#
+            case "%": format += "%%"
+            case "\\": format += "\\\\"
+            default:
+                if isControl(scalar) {
+                    for byte in String(scalar).utf8 { format += "\\" + String(repeating: "0", count: 3 - String(byte, radix: 8).count) + String(byte, radix: 8) }
+                } else {
+                    format.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return "\"$(printf '" + format + "')\"" + (trailingNewlines.isEmpty ? "" : "'" + trailingNewlines + "'")
+    }
+
+    /// C0 controls, DEL and C1 controls: what a terminal may act on instead of showing.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     /// Joins words into one command line, each quoted as needed.

@@ -3,29 +3,38 @@ import FoundationEssentials
 /// Finds the tools, libbpf, the arch and the vmlinux source once per build.
 ///
 /// Querying a tool costs a process (clang's takes tens of milliseconds), so answers are cached in the
-/// build state, keyed by the executable's path and stat data: a no-op build starts no process.
-public struct ToolchainResolver {
+/// build state, keyed by the executable's path and stat data: a no-op build starts no process. The
+/// resolver reads a snapshot of those answers and hands fresh ones back for the caller to store, so
+/// the concurrent queries share no mutable state.
+public struct ToolchainResolver: Sendable {
     public var project: Project
     public var environment: [String: String]
-    public var state: BuildState
+    /// Tool answers cached by earlier builds, by `probeKey`.
+    public var cachedAnswers: [String: [String]]
     /// Where the running kernel publishes its BTF.
     public var kernelBTF = "/sys/kernel/btf/vmlinux"
 
-    public init(project: Project, environment: [String: String], state: BuildState) {
+    public init(project: Project, environment: [String: String], cachedAnswers: [String: [String]]) {
         self.project = project
         self.environment = environment
-        self.state = state
+        self.cachedAnswers = cachedAnswers
+    }
+
+    /// A resolved toolchain and the tool answers that were asked for now (to be cached).
+    public struct Resolution: Sendable {
+        public var toolchain: Toolchain
+        public var freshAnswers: [(key: String, values: [String])]
     }
 
     /// The toolchain from cached tool answers alone, or nil when some tool must be asked. This is
     /// what a no-op build uses: no process, no concurrency.
     public func resolveFromCache() throws -> Toolchain? {
         let (clang, bpftool, cc) = try locateTools()
-        guard let clangAnswer = state.probe(probeKey(clang)), let bpftoolAnswer = state.probe(probeKey(bpftool)),
-              let ccAnswer = state.probe(probeKey(cc)) else { return nil }
+        guard let clangAnswer = cachedAnswers[probeKey(clang)], let bpftoolAnswer = cachedAnswers[probeKey(bpftool)],
+              let ccAnswer = cachedAnswers[probeKey(cc)] else { return nil }
         var pkgConfigAnswer: [String]?
         if needsPkgConfig, let tool = pkgConfigTool() {
-            guard let cached = state.probe(probeKey(tool)) else { return nil }
+            guard let cached = cachedAnswers[probeKey(tool)] else { return nil }
             pkgConfigAnswer = cached
         }
         return try assemble(clang: clang, clangAnswer, bpftool: bpftool, bpftoolAnswer, cc: cc, ccAnswer,
@@ -33,8 +42,8 @@ public struct ToolchainResolver {
     }
 
     /// The toolchain, asking each tool whose answer is not cached (concurrently), and caching it.
-    public func resolve() async throws -> Toolchain {
-        if let cached = try resolveFromCache() { return cached }
+    public func resolve() async throws -> Resolution {
+        if let cached = try resolveFromCache() { return Resolution(toolchain: cached, freshAnswers: []) }
         let (clang, bpftool, cc) = try locateTools()
         async let clangFacts = query(clang) { try await Self.probeClang($0) }
         async let bpftoolFacts = query(bpftool) { try await Self.probeVersion($0, arguments: ["version"]) }
@@ -51,17 +60,14 @@ public struct ToolchainResolver {
             }
         }
         let answers = try await [clangFacts, bpftoolFacts, ccFacts]
-        // Answers are stored from this task alone, after the concurrent queries.
-        for answer in answers + (pkgConfig.map { [$0] } ?? []) where answer.fresh { state.storeProbe(answer.key, answer.values) }
-        return try assemble(clang: clang, answers[0].values, bpftool: bpftool, answers[1].values, cc: cc, answers[2].values,
-                            libbpf: libbpf(pkgConfigAnswer: pkgConfig?.values))
+        let toolchain = try assemble(clang: clang, answers[0].values, bpftool: bpftool, answers[1].values, cc: cc, answers[2].values,
+                                     libbpf: libbpf(pkgConfigAnswer: pkgConfig?.values))
+        let fresh = (answers + (pkgConfig.map { [$0] } ?? [])).filter(\.fresh).map { (key: $0.key, values: $0.values) }
+        return Resolution(toolchain: toolchain, freshAnswers: fresh)
     }
 
     func locateTools() throws -> (clang: Tool, bpftool: Tool, cc: Tool) {
-        (try locate(role: "clang", knob: "CLANG", default: "clang", package: "clang llvm"),
-         try locate(role: "bpftool", knob: "BPFTOOL", default: "bpftool", package: "bpftool",
-                    fallbacks: ["/usr/sbin/bpftool", "/usr/local/sbin/bpftool"]),
-         try locate(role: "cc", knob: "CC", default: "cc", package: "gcc (or clang)"))
+        (try locate(.clang), try locate(.bpftool), try locate(.cc))
     }
 
     func assemble(clang: Tool, _ clangAnswer: [String], bpftool: Tool, _ bpftoolAnswer: [String], cc: Tool, _ ccAnswer: [String],
@@ -86,9 +92,10 @@ public struct ToolchainResolver {
     // MARK: Locating tools
 
     /// The knob (e.g. `CC="ccache cc"`), else the default name on PATH, else the fallbacks.
-    func locate(role: String, knob: String, default name: String, package: String, fallbacks: [String] = []) throws -> Tool {
+    func locate(_ role: ToolRole) throws -> Tool {
+        let knob = role.knob
         var words = environment[knob].map(Shell.splitWords) ?? []
-        if words.isEmpty { words = [name] }
+        if words.isEmpty { words = [role.defaultName] }
         let program = words[0]
         var tried: [String] = []
         var found: (path: String, display: String)?
@@ -103,14 +110,14 @@ public struct ToolchainResolver {
             }
             tried.append("\(program) on PATH")
             if found == nil, environment[knob] == nil {
-                for path in fallbacks {
+                for path in role.fallbacks {
                     tried.append(path)
                     if FileSystem.isExecutableFile(path) { found = (path, path); break }
                 }
             }
         }
         guard let found, let stat = FileSystem.stat(found.path) else {
-            throw SwbpfError.toolNotFound(tool: role, tried: tried, package: package, knob: knob)
+            throw SwbpfError.toolNotFound(tool: role.rawValue, tried: tried, package: role.package, knob: knob)
         }
         return Tool(role: role, displayName: found.display, path: found.path, leadingArguments: Array(words.dropFirst()),
                     version: "", fingerprint: "\(stat.size):\(stat.mtimeNanoseconds):\(stat.inode)")
@@ -124,7 +131,7 @@ public struct ToolchainResolver {
     /// answers are returned for the caller to store.
     func query(_ tool: Tool, ask: (Tool) async throws -> [String]) async throws -> (key: String, values: [String], fresh: Bool) {
         let key = probeKey(tool)
-        if let cached = state.probe(key) { return (key, cached, false) }
+        if let cached = cachedAnswers[key] { return (key, cached, false) }
         return (key, try await ask(tool), true)
     }
 
@@ -159,7 +166,7 @@ public struct ToolchainResolver {
         let outcome = try await ProcessRunner.capture(tool.path, tool.leadingArguments + arguments)
         let text = String(decoding: outcome.standardOutput + outcome.standardError, as: UTF8.self)
         guard outcome.status == 0, let first = text.split(separator: "\n").first else {
-            throw SwbpfError.toolProbeFailed(tool: tool.role, command: Shell.join([tool.path] + arguments), output: text)
+            throw SwbpfError.toolProbeFailed(tool: tool.role.rawValue, command: Shell.join([tool.path] + arguments), output: text)
         }
         return [versionWord(String(first))]
     }
@@ -184,10 +191,10 @@ public struct ToolchainResolver {
     /// it answered, else the usual library directories).
     func libbpf(pkgConfigAnswer: [String]?) throws -> Libbpf {
         if let archive = environment["LIBBPF_OBJ"], !archive.isEmpty {
-            return try explicitLibbpf(archive: archive, include: nil, origin: "LIBBPF_OBJ")
+            return try explicitLibbpf(archive: archive, include: nil, origin: .libbpfObjKnob)
         }
         if let archive = project.config.libbpfArchive {
-            return try explicitLibbpf(archive: archive, include: project.config.libbpfInclude, origin: "swbpf.toml [libbpf]")
+            return try explicitLibbpf(archive: archive, include: project.config.libbpfInclude, origin: .config)
         }
         var tried: [String] = []
         if let answer = pkgConfigAnswer, answer.count == 2 {
@@ -196,19 +203,19 @@ public struct ToolchainResolver {
             if FileSystem.exists(archive) {
                 let systemDirectories = ["/usr/include", "/usr/local/include"]
                 return Libbpf(archive: archive, includeDirectory: systemDirectories.contains(answer[1]) ? nil : answer[1],
-                              origin: "pkg-config libbpf")
+                              origin: .pkgConfig)
             }
         }
         let machine = Arch.hostMachine()
         for directory in ["/usr/lib/\(machine)-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib64", "/usr/local/lib"] {
             let archive = FileSystem.join(directory, "libbpf.a")
             tried.append(archive)
-            if FileSystem.exists(archive) { return Libbpf(archive: archive, includeDirectory: nil, origin: "system") }
+            if FileSystem.exists(archive) { return Libbpf(archive: archive, includeDirectory: nil, origin: .systemLibraryDirectory) }
         }
         throw SwbpfError.libbpfNotFound(tried: tried)
     }
 
-    func explicitLibbpf(archive: String, include: String?, origin: String) throws -> Libbpf {
+    func explicitLibbpf(archive: String, include: String?, origin: LibbpfOrigin) throws -> Libbpf {
         let path = FileSystem.absolute(archive, base: project.root)
         guard FileSystem.exists(path) else { throw SwbpfError.libbpfNotFound(tried: ["\(path) (\(origin))"]) }
         if let include { return Libbpf(archive: path, includeDirectory: FileSystem.absolute(include, base: project.root), origin: origin) }
@@ -224,7 +231,7 @@ public struct ToolchainResolver {
     /// pkg-config, with the variables that steer it folded into its identity, so that its cached
     /// answer about libbpf is dropped when they change.
     func pkgConfigTool() -> Tool? {
-        guard var tool = try? locate(role: "pkg-config", knob: "PKG_CONFIG", default: "pkg-config", package: "pkg-config") else {
+        guard var tool = try? locate(.pkgConfig) else {
             return nil
         }
         let steering = ["PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"].map { environment[$0] ?? "" }
@@ -235,18 +242,18 @@ public struct ToolchainResolver {
     // MARK: vmlinux.h
 
     func vmlinuxSource() throws -> VmlinuxSource {
-        var choice: (value: String, origin: String)?
-        if let value = environment["VMLINUX"], !value.isEmpty { choice = (value, "VMLINUX") }
-        else if let value = project.config.vmlinux { choice = (value, "swbpf.toml vmlinux") }
+        var choice: (value: String, origin: VmlinuxOrigin)?
+        if let value = environment["VMLINUX"], !value.isEmpty { choice = (value, .knob) }
+        else if let value = project.config.vmlinux { choice = (value, .config) }
         if let (value, origin) = choice, value != "kernel" {
             let path = FileSystem.absolute(value, base: project.root)
-            guard FileSystem.exists(path) else { throw SwbpfError.vmlinuxSourceMissing(path: value, origin: origin) }
+            guard FileSystem.exists(path) else { throw SwbpfError.vmlinuxSourceMissing(path: value, origin: origin.description) }
             return value.hasSuffix(".h") ? .header(path: path, origin: origin) : .btf(path: path, origin: origin)
         }
         if choice == nil, let local = project.localVmlinuxHeader {
-            return .header(path: FileSystem.join(project.root, local), origin: "the project directory")
+            return .header(path: FileSystem.join(project.root, local), origin: .projectDirectory)
         }
         guard FileSystem.exists(kernelBTF) else { throw SwbpfError.noVmlinuxSource(btfPath: kernelBTF) }
-        return .btf(path: kernelBTF, origin: "the running kernel")
+        return .btf(path: kernelBTF, origin: .runningKernel)
     }
 }

@@ -1,0 +1,51 @@
+/// Collects planned steps into a `BuildPlan`: numbers them in the order they are added, refuses two
+/// steps that write one file, and derives every dependency from the producer of each input, so no
+/// planning function threads step ids by hand.
+struct GraphBuilder {
+    private var steps: [Step] = []
+    private var producers: [String: Int] = [:]
+
+    /// Adds a step after every step it reads from (the planner adds producers first).
+    mutating func add(_ step: Step) throws {
+        var step = step
+        step.id = steps.count
+        for path in step.products {
+            if let first = producers[path] {
+                throw SwbpfError.duplicateOutput(path: path, first: Self.describe(steps[first]), second: Self.describe(step))
+            }
+            producers[path] = step.id
+        }
+        steps.append(step)
+    }
+
+    func finish(projectRoot: String, outputDirectory: String) throws -> BuildPlan {
+        var steps = self.steps
+        for index in steps.indices {
+            let reads = steps[index].inputs + steps[index].orderOnlyInputs
+            // The planner adds every producer before its consumers, so a later producer of a file
+            // a step reads means that file is a source another step would overwrite.
+            if let source = reads.first(where: { producers[$0].map { $0 >= index } ?? false }), let writer = producers[source] {
+                throw SwbpfError.productIsSource(path: source, reader: Self.describe(steps[index]), writer: Self.describe(steps[writer]))
+            }
+            steps[index].dependencies = Set(reads.compactMap { producers[$0] }).sorted()
+        }
+        let stateDirectory = FileSystem.join(outputDirectory, ".swbpf") + "/"
+        if let step = steps.first(where: { $0.products.contains { $0.hasPrefix(stateDirectory) } }) {
+            throw SwbpfError.productIsSource(path: stateDirectory, reader: "swbpf's build state", writer: Self.describe(step))
+        }
+        // An app's steps are everything its binary needs: the closure of the link step's dependencies.
+        var appSteps: [String: [Int]] = [:]
+        for step in steps where step.kind == .link {
+            guard let app = step.app else { continue }
+            var needed = Set<Int>()
+            var pending = [step.id]
+            while let id = pending.popLast() {
+                if needed.insert(id).inserted { pending += steps[id].dependencies }
+            }
+            appSteps[app] = needed.sorted()
+        }
+        return BuildPlan(projectRoot: projectRoot, outputDirectory: outputDirectory, steps: steps, appSteps: appSteps)
+    }
+
+    static func describe(_ step: Step) -> String { "\(step.kind.label) \(step.primaryOutput)" }
+}

@@ -1,0 +1,23 @@
+extension Planner {
+    /// `cc CFLAGS OBJECTS libbpf.a LDFLAGS... -lelf -lz -o BINARY`: the app's user-space binary.
+    func linkStep(app: App, objects: [String]) -> Step {
+        let binary = FileSystem.join(relative(project.binaryDirectory), app.name)
+        let config = project.config
+        let groups = [ArgumentGroup(.baseOptions, settings.cflags.map(StepArgument.flag), origin: settings.cflagsOrigin),
+                      ArgumentGroup(.objects, objects.map(StepArgument.input)),
+                      ArgumentGroup(.libbpf, [.input(relative(toolchain.libbpf.archive))], origin: .libbpf(toolchain.libbpf.origin))]
+            + Self.flagGroups(.linkerFlags, [(.knob(.ldflags), settings.ldflags), (.knob(.extraLdflags), settings.extraLdflags),
+                                             (.config(key: "ldflags"), config.ldflags),
+                                             (.appConfig(app: app.name, key: "ldflags"), app.ldflags)])
+            + Self.flagGroups(.libraries, [(.config(key: "libs"), Self.libraryWords(config.libs)),
+                                           (.appConfig(app: app.name, key: "libs"), Self.libraryWords(app.libs))])
+            + [ArgumentGroup(.systemLibraries, [.flag("-lelf"), .flag("-lz")]),
+               ArgumentGroup(.output, [.flag("-o"), .output(binary)])]
+        return Step(kind: .link, app: app.name, tool: toolchain.cc, groups: groups)
+    }
+
+    /// `m` becomes `-lm`; words that are already options or paths pass unchanged.
+    static func libraryWords(_ libs: [String]) -> [String] {
+        libs.map { $0.hasPrefix("-") || $0.contains("/") ? $0 : "-l" + $0 }
+    }
+}
