@@ -249,10 +249,14 @@ func consoleReporter(for request: BuildRequest, json: Bool) -> BuildReporter {
 }
 
 func runReportingErrors(_ body: @escaping @Sendable () async throws -> Int32) async {
-    let (result, signal) = await Interrupts.run { () -> Result<Int32, Error> in
+    let interruptible = await Interrupts.run { () -> Result<Int32, Error> in
         do { return .success(try await body()) } catch { return .failure(error) }
     }
-    if let signal { exit(Interrupts.exitStatus(for: signal)) }
+    let result: Result<Int32, Error>
+    switch interruptible {
+    case .failure(let interruption): exit(interruption.exitStatus)
+    case .success(let finished): result = finished
+    }
     switch result {
     case .success(let status): if status != 0 { exit(status) }
     case .failure(let error as SwbpfError):

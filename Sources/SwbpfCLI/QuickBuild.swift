@@ -51,10 +51,12 @@ public enum QuickBuild {
 /// finishes before the concurrency runtime starts); everything else goes to argument-parser.
 public enum CLI {
     public static func start() -> Never {
+        // Before anything else, so that no SIGINT, SIGTERM or SIGHUP is lost.
+        Interrupts.installEarly()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let request = QuickBuild.request(arguments, environment: currentEnvironment()) {
             if let status = BuildSession.finishIfUpToDate(request, reporter: consoleReporter(for: request, json: false)) {
-                exit(status)
+                exit(Interrupts.received?.exitStatus ?? status)
             }
             runAsync { await runBuild(request, json: false) }
         }

@@ -133,7 +133,7 @@ public final class Executor {
                     let started = Date()
                     reporter.handle(.started(step: step, worker: worker, reason: reason, at: started))
                     running += 1
-                    group.addTask { await Self.execute(step, worker: worker, started: started) }
+                    group.addTask { [root] in await Self.execute(step, root: root, worker: worker, started: started) }
                 }
                 guard running > 0, let finished = await group.next() else { break }
                 running -= 1
@@ -165,16 +165,18 @@ public final class Executor {
         return summary
     }
 
-    private static func execute(_ step: Step, worker: Int, started: Date) async -> Finished {
-        let redirect = step.standardOutput.map(FileSystem.temporarySibling)
+    private static func execute(_ step: Step, root: String, worker: Int, started: Date) async -> Finished {
+        let redirect = step.standardOutput.map { FileSystem.absolute(FileSystem.temporarySibling(of: $0), base: root) }
+        let request = ProcessRequest(executable: step.tool.path, arguments: step.executedArguments, workingDirectory: root,
+                                     standardOutputFile: redirect)
         do {
-            let outcome = try await ProcessRunner.run(step.tool.path, step.executedArguments, standardOutputFile: redirect)
+            let outcome = try await SystemProcessRunner().run(request)
             return Finished(step: step, worker: worker, outcome: outcome, launchError: nil, cancelled: Task.isCancelled,
                             started: started, ended: Date())
         } catch is CancellationError {
             return Finished(step: step, worker: worker, outcome: nil, launchError: nil, cancelled: true, started: started, ended: Date())
         } catch {
-            return Finished(step: step, worker: worker, outcome: nil, launchError: "swbpf: could not run \(step.tool.path): \(error)",
+            return Finished(step: step, worker: worker, outcome: nil, launchError: "swbpf: \(error)",
                             cancelled: Task.isCancelled, started: started, ended: Date())
         }
     }
