@@ -64,8 +64,12 @@ static _Noreturn void run_child(const char *path, char *const argv[], char *cons
     close_others_on_exec();
     // swbpf ignores SIGPIPE and catches SIGINT/SIGTERM/SIGHUP; the tool must start as a shell
     // would start it. Handlers are reset before the mask is emptied, so none of swbpf's runs here.
-    struct sigaction default_action = {.sa_handler = SIG_DFL};
-    for (int number = 1; number < NSIG; number++) sigaction(number, &default_action, NULL);
+    // The raw system call, because glibc's sigaction refuses its own signals (32 and 33), and an
+    // ignored one would stay ignored in the tool. An all-zero kernel sigaction is SIG_DFL whatever
+    // the architecture's layout; SIGKILL and SIGSTOP fail harmlessly.
+    static const unsigned long default_action[8];
+    for (int number = 1; number < NSIG; number++)
+        syscall(SYS_rt_sigaction, number, default_action, NULL, (NSIG - 1) / 8);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

@@ -111,14 +111,15 @@ import Glibc
         /// The label of the step line to wait for; nil for the first step line.
         var trigger: String?
         var testDescription: String {
-            "\(signal == SIGINT ? "SIGINT" : "SIGTERM") at the first \(trigger.map { "\($0) " } ?? "")step line"
+            "\([SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal]!) at the first \(trigger.map { "\($0) " } ?? "")step line"
         }
     }
 
     static let signalCases = [SignalCase(signal: SIGINT, trigger: nil), SignalCase(signal: SIGTERM, trigger: nil),
-                              SignalCase(signal: SIGINT, trigger: "BPF"), SignalCase(signal: SIGTERM, trigger: "CC")]
+                              SignalCase(signal: SIGINT, trigger: "BPF"), SignalCase(signal: SIGTERM, trigger: "CC"),
+                              SignalCase(signal: SIGHUP, trigger: "BPF")]
 
-    /// SIGINT and SIGTERM stop the children, remove partial outputs and exit 130 / 143; the next
+    /// SIGINT, SIGTERM and SIGHUP stop the children, remove partial outputs and exit 130 / 143 / 129; the next
     /// build completes the project to a clean build's bytes.
     @Test(arguments: signalCases)
     func signalStopsTheBuildCleanly(_ signalCase: SignalCase) throws {
