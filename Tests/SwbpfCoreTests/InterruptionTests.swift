@@ -77,8 +77,8 @@ import Glibc
             }
             if !prepared { continue }
             if ended == .signalled(SIGKILL) { interrupted += 1 }
-            // The tools swbpf had started live on (they are in their own process groups); let them
-            // finish so that each recovery starts from the same kind of state.
+            // The tools swbpf had started die with it (PR_SET_PDEATHSIG), leaving their partial
+            // files; wait until they are gone so that each recovery starts from the same kind of state.
             let stragglers = project.waitUntilNoProcessWorksHere()
             if !stragglers.isEmpty {
                 Issue.record("\(moment): processes \(stragglers) still run in the project a minute later")
