@@ -132,15 +132,17 @@ public enum FileSystem {
     public static let temporarySuffix = "swbpf-tmp"
     static let processID = getpid()
 
-    /// Removes temporaries left in `directory` by builds that are no longer running (killed ones).
-    /// With `base`, only those of that output name.
+    /// Removes temporaries left in `directory` by builds that are no longer running (killed ones),
+    /// and those their tools made from them: a tool killed with swbpf leaves its own, such as
+    /// clang's `.NAME.PID-RANDOM.swbpf-tmp.tmp`. With `base`, only those of that output name.
     @discardableResult
     public static func removeStaleTemporaries(in directory: String, base: String? = nil) -> [String] {
         var removed: [String] = []
-        for name in list(directory.isEmpty ? "." : directory) ?? [] where name.hasPrefix(".") && name.hasSuffix("." + temporarySuffix) {
-            let parts = name.dropFirst().split(separator: ".")
-            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { continue }
-            if let base, parts.dropLast(2).joined(separator: ".") != base { continue }
+        for name in list(directory.isEmpty ? "." : directory) ?? [] where name.hasPrefix(".") && name.contains("." + temporarySuffix) {
+            let parts = name.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
+            guard let marker = parts.indices.dropFirst(2).first(where: { parts[$0] == temporarySuffix }),
+                  let pid = Int32(parts[marker - 1].prefix { $0 != "-" }) else { continue }
+            if let base, parts[..<(marker - 1)].joined(separator: ".") != base { continue }
             // A live owner (another process of ours, or this one) is still writing it.
             if pid == processID || kill(pid, 0) == 0 { continue }
             let path = join(directory, name)
