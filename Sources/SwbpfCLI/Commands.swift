@@ -113,7 +113,7 @@ func prepareBuild(_ request: BuildRequest, json: Bool) -> (PreparedBuild, begin:
     let console = consoleReporter(for: request, json: json)
     do {
         let prepared = try BuildSession.prepare(request, console: console)
-        if let status = BuildSession.finishWithoutRunning(prepared, since: begin) { exit(status) }
+        if let status = BuildSession.finishWithoutRunning(prepared, since: begin) { exit(Interrupts.received?.exitStatus ?? status) }
         return (prepared, begin)
     } catch {
         console.handle(.diagnostic(Diagnostic(of: error)))
@@ -265,7 +265,6 @@ struct Templates: ParsableCommand {
     }
 }
 
-/// Runs a command body; a SwbpfError becomes its message and exit status 1, a signal its status.
 /// The human view of a build (on stderr in JSON mode, beside the JSON events on stdout).
 func consoleReporter(for request: BuildRequest, json: Bool) -> BuildReporter {
     let human = json ? TextOutput.standardError : TextOutput.standardOutput
@@ -274,13 +273,17 @@ func consoleReporter(for request: BuildRequest, json: Bool) -> BuildReporter {
     return json ? ReporterGroup([console, JSONReporter()]) : console
 }
 
-/// Runs a command body that Ctrl-C and SIGTERM cancel; an error becomes a diagnostic on standard
-/// error and exit status 1, a signal its conventional status.
-func runReportingErrors(_ body: sending @escaping () async throws -> Int32) async {
-    let (result, signal) = await Interrupts.run { () -> Result<Int32, Error> in
+/// Runs a command body that Ctrl-C, SIGTERM and SIGHUP cancel; an error becomes a diagnostic on
+/// standard error and exit status 1, a signal its conventional status.
+func runReportingErrors(_ body: @escaping @Sendable () async throws -> Int32) async {
+    let interruptible = await Interrupts.run { () -> Result<Int32, Error> in
         do { return .success(try await body()) } catch { return .failure(error) }
     }
-    if let signal { exit(Interrupts.exitStatus(for: signal)) }
+    let result: Result<Int32, Error>
+    switch interruptible {
+    case .failure(let interruption): exit(interruption.exitStatus)
+    case .success(let finished): result = finished
+    }
     switch result {
     case .success(let status): if status != 0 { exit(status) }
     case .failure(let error):

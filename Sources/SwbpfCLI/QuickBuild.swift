@@ -52,6 +52,8 @@ public enum QuickBuild {
 /// finishes before the concurrency runtime starts); everything else goes to argument-parser.
 public enum CLI {
     public static func start() -> Never {
+        // Before anything else, so that no SIGINT, SIGTERM or SIGHUP is lost.
+        Interrupts.installEarly()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let request = QuickBuild.request(arguments, environment: currentEnvironment()) {
             let (prepared, begin) = prepareBuild(request, json: false)

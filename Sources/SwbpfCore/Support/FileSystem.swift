@@ -234,17 +234,20 @@ public enum FileSystem {
     static let processID = getpid()
 
     /// Removes temporaries left in `directory` by builds that are no longer running (killed ones),
-    /// and those that carry this process's own pid: this process has not made them (an earlier
-    /// process with the same pid did, or someone planted them, perhaps as a symbolic link for a
-    /// tool to write through), so call this before this process makes its own temporaries there.
-    /// With `base`, only those of that output name. Unlinking removes a link, never its target.
+    /// and those their tools made from them: a tool killed with swbpf leaves its own, such as
+    /// clang's `.NAME.PID-RANDOM.swbpf-tmp.tmp`. Those that carry this process's own pid are stale
+    /// too: this process has not made them (an earlier process with the same pid did, or someone
+    /// planted them, perhaps as a symbolic link for a tool to write through), so call this before
+    /// this process makes its own temporaries there. With `base`, only those of that output name.
+    /// Unlinking removes a link, never its target.
     @discardableResult
     public static func removeStaleTemporaries(in directory: String, base: String? = nil) -> [String] {
         var removed: [String] = []
-        for name in list(directory.isEmpty ? "." : directory) ?? [] where name.hasPrefix(".") && name.hasSuffix("." + temporarySuffix) {
-            let parts = name.dropFirst().split(separator: ".")
-            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { continue }
-            if let base, parts.dropLast(2).joined(separator: ".") != base { continue }
+        for name in list(directory.isEmpty ? "." : directory) ?? [] where name.hasPrefix(".") && name.contains("." + temporarySuffix) {
+            let parts = name.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
+            guard let marker = parts.indices.dropFirst(2).first(where: { parts[$0] == temporarySuffix }),
+                  let pid = Int32(parts[marker - 1].prefix { $0 != "-" }) else { continue }
+            if let base, parts[..<(marker - 1)].joined(separator: ".") != base { continue }
             // Another live process (EPERM: one of another user) may still be writing it.
             if pid != processID && (kill(pid, 0) == 0 || errno == EPERM) { continue }
             let path = join(directory, name)
