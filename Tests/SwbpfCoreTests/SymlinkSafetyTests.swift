@@ -72,13 +72,13 @@ private func bytes(_ path: String) -> String? { FileSystem.readText(path) }
         #expect {
             try FileSystem.writeAtomically(output, [1, 2, 3])
         } throws: { error in
-            guard case SwbpfError.cannotWrite(let path, let reason) = error else { return false }
+            guard case FileError.cannotWrite(let path, let reason) = error else { return false }
             return path == output && reason.contains("No such file or directory") && reason.contains(FileSystem.temporarySibling(of: output))
         }
         // A directory at the temporary name cannot be unlinked: a clean error, nothing written.
         let blocked = scratch.path("blocked.txt")
         try FileManager.default.createDirectory(atPath: FileSystem.temporarySibling(of: blocked), withIntermediateDirectories: false)
-        #expect(throws: SwbpfError.self) { try FileSystem.writeAtomically(blocked, [1]) }
+        #expect(throws: FileError.self) { try FileSystem.writeAtomically(blocked, [1]) }
         #expect(!FileSystem.exists(blocked))
     }
 
@@ -88,7 +88,7 @@ private func bytes(_ path: String) -> String? { FileSystem.readText(path) }
         try scratch.link("dangling", to: scratch.path("elsewhere/new"))
         try Data("existing".utf8).write(to: URL(fileURLWithPath: scratch.path("file")))
         for name in ["link", "dangling", "file"] {
-            #expect(throws: SwbpfError.self, "\(name)") { let fd = try FileSystem.createExclusively(scratch.path(name)); close(fd) }
+            #expect(throws: FileError.self, "\(name)") { let fd = try FileSystem.createExclusively(scratch.path(name)); close(fd) }
         }
         #expect(scratch.victimIsIntact)
         #expect(!FileSystem.exists(scratch.path("elsewhere/new")))
@@ -103,7 +103,7 @@ private func bytes(_ path: String) -> String? { FileSystem.readText(path) }
         let fd = open("/dev/full", O_WRONLY | O_CLOEXEC)
         try #require(fd >= 0)
         defer { close(fd) }
-        #expect(throws: SwbpfError.cannotWrite(path: "out/file", reason: "No space left on device")) {
+        #expect(throws: FileError.cannotWrite(path: "out/file", reason: "No space left on device")) {
             try FileSystem.writeAll([UInt8](repeating: 7, count: 100), to: fd, path: "out/file")
         }
     }
@@ -128,7 +128,7 @@ private func bytes(_ path: String) -> String? { FileSystem.readText(path) }
         await #expect(sourceLocation: sourceLocation) {
             _ = try await BuildLock.acquire(path: lock, timeoutSeconds: 1, onWait: { _ in })
         } throws: { error in
-            guard case SwbpfError.notSwbpfsOwn(let path, let reason) = error else { return false }
+            guard case OutputError.notSwbpfsOwn(let path, let reason) = error else { return false }
             return path == lock || path == FileSystem.split(lock).directory ? reason.contains(problem) : false
         }
     }
@@ -141,7 +141,7 @@ private func bytes(_ path: String) -> String? { FileSystem.readText(path) }
         #expect(scratch.victimIsIntact)
         do {
             _ = try await BuildLock.acquire(path: lock, timeoutSeconds: 1, onWait: { _ in })
-        } catch let error as SwbpfError {
+        } catch let error as OutputError {
             #expect(error.description.hasPrefix("error: '\(lock)' is a symbolic link"), "\(error)")
             #expect(error.description.contains("\nhelp: remove it ('rm \(lock)') and run swbpf again"), "\(error)")
         }

@@ -41,23 +41,23 @@ import Testing
     }
 
     @Test func unknownKeyNamesFileLineAndKey() {
-        #expect(throws: SwbpfError.configUnknownKey(file: "swbpf.toml", line: 3, key: "app.a.cflag",
+        #expect(throws: ConfigError.unknownKey(file: "swbpf.toml", line: 3, key: "app.a.cflag",
                                                      known: ProjectConfig.appKeys)) {
             try ProjectConfig.parse("[app.a]\nsources = []\ncflag = [\"-O2\"]\n", file: "swbpf.toml")
         }
-        #expect(throws: SwbpfError.configUnknownKey(file: "swbpf.toml", line: 2, key: "ouput", known: ProjectConfig.topLevelKeys)) {
+        #expect(throws: ConfigError.unknownKey(file: "swbpf.toml", line: 2, key: "ouput", known: ProjectConfig.topLevelKeys)) {
             try ProjectConfig.parse("# comment\nouput = \"x\"\n", file: "swbpf.toml")
         }
     }
 
     @Test func wrongTypeSaysWhatIsExpected() {
-        #expect(throws: SwbpfError.configWrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")) {
+        #expect(throws: ConfigError.wrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")) {
             try ProjectConfig.parse("output = \"o\"\ncflags = \"-O2\"\n", file: "swbpf.toml")
         }
-        #expect(throws: SwbpfError.configWrongType(file: "swbpf.toml", line: 1, key: "compdb", expected: "true or false")) {
+        #expect(throws: ConfigError.wrongType(file: "swbpf.toml", line: 1, key: "compdb", expected: "true or false")) {
             try ProjectConfig.parse("compdb = 1\n", file: "swbpf.toml")
         }
-        let error = SwbpfError.configWrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")
+        let error = ConfigError.wrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")
         #expect(error.description == "error: swbpf.toml:2: key 'cflags' must be a list of strings\nhelp: for example: cflags = [\"...\"]")
     }
 
@@ -65,7 +65,7 @@ import Testing
         do {
             _ = try ProjectConfig.parse("output = \"a\"\ncflags = [\n", file: "swbpf.toml")
             Issue.record("expected a syntax error")
-        } catch let SwbpfError.configSyntax(file, line, _, _) {
+        } catch let ConfigError.syntax(file, line, _, _) {
             #expect(file == "swbpf.toml" && line >= 2)
         } catch {
             Issue.record("unexpected error \(error)")
@@ -177,7 +177,7 @@ import Testing
         try Scaffolder.validate(name: "mytool")
         try Scaffolder.validate(name: "tcp_trace2")
         for bad in ["", "2fast", "my-tool", "a/b", "..", "int", "struct", "__x", "_Foo", "vmlinux", "main", "na me", "perf"] {
-            #expect(throws: SwbpfError.self, "\(bad) should be refused") { try Scaffolder.validate(name: bad) }
+            #expect(throws: ScaffoldError.self, "\(bad) should be refused") { try Scaffolder.validate(name: bad) }
         }
     }
 

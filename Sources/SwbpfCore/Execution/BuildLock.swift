@@ -43,7 +43,7 @@ public final class BuildLock {
                 if Date() >= deadline || Task.isCancelled {
                     close(fd)
                     if Task.isCancelled { throw CancellationError() }
-                    throw SwbpfError.lockTimeout(path: path, seconds: timeoutSeconds, holder: holder)
+                    throw OutputError.lockTimeout(path: path, seconds: timeoutSeconds, holder: holder)
                 }
                 try? await Task.sleep(nanoseconds: 50_000_000)
             }
@@ -68,26 +68,26 @@ public final class BuildLock {
     static func openLockFile(_ path: String) throws -> Int32 {
         let directory = FileSystem.split(path).directory
         if FileSystem.isSymbolicLink(directory) {
-            throw SwbpfError.notSwbpfsOwn(path: directory, problem: linkProblem(directory))
+            throw OutputError.notSwbpfsOwn(path: directory, problem: linkProblem(directory))
         }
         // O_NONBLOCK: opening a FIFO planted there must not wait for a writer.
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            if errno == ELOOP { throw SwbpfError.notSwbpfsOwn(path: path, problem: linkProblem(path)) }
-            throw SwbpfError.cannotWrite(path: path, reason: FileSystem.lastError())
+            if errno == ELOOP { throw OutputError.notSwbpfsOwn(path: path, problem: linkProblem(path)) }
+            throw FileError.cannotWrite(path: path, reason: FileSystem.lastError())
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let reason = FileSystem.lastError()
             close(fd)
-            throw SwbpfError.cannotWrite(path: path, reason: reason)
+            throw FileError.cannotWrite(path: path, reason: reason)
         }
         let problem: String? = if (info.st_mode & S_IFMT) != S_IFREG { "is not a regular file" }
             else if info.st_nlink > 1 { "has \(info.st_nlink - 1) other hard link(s)" }
             else { nil }
         if let problem {
             close(fd)
-            throw SwbpfError.notSwbpfsOwn(path: path, problem: problem)
+            throw OutputError.notSwbpfsOwn(path: path, problem: problem)
         }
         return fd
     }

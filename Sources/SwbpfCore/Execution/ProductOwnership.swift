@@ -34,7 +34,7 @@ struct ProductOwnership {
         for step in steps {
             for product in step.products where files.stat(product) != nil && recorded[product] == nil && !isOwned(product) {
                 if step.kind == .link, let bytes = files.read(product), bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) { continue }
-                throw SwbpfError.wouldOverwriteUserFile(path: product, key: step.kind == .link ? "bin" : "output")
+                throw OutputError.wouldOverwriteUserFile(path: product, key: step.kind == .link ? "bin" : "output")
             }
         }
     }

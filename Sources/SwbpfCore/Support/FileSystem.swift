@@ -167,7 +167,7 @@ public enum FileSystem {
     /// descriptor (close-on-exec), which the caller closes.
     public static func createExclusively(_ path: String, mode: mode_t = 0o644) throws -> Int32 {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw SwbpfError.cannotWrite(path: path, reason: lastError()) }
+        guard fd >= 0 else { throw FileError.cannotWrite(path: path, reason: lastError()) }
         return fd
     }
 
@@ -179,7 +179,7 @@ public enum FileSystem {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                throw SwbpfError.cannotWrite(path: path, reason: n == 0 ? String(cString: strerror(ENOSPC)) : lastError())
+                throw FileError.cannotWrite(path: path, reason: n == 0 ? String(cString: strerror(ENOSPC)) : lastError())
             }
             offset += n
         }
@@ -195,12 +195,12 @@ public enum FileSystem {
         let temporary = temporarySibling(of: path)
         removeStaleTemporaries(in: directory, base: base)
         let fd: Int32
-        do { fd = try createExclusively(temporary) } catch SwbpfError.cannotWrite(_, let reason) {
-            throw SwbpfError.cannotWrite(path: path, reason: "cannot create its temporary \(temporary): \(reason)")
+        do { fd = try createExclusively(temporary) } catch FileError.cannotWrite(_, let reason) {
+            throw FileError.cannotWrite(path: path, reason: "cannot create its temporary \(temporary): \(reason)")
         }
         do {
             try writeAll(bytes, to: fd, path: path)
-            guard fsync(fd) == 0 else { throw SwbpfError.cannotWrite(path: path, reason: lastError()) }
+            guard fsync(fd) == 0 else { throw FileError.cannotWrite(path: path, reason: lastError()) }
         } catch {
             close(fd)
             unlink(temporary)
@@ -210,12 +210,12 @@ public enum FileSystem {
         guard close(fd) == 0 else {
             let reason = lastError()
             unlink(temporary)
-            throw SwbpfError.cannotWrite(path: path, reason: reason)
+            throw FileError.cannotWrite(path: path, reason: reason)
         }
         guard Glibc.rename(temporary, path) == 0 else {
             let reason = lastError()
             unlink(temporary)
-            throw SwbpfError.cannotWrite(path: path, reason: reason)
+            throw FileError.cannotWrite(path: path, reason: reason)
         }
     }
 
@@ -261,7 +261,7 @@ public enum FileSystem {
         let parent = split(path).directory
         if !parent.isEmpty && parent != "." && parent != "/" { try createDirectory(parent) }
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw SwbpfError.cannotCreateDirectory(path: path, reason: String(cString: strerror(errno)))
+            throw FileError.cannotCreateDirectory(path: path, reason: String(cString: strerror(errno)))
         }
     }
 
@@ -270,7 +270,7 @@ public enum FileSystem {
 
     public static func rename(_ from: String, to: String) throws {
         guard Glibc.rename(from, to) == 0 else {
-            throw SwbpfError.cannotWrite(path: to, reason: String(cString: strerror(errno)))
+            throw FileError.cannotWrite(path: to, reason: String(cString: strerror(errno)))
         }
     }
 
