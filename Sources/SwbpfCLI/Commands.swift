@@ -58,7 +58,7 @@ enum OutputFormat: String, ExpressibleByArgument {
     case human, json
 }
 
-public struct SwbpfCommand: AsyncParsableCommand {
+public struct SwbpfCommand: AsyncParsableCommand, Sendable {
     public init() {}
 
     @OptionGroup var project: ProjectOptions

@@ -21,6 +21,12 @@ struct EmbedError: Error, CustomStringConvertible {
     var description: String
 }
 
+/// Writes a line to standard error (SwiftPM shows it with the build's output).
+func report(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
 /// The regular files under `directory`, as paths relative to it, hidden ones left out (as the
 /// plugin leaves them out).
 func files(in directory: String, under relative: String = "") throws -> [String] {
@@ -109,7 +115,7 @@ func generate(root: String, paths: [String]) throws -> String {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count >= 2 else {
-    fputs("usage: TemplateEmbedder TEMPLATES-DIR OUTPUT.swift [PLANNED-PATH...]\n", stderr)
+    report("usage: TemplateEmbedder TEMPLATES-DIR OUTPUT.swift [PLANNED-PATH...]")
     exit(2)
 }
 let (root, output, planned) = (arguments[0], arguments[1], Set(arguments[2...]))
@@ -118,7 +124,7 @@ do {
     let paths = try files(in: root).filter { $0.contains("/") }
     let unplanned = paths.filter { !planned.contains($0) }
     if !unplanned.isEmpty {
-        fputs("warning: embedded \(unplanned.joined(separator: ", ")) from \(root), new since SwiftPM planned this build; edits to them are seen after its next plan: touch Package.swift to have one now\n", stderr)
+        report("warning: embedded \(unplanned.joined(separator: ", ")) from \(root), new since SwiftPM planned this build; edits to them are seen after its next plan: touch Package.swift to have one now")
     }
     let source = Data(try generate(root: root, paths: paths).utf8)
     // An unchanged output keeps its modification time, so SwiftPM does not recompile the target
@@ -129,6 +135,6 @@ do {
         }
     }
 } catch {
-    fputs("error: \(error)\n", stderr)
+    report("error: \(error)")
     exit(1)
 }
