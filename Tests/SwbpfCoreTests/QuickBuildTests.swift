@@ -109,6 +109,9 @@ import Testing
         let rootDescribed = Set((root.arguments ?? []).filter { $0.kind != "positional" }.map(\.spellings))
         #expect(rootDescribed == Self.rootOptions, "options before the command: argument-parser has \(rootDescribed.sorted()), rootOptions \(Self.rootOptions.sorted())")
         #expect((build.arguments ?? []).filter { $0.kind == "positional" }.map(\.valueName) == ["app-or-knob"])
+        // A first word that names a command is that command's, not an app to build.
+        let commands = Set((root.subcommands ?? []).map(\.commandName) + ["help"])
+        #expect(QuickBuild.subcommands == commands, "QuickBuild.subcommands must be swbpf's commands: \(commands.sorted())")
     }
 
     /// The argvs to try: every spelling of every option with each of its values (`-j 4`, `-j4`,
@@ -133,6 +136,7 @@ import Testing
         let options = (build.arguments ?? []).filter { $0.kind != "positional" }
         let rootUses = (root.arguments ?? []).filter { $0.kind != "positional" }.flatMap(uses)
         let shortFlags = options.filter { $0.kind == "flag" }.flatMap { $0.names ?? [] }.filter { $0.kind == "short" }.map(\.name)
+        let positionals = Self.positionals + (root.subcommands ?? []).map(\.commandName)
         var lists: [[String]] = [[]]
         for (index, use) in options.flatMap(uses).enumerated() {
             for (offset, command) in [[], ["build"], ["-C", "d", "build"], ["-C", "d"]].enumerated() {
