@@ -98,8 +98,9 @@ public enum QuickBuild {
         return BuildInvocation(request: request, notes: resolved.note.map { [$0] } ?? [])
     }
 
-    /// Words argument-parser would take as a subcommand when they come first.
-    static let subcommands: Set<String> = ["build", "explain", "compdb", "clean", "new", "add", "templates", "help"]
+    /// Words argument-parser would take as a subcommand when they come first: swbpf's commands
+    /// (from their definitions) and its own `help`.
+    static let subcommands = Set(SwbpfCommand.configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"])
 }
 
 /// The CLI entry point: a plain build takes the quick path (and, when nothing is out of date,
