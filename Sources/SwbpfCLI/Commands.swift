@@ -184,10 +184,9 @@ struct Clean: AsyncParsableCommand {
 
     func run() async throws {
         await runReportingErrors {
-            let directory = project.directory
-            let loaded = try OpenedProject.load(directory)
+            let loaded = try OpenedProject.load(project.directory)
             _ = try loaded.selectApps(apps)
-            guard FileSystem.changeDirectory(loaded.root) else { throw SwbpfError.projectDirectoryMissing(path: directory) }
+            guard FileSystem.changeDirectory(loaded.root) else { throw SwbpfError.projectDirectoryMissing(path: project.directory) }
             let plan = try OpenedProject.outputsOnlyPlan(project: loaded, environment: currentEnvironment())
             let removed = Cleaner.clean(plan: plan, apps: apps, stateDirectory: OpenedProject.stateDirectory(of: loaded))
             for path in removed { TextOutput.standardOutput.write("  CLEAN    \(FileSystem.display(path, relativeTo: loaded.root))\n") }
@@ -242,9 +241,8 @@ struct Add: AsyncParsableCommand {
 
     func run() async throws {
         await runReportingErrors {
-            let directory = project.directory
-            let files = try Scaffolder.addApp(directory: directory, template: try Template.named(template), name: name, force: force)
-            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(directory, file))\n") }
+            let files = try Scaffolder.addApp(directory: project.directory, template: try Template.named(template), name: name, force: force)
+            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(project.directory, file))\n") }
             return 0
         }
     }

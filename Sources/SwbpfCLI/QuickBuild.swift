@@ -47,7 +47,8 @@ enum BuildWords {
 /// swift-argument-parser.
 ///
 /// Every no-op build pays for start-up, and argument-parser's reflection over the command tree
-/// costs milliseconds, as much as make's entire no-op. This accepts only the common build options,
+/// costs about 2.5 ms of a static release build's no-op (measured: 3.5 ms with this reader, 6 ms
+/// without), as much as make's entire no-op. This accepts only the common build options,
 /// in their common spellings; anything else (help, other commands, other options, a malformed or
 /// refused value) returns nil and goes to argument-parser, which gives the full behaviour and the
 /// errors. QuickBuildTests walks argument-parser's description of `Build` and checks, for every
