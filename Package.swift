@@ -20,8 +20,13 @@ let package = Package(
             dependencies: [
                 "CSwbpfProcess",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            plugins: ["EmbedTemplates"]
         ),
+        // templates/ compiled into SwbpfCore at build time: the plugin declares the files, the tool
+        // writes the Swift source.
+        .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["TemplateEmbedder"]),
+        .executableTarget(name: "TemplateEmbedder"),
         // The command line: swift-argument-parser commands, and a fast path for plain builds.
         .target(
             name: "SwbpfCLI",

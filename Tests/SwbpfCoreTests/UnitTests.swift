@@ -196,23 +196,4 @@ import Testing
             #expect(user.contains("mytool.skel.h") && user.contains("mytool_bpf__"), "\(template.id) does not use its skeleton")
         }
     }
-
-    /// The binary carries its own copy of templates/; it must be what the repository holds.
-    @Test func embeddedTemplatesMatchTheTemplatesDirectory() throws {
-        let directory = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("templates")
-        var onDisk: [String: [String: String]] = [:]
-        for id in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
-            let folder = directory.appendingPathComponent(id)
-            let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-            if names.isEmpty { continue }
-            for name in names { onDisk[id, default: [:]][name] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) }
-        }
-        var embedded: [String: [String: String]] = [:]
-        for (id, files) in EmbeddedTemplates.files { for file in files { embedded[id, default: [:]][file.path] = file.contents } }
-        let differing = Set(onDisk.keys).union(embedded.keys).sorted().flatMap { id in
-            Set(onDisk[id, default: [:]].keys).union(embedded[id, default: [:]].keys).sorted()
-                .filter { onDisk[id]?[$0] != embedded[id]?[$0] }.map { "\(id)/\($0)" }
-        }
-        #expect(differing.isEmpty, "embedded copy differs from templates/ for \(differing): run scripts/embed-templates")
-    }
 }
