@@ -10,7 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // fork/exec and the signal handler: what must not run Swift code (see its header).
@@ -19,7 +18,6 @@ let package = Package(
             name: "SwbpfCore",
             dependencies: [
                 "CSwbpfProcess",
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             plugins: ["EmbedTemplates"]
         ),
