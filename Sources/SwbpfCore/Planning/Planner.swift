@@ -31,11 +31,22 @@ public struct Planner {
     /// The output directory as commands name it.
     let output: String
 
+    /// Computed once: every compile shares them, and a no-op build plans too.
+    let includeGroup: ArgumentGroup
+    let libbpfArchive: String
+    let binaryDirectory: String
+
     public init(project: Project, toolchain: Toolchain, settings: BuildSettings) {
         self.project = project
         self.toolchain = toolchain
         self.settings = settings
-        output = FileSystem.display(project.outputDirectory, relativeTo: project.root)
+        let root = project.root
+        func relative(_ path: String) -> String { FileSystem.display(path, relativeTo: root) }
+        output = relative(project.outputDirectory)
+        libbpfArchive = relative(toolchain.libbpf.archive)
+        binaryDirectory = relative(project.binaryDirectory)
+        includeGroup = ArgumentGroup(.includePaths, Self.includeDirectories(output: output, project: project, toolchain: toolchain,
+                                                                            relative: relative).map { .joined("-I", $0, .searchDirectory) })
     }
 
     public func plan() throws -> BuildPlan {
@@ -84,11 +95,7 @@ public struct Planner {
     }
 
     /// `-I` directories shared by the kernel and user-space compiles, as the Makefile's INCLUDES.
-    var includeGroup: ArgumentGroup {
-        ArgumentGroup(.includePaths, includeDirectories.map { .joined("-I", $0, .searchDirectory) })
-    }
-
-    var includeDirectories: [String] {
+    static func includeDirectories(output: String, project: Project, toolchain: Toolchain, relative: (String) -> String) -> [String] {
         var directories = [output]
         if let libbpfInclude = toolchain.libbpf.includeDirectory { directories.append(relative(libbpfInclude)) }
         if case .header(let path, _) = toolchain.vmlinux {
