@@ -54,7 +54,8 @@ public struct SwbpfCommand: AsyncParsableCommand {
         commandName: "swbpf",
         abstract: "Build eBPF programs written with libbpf and CO-RE.",
         discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it.",
-        subcommands: [Build.self, Explain.self, Compdb.self, Clean.self, New.self, Add.self, Templates.self],
+        subcommands: [Build.self, Explain.self, Compdb.self, Clean.self, New.self, Add.self, Templates.self,
+                      Verify.self, Run.self, Doctor.self],
         defaultSubcommand: Build.self
     )
 }
@@ -70,8 +71,12 @@ struct Build: AsyncParsableCommand {
     @ArgumentParser.Argument(help: "Apps to build (default: every app in the project).")
     var apps: [String] = []
 
+    @Flag(help: "Build again whenever a source, header or swbpf.toml changes (Ctrl-C to stop).")
+    var watch = false
+
     func run() async throws {
         let (request, json) = request(environment: currentEnvironment())
+        if watch { return await runWatchedBuild(request, json: json) }
         await runBuild(request, json: json)
     }
 

@@ -20,6 +20,22 @@ public enum ProgramKind: String, Sendable, Codable, CaseIterable, Comparable {
     case socketFilter = "socket_filter"
     case cgroupSkb = "cgroup_skb"
 
+    /// `fentry programs`.
+    public var programs: String {
+        switch self {
+        case .rawTracepoint: return "raw tracepoint programs"
+        case .tpBTF: return "BTF tracepoint programs"
+        case .perfEvent: return "perf_event programs"
+        case .lsm: return "BPF LSM programs"
+        case .iter: return "iterator programs"
+        case .xdp: return "XDP programs"
+        case .schedCls: return "tc classifier programs"
+        case .socketFilter: return "socket filter programs"
+        case .cgroupSkb: return "cgroup skb programs"
+        case .tracepoint, .kprobe, .uprobe, .fentry, .fexit: return "\(rawValue) programs"
+        }
+    }
+
     /// How doctor and verify name the kind: the section prefixes it covers.
     public var title: String {
         switch self {
@@ -61,6 +77,13 @@ public enum ProgramKind: String, Sendable, Codable, CaseIterable, Comparable {
             return "a kernel whose BTF and trampolines are enabled (CONFIG_DEBUG_INFO_BTF=y, x86-64 or arm64) and whose security policy allows them; for lsm also 'bpf' in the lsm= boot parameter"
         case .rawTracepoint, .xdp, .schedCls, .socketFilter, .cgroupSkb: return "a kernel with this program type enabled"
         }
+    }
+
+    /// What to change when the kernel refuses to load this kind with `status`.
+    func loadFix(_ status: Int32) -> String {
+        guard status == EPERM else { return attachFix }
+        return "nothing in a program can change this: the kernel's policy (lockdown, a security module) forbids \(programs) even to root; "
+            + "use another kind (kprobes or tracepoints), or another kernel" + (self == .lsm ? "; BPF LSM also needs 'bpf' in the lsm= boot parameter" : "")
     }
 
     /// The kind a program belongs to, from its ELF section as libbpf reads it (`tp/syscalls/x`,
@@ -142,6 +165,12 @@ public struct KernelFeatures: Sendable, Equatable {
     public func problem(for kind: ProgramKind) -> String? {
         guard let probe = probes[kind], !probe.usable else { return nil }
         return probe.summary
+    }
+
+    /// Why a program of `kind` that loads would not attach here, or nil.
+    public func attachProblem(for kind: ProgramKind) -> String? {
+        guard let probe = probes[kind], !probe.usable else { return nil }
+        return probe.attachErrno.map(probe.attachFailure) ?? probe.summary
     }
 }
 

@@ -83,7 +83,7 @@ public struct ProgramReport: Sendable, Equatable, Codable {
                 hint = VerifierHint(cause: "missing capabilities", help: "run swbpf verify as root (sudo)")
             } else if loadCalled && [EPERM, EINVAL, EOPNOTSUPP, 524].contains(loaded.status) {
                 verdict = .refusedByKernel
-                message = "the kernel refused to load this \(loaded.type) program: \(Errno.describe(loaded.status)), with no verifier log"
+                message = "the kernel refused to load it before verifying: \(Errno.describe(loaded.status)), with no verifier log"
                 hint = VerifierHint.kernelRefused(kind: kind, type: loaded.type, status: loaded.status)
             } else {
                 verdict = .failed
@@ -105,7 +105,7 @@ public struct ProgramReport: Sendable, Equatable, Codable {
             instructionsProcessed: log.instructionsProcessed, peakStates: log.peakStates, totalStates: log.totalStates,
             verificationMicroseconds: log.verificationMicroseconds, stackDepth: log.stackDepth,
             loadMicroseconds: Int(loaded.wallNanoseconds / 1000),
-            cannotAttach: verdict == .accepted ? kind.flatMap { features?.problem(for: $0) } : nil,
+            cannotAttach: verdict == .accepted ? kind.flatMap { features?.attachProblem(for: $0) } : nil,
             logLevel: loaded.logLevel, logTruncated: loaded.truncated)
     }
 }

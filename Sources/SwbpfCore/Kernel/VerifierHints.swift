@@ -56,7 +56,7 @@ public struct VerifierHint: Sendable, Equatable, Codable {
 
     /// The hint for a program type the kernel would not even verify.
     static func kernelRefused(kind: ProgramKind?, type: String, status: Int32) -> VerifierHint {
-        let what = kind.map { $0.title } ?? "\(type) programs"
+        let what = kind.map(\.programs) ?? "\(type) programs"
         return VerifierHint(cause: "this kernel refuses \(what) (\(Errno.name(status)) before verification)",
                             help: "nothing in the program can fix this: the kernel (its configuration, lockdown or a security policy) does not allow this program type; 'swbpf doctor' lists what it allows. Use another program type here, or run on a kernel that allows it")
     }
