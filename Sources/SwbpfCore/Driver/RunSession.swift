@@ -35,7 +35,7 @@ public enum RunSession {
     public static func runApp(_ built: Built, arguments: [String], note: (String) -> Void) throws -> Int32 {
         _ = try KernelMounts.ensureBpffs(note: note)
         let tracefs = try KernelMounts.ensureTracefs(note: note)
-        let instance = try TraceInstance(tracefs: tracefs, name: "swbpf-run-\(getpid())")
+        let instance = try PrintkInstance(tracefs: tracefs, name: "swbpf-run-\(getpid())")
         defer { instance.remove() }
         note("swbpf: running \(built.app); bpf_printk() output is shown as 'bpf_printk: TASK-PID: message' (from \(instance.path))")
         // A plain handler that only records the signal: the wait loop below forwards it. (The
@@ -55,7 +55,7 @@ public enum RunSession {
     }
 
     private static func printPrintk(_ lines: [String]) {
-        let text = lines.compactMap(TraceInstance.printkLine).map { "bpf_printk: \($0)\n" }.joined()
+        let text = lines.compactMap(PrintkInstance.printkLine).map { "bpf_printk: \($0)\n" }.joined()
         if !text.isEmpty { TextOutput.standardOutput.write(text) }
     }
 }

@@ -6,7 +6,7 @@ import Glibc
 /// bpf_trace_printk line into each instance that enables the bpf_trace:bpf_trace_printk event,
 /// so reading this instance's trace_pipe takes nothing from the global trace_pipe (which another
 /// reader would otherwise race us for) and nobody else reads or clears this buffer.
-public final class TraceInstance {
+public final class PrintkInstance {
     public let path: String
     private var pipe: Int32 = -1
     private var partial: [UInt8] = []
