@@ -36,7 +36,15 @@ public enum Doctor {
         /// The app's program sections, each with the kind it is (nil: not one doctor probes).
         public var sections: [String]
         public var problems: [String]
-        public var affected: Bool { !problems.isEmpty }
+        /// Some of its programs cannot load or attach here.
+        public var affected: Bool
+
+        init(name: String, sections: [String], problems: [String]) {
+            self.name = name
+            self.sections = sections
+            self.problems = problems
+            affected = !problems.isEmpty
+        }
     }
 
     public struct Report: Sendable, Codable, Equatable {
@@ -45,7 +53,17 @@ public enum Doctor {
         public var kinds: [KernelKind]
         public var project: String?
         public var apps: [AppNeeds]
-        public var ok: Bool { checks.allSatisfy { $0.ok || !$0.required } && apps.allSatisfy { !$0.affected } }
+        /// Nothing required is missing and every app can run: exit status 0.
+        public var ok: Bool
+
+        init(kernelRelease: String, checks: [Check], kinds: [KernelKind], project: String?, apps: [AppNeeds]) {
+            self.kernelRelease = kernelRelease
+            self.checks = checks
+            self.kinds = kinds
+            self.project = project
+            self.apps = apps
+            ok = checks.allSatisfy { $0.ok || !$0.required } && apps.allSatisfy { !$0.affected }
+        }
     }
 
     public static func run(directory: String, environment: [String: String]) async -> Report {
