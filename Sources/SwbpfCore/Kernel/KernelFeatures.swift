@@ -83,7 +83,7 @@ public enum ProgramKind: String, Sendable, Codable, CaseIterable, Comparable {
     func loadFix(_ status: Int32) -> String {
         guard status == EPERM else { return attachFix }
         return "nothing in a program can change this: the kernel's policy (lockdown, a security module) forbids \(programs) even to root; "
-            + "use another kind (kprobes or tracepoints), or another kernel" + (self == .lsm ? "; BPF LSM also needs 'bpf' in the lsm= boot parameter" : "")
+            + "use another kind (tracepoints, or kprobes where the kernel has them), or another kernel" + (self == .lsm ? "; BPF LSM also needs 'bpf' in the lsm= boot parameter" : "")
     }
 
     /// The kind a program belongs to, from its ELF section as libbpf reads it (`tp/syscalls/x`,
@@ -130,11 +130,7 @@ public struct KernelProbe: Sendable, Equatable, Codable {
 
     /// `load and attach to syscalls/sys_enter_write`, `refused at load: EPERM (Operation not permitted)`.
     public var summary: String {
-        if !loads {
-            let reason = loadErrno == EPERM && Capabilities.current().canLoadBPF
-                ? "the kernel refuses this program type even with CAP_BPF and CAP_SYS_ADMIN" : nil
-            return "refused at load: \(Errno.describe(loadErrno))" + (reason.map { "; \($0)" } ?? "")
-        }
+        if !loads { return "refused at load: \(Errno.describe(loadErrno))" }
         guard let attach = attachErrno else { return "load (\(kind.attachNotTried))" }
         if attach == 0 { return "load and attach" + (target.map { " (tried on \($0))" } ?? "") }
         return "load, but cannot attach: \(attachFailure(attach))"

@@ -66,7 +66,9 @@ public struct ProgramReport: Sendable, Equatable, Codable {
                      capabilities: Capabilities) -> ProgramReport {
         let kind = ProgramKind.of(section: loaded.section)
         let log = VerifierLog(loaded.kernelLog.isEmpty ? loaded.truncatedLog ?? "" : loaded.kernelLog, refused: loaded.status != 0)
-        let libbpfLines = loaded.libbpfLog.split(separator: "\n").map { String($0) }
+        // libbpf guesses at a memlock limit on every EPERM; with memcg accounting (Linux 5.11+) that
+        // limit is not what refused the program.
+        let libbpfLines = loaded.libbpfLog.split(separator: "\n").map { String($0) }.filter { !$0.contains("try raising 'ulimit -l'") }
         let loadCalled = loaded.libbpfLog.contains("BPF program load failed")
         var verdict = Verdict.accepted
         var message: String?
