@@ -140,7 +140,7 @@ public enum Doctor {
     static func bpftoolCheck(_ resolver: ToolchainResolver) async -> Check {
         do {
             let tool = try resolver.locate(.bpftool)
-            let outcome = try await ProcessRunner.capture(tool.path, tool.leadingArguments + ["version"])
+            let outcome = try await capture(tool.path, tool.leadingArguments + ["version"])
             let lines = String(decoding: outcome.standardOutput, as: UTF8.self).split(separator: "\n")
             guard outcome.status == 0, let first = lines.first else {
                 return Check(section: "toolchain", name: "bpftool", ok: false, required: true,
@@ -170,8 +170,8 @@ public enum Doctor {
     static func libbpfCheck(_ resolver: ToolchainResolver) async -> (check: Check, libbpf: Libbpf?) {
         var answer: [String]?
         if resolver.needsPkgConfig, let tool = resolver.pkgConfigTool() {
-            let libdir = try? await ProcessRunner.capture(tool.path, ["--variable=libdir", "libbpf"])
-            let includedir = try? await ProcessRunner.capture(tool.path, ["--variable=includedir", "libbpf"])
+            let libdir = try? await capture(tool.path, ["--variable=libdir", "libbpf"])
+            let includedir = try? await capture(tool.path, ["--variable=includedir", "libbpf"])
             if let libdir, let includedir, libdir.status == 0, includedir.status == 0 {
                 answer = [libdir, includedir].map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() }
             }
@@ -206,7 +206,7 @@ public enum Doctor {
         for (name, file, package) in [("libelf", "elf", "libelf-dev"), ("zlib", "z", "zlib1g-dev")] {
             var found: String?
             for candidate in ["lib\(file).so", "lib\(file).a"] {
-                let outcome = try? await ProcessRunner.capture(cc.path, cc.leadingArguments + ["-print-file-name=\(candidate)"])
+                let outcome = try? await capture(cc.path, cc.leadingArguments + ["-print-file-name=\(candidate)"])
                 let path = outcome.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() } ?? ""
                 if path.contains("/") { found = FileSystem.normalize(path); break }
             }
@@ -215,6 +215,11 @@ public enum Doctor {
                                 fix: found == nil ? "apt-get install \(package)" : nil))
         }
         return checks
+    }
+
+    /// What a program prints, run the way every child of swbpf is.
+    static func capture(_ executable: String, _ arguments: [String]) async throws -> ProcessOutcome {
+        try await SystemProcessRunner().run(ProcessRequest(executable: executable, arguments: arguments, workingDirectory: "/"))
     }
 
     static func missing(_ section: String, _ name: String, _ error: Error, fix: String) -> Check {
