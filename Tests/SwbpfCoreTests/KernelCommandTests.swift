@@ -70,6 +70,11 @@ struct KernelCommandTests {
         }
         let allAccepted = reports.allSatisfy { $0.verdict == .accepted }
         #expect(verify.status == (allAccepted ? 0 : 1), "\(verify.stderr)")
+        // The throwaway pin directories of finished verifies are gone (a running one may be there).
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: Kernel.bpffs()).filter { name in
+            name.hasPrefix("swbpf-verify-") && Int32(name.dropFirst("swbpf-verify-".count)).map { kill($0, 0) != 0 } ?? false
+        }
+        #expect(leftovers.isEmpty, "left in bpffs: \(leftovers)")
 
         // The table: a line per program, then the summary; nothing is rebuilt.
         let human = try await TemplateHarness.swbpf(["verify"], in: scratch.path)
@@ -127,8 +132,12 @@ struct KernelCommandTests {
             $0.trimmingCharacters(in: .whitespaces) == fault.faultLine
         }) + 1
 
-        let human = try await TemplateHarness.swbpf(["verify"], in: scratch.path)
+        // The first verify builds the loader like any step: -v prints its command, --explain why it runs.
+        let human = try await TemplateHarness.swbpf(["verify", "-v", "--explain"], in: scratch.path)
         #expect(human.status == 1, "\(human.output)")
+        #expect(TemplateHarness.lines(human.stdout).contains { $0.hasPrefix("cc ") && $0.contains(" .output/.swbpf/swbpf-loader.c ") && $0.hasSuffix(" -lelf -lz -o .output/swbpf-loader") },
+                "\(human.stdout)")
+        #expect(human.stderr.contains("explain: LOADER .output/swbpf-loader: "), "\(human.stderr)")
         let heading = "error: \(name).bpf.c:\(line): the verifier rejected program handle_write (tp/syscalls/sys_enter_write) of app \(name): "
         #expect(human.stderr.contains(heading), "\(human.stderr)")
         #expect(human.stderr.contains("\(String(line).leftPadded(to: 6)) | \(fault.faultLine)\n"), "\(human.stderr)")
