@@ -30,18 +30,25 @@ public enum RunSession {
     }
 
     /// Runs the built app to its end and returns its exit status (128 + the signal that ended it).
-    /// SIGINT and SIGTERM sent to swbpf are forwarded to the app, which stops the way it expects;
-    /// swbpf waits for it, prints the last bpf_printk lines, and removes its trace instance.
+    /// The terminal's Ctrl-C reaches the app itself (it shares swbpf's process group); SIGINT and
+    /// SIGTERM sent to swbpf alone are forwarded to it. Either way the app stops the way it
+    /// expects, and swbpf waits for it, prints the last bpf_printk lines, and removes its instance.
     public static func runApp(_ built: Built, arguments: [String], note: (String) -> Void) throws -> Int32 {
         _ = try KernelMounts.ensureBpffs(note: note)
         let tracefs = try KernelMounts.ensureTracefs(note: note)
         let instance = try PrintkInstance(tracefs: tracefs, name: "swbpf-run-\(getpid())")
         defer { instance.remove() }
         note("swbpf: running \(built.app); bpf_printk() output is shown as 'bpf_printk: TASK-PID: message' (from \(instance.path))")
-        // A plain handler that only records the signal: the wait loop below forwards it. (The
-        // dispatch signal sources the build phase used are gone, and whatever thread the kernel
-        // picks runs this handler.)
-        for number in [SIGINT, SIGTERM] { signal(number) { receivedSignal.store($0, ordering: .relaxed) } }
+        // A plain handler that only records the signal; the wait loop below forwards it. A signal
+        // the kernel sent (the terminal's, to the whole foreground group) has reached the app too,
+        // so it is not sent twice.
+        var action = sigaction()
+        action.__sigaction_handler.sa_sigaction = { number, info, _ in
+            if info?.pointee.si_code != SignalCode.kernel { receivedSignal.store(number, ordering: .relaxed) }
+        }
+        action.sa_flags = SA_SIGINFO
+        sigemptyset(&action.sa_mask)
+        for number in [SIGINT, SIGTERM] { sigaction(number, &action, nil) }
         defer { for number in [SIGINT, SIGTERM] { signal(number, SIG_IGN) } }
         let app = try AppProcess(executable: built.binary, arguments: arguments)
         while !app.hasExited() {
@@ -63,3 +70,8 @@ public enum RunSession {
 /// The last SIGINT or SIGTERM swbpf received while an app ran, not yet forwarded. Global, because
 /// a C signal handler can reach nothing else.
 private let receivedSignal = Atomic<Int32>(0)
+
+enum SignalCode {
+    /// si_code of a signal the kernel generated itself (SI_KERNEL), such as the terminal's SIGINT.
+    static let kernel: Int32 = 0x80
+}

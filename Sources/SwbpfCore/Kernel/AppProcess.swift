@@ -5,9 +5,9 @@ import Glibc
 /// An app started by `swbpf run`, sharing swbpf's terminal (standard input, output and error).
 ///
 /// Not through the process runner: that one captures output and stops children by cancelling,
-/// while the app must print straight to the terminal and stop the way it expects, on SIGINT.
-/// It runs in a process group of its own, so a Ctrl-C reaches swbpf alone and swbpf forwards it
-/// once; its signal mask and the dispositions swbpf changed are reset to the defaults.
+/// while the app must own the terminal and stop the way it expects, on SIGINT. It stays in
+/// swbpf's process group, so the terminal's Ctrl-C and Ctrl-Z reach it directly and it may read
+/// the terminal; its signal mask and the dispositions swbpf changed are reset to the defaults.
 final class AppProcess {
     let pid: pid_t
     private(set) var exitStatus: Int32?
@@ -23,8 +23,7 @@ final class AppProcess {
         for signal in [SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = ([executable] + arguments).map { strdup($0) }
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
@@ -33,9 +32,8 @@ final class AppProcess {
         pid = child
     }
 
-    /// Sends `signal` to the app's process group (it and whatever it started).
     func send(_ signal: Int32) {
-        if exitStatus == nil { kill(-pid, signal) }
+        if exitStatus == nil { kill(pid, signal) }
     }
 
     /// Whether the app has exited (reaping it, and setting `exitStatus`: its exit code, or
