@@ -240,6 +240,13 @@ struct KernelCommandTests {
         #expect(marked.count == report.checks.count + report.kinds.count + report.apps.count, "\(human.stdout)")
         #expect(marked.filter { $0.hasPrefix("  ✗ ") && !$0.contains("; fix: ") && !$0.contains(" app ") }.isEmpty, "\(human.stdout)")
         for name in failed { #expect(marked.contains { $0.hasPrefix("  ✗ app \(name): ") }, "\(human.stdout)") }
+
+        // Outside a project: the same kernel answers, no apps, and only the toolchain decides the status.
+        let elsewhere = try TemporaryProject("doctor-empty")
+        let outside = try await TemplateHarness.swbpf(["doctor", "--format", "json"], in: elsewhere.path)
+        let bare = try JSONDecoder().decode(Doctor.Report.self, from: Data(outside.stdout.utf8))
+        #expect(bare.project == nil && bare.apps.isEmpty && bare.kinds.map(\.summary) == report.kinds.map(\.summary))
+        #expect(outside.status == (bare.checks.allSatisfy { $0.ok || !$0.required } ? 0 : 1))
     }
 
     // MARK: --watch

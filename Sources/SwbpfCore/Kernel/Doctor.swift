@@ -94,7 +94,7 @@ public enum Doctor {
         var probeNote: String?
         if let tool = cc.tool, let library = libbpf.libbpf {
             do {
-                features = try await probeKernel(cc: tool, libbpf: library)
+                features = try await probeKernel(cc: tool, libbpf: library, temporaryDirectory: environment["TMPDIR"] ?? "/tmp")
             } catch {
                 probeNote = Diagnostic(of: error).message
             }
@@ -266,10 +266,11 @@ public enum Doctor {
     }
 
     /// Builds the loader in a temporary directory with `cc` and `libbpf`, runs its probes, removes it.
-    static func probeKernel(cc: Tool, libbpf: Libbpf) async throws -> KernelFeatures {
-        var template = Array("/tmp/swbpf-doctor-XXXXXX".utf8CString)
+    static func probeKernel(cc: Tool, libbpf: Libbpf, temporaryDirectory: String) async throws -> KernelFeatures {
+        let pattern = FileSystem.join(temporaryDirectory, "swbpf-doctor-XXXXXX")
+        var template = Array(pattern.utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw SwbpfError.cannotCreateDirectory(path: "/tmp/swbpf-doctor-XXXXXX", reason: String(cString: strerror(errno)))
+            throw SwbpfError.cannotCreateDirectory(path: pattern, reason: String(cString: strerror(errno)))
         }
         let directory = String(cString: made)
         defer { VerifySession.removeTree(directory) }
