@@ -53,8 +53,8 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         var request = VerifyRequest(build: build.request(directory: project.directory, apps: apps))
         request.json = format == .json
-        request.logFile = log.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
-        let makeConsole = { consoleReporter(for: request.build, json: false, human: request.json ? .standardError : .standardOutput) }
+        request.logFile = log
+        let makeConsole = { consoleReporter(for: request.build, human: request.json ? .standardError : .standardOutput) }
         await runReportingErrors {
             if watch {
                 return await WatchSession.run(directory: request.build.directory, console: makeConsole) { console in
@@ -79,7 +79,7 @@ func runWatchedBuild(_ request: BuildRequest, json: Bool) async {
 }
 
 /// The human view of a build on `human`, for commands whose standard output carries something else.
-func consoleReporter(for request: BuildRequest, json: Bool, human: TextOutput) -> BuildReporter {
+func consoleReporter(for request: BuildRequest, human: TextOutput) -> BuildReporter {
     ConsoleReporter(options: .init(verbose: request.verbose || request.environment["V"] == "1", explain: request.explain,
                                    decorated: human.supportsColor), out: human)
 }
@@ -134,7 +134,7 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let request = build.request(directory: project.directory, apps: [app])
-        let console = consoleReporter(for: request, json: false, human: .standardOutput)
+        let console = consoleReporter(for: request, human: .standardOutput)
         // Ctrl-C during the build stops the build; once the app runs, it goes to the app.
         let name = app
         let ((built, status), signal) = await Interrupts.run { await RunSession.build(request, app: name, console: console) }
