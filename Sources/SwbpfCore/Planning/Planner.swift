@@ -79,6 +79,7 @@ public struct Planner {
             objects += app.helpers.compactMap { helperObjects[$0] }
             try graph.add(linkStep(app: app, objects: objects))
         }
+        try graph.addTool(kernelLoaderStep())
         return try graph.finish(projectRoot: project.root, outputDirectory: output)
     }
 

@@ -7,6 +7,8 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     case skeleton
     case compile
     case link
+    /// swbpf's own loader (`swbpf verify`, `swbpf doctor`), linked against the project's libbpf.
+    case kernelLoader
 
     /// The short label printed for the step, as libbpf-bootstrap's Makefile prints it.
     public var label: String {
@@ -17,6 +19,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
         case .skeleton: return "GEN-SKEL"
         case .compile: return "CC"
         case .link: return "BINARY"
+        case .kernelLoader: return "LOADER"
         }
     }
 
@@ -24,7 +27,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     public var compilesSource: Bool {
         switch self {
         case .bpfCompile, .compile: return true
-        case .vmlinux, .bpfLink, .skeleton, .link: return false
+        case .vmlinux, .bpfLink, .skeleton, .link, .kernelLoader: return false
         }
     }
 }
@@ -244,6 +247,9 @@ public struct BuildPlan: Sendable, Codable {
     public var steps: [Step]
     /// For each app, the ids of the steps that produce its binary (its whole subgraph).
     public var appSteps: [String: [Int]]
+    /// Programs swbpf builds for itself when a command needs them (the kernel loader), outside
+    /// every app's subgraph: a plain build does not make them, and does not remove them either.
+    public var tools: [Step] = []
 
     /// The steps needed for `apps`, with their dependencies, in plan order.
     public func steps(for apps: [String]) -> [Step] {

@@ -112,6 +112,7 @@ public final class ConsoleReporter: BuildReporter {
         case .skeleton: return ANSI.cyan
         case .compile: return ANSI.blue
         case .link: return ANSI.green
+        case .kernelLoader: return ANSI.dim
         }
     }
 

@@ -78,6 +78,8 @@ public struct Explainer {
                 : "Compile the user-space part of \(app): the program that loads, attaches and talks to the kernel part."
         case .link:
             return "Link the user-space binary \(step.primaryOutput) with libbpf."
+        case .kernelLoader:
+            return "Build swbpf's kernel loader, which 'swbpf verify' and 'swbpf doctor' run to hand programs to the kernel. It links the libbpf the apps link, so the verifier sees exactly what an app's skeleton would load."
         }
     }
 
@@ -113,6 +115,8 @@ public struct Explainer {
             return "The output directory comes first because the skeleton header is generated there."
         case (.systemIncludes, _):
             return "clang's default system include directories for the host (from 'clang -v -E -'), appended with -idirafter. With -target bpf clang knows no host triple, so it does not search the host's multiarch directory (/usr/include/<triple>, where asm/types.h lives), yet linux/*.h headers need it. -idirafter adds these directories after every -I directory and after the target's own, so nothing the project, libbpf or vmlinux.h provides can be shadowed by a host header; with -I, host headers would be searched first and could replace them."
+        case (.source, .kernelLoader):
+            return "The loader's C source, which swbpf carries and writes into its own directory; compiled and linked in one command."
         case (.source, _):
             return "The source file, compiled (-c) into an object without linking."
         case (.output, _):
@@ -143,6 +147,8 @@ public struct Explainer {
         switch group.role {
         case .systemIncludes:
             return stride(from: 0, to: words.count, by: 2).map { Item(words: [words[$0], words[$0 + 1]], meaning: systemDirectory(words[$0 + 1])) }
+        case .source where step.kind == .kernelLoader:
+            return [Item(words: words, meaning: "compile and link \(words.last ?? "")")]
         case .source:
             return [Item(words: words, meaning: "compile \(words.last ?? "") to an object file, without linking")]
         case .output where words.first == "-o":
@@ -280,6 +286,8 @@ public struct Explainer {
             notes.append("The .bpf.o is not on this line: the skeleton embeds it in \(step.app ?? "the app").o. At run time the skeleton's load call hands those bytes to libbpf, which applies the CO-RE relocations for the running kernel and loads each program through the bpf() system call; the kernel verifier checks every program before it can run.")
         case .bpfLink:
             notes.append("gen object keeps the BTF and its CO-RE relocation records, so the object stays portable across kernels.")
+        case .kernelLoader:
+            notes.append("Built only when a command needs it ('swbpf verify'); a plain build neither makes nor removes it.")
         case .vmlinux, .bpfCompile, .compile:
             break
         }

@@ -11,6 +11,7 @@ public enum TimingsHTML {
         case .skeleton: return "#1abc9c"
         case .compile: return "#3498db"
         case .link: return "#2ecc71"
+        case .kernelLoader: return "#95a5a6"
         }
     }
 
