@@ -165,14 +165,19 @@ import Glibc
     /// throws; a group that ignores SIGTERM gets SIGKILL after the grace period.
     @Test(arguments: [false, true])
     func cancellationEndsTheWholeGroup(ignoringSIGTERM: Bool) async throws {
+        // The whole test runs on a thread of its own: the tests beside it block the concurrency
+        // pool's few threads for long stretches, and a cancellation sent late proves nothing.
+        try await withTaskExecutorPreference(OwnThreadExecutor()) { try await cancellationEndsTheWholeGroupOwnThread(ignoringSIGTERM) }
+    }
+
+    func cancellationEndsTheWholeGroupOwnThread(_ ignoringSIGTERM: Bool) async throws {
         let scratch = try TemporaryProject("cancel")
         let script = (ignoringSIGTERM ? "trap '' TERM; " : "")
             + "sleep 30 & echo $! > grandchild.tmp; mv grandchild.tmp grandchild; echo $$ > child.tmp; mv child.tmp child; wait"
         let request = shell(script, in: scratch.path)
         let runner = self.runner
-        let task = Task { try await runner.run(request) }
-        // Generous: blocking tests running beside this one can hold the concurrency pool's threads
-        // for a long time. Never usleep here: the runner's task needs one of them to start.
+        let executor = OwnThreadExecutor()
+        let task = Task(executorPreference: executor) { try await runner.run(request) }
         let deadline = Date().addingTimeInterval(600)
         while !(scratch.exists("child") && scratch.exists("grandchild")) && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
         let pids = try ["child", "grandchild"].map { try #require(pid_t(try scratch.read($0).trimmingCharacters(in: .whitespacesAndNewlines))) }
@@ -184,6 +189,18 @@ import Glibc
         #expect(elapsed < 10, "cancellation took \(elapsed) s")
         if ignoringSIGTERM { #expect(elapsed >= 0.3, "SIGKILL came before the grace period: \(elapsed) s") }
         #expect(try await waitUntilExited(pids, timeout: 1) == [], "still running after cancellation: \(pids)")
+    }
+}
+
+/// Runs jobs on a serial Dispatch queue rather than the concurrency pool, for tests whose timing
+/// must not depend on the pool's threads (which blocking tests beside them hold).
+final class OwnThreadExecutor: TaskExecutor {
+    private let queue = DispatchQueue(label: "swbpf-tests.own-thread")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }
 
@@ -263,6 +280,10 @@ func waitUntilExited(_ pids: [pid_t], timeout: TimeInterval) async throws -> [pi
     /// SIGKILL leaves swbpf no chance to stop its tools: the kernel does (PR_SET_PDEATHSIG), and the
     /// next build sweeps the partial output the tool left.
     @Test func toolsDieWithAKilledSwbpf() async throws {
+        try await withTaskExecutorPreference(OwnThreadExecutor()) { try await toolsDieWithAKilledSwbpfOwnThread() }
+    }
+
+    func toolsDieWithAKilledSwbpfOwnThread() async throws {
         let project = try ThreeApps.make("pdeathsig")
         let tools = try TemporaryProject("sleeping-clang")
         let pidFile = tools.path + "/pids"
