@@ -101,6 +101,8 @@ public final class Executor {
         var startedAtFileTime: Int64
         /// Stat data of the step's inputs (and last build's headers) just before it started.
         var inputsBefore: [String: FileStat]
+        /// Fingerprints of the step's source trees just before it started.
+        var treesBefore: [String: Digest]
     }
 
     private struct Finished: Sendable {
@@ -114,7 +116,8 @@ public final class Executor {
         if let summary = finishWithoutRunning(since: begin) { return summary }
         let predictedReasons = Dictionary(uniqueKeysWithValues: predicted.map { ($0.step.id, $0.reason) })
         reporter.handle(.planned(steps: steps, toRun: predicted.map(\.step.id), dryRun: false))
-        Set(steps.flatMap(\.products).map { FileSystem.split($0).directory }).forEach(files.removeStaleTemporaries)
+        Set(steps.flatMap(\.products).map { FileSystem.split($0).directory } + steps.compactMap(\.stagingDirectory))
+            .forEach(files.removeStaleTemporaries)
 
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
         var waitingOn: [Int: Int] = [:]
@@ -125,6 +128,7 @@ public final class Executor {
             for dependency in inBuild { dependents[dependency, default: []].append(step.id) }
         }
         var ready = steps.filter { waitingOn[$0.id] == 0 }.map(\.id)
+        let order = SchedulingOrder(steps: steps)
         var failedBecause: [Int: Step] = [:]
         var summary = BuildSummary(ran: 0, upToDate: 0, failed: [], skipped: 0, interrupted: false, started: begin, ended: begin)
         var freeWorkers = Array((0..<options.jobs).reversed())
@@ -141,7 +145,7 @@ public final class Executor {
         await withTaskGroup(of: Finished.self) { group in
             var running = 0
             while true {
-                while running < options.jobs, !ready.isEmpty, !Task.isCancelled, let step = byID[ready.removeFirst()] {
+                while running < options.jobs, !ready.isEmpty, !Task.isCancelled, let step = byID[ready.remove(at: order.next(in: ready))] {
                     if let cause = failedBecause[step.id] {
                         reporter.handle(.skipped(step: step, failedDependency: cause))
                         summary.skipped += 1
@@ -161,7 +165,9 @@ public final class Executor {
                         continue
                     }
                     let launched = Launched(step: step, worker: freeWorkers.removeLast(), started: Date(),
-                                            startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step))
+                                            startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step),
+                                            treesBefore: treeDigests(of: step))
+                    if let staging = step.stagingDirectory { try? files.createDirectory(FileSystem.stagingDirectory(in: staging)) }
                     reporter.handle(.started(step: step, worker: launched.worker, reason: reason, at: launched.started))
                     running += 1
                     let request = processRequest(for: step)
@@ -191,6 +197,10 @@ public final class Executor {
             }
         }
         if Task.isCancelled { summary.interrupted = true }
+        // Steps never reached because the build stopped launching are not run either.
+        summary.skipped = steps.count - summary.ran - summary.upToDate - summary.failed.count
+        summary.keptGoing = options.keepGoing
+        summary.appsIndependentOfFailures = Self.apps(of: steps, independentOf: Set(summary.failed.map(\.id)))
         saveState()
         summary.ended = Date()
         reporter.handle(.buildFinished(summary: summary))
@@ -198,7 +208,7 @@ public final class Executor {
     }
 
     func processRequest(for step: Step) -> ProcessRequest {
-        ProcessRequest(executable: step.tool.path, arguments: step.executedArguments, workingDirectory: files.root,
+        ProcessRequest(executable: files.absolute(step.tool.path), arguments: step.executedArguments, workingDirectory: files.root,
                        standardOutputFile: step.standardOutput.map { files.absolute(FileSystem.temporarySibling(of: $0)) })
     }
 
@@ -225,6 +235,28 @@ public final class Executor {
         return stats
     }
 
+    /// The fingerprints of `step`'s source trees, as the check saw them before it started.
+    private func treeDigests(of step: Step) -> [String: Digest] {
+        var digests: [String: Digest] = [:]
+        for tree in step.treeInputs { digests[tree.path] = check.treeDigest(tree) }
+        return digests
+    }
+
+    /// The apps (those with a binary among `steps`) that need none of the `failed` steps.
+    static func apps(of steps: [Step], independentOf failed: Set<Int>) -> [String] {
+        guard !failed.isEmpty else { return [] }
+        let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
+        return steps.filter { $0.kind == .link }.compactMap { link -> String? in
+            var seen = Set<Int>()
+            var pending = [link.id]
+            while let id = pending.popLast() {
+                if failed.contains(id) { return nil }
+                if seen.insert(id).inserted { pending += byID[id]?.dependencies ?? [] }
+            }
+            return link.app
+        }
+    }
+
     /// Now, in the units of file mtimes. A file written before this moment has an mtime no later
     /// than it (kernels stamp mtimes from the coarse clock, or with multigrain timestamps from the
     /// fine one, never ahead of real time); one written after it almost always has a later one.
@@ -239,9 +271,13 @@ public final class Executor {
     /// the step run again rather than trusting a half-finished output.
     private func finish(_ finished: Finished) -> StepResult {
         let step = finished.launched.step
-        let temporaries = step.products.map(FileSystem.temporarySibling)
+        let temporaries = step.temporaryProducts
         let depfileTemporary = step.depfile.map(FileSystem.temporarySibling)
-        defer { if let depfileTemporary { files.remove(depfileTemporary) } }
+        defer {
+            if let depfileTemporary { files.remove(depfileTemporary) }
+            // What a staged tool wrote besides its products, or everything when it failed.
+            if let staging = step.stagingDirectory { files.removeTree(FileSystem.stagingDirectory(in: staging)) }
+        }
         guard let outcome = finished.outcome, !finished.cancelled else {
             temporaries.forEach(files.remove)
             return .interrupted
@@ -274,6 +310,7 @@ public final class Executor {
                 return .couldNotCommitOutput(path: product, reason: "\(step.tool.displayName) exited 0 but did not write it")
             }
             do {
+                if step.stagingDirectory != nil { try files.createDirectory(FileSystem.split(product).directory) }
                 try files.rename(temporary, to: product)
             } catch let error as DiagnosticError {
                 return .couldNotCommitOutput(path: product, reason: error.diagnostic.message)
@@ -304,6 +341,12 @@ public final class Executor {
             return .init(path: path, digest: digest, kind: kind)
         }
         var inputs = step.inputs.map { input($0, kind: .declared) }
+        for tree in step.treeInputs {
+            // A tree edited while the step ran may be half old in the products: recorded as unknown.
+            let now = TreeFingerprint.digest(of: tree, state: state, files: files)
+            let digest = now.flatMap { $0 == launched.treesBefore[tree.path] ? $0 : nil } ?? .unknown
+            inputs.append(.init(path: tree.path, digest: digest, kind: .tree))
+        }
         if let depfile, let bytes = files.read(depfile) {
             var seen = Set(step.inputs)
             var headers: [String] = []

@@ -40,6 +40,9 @@ public struct Planner {
 
     public func plan() throws -> BuildPlan {
         var graph = GraphBuilder()
+        // Producers before their consumers: the trees' builds come first.
+        if let libbpf = libbpfBuildStep() { try graph.add(libbpf) }
+        if let bpftool = bpftoolBuildStep() { try graph.add(bpftool) }
         if let vmlinux = vmlinuxStep() { try graph.add(vmlinux) }
         var helperObjects: [String: String] = [:]
         for helper in project.helperSources {
@@ -66,12 +69,19 @@ public struct Planner {
                 objects.append(step.primaryOutput)
             }
             objects += app.helpers.compactMap { helperObjects[$0] }
-            try graph.add(linkStep(app: app, objects: objects))
+            let link = linkStep(app: app, objects: objects)
+            try graph.add(link)
+            for alias in app.aliases { try graph.add(try aliasStep(app: app, alias: alias, binary: link.primaryOutput)) }
         }
         return try graph.finish(projectRoot: project.root, outputDirectory: output)
     }
 
     // MARK: What the step functions share
+
+    /// The libbpf the kernel parts see, for failure hints.
+    var libbpfInUse: LibbpfInUse {
+        LibbpfInUse(summary: toolchain.libbpf.summary(root: project.root), fromSource: toolchain.libbpf.sourceBuild != nil)
+    }
 
     func inOutput(_ name: String) -> String { FileSystem.join(output, name) }
 
@@ -83,18 +93,19 @@ public struct Planner {
         return nil
     }
 
-    /// `-I` directories shared by the kernel and user-space compiles, as the Makefile's INCLUDES.
-    var includeGroup: ArgumentGroup {
-        ArgumentGroup(.includePaths, includeDirectories.map { .joined("-I", $0, .searchDirectory) })
+    /// `-I` directories of the kernel or user-space compiles, as the Makefile's INCLUDES.
+    func includeGroup(bpf: Bool) -> ArgumentGroup {
+        ArgumentGroup(.includePaths, includeDirectories(bpf: bpf).map { .joined("-I", $0, .searchDirectory) })
     }
 
-    var includeDirectories: [String] {
+    /// The output directory, libbpf's headers and its UAPI headers (from a source tree), the
+    /// vmlinux.h directory (kernel parts only: user space has no use for kernel types), then the
+    /// project's include directories.
+    func includeDirectories(bpf: Bool) -> [String] {
         var directories = [output]
         if let libbpfInclude = toolchain.libbpf.includeDirectory { directories.append(relative(libbpfInclude)) }
-        if case .header(let path, _) = toolchain.vmlinux {
-            let directory = FileSystem.split(path).directory
-            directories.append(relative(directory.isEmpty ? "." : directory))
-        }
+        if let uapi = toolchain.libbpf.uapiIncludeDirectory { directories.append(uapi) }
+        if bpf, let vmlinux = toolchain.vmlinux.includeDirectory(root: project.root) { directories.append(vmlinux) }
         for directory in project.config.includeDirectories {
             directories.append(relative(directory.replacing("{arch}", with: toolchain.arch)))
         }

@@ -12,6 +12,8 @@ public struct App: Equatable, Sendable {
     public var bpfCflags: [String] = []
     public var ldflags: [String] = []
     public var libs: [String] = []
+    /// Other names for the binary: symbolic links beside it (libbpf-tools' `btrfsdist` → `fsdist`).
+    public var aliases: [String] = []
 
     /// bpftool names the skeleton after the object file, with characters that cannot appear in a C
     /// identifier turned into underscores: xdp-counter.bpf.o gives `struct xdp_counter_bpf`.

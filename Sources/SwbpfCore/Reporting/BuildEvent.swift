@@ -66,6 +66,10 @@ public struct BuildSummary: Sendable {
     public var dryRun = false
     public var started: Date
     public var ended: Date
+    /// Whether the build went on after a failure (-k).
+    public var keptGoing = false
+    /// After a failure: the apps whose binaries need none of the failed steps (-k builds them).
+    public var appsIndependentOfFailures: [String] = []
     public var succeeded: Bool { failed.isEmpty && !interrupted }
 }
 
