@@ -45,7 +45,7 @@ public enum QuickBuild {
     }
 
     /// Words argument-parser would take as a subcommand when they come first.
-    static let subcommands: Set<String> = ["build", "explain", "compdb", "clean", "new", "add", "templates", "help"]
+    static let subcommands: Set<String> = ["build", "install", "explain", "compdb", "clean", "new", "add", "templates", "help"]
 }
 
 /// The CLI entry point: a plain build takes the quick path (and, when nothing is out of date,

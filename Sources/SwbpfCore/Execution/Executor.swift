@@ -133,6 +133,11 @@ public final class Executor {
         var summary = BuildSummary(ran: 0, upToDate: 0, failed: [], skipped: 0, interrupted: false, started: begin, ended: begin)
         var freeWorkers = Array((0..<options.jobs).reversed())
         var stopLaunching = false
+        // Without -k a failure stops the build from starting apps; the apps it has started (that
+        // do not need the failed step) are finished, so they still get their binaries.
+        var failedWithoutKeepGoing = false
+        var startedApps = Set<String>()
+        var completed = Set<Int>()
 
         func complete(_ id: Int) {
             for dependent in dependents[id] ?? [] {
@@ -154,6 +159,7 @@ public final class Executor {
                         continue
                     }
                     if stopLaunching { continue }
+                    if failedWithoutKeepGoing, !order.isNeeded(step.id, byAnyOf: startedApps) { continue }
                     // A step predicted to run is checked again now that everything it needs is
                     // done: an upstream output that came out byte-identical cuts the chain here.
                     // A step predicted up to date had no input that could change.
@@ -161,9 +167,11 @@ public final class Executor {
                     guard let reason else {
                         reporter.handle(.upToDate(step: step))
                         summary.upToDate += 1
+                        completed.insert(step.id)
                         complete(step.id)
                         continue
                     }
+                    if let app = step.app { startedApps.insert(app) }
                     let launched = Launched(step: step, worker: freeWorkers.removeLast(), started: Date(),
                                             startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step),
                                             treesBefore: treeDigests(of: step))
@@ -185,10 +193,11 @@ public final class Executor {
                 switch result {
                 case .succeeded, .wouldRun:
                     summary.ran += 1
+                    completed.insert(step.id)
                 case .failed:
                     summary.failed.append(step)
                     for dependent in dependents[step.id] ?? [] { failedBecause[dependent] = step }
-                    if !options.keepGoing { stopLaunching = true }
+                    if !options.keepGoing { failedWithoutKeepGoing = true }
                 case .interrupted:
                     summary.interrupted = true
                     stopLaunching = true
@@ -200,7 +209,9 @@ public final class Executor {
         // Steps never reached because the build stopped launching are not run either.
         summary.skipped = steps.count - summary.ran - summary.upToDate - summary.failed.count
         summary.keptGoing = options.keepGoing
-        summary.appsIndependentOfFailures = Self.apps(of: steps, independentOf: Set(summary.failed.map(\.id)))
+        summary.appsLeftUnbuilt = Self.apps(of: steps, independentOf: Set(summary.failed.map(\.id))).filter { link in
+            !completed.contains(link.id)
+        }.compactMap(\.app)
         saveState()
         summary.ended = Date()
         reporter.handle(.buildFinished(summary: summary))
@@ -242,18 +253,18 @@ public final class Executor {
         return digests
     }
 
-    /// The apps (those with a binary among `steps`) that need none of the `failed` steps.
-    static func apps(of steps: [Step], independentOf failed: Set<Int>) -> [String] {
+    /// The link steps among `steps` that need none of the `failed` steps.
+    static func apps(of steps: [Step], independentOf failed: Set<Int>) -> [Step] {
         guard !failed.isEmpty else { return [] }
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
-        return steps.filter { $0.kind == .link }.compactMap { link -> String? in
+        return steps.filter { $0.kind == .link }.filter { link in
             var seen = Set<Int>()
             var pending = [link.id]
             while let id = pending.popLast() {
-                if failed.contains(id) { return nil }
+                if failed.contains(id) { return false }
                 if seen.insert(id).inserted { pending += byID[id]?.dependencies ?? [] }
             }
-            return link.app
+            return true
         }
     }
 

@@ -33,8 +33,11 @@ struct ProductOwnership {
     func checkMayWrite(_ steps: [Step]) throws {
         for step in steps {
             for product in step.products where files.stat(product) != nil && recorded[product] == nil && !isOwned(product) {
-                if step.kind == .link, let bytes = files.read(product), bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) { continue }
-                throw SwbpfError.wouldOverwriteUserFile(path: product, key: step.kind == .link ? "bin" : "output")
+                // A binary (or an alias, a link to one) that the Makefile or an earlier build made.
+                if step.kind == .link || step.kind == .alias, let bytes = files.read(product), bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) {
+                    continue
+                }
+                throw SwbpfError.wouldOverwriteUserFile(path: product, key: step.kind == .link || step.kind == .alias ? "bin" : "output")
             }
         }
     }

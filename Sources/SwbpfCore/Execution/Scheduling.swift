@@ -22,6 +22,8 @@ struct SchedulingOrder {
     }
 
     private let keys: [Int: Key]
+    /// For each step, the apps whose binaries need it.
+    private let neededBy: [Int: Set<String>]
 
     init(steps: [Step]) {
         let ids = Set(steps.map(\.id))
@@ -48,18 +50,38 @@ struct SchedulingOrder {
             }
             needs[app] = closure
         }
-        let chainOf = { (app: String) in needs[app, default: []].map { remaining[$0] ?? 0 }.max() ?? 0 }
+        // An app's chain counts only its own steps and what they need, not other apps' steps
+        // after a shared one.
+        func chainOf(_ app: String) -> Int {
+            let closure = needs[app, default: []]
+            var longest: [Int: Int] = [:]
+            for step in steps.reversed() where closure.contains(step.id) {
+                longest[step.id] = 1 + ((dependents[step.id] ?? []).filter(closure.contains).map { longest[$0] ?? 0 }.max() ?? 0)
+            }
+            return longest.values.max() ?? 0
+        }
+        let chains = Dictionary(uniqueKeysWithValues: needs.keys.map { ($0, chainOf($0)) })
         let ranked = needs.keys.sorted { a, b in
-            let (chainA, chainB) = (chainOf(a), chainOf(b))
+            let (chainA, chainB) = (chains[a] ?? 0, chains[b] ?? 0)
             return chainA != chainB ? chainA > chainB : firstStep[a, default: 0] < firstStep[b, default: 0]
         }
         var rank: [Int: Int] = [:]
         for (position, app) in ranked.enumerated() {
             for id in needs[app, default: []] where rank[id] == nil { rank[id] = position }
         }
+        var neededBy: [Int: Set<String>] = [:]
+        for (app, closure) in needs {
+            for id in closure { neededBy[id, default: []].insert(app) }
+        }
+        self.neededBy = neededBy
         keys = Dictionary(uniqueKeysWithValues: steps.map {
             ($0.id, Key(rank: rank[$0.id] ?? ranked.count, remainingChain: remaining[$0.id] ?? 0, id: $0.id))
         })
+    }
+
+    /// Whether one of `apps` needs the step.
+    func isNeeded(_ id: Int, byAnyOf apps: Set<String>) -> Bool {
+        !(neededBy[id] ?? []).isDisjoint(with: apps)
     }
 
     /// The position in `ready` of the step to start next.

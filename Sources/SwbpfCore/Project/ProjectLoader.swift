@@ -102,6 +102,12 @@ public enum ProjectLoader {
             usedHelpers.formUnion(discovered)
         }
         let helperSources = config.sharedSources + usedHelpers.sorted().filter { !config.sharedSources.contains($0) }
+        for index in apps.indices {
+            let directories = AppRequirements.includeDirectories(of: apps[index], config: config,
+                                                                 arch: config.arch ?? Arch.bpfArch(forMachine: Arch.hostMachine()))
+            apps[index].unavailable = AppRequirements.unavailable(apps[index], root: root, directories: directories)
+            if let reason = apps[index].unavailable, config.onlyApps?.contains(apps[index].name) != true { notes.append(reason) }
+        }
 
         return Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
                        localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)

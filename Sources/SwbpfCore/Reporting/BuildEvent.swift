@@ -68,8 +68,9 @@ public struct BuildSummary: Sendable {
     public var ended: Date
     /// Whether the build went on after a failure (-k).
     public var keptGoing = false
-    /// After a failure: the apps whose binaries need none of the failed steps (-k builds them).
-    public var appsIndependentOfFailures: [String] = []
+    /// After a failure: the apps whose binaries need none of the failed steps but were not built,
+    /// because the build stopped (-k builds them).
+    public var appsLeftUnbuilt: [String] = []
     public var succeeded: Bool { failed.isEmpty && !interrupted }
 }
 

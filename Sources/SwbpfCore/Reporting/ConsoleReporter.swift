@@ -88,8 +88,8 @@ public final class ConsoleReporter: BuildReporter {
             let names = summary.failed.map { "\($0.kind.label) \($0.primaryOutput)" }.joined(separator: ", ")
             var line = "swbpf: \(summary.failed.count) step\(summary.failed.count == 1 ? "" : "s") failed: \(names)"
             if summary.skipped > 0 { line += "; \(summary.skipped) step\(summary.skipped == 1 ? "" : "s") not run because of it" }
-            let independent = summary.appsIndependentOfFailures.count
-            if !summary.keptGoing, summary.skipped > 0, independent > 0 {
+            let independent = summary.appsLeftUnbuilt.count
+            if !summary.keptGoing, independent > 0 {
                 line += "; -k builds the \(independent == 1 ? "app" : "\(independent) apps") that do\(independent == 1 ? "es" : "") not depend on it"
             }
             diagnostics.write(paint(line, ANSI.red) + "\n")

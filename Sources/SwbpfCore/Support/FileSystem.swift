@@ -144,7 +144,8 @@ public enum FileSystem {
             // A live owner (another process of ours, or this one) is still writing it.
             if pid == processID || kill(pid, 0) == 0 { continue }
             let path = join(directory, name)
-            if remove(path) { removed.append(path) }
+            // A staged step's stage is a directory.
+            if remove(path) || removeTree(path) { removed.append(path) }
         }
         return removed
     }
