@@ -10,19 +10,21 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
+        // fork/exec and the signal handler: what must not run Swift code (see its header).
+        .target(name: "CSwbpfProcess"),
         .target(
             name: "SwbpfCore",
             dependencies: [
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+                "CSwbpfProcess",
+            ],
+            plugins: ["EmbedTemplates"]
         ),
+        // templates/ compiled into SwbpfCore at build time: the plugin declares the files, the tool
+        // writes the Swift source.
+        .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["TemplateEmbedder"]),
+        .executableTarget(name: "TemplateEmbedder"),
         // The command line: swift-argument-parser commands, and a fast path for plain builds.
         .target(
             name: "SwbpfCLI",

@@ -77,8 +77,8 @@ import Glibc
             }
             if !prepared { continue }
             if ended == .signalled(SIGKILL) { interrupted += 1 }
-            // The tools swbpf had started live on (they are in their own process groups); let them
-            // finish so that each recovery starts from the same kind of state.
+            // The tools swbpf had started die with it (PR_SET_PDEATHSIG), leaving their partial
+            // files; wait until they are gone so that each recovery starts from the same kind of state.
             let stragglers = project.waitUntilNoProcessWorksHere()
             if !stragglers.isEmpty {
                 Issue.record("\(moment): processes \(stragglers) still run in the project a minute later")
@@ -111,14 +111,15 @@ import Glibc
         /// The label of the step line to wait for; nil for the first step line.
         var trigger: String?
         var testDescription: String {
-            "\(signal == SIGINT ? "SIGINT" : "SIGTERM") at the first \(trigger.map { "\($0) " } ?? "")step line"
+            "\([SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal]!) at the first \(trigger.map { "\($0) " } ?? "")step line"
         }
     }
 
     static let signalCases = [SignalCase(signal: SIGINT, trigger: nil), SignalCase(signal: SIGTERM, trigger: nil),
-                              SignalCase(signal: SIGINT, trigger: "BPF"), SignalCase(signal: SIGTERM, trigger: "CC")]
+                              SignalCase(signal: SIGINT, trigger: "BPF"), SignalCase(signal: SIGTERM, trigger: "CC"),
+                              SignalCase(signal: SIGHUP, trigger: "BPF")]
 
-    /// SIGINT and SIGTERM stop the children, remove partial outputs and exit 130 / 143; the next
+    /// SIGINT, SIGTERM and SIGHUP stop the children, remove partial outputs and exit 130 / 143 / 129; the next
     /// build completes the project to a clean build's bytes.
     @Test(arguments: signalCases)
     func signalStopsTheBuildCleanly(_ signalCase: SignalCase) throws {

@@ -44,11 +44,11 @@ public enum Installer {
 
     static func copyExecutable(_ source: String, to target: String) throws {
         guard let bytes = FileSystem.read(source) else {
-            throw SwbpfError.cannotRead(path: source, reason: String(cString: strerror(errno)))
+            throw FileError.cannotRead(path: source, reason: String(cString: strerror(errno)))
         }
         let temporary = FileSystem.temporarySibling(of: target)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
-        guard fd >= 0 else { throw SwbpfError.cannotWrite(path: target, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw FileError.cannotWrite(path: target, reason: String(cString: strerror(errno))) }
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
@@ -57,7 +57,7 @@ public enum Installer {
                 let reason = String(cString: strerror(errno))
                 close(fd)
                 unlink(temporary)
-                throw SwbpfError.cannotWrite(path: target, reason: reason)
+                throw FileError.cannotWrite(path: target, reason: reason)
             }
             offset += written
         }
@@ -71,11 +71,11 @@ public enum Installer {
     static func copyLink(_ source: String, to target: String) throws {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink(source, &buffer, buffer.count - 1)
-        guard length > 0 else { throw SwbpfError.cannotRead(path: source, reason: String(cString: strerror(errno))) }
+        guard length > 0 else { throw FileError.cannotRead(path: source, reason: String(cString: strerror(errno))) }
         let pointsTo = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let temporary = FileSystem.temporarySibling(of: target)
         unlink(temporary)
-        guard symlink(pointsTo, temporary) == 0 else { throw SwbpfError.cannotWrite(path: target, reason: String(cString: strerror(errno))) }
+        guard symlink(pointsTo, temporary) == 0 else { throw FileError.cannotWrite(path: target, reason: String(cString: strerror(errno))) }
         try rename(temporary, to: target)
     }
 

@@ -18,23 +18,28 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible {
     /// matches no file, so the step runs again next time.
     public static let unknown = Digest(high: 0, low: 0)
 
-    /// Parses 32 hex digits.
-    init?<C: Collection>(hex: C) where C.Element == UInt8, C.Index == Int {
-        guard hex.count == 32 else { return nil }
-        var high: UInt64 = 0, low: UInt64 = 0
-        var index = hex.startIndex
-        for position in 0..<32 {
-            let byte = hex[index]
-            index += 1
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte &- UInt8(ascii: "a") &+ 10
-            default: return nil
+    /// Parses 32 hex digits. Every no-op build parses one per recorded input, so it runs on the
+    /// bytes in place.
+    init?(hex: UnsafeBufferPointer<UInt8>.SubSequence) {
+        guard hex.count == 32, let base = hex.base.baseAddress else { return nil }
+        func word(_ start: Int) -> UInt64? {
+            var value: UInt64 = 0
+            for offset in start..<start + 16 {
+                let byte = base[offset]
+                let digit = byte &- UInt8(ascii: "0"), letter = byte &- UInt8(ascii: "a")
+                guard digit < 10 || letter < 6 else { return nil }
+                value = value << 4 | UInt64(digit < 10 ? digit : letter &+ 10)
             }
-            if position < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
+            return value
         }
+        guard let high = word(hex.startIndex), let low = word(hex.startIndex + 16) else { return nil }
         self.init(high: high, low: low)
+    }
+
+    /// Parses 32 hex digits.
+    init?(hex bytes: [UInt8]) {
+        guard let digest = bytes.withUnsafeBufferPointer({ Digest(hex: $0[...]) }) else { return nil }
+        self = digest
     }
 
     /// 32 hex digits.
@@ -121,6 +126,9 @@ public final class BuildState: @unchecked Sendable {
     private var mustRewrite = false
     /// Set when the file could not be used; the build then starts from nothing.
     public private(set) var warning: String?
+    /// The numbered paths of the file (`P` lines), by number.
+    private var numberedPaths: [String] = []
+    /// Their numbers by path: built only when a line is written, so reading costs no hashing.
     private var pathNumbers: [String: Int] = [:]
     private var lineCount = 0
     private var pending: [String] = []
@@ -129,23 +137,42 @@ public final class BuildState: @unchecked Sendable {
         self.path = path
     }
 
+    /// The largest state file swbpf reads. A state grows by about 6 KB per app (measured: 21 KB
+    /// for one app, 66 KB for eight, most of it the headers their compiles read), so 256 MiB is
+    /// some forty thousand apps; a larger file is not a state swbpf wrote (a sparse file, say), and
+    /// reading it whole could exhaust memory.
+    static let sizeLimit = 256 << 20
+
     /// Reads the state file. A missing file is a first build; an unreadable, corrupt or
-    /// future-version file gives a warning and an empty state (so everything rebuilds).
+    /// future-version file, or one that is not a regular file of a sane size (a symbolic link, a
+    /// FIFO, a sparse giant), gives a warning and an empty state (so everything rebuilds), and the
+    /// first write replaces it with a regular file.
     public static func load(path: String) -> BuildState {
         let state = BuildState(path: path)
-        guard let bytes = FileSystem.read(path) else { return state }
+        let bytes: [UInt8]
+        switch FileSystem.readRegularFile(path, limit: sizeLimit) {
+        case .missing: return state
+        case .contents(let contents): bytes = contents
+        case .refused(let reason): bytes = []; state.warning = warning(path: path, problem: reason)
+        }
         state.existed = true
         state.existedAtStart = true
         state.tornTail = bytes.last != 0x0A
+        if state.warning != nil { return state }
         if let problem = state.parse(bytes) {
-            state.warning = "ignoring build state \(path): \(problem); rebuilding everything"
+            state.warning = warning(path: path, problem: problem)
             state.files = [:]
             state.steps = [:]
             state.probes = [:]
             state.pathNumbers = [:]
+            state.numberedPaths = []
             state.lineCount = 0
         }
         return state
+    }
+
+    private static func warning(path: String, problem: String) -> String {
+        "ignoring build state \(path): \(problem); rebuilding everything"
     }
 
     // MARK: Reading
@@ -169,6 +196,7 @@ public final class BuildState: @unchecked Sendable {
                 number += 1
                 guard parseLine(line, paths: &paths) else { return "line \(number) is malformed" }
             }
+            numberedPaths = paths
             lineCount = number
             return nil
         }
@@ -187,7 +215,6 @@ public final class BuildState: @unchecked Sendable {
             else { return false }
             let name = Self.atom(text)
             paths.append(name)
-            pathNumbers[name] = Int(id)
         case UInt8(ascii: "F"):
             guard let name = path(fields.next()), let size = fields.next().flatMap(Self.integer),
                   let mtime = fields.next().flatMap(Self.integer), let inode = fields.next().flatMap(Self.integer),
@@ -323,24 +350,30 @@ public final class BuildState: @unchecked Sendable {
     public func flush() throws {
         let stale = (warning != nil && existed) || mustRewrite
         guard !pending.isEmpty || stale else { return }
-        let live = pathNumbers.count + files.count + steps.count + probes.count + 1
+        let live = numberedPaths.count + files.count + steps.count + probes.count + 1
         if !FileSystem.exists(path) || stale || tornTail || lineCount > 2 * live + 64 {
             try rewrite()
             return
         }
         let bytes = Array((pending.joined(separator: "\n") + "\n").utf8)
-        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        // Never through a symbolic link, nor blocking on a FIFO: what cannot be appended to is
+        // replaced by the rewrite's rename.
+        let fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { try rewrite(); return }
         defer { close(fd) }
-        // One write per flush: a crash leaves at most one torn last line, which the reader drops.
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw SwbpfError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        // One write per flush (unless the disk fills): a crash leaves at most one torn last line,
+        // which the reader drops and the next flush rewrites.
+        do { try FileSystem.writeAll(bytes, to: fd, path: path) } catch {
+            tornTail = true
+            throw error
+        }
         lineCount += pending.count
         pending.removeAll()
     }
 
     private func rewrite() throws {
         pathNumbers = [:]
+        numberedPaths = []
         pending = []
         var body: [String] = []
         for (path, record) in files.sorted(by: { $0.key < $1.key }) { body.append(fileLine(path, record)) }
@@ -359,8 +392,12 @@ public final class BuildState: @unchecked Sendable {
 
     /// The number of `path`, declaring it (a queued `P` line) the first time it is used.
     private func number(of path: String) -> Int {
+        if pathNumbers.isEmpty, !numberedPaths.isEmpty {
+            for (id, name) in numberedPaths.enumerated() { pathNumbers[name] = id }
+        }
         if let known = pathNumbers[path] { return known }
-        let id = pathNumbers.count
+        let id = numberedPaths.count
+        numberedPaths.append(path)
         pathNumbers[path] = id
         pending.append("P\t\(id)\t\(Self.escape(path))")
         return id

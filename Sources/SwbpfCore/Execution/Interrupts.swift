@@ -1,32 +1,52 @@
+import CSwbpfProcess
 import Dispatch
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Runs work that SIGINT and SIGTERM cancel instead of killing the process outright, so the
-/// executor can stop its children, remove partial outputs and save the state before exiting.
-public enum Interrupts {
-    /// Runs `body`; returns its result and the signal that interrupted it, if any.
-    public static func run<T: Sendable>(_ body: sending @escaping () async -> T) async -> (T, Int32?) {
-        let received = Mutex<Int32?>(nil)
-        let task = Task { await body() }
-        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                received.withLock { if $0 == nil { $0 = number } }
-                task.cancel()
-            }
-            source.resume()
-            return source
-        }
-        let value = await task.value
-        sources.forEach { $0.cancel() }
-        return (value, received.withLock { $0 })
-    }
-
-    /// The conventional exit status for a process ended by `signal`: 130 for SIGINT, 143 for SIGTERM.
-    public static func exitStatus(for signal: Int32) -> Int32 { 128 + signal }
+/// A build stopped by SIGINT, SIGTERM or SIGHUP.
+public struct Interruption: Error, Sendable, Equatable {
+    public var signal: Int32
+    /// The conventional status: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
+    public var exitStatus: Int32 { 128 + signal }
 }
 
+/// SIGINT, SIGTERM and SIGHUP cancel the work instead of killing the process outright, so the
+/// executor can stop its children, remove partial outputs and save the state before exiting.
+///
+/// A C handler records the first signal and writes a byte to a pipe; `run` watches that pipe.
+/// Installed first thing in `main` (`installEarly`), a signal that arrives before the work
+/// starts is kept, and the work then does not start at all.
+public enum Interrupts {
+    /// Catches the termination signals and ignores SIGPIPE. Call it before anything else; calling
+    /// it again does nothing.
+    public static func installEarly() {
+        _ = swbpf_catch_termination_signals()
+    }
+
+    /// The first termination signal received so far.
+    public static var received: Interruption? {
+        let signal = swbpf_first_termination_signal()
+        return signal == 0 ? nil : Interruption(signal: signal)
+    }
+
+    /// Runs `body` unless a signal has already arrived; a signal during it cancels it (`body` still
+    /// runs to its end, to clean up) and is then returned instead of its value.
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> Result<T, Interruption> {
+        let wake = swbpf_catch_termination_signals()
+        if let received { return .failure(received) }
+        let task = Task { await body() }
+        // A signal between the check above and here left its byte in the pipe: the source fires at once.
+        let source = wake >= 0 ? DispatchSource.makeReadSource(fileDescriptor: wake, queue: .global()) : nil
+        source?.setEventHandler {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            while bytes.withUnsafeMutableBytes({ read(wake, $0.baseAddress, $0.count) }) > 0 {}
+            task.cancel()
+        }
+        source?.resume()
+        let value = await task.value
+        source?.cancel()
+        if let received { return .failure(received) }
+        return .success(value)
+    }
+}

@@ -31,11 +31,34 @@ public struct Planner {
     /// The output directory as commands name it.
     let output: String
 
+    /// Computed once: every compile shares them, and a no-op build plans too.
+    let bpfIncludeGroup: ArgumentGroup
+    let userIncludeGroup: ArgumentGroup
+    let libbpfArchive: String
+    let binaryDirectory: String
+    /// The libbpf the kernel parts see, for failure hints.
+    let libbpfInUse: LibbpfInUse
+    /// The headers the libbpf step installs, when libbpf is built from source.
+    let libbpfHeaders: [String]
+
     public init(project: Project, toolchain: Toolchain, settings: BuildSettings) {
         self.project = project
         self.toolchain = toolchain
         self.settings = settings
-        output = FileSystem.display(project.outputDirectory, relativeTo: project.root)
+        let root = project.root
+        func relative(_ path: String) -> String { FileSystem.display(path, relativeTo: root) }
+        output = relative(project.outputDirectory)
+        libbpfArchive = relative(toolchain.libbpf.archive)
+        binaryDirectory = relative(project.binaryDirectory)
+        let output = self.output
+        let groups = [true, false].map { bpf in
+            ArgumentGroup(.includePaths, Self.includeDirectories(bpf: bpf, output: output, project: project, toolchain: toolchain,
+                                                                 relative: relative).map { .joined("-I", $0, .searchDirectory) })
+        }
+        bpfIncludeGroup = groups[0]
+        userIncludeGroup = groups[1]
+        libbpfInUse = LibbpfInUse(summary: toolchain.libbpf.summary(root: root), fromSource: toolchain.libbpf.sourceBuild != nil)
+        libbpfHeaders = (toolchain.libbpf.sourceBuild?.headers ?? []).map { FileSystem.join(output, "bpf/" + $0) }
     }
 
     public func plan() throws -> BuildPlan {
@@ -78,11 +101,6 @@ public struct Planner {
 
     // MARK: What the step functions share
 
-    /// The libbpf the kernel parts see, for failure hints.
-    var libbpfInUse: LibbpfInUse {
-        LibbpfInUse(summary: toolchain.libbpf.summary(root: project.root), fromSource: toolchain.libbpf.sourceBuild != nil)
-    }
-
     func inOutput(_ name: String) -> String { FileSystem.join(output, name) }
 
     func relative(_ path: String) -> String { FileSystem.display(path, relativeTo: project.root) }
@@ -93,15 +111,12 @@ public struct Planner {
         return nil
     }
 
-    /// `-I` directories of the kernel or user-space compiles, as the Makefile's INCLUDES.
-    func includeGroup(bpf: Bool) -> ArgumentGroup {
-        ArgumentGroup(.includePaths, includeDirectories(bpf: bpf).map { .joined("-I", $0, .searchDirectory) })
-    }
-
-    /// The output directory, libbpf's headers and its UAPI headers (from a source tree), the
-    /// vmlinux.h directory (kernel parts only: user space has no use for kernel types), then the
-    /// project's include directories.
-    func includeDirectories(bpf: Bool) -> [String] {
+    /// `-I` directories of the kernel or user-space compiles, as the Makefile's INCLUDES: the
+    /// output directory, libbpf's headers and its UAPI headers (from a source tree), the vmlinux.h
+    /// directory (kernel parts only: user space has no use for kernel types), then the project's
+    /// include directories.
+    static func includeDirectories(bpf: Bool, output: String, project: Project, toolchain: Toolchain,
+                                   relative: (String) -> String) -> [String] {
         var directories = [output]
         if let libbpfInclude = toolchain.libbpf.includeDirectory { directories.append(relative(libbpfInclude)) }
         if let uapi = toolchain.libbpf.uapiIncludeDirectory { directories.append(uapi) }

@@ -62,7 +62,7 @@ public struct ProjectConfig: Equatable, Sendable {
         do {
             table = try TOMLTable(parsing: bytes)
         } catch {
-            throw SwbpfError.configSyntax(file: file, line: error.position.line, column: error.position.column,
+            throw ConfigError.syntax(file: file, line: error.position.line, column: error.position.column,
                                           message: error.message)
         }
         let reader = Reader(file: file)
@@ -89,7 +89,7 @@ public struct ProjectConfig: Equatable, Sendable {
             config.libbpfInclude = try reader.string(libbpf, "include", section: ["libbpf"])
             config.libbpfSource = try reader.string(libbpf, "source", section: ["libbpf"])
             if config.libbpfSource != nil, let entry = libbpf.entry("archive") ?? libbpf.entry("include") {
-                throw SwbpfError.configInvalidValue(file: file, line: entry.keyPosition.line, key: "libbpf.\(entry.key)",
+                throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, key: "libbpf.\(entry.key)",
                                                     message: "[libbpf] source builds libbpf from a tree, so it cannot be given with archive or include: keep one of them")
             }
         }
@@ -98,7 +98,7 @@ public struct ProjectConfig: Equatable, Sendable {
             config.bpftoolSource = try reader.string(bpftool, "source", section: ["bpftool"])
             config.bpftoolPath = try reader.string(bpftool, "path", section: ["bpftool"])
             if config.bpftoolSource != nil, let entry = bpftool.entry("path") {
-                throw SwbpfError.configInvalidValue(file: file, line: entry.keyPosition.line, key: "bpftool.path",
+                throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, key: "bpftool.path",
                                                     message: "[bpftool] source and path both choose bpftool: keep one of them")
             }
         }
@@ -107,7 +107,7 @@ public struct ProjectConfig: Equatable, Sendable {
                 let name = entry.key
                 let section = ["app", name]
                 guard let app = entry.value.table else {
-                    throw SwbpfError.configWrongType(file: file, line: entry.keyPosition.line,
+                    throw ConfigError.wrongType(file: file, line: entry.keyPosition.line,
                                                      key: "app.\(name)", expected: "a table ([app.\(name)])")
                 }
                 try reader.checkKeys(app, allowed: appKeys, section: section)
@@ -120,7 +120,7 @@ public struct ProjectConfig: Equatable, Sendable {
                 appConfig.libs = try reader.strings(app, "libs", section: section)
                 appConfig.aliases = try reader.strings(app, "aliases", section: section)
                 for alias in appConfig.aliases where alias.isEmpty || alias.contains("/") || alias == "." || alias == ".." {
-                    throw SwbpfError.configInvalidValue(file: file, line: app.entry("aliases")?.keyPosition.line ?? app.position.line,
+                    throw ConfigError.invalidValue(file: file, line: app.entry("aliases")?.keyPosition.line ?? app.position.line,
                                                         key: "app.\(name).aliases", message: "'\(alias)' is not a file name: an alias is a name for the binary in the same directory")
                 }
                 config.apps[name] = appConfig
@@ -140,7 +140,7 @@ public struct ProjectConfig: Equatable, Sendable {
         /// The first unknown key in the order the file gives them.
         func checkKeys(_ table: TOMLTable, allowed: [String], section: [String]) throws {
             for entry in table.entries where !allowed.contains(entry.key) {
-                throw SwbpfError.configUnknownKey(file: file, line: entry.keyPosition.line,
+                throw ConfigError.unknownKey(file: file, line: entry.keyPosition.line,
                                                   key: qualified(entry.key, section), known: allowed)
             }
         }
@@ -176,8 +176,8 @@ public struct ProjectConfig: Equatable, Sendable {
             return inner
         }
 
-        func wrongType(_ entry: TOMLTable.Entry, _ section: [String], _ expected: String, line: Int? = nil) -> SwbpfError {
-            .configWrongType(file: file, line: line ?? entry.keyPosition.line, key: qualified(entry.key, section), expected: expected)
+        func wrongType(_ entry: TOMLTable.Entry, _ section: [String], _ expected: String, line: Int? = nil) -> ConfigError {
+            .wrongType(file: file, line: line ?? entry.keyPosition.line, key: qualified(entry.key, section), expected: expected)
         }
     }
 }

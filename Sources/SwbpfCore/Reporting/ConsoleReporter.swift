@@ -44,7 +44,7 @@ public final class ConsoleReporter: BuildReporter {
         case .started(let step, _, let reason, _):
             count += 1
             if options.explain {
-                diagnostics.write(paint("explain: ", ANSI.dim) + "\(step.kind.label) \(step.primaryOutput): \(reason)\n")
+                diagnostics.write(paint("explain: ", ANSI.dim) + "\(step.kind.label) \(step.primaryOutput): \(reason)".escapedForDisplay() + "\n")
             }
             let counter = options.decorated ? paint("[\(count)/\(max(total, count))] ", ANSI.dim) : ""
             if options.verbose || dryRun {
@@ -52,29 +52,29 @@ public final class ConsoleReporter: BuildReporter {
                 out.write(step.shellCommand + "\n")
             } else {
                 let label = step.kind.label.padded(to: 8)
-                out.write("  " + counter + paint(label, colour(for: step.kind)) + " " + step.primaryOutput + "\n")
+                out.write("  " + counter + paint(label, colour(for: step.kind)) + " " + step.primaryOutput.escapedForDisplay() + "\n")
             }
         case .upToDate(let step):
             // A step expected to run whose inputs came out unchanged no longer counts towards N.
             if expected.remove(step.id) != nil { total -= 1 }
         case .finished(let step, _, let result, let output, _, _):
             guard case .failed(let failure) = result else {
-                if !output.isEmpty, options.verbose || !step.kind.printsProgress { diagnostics.write(output) }
+                if options.verbose || !step.kind.printsProgress { writeToolOutput(output) }
                 return
             }
             if !options.verbose { diagnostics.write(step.shellCommand + "\n") }
-            if !output.isEmpty { diagnostics.write(output) }
+            writeToolOutput(output)
             diagnostics.write(paint("error: ", ANSI.red + ANSI.bold)
-                              + "\(step.kind.label) \(step.primaryOutput) failed (\(failure.describe(tool: step.tool)))\n")
-            if let hint = Hints.hint(for: output, step: step) { diagnostics.write("help: \(hint)\n") }
+                              + "\(step.kind.label) \(step.primaryOutput) failed (\(failure.describe(tool: step.tool)))".escapedForDisplay() + "\n")
+            if let hint = Hints.hint(for: output, step: step) { diagnostics.write("help: \(hint)".escapedForDisplay() + "\n") }
         case .skipped:
             break
         case .note(let text):
-            diagnostics.write(text + "\n")
+            diagnostics.write(text.escapedForDisplay(multiline: true) + "\n")
         case .diagnostic(let diagnostic):
             let severity = diagnostic.severity.rawValue + ":"
             let colour = diagnostic.severity == .error ? ANSI.red + ANSI.bold : diagnostic.severity == .warning ? ANSI.magenta + ANSI.bold : ANSI.bold
-            diagnostics.write(paint(severity, colour) + String(diagnostic.rendered.dropFirst(severity.count)) + "\n")
+            diagnostics.write(paint(severity, colour) + diagnostic.rendered.dropFirst(severity.count).escapedForDisplay(multiline: true) + "\n")
         case .buildFinished(let summary):
             finish(summary)
         }
@@ -85,7 +85,7 @@ public final class ConsoleReporter: BuildReporter {
         if summary.interrupted {
             diagnostics.write("swbpf: interrupted; partial outputs removed, finished steps kept\n")
         } else if !summary.failed.isEmpty {
-            let names = summary.failed.map { "\($0.kind.label) \($0.primaryOutput)" }.joined(separator: ", ")
+            let names = summary.failed.map { "\($0.kind.label) \($0.primaryOutput)" }.joined(separator: ", ").escapedForDisplay()
             var line = "swbpf: \(summary.failed.count) step\(summary.failed.count == 1 ? "" : "s") failed: \(names)"
             if summary.skipped > 0 { line += "; \(summary.skipped) step\(summary.skipped == 1 ? "" : "s") not run because of it" }
             let independent = summary.appsLeftUnbuilt.count
@@ -100,6 +100,13 @@ public final class ConsoleReporter: BuildReporter {
         } else if options.decorated {
             out.write(paint("swbpf: ran \(summary.ran) step\(summary.ran == 1 ? "" : "s") in \(elapsed)", ANSI.green) + "\n")
         }
+    }
+
+    /// What a tool printed, passed through whole, but with control characters made visible (a
+    /// file name in a message cannot drive the terminal).
+    func writeToolOutput(_ output: [UInt8]) {
+        guard !output.isEmpty else { return }
+        diagnostics.write(String(decoding: output, as: UTF8.self).escapedForDisplay(multiline: true))
     }
 
     func colour(for kind: StepKind) -> String {

@@ -21,12 +21,23 @@ public struct TextOutput: Sendable {
 
     public func write(_ text: String) { write(Array(text.utf8)) }
 
+    /// Writes all of `bytes`, or stops at the first error: a reader that went away (EPIPE, as in
+    /// `swbpf build | head -1`; SIGPIPE is ignored) or a full disk must not stop the build.
     public func write(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; return }
-            offset += n
+            if n > 0 {
+                offset += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && errno == EAGAIN {
+                // A non-blocking descriptor handed to swbpf: wait until it takes more.
+                var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                if poll(&ready, 1, -1) < 0 && errno != EINTR { return }
+            } else {
+                return
+            }
         }
     }
 }

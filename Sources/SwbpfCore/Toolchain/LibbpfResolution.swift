@@ -60,7 +60,7 @@ extension ToolchainResolver {
                 return libbpf
             }
         }
-        throw SwbpfError.libbpfNotFound(tried: tried)
+        throw ToolchainError.libbpfNotFound(tried: tried)
     }
 
     /// An archive named by LIBBPF_OBJ or swbpf.toml, with the headers named beside it, found
@@ -68,7 +68,7 @@ extension ToolchainResolver {
     /// they are, they must be of the archive's libbpf.
     func explicitLibbpf(archive: String, include: String?, origin: LibbpfOrigin, facts: inout FileFacts) throws -> Libbpf {
         let path = FileSystem.absolute(archive, base: project.root)
-        guard FileSystem.exists(path) else { throw SwbpfError.libbpfNotFound(tried: ["\(path) (\(origin))"]) }
+        guard FileSystem.exists(path) else { throw ToolchainError.libbpfNotFound(tried: ["\(path) (\(origin))"]) }
         var libbpf = Libbpf(archive: path, includeDirectory: nil, origin: origin)
         if let include {
             libbpf.includeDirectory = FileSystem.absolute(include, base: project.root)

@@ -74,7 +74,7 @@ enum SourceTrees {
     static func libbpfTreeVersion(_ tree: String) throws -> String {
         let mapPath = FileSystem.join(tree, "src/libbpf.map")
         guard let map = FileSystem.readText(mapPath) else {
-            throw SwbpfError.cannotRead(path: mapPath, reason: "it is missing or unreadable")
+            throw FileError.cannotRead(path: mapPath, reason: "it is missing or unreadable")
         }
         var best: [Int] = []
         for line in map.split(separator: "\n") where line.hasPrefix("LIBBPF_") {
@@ -110,7 +110,7 @@ enum SourceTrees {
     static func installedHeaders(_ tree: String) throws -> [String] {
         let makefile = FileSystem.join(tree, "src/Makefile")
         guard let text = FileSystem.readText(makefile) else {
-            throw SwbpfError.cannotRead(path: makefile, reason: "it is missing or unreadable")
+            throw FileError.cannotRead(path: makefile, reason: "it is missing or unreadable")
         }
         var words: [String] = []
         var inList = false

@@ -151,7 +151,7 @@ public struct ToolchainResolver: Sendable {
         var clang = tools.clang, cc = tools.cc
         clang.version = clangAnswer.first ?? "unknown"
         guard clangAnswer.count >= 2, clangAnswer[1] == "bpf" else {
-            throw SwbpfError.clangWithoutBPFTarget(clang: clang.path, version: clang.version)
+            throw ToolchainError.clangWithoutBPFTarget(clang: clang.path, version: clang.version)
         }
         cc.version = ccAnswer.first ?? "unknown"
         let libbpf: Libbpf
@@ -225,7 +225,7 @@ public struct ToolchainResolver: Sendable {
             }
         }
         guard let found, let stat = FileSystem.stat(found.path) else {
-            throw SwbpfError.toolNotFound(tool: role.rawValue, tried: tried, package: role.package, knob: knob)
+            throw ToolchainError.toolNotFound(tool: role.rawValue, tried: tried, package: role.package, knob: knob)
         }
         return Tool(role: role, displayName: found.display, path: found.path, leadingArguments: Array(words.dropFirst()),
                     version: "", fingerprint: "\(stat.size):\(stat.mtimeNanoseconds):\(stat.inode)")
@@ -255,7 +255,7 @@ public struct ToolchainResolver: Sendable {
         let (details, targetList) = try await (verbose, targets)
         let text = String(decoding: details.standardError, as: UTF8.self)
         guard details.status == 0 else {
-            throw SwbpfError.toolProbeFailed(tool: "clang", command: Shell.join([tool.path, "-v", "-E", "-x", "c", "-"]), output: text)
+            throw ToolchainError.toolProbeFailed(tool: "clang", command: Shell.join([tool.path, "-v", "-E", "-x", "c", "-"]), output: text)
         }
         let lines = text.split(separator: "\n").map(String.init)
         let version = lines.first(where: { $0.contains("clang version") }).map(versionWord) ?? "unknown"
@@ -279,7 +279,7 @@ public struct ToolchainResolver: Sendable {
         let outcome = try await ProcessRunner.capture(tool.path, tool.leadingArguments + arguments)
         let text = String(decoding: outcome.standardOutput + outcome.standardError, as: UTF8.self)
         guard outcome.status == 0, let first = text.split(separator: "\n").first else {
-            throw SwbpfError.toolProbeFailed(tool: tool.role.rawValue, command: Shell.join([tool.path] + arguments), output: text)
+            throw ToolchainError.toolProbeFailed(tool: tool.role.rawValue, command: Shell.join([tool.path] + arguments), output: text)
         }
         return [versionWord(String(first))]
     }
@@ -352,7 +352,7 @@ public struct ToolchainResolver: Sendable {
         else if let value = project.config.vmlinux { choice = (value.replacing("{arch}", with: arch), .config) }
         if let (value, origin) = choice, value != "kernel" {
             let path = FileSystem.absolute(value, base: project.root)
-            guard FileSystem.exists(path) else { throw SwbpfError.vmlinuxSourceMissing(path: value, origin: origin.description) }
+            guard FileSystem.exists(path) else { throw ToolchainError.vmlinuxSourceMissing(path: value, origin: origin.description) }
             guard value.hasSuffix(".h") else { return .btf(path: path, origin: origin) }
             try checkNotALinkStoredAsFile(path, display: value)
             return .header(path: path, origin: origin)
@@ -368,7 +368,7 @@ public struct ToolchainResolver: Sendable {
                 return .header(path: header, origin: .vendored(directory: place))
             }
         }
-        guard FileSystem.exists(kernelBTF) else { throw SwbpfError.noVmlinuxSource(btfPath: kernelBTF) }
+        guard FileSystem.exists(kernelBTF) else { throw ToolchainError.noVmlinuxSource(btfPath: kernelBTF) }
         return .btf(path: kernelBTF, origin: .runningKernel)
     }
 

@@ -4,7 +4,7 @@ extension Planner {
     /// any product; the binary it names is an input, so the link is remade when the binary is.
     func aliasStep(app: App, alias: String, binary: String) throws -> Step {
         guard let ln = toolchain.ln else {
-            throw SwbpfError.toolNotFound(tool: "ln", tried: ["ln on PATH"], package: ToolRole.ln.package, knob: ToolRole.ln.knob)
+            throw ToolchainError.toolNotFound(tool: "ln", tried: ["ln on PATH"], package: ToolRole.ln.package, knob: ToolRole.ln.knob)
         }
         let link = FileSystem.join(FileSystem.split(binary).directory, alias)
         return Step(kind: .alias, app: app.name, tool: ln,

@@ -7,7 +7,7 @@ extension Planner {
                                                    .flag("-D__TARGET_ARCH_\(toolchain.arch)")])]
             + Self.flagGroups(.userFlags, [(.config(key: "bpf-cflags"), project.config.bpfCflags),
                                            (.appConfig(app: app.name, key: "bpf-cflags"), app.bpfCflags)])
-            + [includeGroup(bpf: true),
+            + [bpfIncludeGroup,
                ArgumentGroup(.systemIncludes, toolchain.clangSystemIncludes.flatMap { [.flag("-idirafter"), .searchDirectory($0)] }),
                ArgumentGroup(.source, [.flag("-c"), .input(source)]),
                ArgumentGroup(.output, [.flag("-o"), .output(object)])]

@@ -36,11 +36,6 @@ extension Planner {
                     stagingDirectory: directory, extraOutputs: [toolchain.bpftool.path])
     }
 
-    /// The headers the libbpf step installs, when libbpf is built from source.
-    var libbpfHeaders: [String] {
-        (toolchain.libbpf.sourceBuild?.headers ?? []).map { inOutput("bpf/" + $0) }
-    }
-
     /// What a compile that may include libbpf's headers waits for: one of the headers the libbpf
     /// step installs (the step writes them all at once).
     var libbpfHeadersReady: [String] { libbpfHeaders.prefix(1).map { $0 } }
