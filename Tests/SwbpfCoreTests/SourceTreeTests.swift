@@ -262,6 +262,23 @@ struct SourceTreeTests {
                 && explain.stdout.contains("Build libbpf 1.6.0 from ../../libbpf (source) with the tree's own Makefile"), "\(explain.stdout.prefix(600))")
         #expect(explain.stdout.contains(" BPFTOOL .output/bpftool/bootstrap/bpftool\n"))
 
+        // BPFTOOL still overrides the tree's bpftool.
+        let system = try project.swbpf("build", "-n", environment: ["BPFTOOL": "/usr/sbin/bpftool"])
+        #expect(system.status == 0 && !system.stdout.contains("make ARCH=") && system.stdout.contains("/usr/sbin/bpftool gen object "),
+                "\(system.stdout)")
+
+        // explain takes the make commands apart too: every word has a meaning of its own.
+        let json = try project.swbpf("explain", "minimal", "--format", "json")
+        let explanations = try JSONDecoder().decode([Explainer.StepExplanation].self, from: Data(json.stdout.utf8))
+        for step in explanations where step.label == "LIBBPF" || step.label == "BPFTOOL" {
+            #expect(!step.purpose.isEmpty)
+            for item in step.groups.flatMap(\.items) {
+                #expect(!item.meaning.isEmpty && item.meaning != "passed to the tool as is" && !item.meaning.hasPrefix("sets the Makefile variable"),
+                        "\(step.label) \(item.words): \(item.meaning)")
+            }
+        }
+        #expect(explanations.filter { $0.label == "LIBBPF" || $0.label == "BPFTOOL" }.count == 2)
+
         let clean = try project.swbpf("clean")
         #expect(clean.status == 0 && !project.exists(".output"), "clean left \(allFiles(under: project.path + "/.output")):\n\(clean.output)")
     }
@@ -272,6 +289,41 @@ struct SourceTreeTests {
         #expect(added.status == 0, "\(added.output)")
         try checkBuildFromTrees(layout, apps: ["tracer"],
                                 places: ("../third_party/libbpf", "../third_party/bpftool", "../third_party/vmlinux/\(hostTargetArch)"))
+    }
+
+    @Test func swbpfTomlNamesTheTreesAndTheKeysAreChecked() throws {
+        let project = try TemporaryProject("configured-trees")
+        try SharedSources.copyTree("libbpf", to: project.path("vendor/libbpf"))
+        try SharedSources.copyVmlinux(arch: hostTargetArch, to: project.path("vendor/vmlinux/\(hostTargetArch)"))
+        let added = try project.swbpf("add", "tracer", "--template", "minimal")
+        #expect(added.status == 0, "\(added.output)")
+        try project.write("swbpf.toml", """
+            vmlinux = "vendor/vmlinux/{arch}/vmlinux.h"
+
+            [libbpf]
+            source = "vendor/libbpf"
+
+            [bpftool]
+            source = "system"
+
+            """)
+        let dry = try project.swbpf("build", "-n")
+        #expect(dry.status == 0, "\(dry.output)")
+        #expect(dry.stderr.lines.contains { matchesShape($0, "note: libbpf 1.6.0 from vendor/libbpf (source), bpftool {} from {}bpftool, vmlinux.h from vendor/vmlinux/\(hostTargetArch)") },
+                "\(dry.stderr)")
+        let commands = SourceTreeTests.Commands(lines: dry.stdout.lines)
+        #expect(commands.lines.first?.hasPrefix("make -C vendor/libbpf/src BUILD_STATIC_ONLY=1 ") == true, "\(dry.stdout)")
+        #expect(!dry.stdout.contains("bootstrap"), "[bpftool] source = \"system\" must not build bpftool")
+        #expect(commands.bpfCompiles.allSatisfy { $0.contains(" -I.output -Ivendor/libbpf/include/uapi -Ivendor/vmlinux/\(hostTargetArch) ") })
+        #expect(commands.userCompiles.allSatisfy { !$0.contains("vendor/vmlinux") })
+
+        try project.write("swbpf.toml", "[libbpf]\nsource = \"vendor/libbpf\"\narchive = \"x/libbpf.a\"\n")
+        let both = try project.swbpf("build", "-n")
+        #expect(both.status == 1 && both.stderr.hasPrefix("error: swbpf.toml:3: key 'libbpf.archive': [libbpf] source builds libbpf from a tree"), "\(both.stderr)")
+        try project.write("swbpf.toml", "[libbpf]\nsource = \"vendor\"\n")
+        let notATree = try project.swbpf("build", "-n")
+        #expect(notATree.status == 1 && notATree.stderr.hasPrefix("error: 'vendor' (swbpf.toml [libbpf] source) is not a libbpf source tree: it has no src/Makefile and src/libbpf.map"),
+                "\(notATree.stderr)")
     }
 
     @Test func anEmptySubmoduleIsAnErrorThatSaysHowToCheckItOut() throws {
@@ -301,6 +353,22 @@ struct SourceTreeTests {
 
 /// The parts of the issue that need no source tree.
 @Suite struct SourceTreeChoiceTests {
+    @Test func vmlinuxWithArchIsForKernelPartsOnly() throws {
+        let project = try TemporaryProject("vmlinux-arch")
+        let added = try project.swbpf("add", "tracer", "--template", "minimal")
+        #expect(added.status == 0, "\(added.output)")
+        try FileManager.default.createDirectory(atPath: project.path("vmlinux/\(hostTargetArch)"), withIntermediateDirectories: true)
+        let header = try runProcess("/usr/sbin/bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c"])
+        try header.stdout.write(toFile: project.path("vmlinux/\(hostTargetArch)/vmlinux.h"), atomically: true, encoding: .utf8)
+        try project.write("swbpf.toml", "vmlinux = \"vmlinux/{arch}/vmlinux.h\"\n")
+        let build = try project.swbpf("build", "-v")
+        #expect(build.status == 0, "\(build.output)")
+        let lines = build.stdout.lines
+        #expect(lines.filter { $0.contains(" -target bpf ") }.allSatisfy { $0.contains(" -Ivmlinux/\(hostTargetArch) ") }, "\(build.stdout)")
+        #expect(lines.filter { $0.hasPrefix("cc ") && $0.contains(" -c ") }.allSatisfy { !$0.contains("vmlinux/") }, "\(build.stdout)")
+        #expect(!lines.contains { $0.contains("btf dump") })
+    }
+
     @Test func aNewerLibbpfHelperFailsAgainstTheSystemsLibbpfWithAHelpLine() throws {
         let project = try TemporaryProject("old-libbpf")
         try SourceTreeApps.writeKsymApp(project)
