@@ -7,7 +7,8 @@
 /// step that needs it) starts first. So a free worker takes the next step of the app that is
 /// furthest along rather than the first step of yet another app: apps get their binaries early,
 /// and a failure late in one app does not leave every other app without a binary, as running all
-/// links last would.
+/// links last would. After a failure without -k the executor starts only steps that apps it has
+/// already started need (`isNeeded(_:byAnyOf:)`), so those finish too.
 struct SchedulingOrder {
     private struct Key: Comparable {
         var rank: Int
