@@ -144,7 +144,7 @@ public struct Explainer {
         case (.subcommand, _):
             return "The bpftool subcommand."
         case (.makeDirectory, _):
-            return "make runs the Makefile of the tree's src/ directory, the tree's own build, which stays right whatever the tree's version. Every file of the tree (but .git, its documentation and what an in-tree build leaves there) is an input of this step, so a submodule bump rebuilds and a touch does not."
+            return "make runs the Makefile of the tree's src/ directory, the tree's own build, which stays right whatever the tree's version. Every file of the tree (but .git, its documentation, CI and fuzzing files, and what an in-tree build leaves there) is an input of this step, so a submodule bump rebuilds and a touch does not."
         case (.makeVariables, .libbpf):
             return "The variables libbpf-bootstrap's Makefile passes: a static library only, objects kept in the output directory (so a rebuild compiles only what changed), and an install straight into the output directory."
         case (.makeVariables, _):
