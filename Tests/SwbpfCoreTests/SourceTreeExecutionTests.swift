@@ -124,6 +124,34 @@ final class FakeMake: ProcessRunning {
                 "vmlinux.h's directory is for kernel parts only: \(user.shellCommand)")
     }
 
+    @Test func makeRunsWithoutTheVariablesItsMakefilesReadFromTheEnvironment() throws {
+        let steps = try Self.plan()
+        let executor = Executor(steps: steps, state: BuildState(path: "/nonexistent/state"), options: ExecutionOptions(jobs: 1, keepGoing: false),
+                                reporter: EventLog(), runner: FakeRunner(files: MemoryFileSystem()), files: MemoryFileSystem())
+        for step in steps.prefix(2) {
+            #expect(["CFLAGS", "LDFLAGS", "EXTRA_CFLAGS", "CROSS_COMPILE", "MAKEFLAGS", "CC"].allSatisfy(step.unsetEnvironment.contains))
+            let environment = executor.processRequest(for: step).environment
+            #expect(environment != nil && environment?["PATH"] == ProcessInfo.processInfo.environment["PATH"])
+            #expect(Set((environment ?? [:]).keys).isDisjoint(with: step.unsetEnvironment))
+        }
+        // Other tools inherit swbpf's environment whole.
+        #expect(executor.processRequest(for: steps[2]).environment == nil)
+
+        // CC is the one knob the libbpf build follows, on its command line.
+        var settings = BuildSettings(environment: ["CC": "ccache  cc"])
+        settings.cflags = ["-O1"]
+        let project = Project(root: "/project", config: ProjectConfig(), configFile: nil, apps: [simpleApp("a")],
+                              helperSources: [], localVmlinuxHeader: nil, notes: [])
+        var toolchain = fixedToolchain()
+        toolchain.libbpf = Libbpf(archive: "/project/.output/libbpf.a", includeDirectory: "/project/.output",
+                                  origin: .sourceTree(display: "../../libbpf", chosenBy: .convention), version: "1.6.0",
+                                  uapiIncludeDirectory: "../../libbpf/include/uapi",
+                                  sourceBuild: LibbpfSourceBuild(tree: "/libbpf", display: "../../libbpf", headers: Self.headers))
+        toolchain.make = Tool(role: .make, displayName: "make", path: "/usr/bin/make", leadingArguments: [], version: "4.3", fingerprint: "1:2:3")
+        let libbpf = try Planner(project: project, toolchain: toolchain, settings: settings).plan().steps[0]
+        #expect(libbpf.shellCommand.hasSuffix(" UAPIDIR= 'CC=ccache cc' install") && !libbpf.shellCommand.contains("-O1"), "\(libbpf.shellCommand)")
+    }
+
     @Test func stagedProductsAreMovedIntoPlaceAndTheStageIsRemoved() async throws {
         let fixture = try Fixture()
         let (summary, log) = await fixture.build()

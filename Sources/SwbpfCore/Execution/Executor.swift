@@ -220,6 +220,7 @@ public final class Executor {
 
     func processRequest(for step: Step) -> ProcessRequest {
         ProcessRequest(executable: files.absolute(step.tool.path), arguments: step.executedArguments, workingDirectory: files.root,
+                       environment: step.unsetEnvironment.isEmpty ? nil : ProcessEnvironment.inherited(without: Set(step.unsetEnvironment)),
                        standardOutputFile: step.standardOutput.map { files.absolute(FileSystem.temporarySibling(of: $0)) })
     }
 

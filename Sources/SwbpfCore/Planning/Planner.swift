@@ -5,6 +5,8 @@ public struct BuildSettings: Equatable, Sendable {
     public var cflagsFromEnvironment = false
     public var ldflags: [String] = []
     public var extraLdflags: [String] = []
+    /// `CC` as given (`ccache cc`), which libbpf's Makefile is given too; nil for its default cc.
+    public var makeCompiler: String?
 
     public init() {}
 
@@ -15,6 +17,9 @@ public struct BuildSettings: Equatable, Sendable {
         }
         if let value = environment[FlagKnob.ldflags.rawValue] { ldflags = Shell.splitWords(value) }
         if let value = environment[FlagKnob.extraLdflags.rawValue] { extraLdflags = Shell.splitWords(value) }
+        if let value = environment[FlagKnob.cc.rawValue], !Shell.splitWords(value).isEmpty {
+            makeCompiler = Shell.splitWords(value).joined(separator: " ")
+        }
     }
 
     var cflagsOrigin: ArgumentOrigin { cflagsFromEnvironment ? .knob(.cflags) : .defaultCflags }

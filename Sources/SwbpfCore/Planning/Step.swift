@@ -152,6 +152,8 @@ public enum FlagKnob: String, Hashable, Sendable, Codable {
     case cflags = "CFLAGS"
     case ldflags = "LDFLAGS"
     case extraLdflags = "EXTRA_LDFLAGS"
+    /// The user-space compiler, which the libbpf build uses too.
+    case cc = "CC"
 }
 
 /// Where a group of words comes from. `swbpf explain` names it beside each word.
@@ -227,6 +229,10 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     /// The libbpf whose headers a kernel part is compiled against, for the help line of a failure
     /// that a newer libbpf would fix.
     public var libbpf: LibbpfInUse?
+    /// Environment variables the tool runs without. make reads CFLAGS and friends from its
+    /// environment, so the trees' builds run without them: what they build is what their command
+    /// line says, whatever swbpf's own knobs are.
+    public var unsetEnvironment: [String] = []
     /// Steps that must finish first: the producers of its inputs and order-only inputs, set by
     /// `GraphBuilder`.
     public internal(set) var dependencies: [Int] = []

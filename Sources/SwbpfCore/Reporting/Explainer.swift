@@ -285,6 +285,7 @@ public struct Explainer {
         case "UAPIDIR": return "empty: the UAPI headers are not installed (compiles read them from the tree's include/uapi)"
         case "ARCH": return "empty, overriding an ARCH in the environment: ARCH names the BPF target, but bpftool runs on the build machine"
         case "CROSS_COMPILE": return "empty: bpftool is built with the host's compiler even in a cross build"
+        case "CC": return "the compiler libbpf is built with: your CC, as for the apps"
         case "OUTPUT":
             return "where the Makefile writes its objects and the bootstrap bpftool (OUTPUTbootstrap/bpftool); while the step runs swbpf points it at a fresh temporary directory and then moves the program into place"
         default: return "sets the Makefile variable \(name)"
@@ -343,6 +344,7 @@ public struct Explainer {
             notes.append("gen object keeps the BTF and its CO-RE relocation records, so the object stays portable across kernels.")
         case .libbpf, .bpftool:
             notes.append("make prints its progress (CC, AR, INSTALL lines); swbpf shows it with -v or when the step fails.")
+            notes.append("make runs without CFLAGS, LDFLAGS, EXTRA_CFLAGS, CROSS_COMPILE, MAKEFLAGS and the other variables its Makefiles read from the environment: the tree is built with its own flags, whatever swbpf's knobs are, and its command line says all that is given to it.")
         case .vmlinux, .bpfCompile, .compile, .alias:
             break
         }

@@ -304,17 +304,13 @@ public struct ToolchainResolver: Sendable {
         return tool
     }
 
-    /// The environment variables that the libbpf and bpftool Makefiles read (make takes them from
-    /// the environment it inherits, as a sub-make of libbpf-bootstrap's Makefile does).
-    static let makeSteering = ["CC", "LD", "AR", "CFLAGS", "CPPFLAGS", "LDFLAGS", "EXTRA_CFLAGS", "EXTRA_LDFLAGS", "CROSS_COMPILE",
-                               "HOSTCC", "HOSTLD", "HOSTAR", "HOSTCFLAGS", "HOSTLDFLAGS", "LLVM", "LLVM_CONFIG", "CLANG",
-                               "LLVM_STRIP", "PKG_CONFIG", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"]
-
-    /// make, with the variables that steer the Makefiles folded into its identity: a change to
-    /// any of them rebuilds the trees, as it would change what make builds.
+    /// make, with pkg-config's search path folded into its identity: the libbpf Makefile asks
+    /// pkg-config for libelf and zlib. (The variables the Makefiles read as flags are not passed
+    /// to make at all: `Planner.makeSteering`.)
     func makeTool() throws -> Tool {
         var tool = try locate(.make)
-        tool.fingerprint += " " + Self.makeSteering.map { "\($0)=\(environment[$0] ?? "")" }.joined(separator: "\u{1f}")
+        tool.fingerprint += " " + ["PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"].map { environment[$0] ?? "" }
+            .joined(separator: ":")
         return tool
     }
 

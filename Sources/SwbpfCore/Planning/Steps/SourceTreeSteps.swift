@@ -11,12 +11,14 @@ extension Planner {
             ArgumentGroup(.makeVariables, [.flag("BUILD_STATIC_ONLY=1"), .flag("OBJDIR=" + FileSystem.join(absoluteOutput, "libbpf")),
                                            .joined("DESTDIR=", absoluteOutput, .staging),
                                            .flag("INCLUDEDIR="), .flag("LIBDIR="), .flag("UAPIDIR=")]),
-            ArgumentGroup(.makeTarget, [.flag("install")]),
-        ]
-        return Step(kind: .libbpf, app: nil, tool: make, groups: groups, unlistedInputs: [toolchain.cc.path],
-                    treeInputs: [TreeInput(path: build.display, excluded: Self.libbpfBuildOutputs)],
-                    stagingDirectory: output, scratchDirectory: inOutput("libbpf"),
-                    extraOutputs: [relative(toolchain.libbpf.archive)] + libbpfHeaders)
+        ] + Self.flagGroups(.makeVariables, [(.knob(.cc), settings.makeCompiler.map { ["CC=" + $0] } ?? [])])
+          + [ArgumentGroup(.makeTarget, [.flag("install")])]
+        var step = Step(kind: .libbpf, app: nil, tool: make, groups: groups, unlistedInputs: [toolchain.cc.path],
+                        treeInputs: [TreeInput(path: build.display, excluded: Self.libbpfBuildOutputs)],
+                        stagingDirectory: output, scratchDirectory: inOutput("libbpf"),
+                        extraOutputs: [libbpfArchive] + libbpfHeaders)
+        step.unsetEnvironment = Self.makeSteering
+        return step
     }
 
     /// `make ARCH= CROSS_COMPILE= OUTPUT=OUT/bpftool/ -C TREE/src bootstrap`: the bootstrap
@@ -31,10 +33,19 @@ extension Planner {
             ArgumentGroup(.makeDirectory, [.flag("-C"), .path(FileSystem.join(build.display, "src"), .sourceTree)]),
             ArgumentGroup(.makeTarget, [.flag("bootstrap")]),
         ]
-        return Step(kind: .bpftool, app: nil, tool: make, groups: groups, unlistedInputs: [toolchain.cc.path],
-                    treeInputs: [TreeInput(path: build.display, excluded: Self.bpftoolBuildOutputs)],
-                    stagingDirectory: directory, extraOutputs: [toolchain.bpftool.path])
+        var step = Step(kind: .bpftool, app: nil, tool: make, groups: groups, unlistedInputs: [toolchain.cc.path],
+                        treeInputs: [TreeInput(path: build.display, excluded: Self.bpftoolBuildOutputs)],
+                        stagingDirectory: directory, extraOutputs: [toolchain.bpftool.path])
+        step.unsetEnvironment = Self.makeSteering
+        return step
     }
+
+    /// The variables the libbpf and bpftool Makefiles (and make itself) read from the environment.
+    /// A parent make's MAKEFLAGS would pass its own variables and jobserver on.
+    static let makeSteering = ["CC", "LD", "AR", "CFLAGS", "CPPFLAGS", "LDFLAGS", "EXTRA_CFLAGS", "EXTRA_LDFLAGS", "EXTRA_WARNINGS",
+                               "CROSS_COMPILE", "ARCH", "HOSTCC", "HOSTLD", "HOSTAR", "HOSTCFLAGS", "HOSTLDFLAGS", "LLVM", "LLVM_CONFIG",
+                               "CLANG", "LLVM_STRIP", "OUTPUT", "OBJDIR", "DESTDIR", "PREFIX", "LIBDIR", "INCLUDEDIR", "UAPIDIR",
+                               "BUILD_STATIC_ONLY", "V", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "GNUMAKEFLAGS"]
 
     /// What a compile that may include libbpf's headers waits for: one of the headers the libbpf
     /// step installs (the step writes them all at once).
