@@ -152,6 +152,19 @@ final class FakeMake: ProcessRunning {
         #expect(libbpf.shellCommand.hasSuffix(" UAPIDIR= 'CC=ccache cc' install") && !libbpf.shellCommand.contains("-O1"), "\(libbpf.shellCommand)")
     }
 
+    @Test func aScratchDirectoryLeftByAnUnfinishedRunIsEmptiedFirst() throws {
+        let project = try TemporaryProject("scratch")
+        let files = ProjectFileSystem(root: project.path)
+        try project.write(".output/libbpf/staticobjs/btf.o", "half an object a killed make left")
+        Executor.prepareScratch(".output/libbpf", files: files)
+        #expect(project.exists(".output/libbpf/staticobjs/btf.o"), "a finished run's objects are make's to reuse")
+        #expect(FileSystem.isDirectory(project.path(".output/libbpf/" + Executor.unfinishedMarker)))
+        // The run was killed: the marker is still there, so nothing in the directory is trusted.
+        Executor.prepareScratch(".output/libbpf", files: files)
+        #expect(!project.exists(".output/libbpf/staticobjs/btf.o"))
+        #expect(FileSystem.isDirectory(project.path(".output/libbpf/" + Executor.unfinishedMarker)))
+    }
+
     @Test func stagedProductsAreMovedIntoPlaceAndTheStageIsRemoved() async throws {
         let fixture = try Fixture()
         let (summary, log) = await fixture.build()

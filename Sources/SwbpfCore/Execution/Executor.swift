@@ -176,6 +176,7 @@ public final class Executor {
                                             startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step),
                                             treesBefore: treeDigests(of: step))
                     if let staging = step.stagingDirectory { try? files.createDirectory(FileSystem.stagingDirectory(in: staging)) }
+                    if let scratch = step.scratchDirectory { Self.prepareScratch(scratch, files: files) }
                     reporter.handle(.started(step: step, worker: launched.worker, reason: reason, at: launched.started))
                     running += 1
                     let request = processRequest(for: step)
@@ -247,6 +248,18 @@ public final class Executor {
         return stats
     }
 
+    /// Left in a step's scratch directory while the step runs, removed when it succeeds.
+    static let unfinishedMarker = ".swbpf-unfinished"
+
+    /// A tool that keeps intermediate files between runs (make's OBJDIR) may leave a half-written
+    /// one when it is killed, which make would then trust for its mtime: so a run that did not
+    /// finish leaves a marker, and the next run starts from an empty directory.
+    static func prepareScratch(_ directory: String, files: BuildFileSystem) {
+        let marker = FileSystem.join(directory, unfinishedMarker)
+        if files.stat(marker) != nil { files.removeTree(directory) }
+        try? files.createDirectory(marker)
+    }
+
     /// The fingerprints of `step`'s source trees, as the check saw them before it started.
     private func treeDigests(of step: Step) -> [String: Digest] {
         var digests: [String: Digest] = [:]
@@ -311,6 +324,7 @@ public final class Executor {
             temporaries.forEach(files.remove)
             return .failed(failure)
         }
+        if let scratch = step.scratchDirectory { files.removeTree(FileSystem.join(scratch, Self.unfinishedMarker)) }
         record(step, launched: finished.launched, depfile: depfileTemporary)
         return .succeeded
     }
