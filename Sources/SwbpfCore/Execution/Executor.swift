@@ -153,7 +153,6 @@ public final class Executor {
                 while running < options.jobs, !ready.isEmpty, !Task.isCancelled, let step = byID[ready.remove(at: order.next(in: ready))] {
                     if let cause = failedBecause[step.id] {
                         reporter.handle(.skipped(step: step, failedDependency: cause))
-                        summary.skipped += 1
                         for dependent in dependents[step.id] ?? [] { failedBecause[dependent] = cause }
                         complete(step.id)
                         continue
@@ -207,10 +206,11 @@ public final class Executor {
             }
         }
         if Task.isCancelled { summary.interrupted = true }
-        // Steps never reached because the build stopped launching are not run either.
+        // Every step not run: those a failure skipped, and those never reached because the build
+        // stopped starting steps.
         summary.skipped = steps.count - summary.ran - summary.upToDate - summary.failed.count
         summary.keptGoing = options.keepGoing
-        summary.appsLeftUnbuilt = Self.apps(of: steps, independentOf: Set(summary.failed.map(\.id))).filter { link in
+        summary.appsLeftUnbuilt = Self.links(of: steps, independentOf: Set(summary.failed.map(\.id))).filter { link in
             !completed.contains(link.id)
         }.compactMap(\.app)
         saveState()
@@ -268,7 +268,7 @@ public final class Executor {
     }
 
     /// The link steps among `steps` that need none of the `failed` steps.
-    static func apps(of steps: [Step], independentOf failed: Set<Int>) -> [Step] {
+    static func links(of steps: [Step], independentOf failed: Set<Int>) -> [Step] {
         guard !failed.isEmpty else { return [] }
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
         return steps.filter { $0.kind == .link }.filter { link in

@@ -61,6 +61,8 @@ public struct BuildSummary: Sendable {
     public var ran: Int
     public var upToDate: Int
     public var failed: [Step]
+    /// Steps not run: skipped because a step they need failed, or never reached because a failure
+    /// or an interruption stopped the build from starting steps.
     public var skipped: Int
     public var interrupted: Bool
     public var dryRun = false
