@@ -16,6 +16,8 @@ public struct BuildRequest: Sendable {
     public var traceFile: String?
     /// Write compile_commands.json (also when swbpf.toml says `compdb = true`).
     public var compileCommands = false
+    /// Also build swbpf's kernel loader (for `verify`).
+    public var kernelLoader = false
     public var environment: [String: String]
 
     public init(directory: String, jobs: Int, environment: [String: String]) {
@@ -118,6 +120,7 @@ public enum BuildSession {
         if !request.dryRun {
             try createOutputDirectories(of: project)
             lock = BuildLock.tryAcquire(path: lockPath(of: project))
+            if request.kernelLoader { try KernelLoader.writeSource(stateDirectory: OpenedProject.stateDirectory(of: project)) }
         }
         let prepared = PreparedBuild(request: request, project: project, selected: selected, reporter: reporter, lock: lock,
                                      state: readState(of: project, reporter: reporter))
@@ -181,9 +184,10 @@ public enum BuildSession {
                                             toolchain: toolchain, environment: request.environment)
         ToolchainAnnouncement.announce(toolchain, state: prepared.state, reporter: prepared.reporter, root: prepared.project.root)
         let files = ProjectFileSystem(root: prepared.project.root)
+        let steps = opened.selectedSteps + (request.kernelLoader ? opened.plan.tools : [])
         if prepared.writes {
             let ownership = ProductOwnership(state: prepared.state, files: files, outputDirectory: opened.plan.outputDirectory)
-            try ownership.checkMayWrite(opened.selectedSteps)
+            try ownership.checkMayWrite(steps)
             for stale in ownership.staleProducts(of: opened.plan) {
                 files.remove(stale)
                 prepared.state.forgetOutput(stale)
@@ -191,7 +195,7 @@ public enum BuildSession {
             if request.compileCommands || prepared.project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
         }
         prepared.opened = opened
-        prepared.executor = Executor(steps: opened.selectedSteps, state: prepared.state,
+        prepared.executor = Executor(steps: steps, state: prepared.state,
                                      options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun),
                                      reporter: prepared.reporter, runner: SystemProcessRunner(), files: files)
     }

@@ -101,6 +101,7 @@ public enum Cleaner {
             outcome.removed.append(FileSystem.display(report, relativeTo: project.root))
         }
         FileSystem.remove(statePath)
+        FileSystem.remove(FileSystem.join(stateDirectory, KernelLoader.sourceName))
         // Removed while held: a command waiting for the lock notices and locks the next one.
         FileSystem.remove(lockPath)
         _ = rmdir(stateDirectory)

@@ -47,7 +47,7 @@ struct ProductOwnership {
     /// (a generated vmlinux.h after the project named its own, say), still as swbpf left them:
     /// left in place they could be found on an include path instead of what the build now uses.
     func staleProducts(of plan: BuildPlan) -> [String] {
-        let current = Set(plan.steps.flatMap(\.products))
+        let current = Set((plan.steps + plan.tools).flatMap(\.products))
         return recorded.filter { path, stat in
             !current.contains(path) && isOwned(path) && files.stat(path).map { $0.sameVersion(as: stat) } == true
         }.keys.sorted()

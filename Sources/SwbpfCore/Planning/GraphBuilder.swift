@@ -4,6 +4,8 @@
 struct GraphBuilder {
     private var steps: [Step] = []
     private var producers: [String: Int] = [:]
+    /// Ids of the steps that build swbpf's own tools (they belong to no app).
+    private var toolIDs = Set<Int>()
 
     /// Adds a step after every step it reads from (the planner adds producers first).
     mutating func add(_ step: Step) throws {
@@ -16,6 +18,13 @@ struct GraphBuilder {
             producers[path] = step.id
         }
         steps.append(step)
+    }
+
+    /// Adds a step that builds one of swbpf's own tools: planned with the rest, kept apart in
+    /// `BuildPlan.tools`.
+    mutating func addTool(_ step: Step) throws {
+        toolIDs.insert(steps.count)
+        try add(step)
     }
 
     func finish(projectRoot: String, outputDirectory: String) throws -> BuildPlan {
@@ -44,7 +53,8 @@ struct GraphBuilder {
             }
             appSteps[app] = needed
         }
-        return BuildPlan(projectRoot: projectRoot, outputDirectory: outputDirectory, steps: steps, appSteps: appSteps.mapValues { $0.sorted() })
+        return BuildPlan(projectRoot: projectRoot, outputDirectory: outputDirectory, steps: steps.filter { !toolIDs.contains($0.id) },
+                         appSteps: appSteps.mapValues { $0.sorted() }, tools: steps.filter { toolIDs.contains($0.id) })
     }
 
     static func describe(_ step: Step) -> String { "\(step.kind.label) \(step.primaryOutput)" }

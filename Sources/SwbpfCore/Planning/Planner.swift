@@ -101,6 +101,7 @@ public struct Planner {
             try graph.add(link)
             for alias in app.aliases { try graph.add(try aliasStep(app: app, alias: alias, binary: link.primaryOutput)) }
         }
+        try graph.addTool(kernelLoaderStep())
         return try graph.finish(projectRoot: project.root, outputDirectory: output)
     }
 

@@ -13,6 +13,8 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     case bpftool
     /// A symbolic link that gives an app's binary another name (libbpf-tools' aliases).
     case alias
+    /// swbpf's own loader (`swbpf verify`, `swbpf doctor`), linked against the project's libbpf.
+    case kernelLoader
 
     /// The short label printed for the step, as libbpf-bootstrap's Makefile prints it.
     public var label: String {
@@ -26,6 +28,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
         case .libbpf: return "LIBBPF"
         case .bpftool: return "BPFTOOL"
         case .alias: return "SYMLINK"
+        case .kernelLoader: return "LOADER"
         }
     }
 
@@ -33,7 +36,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     public var compilesSource: Bool {
         switch self {
         case .bpfCompile, .compile: return true
-        case .vmlinux, .bpfLink, .skeleton, .link, .libbpf, .bpftool, .alias: return false
+        case .vmlinux, .bpfLink, .skeleton, .link, .libbpf, .bpftool, .alias, .kernelLoader: return false
         }
     }
 
@@ -42,7 +45,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     public var printsProgress: Bool {
         switch self {
         case .libbpf, .bpftool: return true
-        case .vmlinux, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .alias: return false
+        case .vmlinux, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .alias, .kernelLoader: return false
         }
     }
 }
@@ -326,6 +329,9 @@ public struct BuildPlan: Sendable, Codable {
     public var steps: [Step]
     /// For each app, the ids of the steps that produce its binary (its whole subgraph).
     public var appSteps: [String: [Int]]
+    /// Programs swbpf builds for itself when a command needs them (the kernel loader), outside
+    /// every app's subgraph: a plain build does not make them, and does not remove them either.
+    public var tools: [Step] = []
 
     /// The steps needed for `apps`, with their dependencies, in plan order.
     public func steps(for apps: [String]) -> [Step] {

@@ -116,6 +116,7 @@ public final class ConsoleReporter: BuildReporter {
         case .skeleton: return ANSI.cyan
         case .compile: return ANSI.blue
         case .link, .alias: return ANSI.green
+        case .kernelLoader: return ANSI.dim
         }
     }
 

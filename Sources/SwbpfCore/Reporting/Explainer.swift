@@ -84,6 +84,8 @@ public struct Explainer {
             return "Build the bootstrap bpftool from \(toolchain.bpftoolSource?.display ?? "its source tree") with the tree's own Makefile: the bpftool that dumps vmlinux.h and runs gen object and gen skeleton in this build."
         case .alias:
             return "Give \(app)'s binary another name: a symbolic link beside it, as libbpf-tools' Makefile makes its aliases."
+        case .kernelLoader:
+            return "Build swbpf's kernel loader, which 'swbpf verify' and 'swbpf doctor' run to hand programs to the kernel. It links the libbpf the apps link, so the verifier sees exactly what an app's skeleton would load."
         }
     }
 
@@ -123,6 +125,8 @@ public struct Explainer {
             return "The output directory comes first because the skeleton header is generated there."
         case (.systemIncludes, _):
             return "clang's default system include directories for the host (from 'clang -v -E -'), appended with -idirafter. With -target bpf clang knows no host triple, so it does not search the host's multiarch directory (/usr/include/<triple>, where asm/types.h lives), yet linux/*.h headers need it. -idirafter adds these directories after every -I directory and after the target's own, so nothing the project, libbpf or vmlinux.h provides can be shadowed by a host header; with -I, host headers would be searched first and could replace them."
+        case (.source, .kernelLoader):
+            return "The loader's C source, which swbpf carries and writes into its own directory; compiled and linked in one command."
         case (.source, _):
             return "The source file, compiled (-c) into an object without linking."
         case (.output, _):
@@ -163,6 +167,8 @@ public struct Explainer {
         switch group.role {
         case .systemIncludes:
             return stride(from: 0, to: words.count, by: 2).map { Item(words: [words[$0], words[$0 + 1]], meaning: systemDirectory(words[$0 + 1])) }
+        case .source where step.kind == .kernelLoader:
+            return [Item(words: words, meaning: "compile and link \(words.last ?? "")")]
         case .source:
             return [Item(words: words, meaning: "compile \(words.last ?? "") to an object file, without linking")]
         case .output where words.first == "-o":
@@ -345,6 +351,8 @@ public struct Explainer {
         case .libbpf, .bpftool:
             notes.append("make prints its progress (CC, AR, INSTALL lines); swbpf shows it with -v or when the step fails.")
             notes.append("make runs without CFLAGS, LDFLAGS, EXTRA_CFLAGS, CROSS_COMPILE, MAKEFLAGS and the other variables its Makefiles read from the environment: the tree is built with its own flags, whatever swbpf's knobs are, and its command line says all that is given to it.")
+        case .kernelLoader:
+            notes.append("Built only when a command needs it ('swbpf verify'); a plain build neither makes nor removes it.")
         case .vmlinux, .bpfCompile, .compile, .alias:
             break
         }

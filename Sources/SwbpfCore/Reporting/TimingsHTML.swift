@@ -13,7 +13,7 @@ public enum TimingsHTML {
         case .link: return "#2ecc71"
         case .libbpf: return "#8e44ad"
         case .bpftool: return "#c0392b"
-        case .alias: return "#95a5a6"
+        case .alias, .kernelLoader: return "#95a5a6"
         }
     }
 

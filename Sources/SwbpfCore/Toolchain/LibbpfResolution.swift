@@ -19,6 +19,23 @@ extension ToolchainResolver {
         return .system
     }
 
+    /// Whether libbpf comes from the system, which pkg-config is asked about.
+    var needsPkgConfig: Bool {
+        if case .system? = try? libbpfChoice() { return true }
+        return false
+    }
+
+    /// The libbpf a build would use, given pkg-config's answer (libdir, includedir, and perhaps
+    /// the version) when it was asked.
+    func libbpf(pkgConfigAnswer: [String]?) throws -> Libbpf {
+        var facts = FileFacts(cached: cachedAnswers)
+        switch try libbpfChoice() {
+        case .archive(let path, let include, let origin): return try explicitLibbpf(archive: path, include: include, origin: origin, facts: &facts)
+        case .system: return try systemLibbpf(pkgConfigAnswer: pkgConfigAnswer, facts: &facts)
+        case .source(let tree, let display, let chosenBy): return try sourceLibbpf(tree: tree, display: display, chosenBy: chosenBy, facts: &facts)
+        }
+    }
+
     /// libbpf built from a source tree into the output directory, as libbpf-bootstrap's Makefile
     /// installs it: `<output>/libbpf.a` and `<output>/bpf/*.h`, found through `-I<output>`.
     func sourceLibbpf(tree: String, display: String, chosenBy: SourceTreeChoice, facts: inout FileFacts) throws -> Libbpf {
