@@ -241,11 +241,13 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     public internal(set) var dependencies: [Int] = []
     /// Files the step reads, relative to the project root or absolute: its input arguments.
     public let inputs: [String]
-    /// Files the step writes through its arguments (not counting `standardOutput`).
+    /// Files the step writes (not counting `standardOutput`): its output arguments, and those it
+    /// writes that no word names (the headers libbpf's `make install` puts in DESTDIR/bpf).
     public let outputs: [String]
 
     /// `unlistedInputs` are files the step reads that are not words of its command: the program
     /// it runs when a step of this build makes it, the binary a symbolic link points to.
+    /// `extraOutputs` are the files it writes that are not words of its command.
     public init(kind: StepKind, app: String?, tool: Tool, groups: [ArgumentGroup], standardOutput: String? = nil,
                 orderOnlyInputs: [String] = [], depfile: String? = nil, unlistedInputs: [String] = [],
                 treeInputs: [TreeInput] = [], stagingDirectory: String? = nil, scratchDirectory: String? = nil,
