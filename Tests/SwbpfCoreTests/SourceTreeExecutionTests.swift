@@ -165,6 +165,16 @@ final class FakeMake: ProcessRunning {
         #expect(FileSystem.isDirectory(project.path(".output/libbpf/" + Executor.unfinishedMarker)))
     }
 
+    @Test func theStageOfAKilledBuildIsSweptAndNoOtherDirectory() throws {
+        let project = try TemporaryProject("stale-stage")
+        // A pid that is not running: pid_max is at most 2^22.
+        try project.write(".output/.stage.4194305.swbpf-tmp/bpf/libbpf.h", "half installed")
+        try project.write(".output/.libbpf.a.4194305.swbpf-tmp/x", "a directory at a file's temporary name")
+        let removed = FileSystem.removeStaleTemporaries(in: project.path(".output"))
+        #expect(removed == [project.path(".output/.stage.4194305.swbpf-tmp")])
+        #expect(project.exists(".output/.libbpf.a.4194305.swbpf-tmp/x"))
+    }
+
     @Test func stagedProductsAreMovedIntoPlaceAndTheStageIsRemoved() async throws {
         let fixture = try Fixture()
         let (summary, log) = await fixture.build()

@@ -10,8 +10,10 @@ extension FileSystem {
     /// system as its products, and carries this process's pid, so the stale-temporary sweep
     /// removes what a killed build left.
     public static func stagingDirectory(in directory: String) -> String {
-        join(directory, ".stage.\(processID).\(temporarySuffix)")
+        join(directory, ".\(stagingName).\(processID).\(temporarySuffix)")
     }
+
+    static let stagingName = "stage"
 
     /// `path` relative to `directory`, for a path inside it (both named the same way).
     public static func relative(_ path: String, to directory: String) -> String {
