@@ -67,7 +67,7 @@ public struct SwbpfCommand: AsyncParsableCommand, Sendable {
         commandName: "swbpf",
         abstract: "Build eBPF programs written with libbpf and CO-RE.",
         discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it.",
-        subcommands: [Build.self, Explain.self, Compdb.self, Clean.self, New.self, Add.self, Templates.self,
+        subcommands: [Build.self, Install.self, Explain.self, Compdb.self, Clean.self, New.self, Add.self, Templates.self,
                       Verify.self, Run.self, Doctor.self],
         defaultSubcommand: Build.self
     )

@@ -72,15 +72,7 @@ public struct OpenedProject {
     /// A plan for views that need only the steps' outputs, not the tools (`clean`): no tool is
     /// looked up or run, so cleaning works even where the toolchain is missing.
     public static func outputsOnlyPlan(project: Project, environment: [String: String]) throws -> BuildPlan {
-        let resolver = ToolchainResolver(project: project, environment: environment, cachedAnswers: [:])
-        let vmlinux = (try? resolver.vmlinuxSource()) ?? .btf(path: resolver.kernelBTF, origin: .runningKernel)
-        let unresolved = { (role: ToolRole) in
-            Tool(role: role, displayName: role.rawValue, path: role.rawValue, leadingArguments: [], version: "", fingerprint: "")
-        }
-        let toolchain = Toolchain(clang: unresolved(.clang), bpftool: unresolved(.bpftool), cc: unresolved(.cc),
-                                  clangSystemIncludes: [],
-                                  libbpf: Libbpf(archive: "libbpf.a", includeDirectory: nil, origin: .systemLibraryDirectory),
-                                  arch: resolver.arch, vmlinux: vmlinux)
+        let toolchain = ToolchainResolver(project: project, environment: environment, cachedAnswers: [:]).outputsOnlyToolchain()
         return try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment)).plan()
     }
 }
@@ -132,9 +124,10 @@ public enum BuildSession {
         }
         let prepared = PreparedBuild(request: request, project: project, selected: selected, reporter: reporter, lock: lock,
                                      state: readState(of: project, reporter: reporter))
-        if let toolchain = try ToolchainResolver(project: project, environment: request.environment,
-                                                 cachedAnswers: prepared.state.probes).resolveFromCache() {
-            try plan(prepared, toolchain: toolchain)
+        if let resolution = try ToolchainResolver(project: project, environment: request.environment,
+                                                  cachedAnswers: prepared.state.probes).resolveFromCache() {
+            for answer in resolution.freshAnswers { prepared.state.storeProbe(answer.key, answer.values) }
+            try plan(prepared, toolchain: resolution.toolchain)
         }
         return prepared
     }
@@ -189,6 +182,7 @@ public enum BuildSession {
         let request = prepared.request
         let opened = try OpenedProject.plan(project: prepared.project, selected: prepared.selected, state: prepared.state,
                                             toolchain: toolchain, environment: request.environment)
+        ToolchainAnnouncement.announce(toolchain, state: prepared.state, reporter: prepared.reporter, root: prepared.project.root)
         let files = ProjectFileSystem(root: prepared.project.root)
         let steps = opened.selectedSteps + (request.kernelLoader ? opened.plan.tools : [])
         if prepared.writes {

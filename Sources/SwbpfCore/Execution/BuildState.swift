@@ -62,6 +62,8 @@ public struct StepRecord: Equatable, Sendable {
         /// A file that did not exist when the step ran and would change what it reads if it
         /// appeared: a header of the same name earlier on the include path.
         case mustStayAbsent
+        /// A source tree read as a whole (`Step.treeInputs`); its digest is the tree's fingerprint.
+        case tree
     }
 
     public struct Input: Equatable, Sendable {
@@ -99,8 +101,9 @@ public struct StepRecord: Equatable, Sendable {
 /// the file is rewritten compactly when most of it is stale.
 public final class BuildState: @unchecked Sendable {
     /// 2: paths are numbered (`P` lines) and digests are 32 hex digits. 3: inputs that must stay
-    /// absent (`a`), for headers that would shadow the ones a compile read.
-    public static let formatVersion = 3
+    /// absent (`a`), for headers that would shadow the ones a compile read. 4: source trees read
+    /// as a whole (`t`).
+    public static let formatVersion = 4
     static let header = "swbpf-state \(formatVersion)"
 
     public struct FileRecord: Equatable, Sendable {
@@ -237,6 +240,7 @@ public final class BuildState: @unchecked Sendable {
                 case UInt8(ascii: "i"): kind = .declared
                 case UInt8(ascii: "h"): kind = .discovered
                 case UInt8(ascii: "a"): kind = .mustStayAbsent
+                case UInt8(ascii: "t"): kind = .tree
                 default: return false
                 }
                 inputs.append(.init(path: name, digest: digest, kind: kind))
@@ -406,6 +410,7 @@ public final class BuildState: @unchecked Sendable {
             case .declared: flag = "i"
             case .discovered: flag = "h"
             case .mustStayAbsent: flag = "a"
+            case .tree: flag = "t"
             }
             return "\(number(of: input.path))\u{1f}\(input.digest)\u{1f}\(flag)"
         }

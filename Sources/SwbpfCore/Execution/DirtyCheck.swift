@@ -11,6 +11,7 @@ public struct DirtyCheck {
     /// Per-build memo: a header shared by many steps is stat'ed and looked up once, and a no-op
     /// build hashes each path string about once.
     private var seen: [String: Seen] = [:]
+    private var treeDigests: [String: Digest?] = [:]
 
     public init(state: BuildState, files: BuildFileSystem) {
         self.state = state
@@ -30,6 +31,14 @@ public struct DirtyCheck {
         if let known = entry.digest { return known }
         let value = entry.stat.flatMap { state.currentDigest(of: path, stat: $0, files: files) }
         seen[path] = Seen(stat: entry.stat, digest: .some(value))
+        return value
+    }
+
+    /// The fingerprint of a source tree now (nil when it is missing), once per build.
+    mutating func treeDigest(_ tree: TreeInput) -> Digest? {
+        if let known = treeDigests[tree.path] { return known }
+        let value = TreeFingerprint.digest(of: tree, state: state, files: files)
+        treeDigests[tree.path] = value
         return value
     }
 
@@ -61,10 +70,13 @@ public struct DirtyCheck {
             }
         }
         // Recorded in the step's order, so an order-preserving comparison suffices.
-        if !record.inputs.lazy.filter({ $0.kind == .declared }).map(\.path).elementsEqual(step.inputs) {
+        if !record.inputs.lazy.filter({ $0.kind == .declared }).map(\.path).elementsEqual(step.inputs)
+            || !record.inputs.lazy.filter({ $0.kind == .tree }).map(\.path).elementsEqual(step.treeInputs.map(\.path)) {
             return "inputs changed"
         }
         for input in record.inputs {
+            // Trees last: a walk costs more than a stat.
+            if input.kind == .tree { continue }
             if input.kind == .mustStayAbsent {
                 if stat(input.path) != nil { return "new file \(input.path) comes before a header the step read on its include path" }
                 continue
@@ -76,6 +88,12 @@ public struct DirtyCheck {
             }
             if input.digest == .unknown { return "\(what) \(input.path) changed while the step ran, or could not be read" }
             if digest(input.path) != input.digest { return "\(what) \(input.path) changed" }
+        }
+        for tree in step.treeInputs {
+            guard let recorded = record.inputs.first(where: { $0.kind == .tree && $0.path == tree.path }) else { return "inputs changed" }
+            guard let now = treeDigest(tree) else { return "source tree \(tree.path) missing" }
+            if recorded.digest == .unknown { return "source tree \(tree.path) changed while the step ran" }
+            if now != recorded.digest { return "source tree \(tree.path) changed" }
         }
         return nil
     }

@@ -179,7 +179,7 @@ public enum Doctor {
         do {
             let libbpf = try resolver.libbpf(pkgConfigAnswer: answer)
             let headers = libbpf.includeDirectory ?? "/usr/include"
-            let version = headerVersion(FileSystem.join(headers, "bpf/libbpf_version.h"))
+            let version = libbpf.version ?? headerVersion(FileSystem.join(headers, "bpf/libbpf_version.h"))
             let directory = FileSystem.split(libbpf.archive).directory
             let sourceTree = FileSystem.exists(FileSystem.join(directory, "libbpf.c")) ? ", a source tree" : ""
             return (Check(section: "toolchain", name: "libbpf", ok: version != nil, required: true,

@@ -42,19 +42,19 @@ struct GraphBuilder {
         if let step = steps.first(where: { $0.products.contains { $0.hasPrefix(stateDirectory) } }) {
             throw PlanError.productIsSource(path: stateDirectory, reader: "swbpf's build state", writer: Self.describe(step))
         }
-        // An app's steps are everything its binary needs: the closure of the link step's dependencies.
-        var appSteps: [String: [Int]] = [:]
-        for step in steps where step.kind == .link {
+        // An app's steps are everything its binary and its aliases need: the closure of their dependencies.
+        var appSteps: [String: Set<Int>] = [:]
+        for step in steps where step.kind == .link || step.kind == .alias {
             guard let app = step.app else { continue }
-            var needed = Set<Int>()
+            var needed = appSteps[app] ?? []
             var pending = [step.id]
             while let id = pending.popLast() {
                 if needed.insert(id).inserted { pending += steps[id].dependencies }
             }
-            appSteps[app] = needed.sorted()
+            appSteps[app] = needed
         }
         return BuildPlan(projectRoot: projectRoot, outputDirectory: outputDirectory, steps: steps.filter { !toolIDs.contains($0.id) },
-                         appSteps: appSteps, tools: steps.filter { toolIDs.contains($0.id) })
+                         appSteps: appSteps.mapValues { $0.sorted() }, tools: steps.filter { toolIDs.contains($0.id) })
     }
 
     static func describe(_ step: Step) -> String { "\(step.kind.label) \(step.primaryOutput)" }

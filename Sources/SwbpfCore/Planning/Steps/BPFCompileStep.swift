@@ -7,11 +7,14 @@ extension Planner {
                                                    .flag("-D__TARGET_ARCH_\(toolchain.arch)")])]
             + Self.flagGroups(.userFlags, [(.config(key: "bpf-cflags"), project.config.bpfCflags),
                                            (.appConfig(app: app.name, key: "bpf-cflags"), app.bpfCflags)])
-            + [includeGroup,
+            + [bpfIncludeGroup,
                ArgumentGroup(.systemIncludes, toolchain.clangSystemIncludes.flatMap { [.flag("-idirafter"), .searchDirectory($0)] }),
                ArgumentGroup(.source, [.flag("-c"), .input(source)]),
                ArgumentGroup(.output, [.flag("-o"), .output(object)])]
-        return Step(kind: .bpfCompile, app: app.name, tool: toolchain.clang, groups: groups,
-                    orderOnlyInputs: generatedVmlinuxHeader.map { [$0] } ?? [], depfile: inOutput(stem + ".tmp.bpf.d"))
+        var step = Step(kind: .bpfCompile, app: app.name, tool: toolchain.clang, groups: groups,
+                        orderOnlyInputs: (generatedVmlinuxHeader.map { [$0] } ?? []) + libbpfHeadersReady,
+                        depfile: inOutput(stem + ".tmp.bpf.d"))
+        step.libbpf = libbpfInUse
+        return step
     }
 }

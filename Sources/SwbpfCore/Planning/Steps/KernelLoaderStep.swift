@@ -5,7 +5,9 @@ extension Planner {
     /// skeleton would send. Its source is swbpf's own (`KernelLoader.source`), written into the
     /// state directory.
     func kernelLoaderStep() -> Step {
-        let libbpfInclude = toolchain.libbpf.includeDirectory.map { [StepArgument.joined("-I", relative($0), .searchDirectory)] } ?? []
+        // A libbpf built from a tree comes with its own UAPI headers, newer than the system's.
+        let libbpfInclude = (toolchain.libbpf.includeDirectory.map { [StepArgument.joined("-I", relative($0), .searchDirectory)] } ?? [])
+            + (toolchain.libbpf.uapiIncludeDirectory.map { [StepArgument.joined("-I", $0, .searchDirectory)] } ?? [])
         let groups = [ArgumentGroup(.baseOptions, [.flag("-g"), .flag("-O2"), .flag("-Wall")]),
                       ArgumentGroup(.includePaths, libbpfInclude),
                       ArgumentGroup(.source, [.input(KernelLoader.sourcePath(outputDirectory: output))]),
