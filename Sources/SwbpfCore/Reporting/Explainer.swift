@@ -257,7 +257,7 @@ public struct Explainer {
             if step.kind == .vmlinux { return "the BTF to dump: \(word == "/sys/kernel/btf/vmlinux" ? "the running kernel's own, published by CONFIG_DEBUG_INFO_BTF" : "your file")" }
             return "read \(word)"
         case .libbpf:
-            return "the static libbpf archive: \(toolchain.libbpf.summary(root: root))"
+            return "the static libbpf archive: \(toolchain.libbpf.summary(root: root)) (found through \(toolchain.libbpf.origin))"
         case .makeDirectory:
             return word == "-C" ? "change to the directory that follows before reading the Makefile" : "the tree's src/ directory, whose Makefile runs"
         case .makeVariables:
