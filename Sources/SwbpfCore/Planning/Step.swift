@@ -2,6 +2,7 @@
 /// kind makes the compiler name each place that must handle it.
 public enum StepKind: String, Sendable, Codable, CaseIterable {
     case vmlinux
+    case precompiledHeader
     case bpfCompile
     case bpfLink
     case skeleton
@@ -12,6 +13,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     public var label: String {
         switch self {
         case .vmlinux: return "VMLINUX"
+        case .precompiledHeader: return "PCH"
         case .bpfCompile: return "BPF"
         case .bpfLink: return "GEN-OBJ"
         case .skeleton: return "GEN-SKEL"
@@ -24,9 +26,14 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     public var compilesSource: Bool {
         switch self {
         case .bpfCompile, .compile: return true
-        case .vmlinux, .bpfLink, .skeleton, .link: return false
+        case .vmlinux, .precompiledHeader, .bpfLink, .skeleton, .link: return false
         }
     }
+
+    /// Whether the shared cache may hold its outputs. A precompiled header records the absolute
+    /// paths of the headers in it, so it is only good in the directory it was built in; what it
+    /// saves is rebuilt in half a second, and the objects built with it are cached.
+    public var cacheable: Bool { self != .precompiledHeader }
 }
 
 /// What a path on a command line is to the step.
@@ -93,6 +100,13 @@ public enum ArgumentRole: String, Hashable, Sendable, Codable {
     case includePaths
     /// `-idirafter` for each of clang's default system include directories.
     case systemIncludes
+    /// `-ffile-prefix-map=ROOT=.`: the checkout's path never reaches debug info, BTF or macros.
+    case pathMapping
+    /// `-include-pch FILE`: the precompiled vmlinux.h. Every word of it that matters is also on
+    /// the consumer's own command line, so it is left out of compilation databases and cache keys.
+    case precompiledHeader
+    /// `-x c-header FILE -Xclang -fno-pch-timestamp`: what a precompiled header is made from.
+    case header
     /// `-c SOURCE`.
     case source
     /// `-o OUTPUT`, or the object bpftool writes.

@@ -12,6 +12,9 @@ public struct App: Equatable, Sendable {
     public var bpfCflags: [String] = []
     public var ldflags: [String] = []
     public var libs: [String] = []
+    /// Kernel-side sources whose first directive is `#include` of vmlinux.h: they can use the
+    /// precompiled vmlinux.h (a source that includes linux/bpf.h first would clash with it).
+    public var vmlinuxFirstSources: Set<String> = []
 
     /// bpftool names the skeleton after the object file, with characters that cannot appear in a C
     /// identifier turned into underscores: xdp-counter.bpf.o gives `struct xdp_counter_bpf`.

@@ -47,7 +47,8 @@ public enum ProjectLoader {
             }
             apps.append(App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
                             helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
-                            ldflags: settings.ldflags, libs: settings.libs))
+                            ldflags: settings.ldflags, libs: settings.libs,
+                            vmlinuxFirstSources: FirstInclude.vmlinuxFirst([file] + settings.bpfSources, root: root)))
         }
         for name in config.apps.keys.sorted() where !apps.contains(where: { $0.name == name }) {
             throw SwbpfError.appWithoutUserPart(name: name, configFile: ProjectConfig.fileName, line: config.appLines[name] ?? 1)

@@ -101,7 +101,7 @@ public final class ConsoleReporter: BuildReporter {
     func colour(for kind: StepKind) -> String {
         switch kind {
         case .vmlinux: return ANSI.magenta
-        case .bpfCompile, .bpfLink: return ANSI.yellow
+        case .precompiledHeader, .bpfCompile, .bpfLink: return ANSI.yellow
         case .skeleton: return ANSI.cyan
         case .compile: return ANSI.blue
         case .link: return ANSI.green
