@@ -41,6 +41,9 @@ struct BuildOptions: ParsableArguments {
 
     @Flag(help: "Also write compile_commands.json.")
     var compdb = false
+
+    @Flag(help: "Do not use the shared build cache (neither look up nor store).")
+    var noCache = false
 }
 
 enum OutputFormat: String, ExpressibleByArgument {
@@ -87,6 +90,7 @@ struct Build: AsyncParsableCommand {
         request.timings = options.timings
         request.traceFile = options.trace
         request.compileCommands = options.compdb
+        request.noCache = options.noCache
         return (request, options.format == .json)
     }
 }

@@ -32,6 +32,7 @@ public enum QuickBuild {
             case "-n", "--dry-run": request.dryRun = true
             case "-v", "--verbose": request.verbose = true
             case "--explain": request.explain = true
+            case "--no-cache": request.noCache = true
             default:
                 if word.hasPrefix("-j"), let count = Int(word.dropFirst(2)) { jobs = count; continue }
                 // An app name. Anything that looks like an option is not ours, nor, without an

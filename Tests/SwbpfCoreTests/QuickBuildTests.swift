@@ -16,7 +16,7 @@ import Testing
     static let accepted: [[String]] = [
         [], ["build"], ["kprobe"], ["build", "kprobe", "minimal"], ["-j", "3"], ["-j4"], ["--jobs", "1"],
         ["build", "-C", "examples/kprobe", "-v", "kprobe"], ["-k", "-n", "--explain"], ["--dry-run", "--verbose", "a-b"],
-        ["build", "-j", "2", "-k", "app", "-v"], ["build", "build"],
+        ["build", "-j", "2", "-k", "app", "-v"], ["build", "build"], ["--no-cache", "app"],
     ]
 
     @Test(arguments: accepted)
@@ -30,6 +30,7 @@ import Testing
         #expect(quick.verbose == full.verbose && quick.explain == full.explain)
         #expect(quick.lockTimeoutSeconds == full.lockTimeoutSeconds && quick.timings == full.timings)
         #expect(quick.traceFile == full.traceFile && quick.compileCommands == full.compileCommands)
+        #expect(quick.noCache == full.noCache)
     }
 
     static let declined: [[String]] = [

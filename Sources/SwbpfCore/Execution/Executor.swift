@@ -30,13 +30,16 @@ public final class Executor {
     let reporter: BuildReporter
     let runner: any ProcessRunning
     let files: any BuildFileSystem
+    /// Asked before a step that must run is launched, told after one succeeds; nil: no cache.
+    let cache: (any StepCache)?
     var check: DirtyCheck
     /// The steps that must run, with why, in plan order: decided once, before anything runs.
     public private(set) lazy var predicted: [(step: Step, reason: String)] = predictRuns()
 
     public init(steps: [Step], state: BuildState, options: ExecutionOptions, reporter: BuildReporter,
-                runner: any ProcessRunning, files: any BuildFileSystem) {
+                runner: any ProcessRunning, files: any BuildFileSystem, cache: (any StepCache)? = nil) {
         self.steps = steps
+        self.cache = cache
         self.state = state
         self.options = options
         self.reporter = reporter
@@ -96,6 +99,9 @@ public final class Executor {
     private struct Launched: Sendable {
         var step: Step
         var worker: Int
+        var reason: String
+        /// The step's first-level cache key, when the cache may hold it.
+        var manifestKey: String?
         var started: Date
         /// When the tool started, in the units of file mtimes.
         var startedAtFileTime: Int64
@@ -108,6 +114,14 @@ public final class Executor {
         var outcome: Result<ProcessOutcome, ProcessFailure>?
         var cancelled: Bool
         var ended: Date
+        /// Set when the outputs came from the cache instead of the tool.
+        var restored: CacheHit?
+    }
+
+    /// What a child task of the run loop did: looked a step up in the cache, or ran it.
+    private enum ChildResult: Sendable {
+        case lookedUp(Launched, CacheLookup)
+        case ran(Finished)
     }
 
     public func run(since begin: Date = Date()) async -> BuildSummary {
@@ -138,8 +152,19 @@ public final class Executor {
         }
 
         let runner = self.runner
-        await withTaskGroup(of: Finished.self) { group in
+        let cache = options.dryRun ? nil : self.cache
+        let files = self.files
+        var stores: [Task<[String], Never>] = []
+        await withTaskGroup(of: ChildResult.self) { group in
             var running = 0
+            func startProcess(_ launched: Launched) {
+                var launched = launched
+                launched.started = Date()
+                reporter.handle(.started(step: launched.step, worker: launched.worker, reason: launched.reason, at: launched.started))
+                running += 1
+                let request = processRequest(for: launched.step)
+                group.addTask { .ran(await Self.execute(request, launched, runner: runner)) }
+            }
             while true {
                 while running < options.jobs, !ready.isEmpty, !Task.isCancelled, let step = byID[ready.removeFirst()] {
                     if let cause = failedBecause[step.id] {
@@ -160,18 +185,58 @@ public final class Executor {
                         complete(step.id)
                         continue
                     }
-                    let launched = Launched(step: step, worker: freeWorkers.removeLast(), started: Date(),
-                                            startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step))
-                    reporter.handle(.started(step: step, worker: launched.worker, reason: reason, at: launched.started))
-                    running += 1
-                    let request = processRequest(for: step)
-                    group.addTask { await Self.execute(request, launched, runner: runner) }
+                    let manifestKey = cache == nil || !step.kind.cacheable ? nil
+                        : CacheKey.manifest(of: step, root: files.root) { self.check.digest($0) }
+                    let launched = Launched(step: step, worker: freeWorkers.removeLast(), reason: reason, manifestKey: manifestKey,
+                                            started: Date(), startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step))
+                    if let cache, let manifestKey {
+                        let query = CacheQuery(step: step, manifestKey: manifestKey, knownDigests: knownDigests(of: step))
+                        running += 1
+                        group.addTask { .lookedUp(launched, await cache.restore(query, files: files)) }
+                    } else {
+                        startProcess(launched)
+                    }
                 }
-                guard running > 0, let finished = await group.next() else { break }
+                guard running > 0, let child = await group.next() else { break }
                 running -= 1
+                let finished: Finished
+                switch child {
+                case .ran(let ran):
+                    finished = ran
+                case .lookedUp(let launched, let lookup):
+                    lookup.notes.forEach { reporter.handle(.diagnostic(Diagnostic(.note, $0))) }
+                    guard let hit = lookup.hit, !Task.isCancelled else {
+                        // Interrupted while looking up: nothing was written, nothing runs.
+                        if Task.isCancelled {
+                            freeWorkers.append(launched.worker)
+                            summary.interrupted = true
+                            stopLaunching = true
+                            complete(launched.step.id)
+                        } else {
+                            startProcess(launched)
+                        }
+                        continue
+                    }
+                    let restored = Finished(launched: launched, outcome: .success(ProcessOutcome(status: 0, signalled: false, standardOutput: [], standardError: [])),
+                                            cancelled: false, ended: Date(), restored: hit)
+                    guard finish(restored) == .succeeded else {
+                        // The restored outputs could not be put in place: the tool makes them.
+                        startProcess(launched)
+                        continue
+                    }
+                    freeWorkers.append(launched.worker)
+                    reporter.handle(.restored(step: launched.step, worker: launched.worker, source: hit.source, key: hit.entryKey,
+                                              reason: launched.reason, started: launched.started, ended: restored.ended))
+                    summary.restored += 1
+                    complete(launched.step.id)
+                    continue
+                }
                 let step = finished.launched.step
                 freeWorkers.append(finished.launched.worker)
                 let result = finish(finished)
+                if result == .succeeded, let cache, let request = storeRequest(for: finished.launched) {
+                    stores.append(Task { await cache.store(request, files: files) })
+                }
                 var output: [UInt8] = []
                 if case .success(let outcome) = finished.outcome { output = outcome.standardError + outcome.standardOutput }
                 reporter.handle(.finished(step: step, worker: finished.launched.worker, result: result, output: output,
@@ -191,6 +256,12 @@ public final class Executor {
             }
         }
         if Task.isCancelled { summary.interrupted = true }
+        if let cache {
+            var notes: [String] = []
+            for store in stores { notes += await store.value }
+            notes += await cache.finishBuild()
+            notes.forEach { reporter.handle(.diagnostic(Diagnostic(.note, $0))) }
+        }
         saveState()
         summary.ended = Date()
         reporter.handle(.buildFinished(summary: summary))
@@ -213,6 +284,25 @@ public final class Executor {
             outcome = nil
         }
         return Finished(launched: launched, outcome: outcome, cancelled: Task.isCancelled, ended: Date())
+    }
+
+    /// The digests the dirty check already knows for what `step` read last time (hashing a 3 MB
+    /// vmlinux.h once per build, not once per step).
+    private func knownDigests(of step: Step) -> [String: Digest] {
+        var digests: [String: Digest] = [:]
+        var paths = step.inputs
+        if let record = state.steps[step.primaryOutput] { paths += record.inputs.filter(\.discovered).map(\.path) }
+        for path in paths { digests[path] = check.digest(path) }
+        return digests
+    }
+
+    /// What to store a step that just ran under: the headers it read, as recorded. A step with an
+    /// input of unknown content (changed while it ran) is not stored: its outputs may be stale.
+    private func storeRequest(for launched: Launched) -> CacheStoreRequest? {
+        guard let manifestKey = launched.manifestKey, let record = state.steps[launched.step.primaryOutput],
+              !record.inputs.contains(where: { $0.kind != .mustStayAbsent && $0.digest == .unknown }) else { return nil }
+        let headers = record.inputs.filter(\.discovered).map { CacheStoreRequest.Header(path: $0.path, digest: $0.digest) }
+        return CacheStoreRequest(step: launched.step, manifestKey: manifestKey, headers: headers)
     }
 
     /// The stat data of what `step` reads, as far as it is known before it runs: its declared
@@ -263,7 +353,8 @@ public final class Executor {
             temporaries.forEach(files.remove)
             return .failed(failure)
         }
-        record(step, launched: finished.launched, depfile: depfileTemporary)
+        let headers = finished.restored.map(\.headers) ?? depfileTemporary.map(discoveredHeaders(depfile:)) ?? []
+        record(step, launched: finished.launched, headers: headers)
         return .succeeded
     }
 
@@ -289,7 +380,13 @@ public final class Executor {
     /// step ran (or, for a header first seen now, whose mtime is after the step started) is
     /// recorded as unknown: the output may hold its old contents, so the next build runs the step
     /// again rather than trusting it.
-    private func record(_ step: Step, launched: Launched, depfile: String?) {
+    /// The headers a compile's depfile lists, as paths relative to the root where they are inside it.
+    private func discoveredHeaders(depfile: String) -> [String] {
+        guard let bytes = files.read(depfile) else { return [] }
+        return Depfile.dependencies(in: String(decoding: bytes, as: UTF8.self)).map { FileSystem.display($0, relativeTo: files.root) }
+    }
+
+    private func record(_ step: Step, launched: Launched, headers discovered: [String]) {
         var recordedOutputs: [StepRecord.Output] = []
         for product in step.products {
             guard let stat = files.stat(product) else { continue }
@@ -304,11 +401,10 @@ public final class Executor {
             return .init(path: path, digest: digest, kind: kind)
         }
         var inputs = step.inputs.map { input($0, kind: .declared) }
-        if let depfile, let bytes = files.read(depfile) {
+        if !discovered.isEmpty {
             var seen = Set(step.inputs)
             var headers: [String] = []
-            for dependency in Depfile.dependencies(in: String(decoding: bytes, as: UTF8.self)) {
-                let path = FileSystem.display(dependency, relativeTo: files.root)
+            for path in discovered {
                 if seen.insert(path).inserted {
                     inputs.append(input(path, kind: .discovered))
                     headers.append(path)

@@ -20,6 +20,7 @@ public struct ProjectConfig: Equatable, Sendable {
     public var compileCommands = false
     public var libbpfArchive: String?
     public var libbpfInclude: String?
+    public var cache = CacheConfig()
     public var apps: [String: AppConfig] = [:]
     /// Where each `[app.NAME]` table starts, for errors about apps that do not exist.
     public var appLines: [String: Int] = [:]
@@ -34,11 +35,21 @@ public struct ProjectConfig: Equatable, Sendable {
         public init() {}
     }
 
+    /// `[cache]`: the shared build cache (secrets such as tokens are environment-only).
+    public struct CacheConfig: Equatable, Sendable {
+        public var enabled = true
+        public var remote: String?
+        public var remoteReadOnly = false
+        public var maxSize: String?
+        public init() {}
+    }
+
     public init() {}
 
     static let topLevelKeys = ["output", "bin", "arch", "vmlinux", "include", "cflags", "bpf-cflags", "ldflags",
-                               "libs", "sources", "apps", "skip", "compdb", "libbpf", "app"]
+                               "libs", "sources", "apps", "skip", "compdb", "libbpf", "app", "cache"]
     static let libbpfKeys = ["archive", "include"]
+    static let cacheKeys = ["enabled", "remote", "remote-read-only", "max-size"]
     static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs"]
 
     /// Parses the text of a config file. `file` is the name used in error messages.
@@ -78,6 +89,13 @@ public struct ProjectConfig: Equatable, Sendable {
             try reader.checkKeys(libbpf, allowed: libbpfKeys, section: ["libbpf"])
             config.libbpfArchive = try reader.string(libbpf, "archive", section: ["libbpf"])
             config.libbpfInclude = try reader.string(libbpf, "include", section: ["libbpf"])
+        }
+        if let cache = try reader.table(table, "cache", section: []) {
+            try reader.checkKeys(cache, allowed: cacheKeys, section: ["cache"])
+            config.cache.enabled = try reader.bool(cache, "enabled", section: ["cache"]) ?? true
+            config.cache.remote = try reader.string(cache, "remote", section: ["cache"])
+            config.cache.remoteReadOnly = try reader.bool(cache, "remote-read-only", section: ["cache"]) ?? false
+            config.cache.maxSize = try reader.string(cache, "max-size", section: ["cache"])
         }
         if let apps = try reader.table(table, "app", section: []) {
             for entry in apps.entries {
