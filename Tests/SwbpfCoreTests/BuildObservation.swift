@@ -26,7 +26,7 @@ struct StepID: Hashable, Comparable, CustomStringConvertible, Sendable {
 
     static func < (lhs: StepID, rhs: StepID) -> Bool { (lhs.path, lhs.label) < (rhs.path, rhs.label) }
 
-    static let labels: Set<String> = ["VMLINUX", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"]
+    static let labels: Set<String> = ["VMLINUX", "PCH", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"]
 
     /// The steps an app of the standard layout owns (kernel side, then user side).
     static func kernelSide(of app: String) -> [StepID] {
