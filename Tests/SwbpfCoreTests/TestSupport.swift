@@ -49,7 +49,15 @@ func runProcess(_ executable: String, _ arguments: [String], in directory: Strin
 
 /// The swbpf executable built alongside the tests.
 enum Swbpf {
-    static var path: String {
+    /// Every spawner of the binary asks for its path first, so this is where the test process turns
+    /// the shared cache off for all its children: a hit would replace the steps tests watch, and
+    /// the user's cache is not theirs to fill. Tests about the cache set SWBPF_CACHE_DIR.
+    static let path: String = {
+        setenv("SWBPF_CACHE", "0", 1)
+        return locate()
+    }()
+
+    private static func locate() -> String {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = bundle.deletingLastPathComponent()
         // swift test runs .build/<triple>/debug/swbpfPackageTests.xctest; the executable is beside it.
