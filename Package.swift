@@ -10,7 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // fork/exec and the signal handler: what must not run Swift code (see its header).
@@ -22,9 +21,13 @@ let package = Package(
             dependencies: [
                 "CSwbpfProcess",
                 "CSwbpfCurl",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            plugins: ["EmbedTemplates"]
         ),
+        // templates/ compiled into SwbpfCore at build time: the plugin declares the files, the tool
+        // writes the Swift source.
+        .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["TemplateEmbedder"]),
+        .executableTarget(name: "TemplateEmbedder"),
         // The command line: swift-argument-parser commands, and a fast path for plain builds.
         .target(
             name: "SwbpfCLI",

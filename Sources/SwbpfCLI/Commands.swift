@@ -5,14 +5,19 @@ import SwbpfCore
 import Glibc
 #endif
 
-/// Options every command that opens a project shares.
+/// Options every command that opens a project shares. `swbpf` itself declares them too, so that
+/// they may come before the command (`swbpf -C DIR build`, as with make and git): argument-parser
+/// gives a value to every command in the chain that declares the option, so the command reads it
+/// as if it came after its name.
 struct ProjectOptions: ParsableArguments {
     @Option(name: .customShort("C"), help: ArgumentHelp("Run in DIR (the project directory).", valueName: "DIR"))
     var directory: String = "."
 }
 
 struct BuildOptions: ParsableArguments {
-    @Option(name: [.customShort("j", allowingJoined: true), .long], help: "Run up to N steps at once (default: the number of cores).")
+    // Unconditional, so that `-j -1` is refused as a count below 1 rather than as a missing value.
+    @Option(name: [.customShort("j", allowingJoined: true), .long], parsing: .unconditional,
+            help: "Run up to N steps at once (default: the number of cores; at most \(BuildWords.maximumJobs)).")
     var jobs: Int?
 
     @Flag(name: .customShort("k"), help: "Keep going after a failure: build every app that does not depend on it.")
@@ -44,14 +49,22 @@ struct BuildOptions: ParsableArguments {
 
     @Flag(help: "Do not use the shared build cache (neither look up nor store).")
     var noCache = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 {
+            throw ValidationError("-j \(jobs): swbpf needs to run at least 1 step at a time; give -j 1 or more, or leave -j out for one per core")
+        }
+    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument {
     case human, json
 }
 
-public struct SwbpfCommand: AsyncParsableCommand {
+public struct SwbpfCommand: AsyncParsableCommand, Sendable {
     public init() {}
+
+    @OptionGroup var project: ProjectOptions
 
     public static let configuration = CommandConfiguration(
         commandName: "swbpf",
@@ -70,18 +83,24 @@ struct Build: AsyncParsableCommand {
     @OptionGroup var project: ProjectOptions
     @OptionGroup var options: BuildOptions
 
-    @ArgumentParser.Argument(help: "Apps to build (default: every app in the project).")
+    @ArgumentParser.Argument(help: ArgumentHelp(
+        "Apps to build (default: every app in the project), and make-style knobs NAME=VALUE, which override the environment for this build (V=1, CFLAGS=-O1).",
+        valueName: "app-or-knob"))
     var apps: [String] = []
 
     func run() async throws {
-        let (request, json) = request(environment: currentEnvironment())
-        await runBuild(request, json: json)
+        let invocation = invocation(environment: currentEnvironment())
+        invocation.printNotes()
+        await runBuild(invocation.request, json: invocation.json)
     }
 
     /// What the parsed arguments ask for; `QuickBuild` must produce the same for the argv it accepts.
-    func request(environment: [String: String]) -> (BuildRequest, json: Bool) {
-        var request = BuildRequest(directory: project.directory, jobs: options.jobs ?? defaultJobs(), environment: environment)
-        request.apps = apps
+    func invocation(environment: [String: String]) -> BuildInvocation {
+        let jobs = BuildWords.jobs(options.jobs)
+        var request = BuildRequest(directory: project.directory, jobs: jobs.count, environment: environment)
+        for word in apps {
+            if let knob = BuildWords.knob(word) { request.environment[knob.name] = knob.value } else { request.apps.append(word) }
+        }
         request.keepGoing = options.keepGoing
         request.dryRun = options.dryRun
         request.verbose = options.verbose
@@ -91,7 +110,7 @@ struct Build: AsyncParsableCommand {
         request.traceFile = options.trace
         request.compileCommands = options.compdb
         request.noCache = options.noCache
-        return (request, options.format == .json)
+        return BuildInvocation(request: request, json: options.format == .json, notes: jobs.note.map { [$0] } ?? [])
     }
 }
 
@@ -169,7 +188,7 @@ struct Compdb: AsyncParsableCommand {
                                                       diagnostics: printDiagnostic)
             let path = try CompilationDatabase.write(plan: opened.plan)
             let count = CompilationDatabase.entries(for: opened.plan.steps, root: opened.project.root).count
-            TextOutput.standardOutput.write("swbpf: wrote \(path) (\(count) entries)\n")
+            TextOutput.standardOutput.write("swbpf: wrote \(path.escapedForDisplay()) (\(count) entries)\n")
             return 0
         }
     }
@@ -193,7 +212,7 @@ struct Clean: AsyncParsableCommand {
             let plan = try OpenedProject.outputsOnlyPlan(project: loaded, environment: currentEnvironment())
             let outcome = try await Cleaner.clean(project: loaded, plan: plan, apps: apps, lockTimeoutSeconds: 600,
                                                   onWait: { TextOutput.standardError.write($0 + "\n") })
-            for path in outcome.removed { TextOutput.standardOutput.write("  CLEAN    \(path)\n") }
+            for path in outcome.removed { TextOutput.standardOutput.write("  CLEAN    \(path.escapedForDisplay())\n") }
             for path in outcome.kept {
                 printDiagnostic(Diagnostic(.note, "kept \(path): it was changed after swbpf built it"))
             }
@@ -211,6 +230,8 @@ struct New: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Create a project, ready to build, from a template.")
 
+    @ParentCommand var root: SwbpfCommand
+
     @ArgumentParser.Argument(help: "The directory to create (it must not exist, or be empty).")
     var directory: String
 
@@ -220,12 +241,14 @@ struct New: AsyncParsableCommand {
     @Option(help: "The app name (default: the directory's name). It must be a C identifier.")
     var name: String?
 
+    func validate() throws { try refuseProjectDirectory(root, command: "new", instead: "give the new directory's path: swbpf new DIR") }
+
     func run() async throws {
         await runReportingErrors {
             let appName = name ?? FileSystem.split(FileSystem.normalize(directory)).base
             let files = try Scaffolder.newProject(directory: directory, template: try Template.named(template), name: appName)
-            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(directory, file))\n") }
-            TextOutput.standardOutput.write("\nNext: cd \(Shell.quote(directory)) && swbpf build && sudo ./\(appName)\n")
+            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(directory, file).escapedForDisplay())\n") }
+            TextOutput.standardOutput.write("\nNext: cd \(Shell.quote(directory).escapedForDisplay()) && swbpf build && sudo ./\(appName)\n")
             return 0
         }
     }
@@ -249,7 +272,7 @@ struct Add: AsyncParsableCommand {
     func run() async throws {
         await runReportingErrors {
             let files = try Scaffolder.addApp(directory: project.directory, template: try Template.named(template), name: name, force: force)
-            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(project.directory, file))\n") }
+            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(project.directory, file).escapedForDisplay())\n") }
             return 0
         }
     }
@@ -259,6 +282,10 @@ struct Templates: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "templates", abstract: "List the project templates.")
 
+    @ParentCommand var root: SwbpfCommand
+
+    func validate() throws { try refuseProjectDirectory(root, command: "templates", instead: "leave -C out: the templates are built into swbpf") }
+
     func run() throws {
         let templates = Template.all
         let width = (templates.map(\.id.count).max() ?? 0) + 2
@@ -266,6 +293,13 @@ struct Templates: ParsableCommand {
             TextOutput.standardOutput.write(template.id.padded(to: width) + template.description + "\n")
             TextOutput.standardOutput.write(String(repeating: " ", count: width) + "needs: " + template.feature + "\n")
         }
+    }
+}
+
+/// A `-C` before a command that opens no project would be silently ignored: refuse it instead.
+func refuseProjectDirectory(_ root: SwbpfCommand, command: String, instead: String) throws {
+    if root.project.directory != "." {
+        throw ValidationError("-C \(root.project.directory): 'swbpf \(command)' does not open a project; \(instead)")
     }
 }
 
@@ -298,7 +332,7 @@ func runReportingErrors(_ body: @escaping @Sendable () async throws -> Int32) as
 
 /// A diagnostic on standard error, for commands that have no build reporter.
 func printDiagnostic(_ diagnostic: Diagnostic) {
-    TextOutput.standardError.write(diagnostic.rendered + "\n")
+    TextOutput.standardError.write(diagnostic.rendered.escapedForDisplay(multiline: true) + "\n")
 }
 
 func currentEnvironment() -> [String: String] {

@@ -214,10 +214,10 @@ import Testing
         var resolver = ToolchainResolver(project: loaded, environment: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin"],
                                          cachedAnswers: [:])
         resolver.kernelBTF = project.path("no-such-btf/vmlinux")
-        await #expect(throws: SwbpfError.noVmlinuxSource(btfPath: project.path("no-such-btf/vmlinux"))) {
+        await #expect(throws: ToolchainError.noVmlinuxSource(btfPath: project.path("no-such-btf/vmlinux"))) {
             _ = try await resolver.resolve()
         }
-        let message = SwbpfError.noVmlinuxSource(btfPath: resolver.kernelBTF).description
+        let message = ToolchainError.noVmlinuxSource(btfPath: resolver.kernelBTF).description
         #expect(message.hasPrefix("error: cannot make vmlinux.h: this kernel has no BTF at \(resolver.kernelBTF)"))
         #expect(message.contains("set VMLINUX (or vmlinux in swbpf.toml) to a vmlinux.h"), "way out 1 (a header) missing: \(message)")
         #expect(message.contains("a BTF file for your target kernel"), "way out 2 (a BTF file) missing: \(message)")

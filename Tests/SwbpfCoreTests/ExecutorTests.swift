@@ -39,7 +39,7 @@ final class MemoryFileSystem: BuildFileSystem {
     func rename(_ from: String, to: String) throws {
         try files.withLock { files in
             guard let file = files.removeValue(forKey: absolute(from)) else {
-                throw SwbpfError.cannotWrite(path: to, reason: "No such file or directory")
+                throw FileError.cannotWrite(path: to, reason: "No such file or directory")
             }
             files[absolute(to)] = file
         }

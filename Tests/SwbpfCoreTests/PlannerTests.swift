@@ -141,7 +141,7 @@ func simpleApp(_ name: String, helpers: [String] = []) -> App {
     }
 
     @Test func twoSourcesWithOneObjectNameAreRefused() throws {
-        #expect(throws: SwbpfError.self) {
+        #expect(throws: PlanError.self) {
             try Planner(project: project([simpleApp("a")], helpers: ["a.c"]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()
         }
     }

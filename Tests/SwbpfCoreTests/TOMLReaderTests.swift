@@ -147,21 +147,21 @@ private func error(_ text: String) -> TOMLError? { error(Array(text.utf8)) }
 
 @Suite struct ConfigHygieneTests {
     @Test func nulAndInvalidUTF8InSwbpfTomlNameLineAndColumn() throws {
-        #expect(throws: SwbpfError.configSyntax(file: "swbpf.toml", line: 2, column: 15,
+        #expect(throws: ConfigError.syntax(file: "swbpf.toml", line: 2, column: 15,
                                                 message: "a NUL byte (U+0000) is not allowed in TOML (is this a binary or UTF-16 file? TOML is UTF-8 text)")) {
             try ProjectConfig.parse(Array("output = \"build\"\ncflags = [\"-O2".utf8) + [0] + Array("\"]\n".utf8), file: "swbpf.toml")
         }
-        #expect(throws: SwbpfError.configSyntax(file: "swbpf.toml", line: 1, column: 13,
+        #expect(throws: ConfigError.syntax(file: "swbpf.toml", line: 1, column: 13,
                                                 message: "invalid UTF-8 (byte 0xFF): a TOML document must be UTF-8 text")) {
             try ProjectConfig.parse(Array("output = \"bu".utf8) + [0xFF] + Array("\"\n".utf8), file: "swbpf.toml")
         }
     }
 
     @Test func dottedAndInlineSettingsGetTheirOwnLines() {
-        #expect(throws: SwbpfError.configUnknownKey(file: "swbpf.toml", line: 3, key: "app.a.flagz", known: ProjectConfig.appKeys)) {
+        #expect(throws: ConfigError.unknownKey(file: "swbpf.toml", line: 3, key: "app.a.flagz", known: ProjectConfig.appKeys)) {
             try ProjectConfig.parse("output = \"o\"\napp.a.cflags = [\"-O2\"]\napp.a.flagz = []\n", file: "swbpf.toml")
         }
-        #expect(throws: SwbpfError.configWrongType(file: "swbpf.toml", line: 4, key: "app.a.libs", expected: "a list of strings")) {
+        #expect(throws: ConfigError.wrongType(file: "swbpf.toml", line: 4, key: "app.a.libs", expected: "a list of strings")) {
             try ProjectConfig.parse("app = { a = { libs = [\n  \"m\",\n\n  3,\n] } }\n", file: "swbpf.toml")
         }
     }

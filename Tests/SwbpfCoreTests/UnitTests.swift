@@ -41,23 +41,23 @@ import Testing
     }
 
     @Test func unknownKeyNamesFileLineAndKey() {
-        #expect(throws: SwbpfError.configUnknownKey(file: "swbpf.toml", line: 3, key: "app.a.cflag",
+        #expect(throws: ConfigError.unknownKey(file: "swbpf.toml", line: 3, key: "app.a.cflag",
                                                      known: ProjectConfig.appKeys)) {
             try ProjectConfig.parse("[app.a]\nsources = []\ncflag = [\"-O2\"]\n", file: "swbpf.toml")
         }
-        #expect(throws: SwbpfError.configUnknownKey(file: "swbpf.toml", line: 2, key: "ouput", known: ProjectConfig.topLevelKeys)) {
+        #expect(throws: ConfigError.unknownKey(file: "swbpf.toml", line: 2, key: "ouput", known: ProjectConfig.topLevelKeys)) {
             try ProjectConfig.parse("# comment\nouput = \"x\"\n", file: "swbpf.toml")
         }
     }
 
     @Test func wrongTypeSaysWhatIsExpected() {
-        #expect(throws: SwbpfError.configWrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")) {
+        #expect(throws: ConfigError.wrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")) {
             try ProjectConfig.parse("output = \"o\"\ncflags = \"-O2\"\n", file: "swbpf.toml")
         }
-        #expect(throws: SwbpfError.configWrongType(file: "swbpf.toml", line: 1, key: "compdb", expected: "true or false")) {
+        #expect(throws: ConfigError.wrongType(file: "swbpf.toml", line: 1, key: "compdb", expected: "true or false")) {
             try ProjectConfig.parse("compdb = 1\n", file: "swbpf.toml")
         }
-        let error = SwbpfError.configWrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")
+        let error = ConfigError.wrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")
         #expect(error.description == "error: swbpf.toml:2: key 'cflags' must be a list of strings\nhelp: for example: cflags = [\"...\"]")
     }
 
@@ -65,23 +65,11 @@ import Testing
         do {
             _ = try ProjectConfig.parse("output = \"a\"\ncflags = [\n", file: "swbpf.toml")
             Issue.record("expected a syntax error")
-        } catch let SwbpfError.configSyntax(file, line, _, _) {
+        } catch let ConfigError.syntax(file, line, _, _) {
             #expect(file == "swbpf.toml" && line >= 2)
         } catch {
             Issue.record("unexpected error \(error)")
         }
-    }
-}
-
-@Suite struct DepfileTests {
-    @Test func continuationsEscapesAndDollars() {
-        let text = ".output/.x.o.swbpf-tmp: x.c /usr/include/stdio.h \\\n  my\\ dir/a.h cost$$.h \\\n /usr/include/b.h\n"
-        #expect(Depfile.dependencies(in: text) == ["x.c", "/usr/include/stdio.h", "my dir/a.h", "cost$.h", "/usr/include/b.h"])
-    }
-
-    @Test func emptyOrMalformed() {
-        #expect(Depfile.dependencies(in: "") == [])
-        #expect(Depfile.dependencies(in: "no colon here") == [])
     }
 }
 
@@ -189,7 +177,7 @@ import Testing
         try Scaffolder.validate(name: "mytool")
         try Scaffolder.validate(name: "tcp_trace2")
         for bad in ["", "2fast", "my-tool", "a/b", "..", "int", "struct", "__x", "_Foo", "vmlinux", "main", "na me", "perf"] {
-            #expect(throws: SwbpfError.self, "\(bad) should be refused") { try Scaffolder.validate(name: bad) }
+            #expect(throws: ScaffoldError.self, "\(bad) should be refused") { try Scaffolder.validate(name: bad) }
         }
     }
 
@@ -208,23 +196,49 @@ import Testing
             #expect(user.contains("mytool.skel.h") && user.contains("mytool_bpf__"), "\(template.id) does not use its skeleton")
         }
     }
+}
 
-    /// The binary carries its own copy of templates/; it must be what the repository holds.
-    @Test func embeddedTemplatesMatchTheTemplatesDirectory() throws {
-        let directory = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("templates")
-        var onDisk: [String: [String: String]] = [:]
-        for id in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
-            let folder = directory.appendingPathComponent(id)
-            let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-            if names.isEmpty { continue }
-            for name in names { onDisk[id, default: [:]][name] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) }
+@Suite struct SHA256Tests {
+    func hex(_ bytes: [UInt8]) -> String { bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+
+    @Test func knownVectors() {
+        #expect(hex(SHA256.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        var million = SHA256()
+        // A million 'a's in uneven pieces, across block boundaries.
+        var left = 1_000_000, piece = 1
+        while left > 0 {
+            let count = min(piece, left)
+            million.update([UInt8](repeating: 0x61, count: count))
+            left -= count
+            piece = piece % 97 + 13
         }
-        var embedded: [String: [String: String]] = [:]
-        for (id, files) in EmbeddedTemplates.files { for file in files { embedded[id, default: [:]][file.path] = file.contents } }
-        let differing = Set(onDisk.keys).union(embedded.keys).sorted().flatMap { id in
-            Set(onDisk[id, default: [:]].keys).union(embedded[id, default: [:]].keys).sorted()
-                .filter { onDisk[id]?[$0] != embedded[id]?[$0] }.map { "\(id)/\($0)" }
+        #expect(hex(million.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// Every length around the padding boundaries agrees with the system's sha256sum.
+    @Test func agreesWithSha256sum() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-sha-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var generator = SplitMix(seed: 7)
+        var paths: [String] = []
+        var expected: [String: String] = [:]
+        for length in [1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 200_003] {
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let path = directory.appendingPathComponent("f\(length)").path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            paths.append(path)
+            expected[path] = hex(SHA256.hash(bytes))
         }
-        #expect(differing.isEmpty, "embedded copy differs from templates/ for \(differing): run scripts/embed-templates")
+        let result = try runProcess("/usr/bin/sha256sum", paths)
+        for line in result.stdout.lines {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            let path = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: " *"))
+            #expect(expected[path] == parts[0], "\(path)")
+        }
+        #expect(result.stdout.lines.count == paths.count)
     }
 }

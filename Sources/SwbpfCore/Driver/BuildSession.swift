@@ -231,7 +231,7 @@ public enum BuildSession {
         let output = OpenedProject.outputDirectory(of: project)
         try createDirectory(OpenedProject.stateDirectory(of: project), named: project.outputDirectory)
         guard FileSystem.isWritableDirectory(output), FileSystem.isWritableDirectory(OpenedProject.stateDirectory(of: project)) else {
-            throw SwbpfError.outputDirectoryNotWritable(path: project.outputDirectory, reason: "permission denied")
+            throw OutputError.outputDirectoryNotWritable(path: project.outputDirectory, reason: "permission denied")
         }
         try createDirectory(FileSystem.absolute(project.binaryDirectory, base: project.root), named: project.binaryDirectory)
     }
@@ -240,8 +240,8 @@ public enum BuildSession {
     static func createDirectory(_ path: String, named name: String) throws {
         do {
             try FileSystem.createDirectory(path)
-        } catch SwbpfError.cannotCreateDirectory(_, let reason) {
-            throw SwbpfError.outputDirectoryNotWritable(path: name, reason: reason)
+        } catch FileError.cannotCreateDirectory(_, let reason) {
+            throw OutputError.outputDirectoryNotWritable(path: name, reason: reason)
         }
     }
 

@@ -1,4 +1,3 @@
-import Crypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,15 +15,13 @@ public enum ContentHash {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 { if errno == EINTR { continue }; return nil }
             if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
         return digest(hasher.finalize())
     }
 
     public static func of(bytes: [UInt8]) -> Digest {
-        var hasher = SHA256()
-        hasher.update(data: bytes)
-        return digest(hasher.finalize())
+        digest(SHA256.hash(bytes))
     }
 
     private static func digest<D: Sequence>(_ bytes: D) -> Digest where D.Element == UInt8 {

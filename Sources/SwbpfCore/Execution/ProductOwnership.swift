@@ -32,9 +32,10 @@ struct ProductOwnership {
     /// Throws for the first product of `steps` that would replace a file swbpf did not make.
     func checkMayWrite(_ steps: [Step]) throws {
         for step in steps {
-            for product in step.products where files.stat(product) != nil && recorded[product] == nil && !isOwned(product) {
+            // Recorded products first: a no-op build stats nothing here.
+            for product in step.products where recorded[product] == nil && !isOwned(product) && files.stat(product) != nil {
                 if step.kind == .link, let bytes = files.read(product), bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) { continue }
-                throw SwbpfError.wouldOverwriteUserFile(path: product, key: step.kind == .link ? "bin" : "output")
+                throw OutputError.wouldOverwriteUserFile(path: product, key: step.kind == .link ? "bin" : "output")
             }
         }
     }

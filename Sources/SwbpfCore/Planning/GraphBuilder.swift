@@ -11,7 +11,7 @@ struct GraphBuilder {
         step.id = steps.count
         for path in step.products {
             if let first = producers[path] {
-                throw SwbpfError.duplicateOutput(path: path, first: Self.describe(steps[first]), second: Self.describe(step))
+                throw PlanError.duplicateOutput(path: path, first: Self.describe(steps[first]), second: Self.describe(step))
             }
             producers[path] = step.id
         }
@@ -25,13 +25,13 @@ struct GraphBuilder {
             // The planner adds every producer before its consumers, so a later producer of a file
             // a step reads means that file is a source another step would overwrite.
             if let source = reads.first(where: { producers[$0].map { $0 >= index } ?? false }), let writer = producers[source] {
-                throw SwbpfError.productIsSource(path: source, reader: Self.describe(steps[index]), writer: Self.describe(steps[writer]))
+                throw PlanError.productIsSource(path: source, reader: Self.describe(steps[index]), writer: Self.describe(steps[writer]))
             }
             steps[index].dependencies = Set(reads.compactMap { producers[$0] }).sorted()
         }
         let stateDirectory = FileSystem.join(outputDirectory, ".swbpf") + "/"
         if let step = steps.first(where: { $0.products.contains { $0.hasPrefix(stateDirectory) } }) {
-            throw SwbpfError.productIsSource(path: stateDirectory, reader: "swbpf's build state", writer: Self.describe(step))
+            throw PlanError.productIsSource(path: stateDirectory, reader: "swbpf's build state", writer: Self.describe(step))
         }
         // An app's steps are everything its binary needs: the closure of the link step's dependencies.
         var appSteps: [String: [Int]] = [:]

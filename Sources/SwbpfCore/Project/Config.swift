@@ -64,7 +64,7 @@ public struct ProjectConfig: Equatable, Sendable {
         do {
             table = try TOMLTable(parsing: bytes)
         } catch {
-            throw SwbpfError.configSyntax(file: file, line: error.position.line, column: error.position.column,
+            throw ConfigError.syntax(file: file, line: error.position.line, column: error.position.column,
                                           message: error.message)
         }
         let reader = Reader(file: file)
@@ -102,7 +102,7 @@ public struct ProjectConfig: Equatable, Sendable {
                 let name = entry.key
                 let section = ["app", name]
                 guard let app = entry.value.table else {
-                    throw SwbpfError.configWrongType(file: file, line: entry.keyPosition.line,
+                    throw ConfigError.wrongType(file: file, line: entry.keyPosition.line,
                                                      key: "app.\(name)", expected: "a table ([app.\(name)])")
                 }
                 try reader.checkKeys(app, allowed: appKeys, section: section)
@@ -130,7 +130,7 @@ public struct ProjectConfig: Equatable, Sendable {
         /// The first unknown key in the order the file gives them.
         func checkKeys(_ table: TOMLTable, allowed: [String], section: [String]) throws {
             for entry in table.entries where !allowed.contains(entry.key) {
-                throw SwbpfError.configUnknownKey(file: file, line: entry.keyPosition.line,
+                throw ConfigError.unknownKey(file: file, line: entry.keyPosition.line,
                                                   key: qualified(entry.key, section), known: allowed)
             }
         }
@@ -166,8 +166,8 @@ public struct ProjectConfig: Equatable, Sendable {
             return inner
         }
 
-        func wrongType(_ entry: TOMLTable.Entry, _ section: [String], _ expected: String, line: Int? = nil) -> SwbpfError {
-            .configWrongType(file: file, line: line ?? entry.keyPosition.line, key: qualified(entry.key, section), expected: expected)
+        func wrongType(_ entry: TOMLTable.Entry, _ section: [String], _ expected: String, line: Int? = nil) -> ConfigError {
+            .wrongType(file: file, line: line ?? entry.keyPosition.line, key: qualified(entry.key, section), expected: expected)
         }
     }
 }

@@ -50,7 +50,7 @@ public struct Project: Equatable, Sendable {
         if !names.isEmpty {
             return try names.map { name in
                 guard let app = app(named: name) else {
-                    throw SwbpfError.unknownApp(name: name, available: apps.map(\.name))
+                    throw ProjectError.unknownApp(name: name, available: apps.map(\.name))
                 }
                 return app
             }
@@ -58,7 +58,7 @@ public struct Project: Equatable, Sendable {
         var selected = apps
         if let only = config.onlyApps {
             for name in only where app(named: name) == nil {
-                throw SwbpfError.unknownApp(name: name, available: apps.map(\.name))
+                throw ProjectError.unknownApp(name: name, available: apps.map(\.name))
             }
             selected = selected.filter { only.contains($0.name) }
         }

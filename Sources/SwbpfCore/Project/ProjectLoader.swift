@@ -10,7 +10,7 @@ public enum ProjectLoader {
     public static func load(directory: String) throws -> Project {
         let root = FileSystem.normalize(directory)
         guard let entries = FileSystem.entries(root) else {
-            throw SwbpfError.projectDirectoryMissing(path: directory)
+            throw ProjectError.projectDirectoryMissing(path: directory)
         }
         let names = entries.map(\.name)
         var config = ProjectConfig()
@@ -39,10 +39,10 @@ public enum ProjectLoader {
             let settings = config.apps[name] ?? .init()
             for source in settings.sources + settings.bpfSources {
                 if !FileSystem.exists(FileSystem.join(root, source)) {
-                    throw SwbpfError.missingSource(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+                    throw ProjectError.missingSource(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
                 }
                 if FileSystem.split(source).base.hasPrefix("@") {
-                    throw SwbpfError.responseFileName(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+                    throw ProjectError.responseFileName(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
                 }
             }
             apps.append(App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
@@ -51,14 +51,14 @@ public enum ProjectLoader {
                             vmlinuxFirstSources: FirstInclude.vmlinuxFirst([file] + settings.bpfSources, root: root)))
         }
         for name in config.apps.keys.sorted() where !apps.contains(where: { $0.name == name }) {
-            throw SwbpfError.appWithoutUserPart(name: name, configFile: ProjectConfig.fileName, line: config.appLines[name] ?? 1)
+            throw ProjectError.appWithoutUserPart(name: name, configFile: ProjectConfig.fileName, line: config.appLines[name] ?? 1)
         }
         if apps.isEmpty {
-            throw SwbpfError.noApps(directory: directory,
+            throw ProjectError.noApps(directory: directory,
                                     kernelOnly: files.filter { $0.hasSuffix(".bpf.c") }.map { String($0.dropLast(6)) }.sorted())
         }
         for source in config.sharedSources where !FileSystem.exists(FileSystem.join(root, source)) {
-            throw SwbpfError.missingSource(path: source, referencedBy: ProjectConfig.fileName)
+            throw ProjectError.missingSource(path: source, referencedBy: ProjectConfig.fileName)
         }
 
         // Helpers: HELPER.c with HELPER.h, no kernel part, not an app and not an app's own source.
@@ -115,7 +115,7 @@ extension ProjectLoader {
     /// or a device is never opened (a FIFO would block until a writer comes); the open is
     /// non-blocking and fstat checks again, in case the file is replaced in between.
     static func readConfigFile(_ path: String) throws -> [UInt8] {
-        func failure() -> SwbpfError { .cannotRead(path: path, reason: String(cString: strerror(errno))) }
+        func failure() -> FileError { .cannotRead(path: path, reason: String(cString: strerror(errno))) }
         var info = Glibc.stat()
         guard stat(path, &info) == 0 else { throw failure() }
         try checkConfigFile(path, info)
@@ -137,7 +137,7 @@ extension ProjectLoader {
             length += count
         }
         if length > ProjectConfig.maximumFileSize {
-            throw SwbpfError.configTooLarge(path: path, size: Int64(length), limit: ProjectConfig.maximumFileSize)
+            throw ConfigError.tooLarge(path: path, size: Int64(length), limit: ProjectConfig.maximumFileSize)
         }
         bytes.removeLast(bytes.count - length)
         return bytes
@@ -153,9 +153,9 @@ extension ProjectLoader {
         case S_IFSOCK: "a socket"
         default: "not a regular file"
         }
-        if let kind { throw SwbpfError.configNotAFile(path: path, kind: kind) }
+        if let kind { throw ConfigError.notAFile(path: path, kind: kind) }
         if info.st_size > ProjectConfig.maximumFileSize {
-            throw SwbpfError.configTooLarge(path: path, size: Int64(info.st_size), limit: ProjectConfig.maximumFileSize)
+            throw ConfigError.tooLarge(path: path, size: Int64(info.st_size), limit: ProjectConfig.maximumFileSize)
         }
     }
 }

@@ -44,7 +44,7 @@ public final class ConsoleReporter: BuildReporter {
         case .started(let step, _, let reason, _):
             count += 1
             if options.explain {
-                diagnostics.write(paint("explain: ", ANSI.dim) + "\(step.kind.label) \(step.primaryOutput): \(reason)\n")
+                diagnostics.write(paint("explain: ", ANSI.dim) + "\(step.kind.label) \(step.primaryOutput): \(reason)".escapedForDisplay() + "\n")
             }
             let counter = options.decorated ? paint("[\(count)/\(max(total, count))] ", ANSI.dim) : ""
             if options.verbose || dryRun {
@@ -52,7 +52,7 @@ public final class ConsoleReporter: BuildReporter {
                 out.write(step.shellCommand + "\n")
             } else {
                 let label = step.kind.label.padded(to: 8)
-                out.write("  " + counter + paint(label, colour(for: step.kind)) + " " + step.primaryOutput + "\n")
+                out.write("  " + counter + paint(label, colour(for: step.kind)) + " " + step.primaryOutput.escapedForDisplay() + "\n")
             }
         case .restored(let step, _, let source, let key, let reason, _, _):
             count += 1
@@ -71,22 +71,22 @@ public final class ConsoleReporter: BuildReporter {
             if expected.remove(step.id) != nil { total -= 1 }
         case .finished(let step, _, let result, let output, _, _):
             guard case .failed(let failure) = result else {
-                if !output.isEmpty { diagnostics.write(output) }
+                writeToolOutput(output)
                 return
             }
             if !options.verbose { diagnostics.write(step.shellCommand + "\n") }
-            if !output.isEmpty { diagnostics.write(output) }
+            writeToolOutput(output)
             diagnostics.write(paint("error: ", ANSI.red + ANSI.bold)
-                              + "\(step.kind.label) \(step.primaryOutput) failed (\(failure.describe(tool: step.tool)))\n")
+                              + "\(step.kind.label) \(step.primaryOutput) failed (\(failure.describe(tool: step.tool)))".escapedForDisplay() + "\n")
             if let hint = Hints.hint(for: output) { diagnostics.write("help: \(hint)\n") }
         case .skipped:
             break
         case .note(let text):
-            diagnostics.write(text + "\n")
+            diagnostics.write(text.escapedForDisplay(multiline: true) + "\n")
         case .diagnostic(let diagnostic):
             let severity = diagnostic.severity.rawValue + ":"
             let colour = diagnostic.severity == .error ? ANSI.red + ANSI.bold : diagnostic.severity == .warning ? ANSI.magenta + ANSI.bold : ANSI.bold
-            diagnostics.write(paint(severity, colour) + String(diagnostic.rendered.dropFirst(severity.count)) + "\n")
+            diagnostics.write(paint(severity, colour) + diagnostic.rendered.dropFirst(severity.count).escapedForDisplay(multiline: true) + "\n")
         case .buildFinished(let summary):
             finish(summary)
         }
@@ -97,7 +97,7 @@ public final class ConsoleReporter: BuildReporter {
         if summary.interrupted {
             diagnostics.write("swbpf: interrupted; partial outputs removed, finished steps kept\n")
         } else if !summary.failed.isEmpty {
-            let names = summary.failed.map { "\($0.kind.label) \($0.primaryOutput)" }.joined(separator: ", ")
+            let names = summary.failed.map { "\($0.kind.label) \($0.primaryOutput)" }.joined(separator: ", ").escapedForDisplay()
             var line = "swbpf: \(summary.failed.count) step\(summary.failed.count == 1 ? "" : "s") failed: \(names)"
             if summary.skipped > 0 { line += "; \(summary.skipped) step\(summary.skipped == 1 ? "" : "s") not run because of it" }
             diagnostics.write(paint(line, ANSI.red) + "\n")
@@ -109,6 +109,13 @@ public final class ConsoleReporter: BuildReporter {
             let restored = summary.restored > 0 ? " and restored \(summary.restored) from the cache" : ""
             out.write(paint("swbpf: ran \(summary.ran) step\(summary.ran == 1 ? "" : "s")\(restored) in \(elapsed)", ANSI.green) + "\n")
         }
+    }
+
+    /// What a tool printed, passed through whole, but with control characters made visible (a
+    /// file name in a message cannot drive the terminal).
+    func writeToolOutput(_ output: [UInt8]) {
+        guard !output.isEmpty else { return }
+        diagnostics.write(String(decoding: output, as: UTF8.self).escapedForDisplay(multiline: true))
     }
 
     func colour(for kind: StepKind) -> String {

@@ -26,7 +26,7 @@ public struct Template: Equatable {
 
     public static func named(_ id: String) throws -> Template {
         guard let template = all.first(where: { $0.id == id }) else {
-            throw SwbpfError.unknownTemplate(name: id, available: all.map(\.id))
+            throw ScaffoldError.unknownTemplate(name: id, available: all.map(\.id))
         }
         return template
     }
@@ -46,23 +46,23 @@ public enum Scaffolder {
     /// Checks that `name` can be an app name: a C identifier (it becomes `struct NAME_bpf`), not a
     /// keyword, not reserved, not a file swbpf generates.
     public static func validate(name: String) throws {
-        if name.isEmpty { throw SwbpfError.invalidAppName(name: name, reason: "it is empty") }
+        if name.isEmpty { throw ScaffoldError.invalidAppName(name: name, reason: "it is empty") }
         if name.contains("/") || name.contains("..") {
-            throw SwbpfError.invalidAppName(name: name, reason: "it contains a path separator or '..'")
+            throw ScaffoldError.invalidAppName(name: name, reason: "it contains a path separator or '..'")
         }
         let bytes = Array(name.utf8)
         let isLetter = { (b: UInt8) in (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 }
         guard isLetter(bytes[0]), bytes.allSatisfy({ isLetter($0) || ($0 >= 48 && $0 <= 57) }) else {
-            throw SwbpfError.invalidAppName(name: name, reason: "it is not a C identifier (letters, digits and '_', not starting with a digit)")
+            throw ScaffoldError.invalidAppName(name: name, reason: "it is not a C identifier (letters, digits and '_', not starting with a digit)")
         }
-        if reservedWords.contains(name) { throw SwbpfError.invalidAppName(name: name, reason: "'\(name)' is a C keyword or reserved name") }
+        if reservedWords.contains(name) { throw ScaffoldError.invalidAppName(name: name, reason: "'\(name)' is a C keyword or reserved name") }
         if name.hasPrefix("__") || (name.hasPrefix("_") && bytes.count > 1 && bytes[1] >= 65 && bytes[1] <= 90) {
-            throw SwbpfError.invalidAppName(name: name, reason: "identifiers starting with '__' or '_' and a capital letter are reserved for the implementation")
+            throw ScaffoldError.invalidAppName(name: name, reason: "identifiers starting with '__' or '_' and a capital letter are reserved for the implementation")
         }
-        if name == "vmlinux" { throw SwbpfError.invalidAppName(name: name, reason: "vmlinux.h is the generated kernel header") }
+        if name == "vmlinux" { throw ScaffoldError.invalidAppName(name: name, reason: "vmlinux.h is the generated kernel header") }
         // Templates declare `struct NAME_event`; these would collide with kernel types in vmlinux.h.
         if ["perf", "trace", "proc"].contains(name) {
-            throw SwbpfError.invalidAppName(name: name, reason: "struct \(name)_event, which the templates declare, is already a kernel type in vmlinux.h")
+            throw ScaffoldError.invalidAppName(name: name, reason: "struct \(name)_event, which the templates declare, is already a kernel type in vmlinux.h")
         }
     }
 
@@ -108,7 +108,7 @@ public enum Scaffolder {
         try validate(name: name)
         if FileSystem.exists(directory) {
             guard FileSystem.isDirectory(directory), (FileSystem.list(directory) ?? []).isEmpty else {
-                throw SwbpfError.directoryNotEmpty(path: directory)
+                throw ScaffoldError.directoryNotEmpty(path: directory)
             }
         }
         try FileSystem.createDirectory(directory)
@@ -122,10 +122,10 @@ public enum Scaffolder {
     /// Adds an app to an existing project; refuses to overwrite unless `force`.
     public static func addApp(directory: String, template: Template, name: String, force: Bool) throws -> [String] {
         try validate(name: name)
-        guard FileSystem.isDirectory(directory) else { throw SwbpfError.projectDirectoryMissing(path: directory) }
+        guard FileSystem.isDirectory(directory) else { throw ProjectError.projectDirectoryMissing(path: directory) }
         let files = appFiles(template: template, name: name)
         let existing = files.map(\.path).filter { FileSystem.exists(FileSystem.join(directory, $0)) }
-        if !existing.isEmpty && !force { throw SwbpfError.refusedToOverwrite(files: existing) }
+        if !existing.isEmpty && !force { throw ScaffoldError.refusedToOverwrite(files: existing) }
         for (path, contents) in files {
             try FileSystem.writeAtomically(FileSystem.join(directory, path), Array(contents.utf8))
         }

@@ -96,30 +96,131 @@ public enum FileSystem {
         read(path).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Writes a whole file through a temporary sibling and a rename, so readers (and a later build
-    /// after a crash) see either the old file or the new one, never a half-written one.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
-        let temporary = temporarySibling(of: path)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SwbpfError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+    /// The bytes of a regular file of at most `limit` bytes, read without following a symbolic link
+    /// and without blocking on a FIFO; anything else is refused with the reason, in words.
+    public static func readRegularFile(_ path: String, limit: Int) -> BoundedRead {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            switch errno {
+            case ENOENT: return .missing
+            case ELOOP: return .refused("it is a symbolic link" + (linkTarget(path).map { " to '\($0)'" } ?? ""))
+            default: return .refused(lastError())
+            }
+        }
+        defer { close(fd) }
+        var info = Glibc.stat()
+        guard fstat(fd, &info) == 0 else { return .refused(lastError()) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return .refused("it is \(kind(of: info.st_mode)), not a regular file") }
+        guard info.st_size <= limit else { return .refused("it is \(info.st_size) bytes, more than the \(limit) bytes allowed") }
+        // Sized from fstat, but bounded by `limit` even if the file grows while it is read.
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
+        var length = 0
+        while true {
+            if length == bytes.count {
+                guard bytes.count <= limit else { return .refused("it grew past \(limit) bytes while it was read") }
+                bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit + 1 - bytes.count)))
+            }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + length, $0.count - length) }
+            if n < 0 { if errno == EINTR { continue }; return .refused(lastError()) }
+            if n == 0 { break }
+            length += n
+        }
+        bytes.removeLast(bytes.count - length)
+        return .contents(bytes)
+    }
+
+    public enum BoundedRead: Equatable {
+        case missing
+        case contents([UInt8])
+        /// Why the file was not read, as a clause: "it is a FIFO, not a regular file".
+        case refused(String)
+    }
+
+    /// "a directory", "a FIFO", ...: what a file that is not a regular file is.
+    private static func kind(of mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "a special file"
+        }
+    }
+
+    /// What the symbolic link at `path` points to, or nil when it is not one.
+    public static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether `path` itself is a symbolic link (lstat: the link is not followed).
+    public static func isSymbolicLink(_ path: String) -> Bool {
+        var info = Glibc.stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+    }
+
+    /// Creates `path` for writing, only if nothing at all is there: an existing file is never
+    /// truncated and a symbolic link (even a dangling one) is never followed. Returns the
+    /// descriptor (close-on-exec), which the caller closes.
+    public static func createExclusively(_ path: String, mode: mode_t = 0o644) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw FileError.cannotWrite(path: path, reason: lastError()) }
+        return fd
+    }
+
+    /// Writes all of `bytes` to `fd`. An error, or a write that makes no progress (a full disk),
+    /// throws with `path` and the system's reason.
+    public static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                close(fd); unlink(temporary)
-                throw SwbpfError.cannotWrite(path: path, reason: reason)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw FileError.cannotWrite(path: path, reason: n == 0 ? String(cString: strerror(ENOSPC)) : lastError())
             }
             offset += n
         }
-        close(fd)
-        guard Glibc.rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+    }
+
+    /// Writes a whole file through a temporary sibling and a rename, so readers (and a later build
+    /// after a crash) see either the old file or the new one, never a half-written one. The
+    /// temporary is created exclusively (whatever was left or planted at its name is unlinked
+    /// first, never followed) and synced before the rename; the rename replaces `path` itself,
+    /// so a symbolic link there is replaced, not written through.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        let (directory, base) = split(path)
+        let temporary = temporarySibling(of: path)
+        removeStaleTemporaries(in: directory, base: base)
+        let fd: Int32
+        do { fd = try createExclusively(temporary) } catch FileError.cannotWrite(_, let reason) {
+            throw FileError.cannotWrite(path: path, reason: "cannot create its temporary \(temporary): \(reason)")
+        }
+        do {
+            try writeAll(bytes, to: fd, path: path)
+            guard fsync(fd) == 0 else { throw FileError.cannotWrite(path: path, reason: lastError()) }
+        } catch {
+            close(fd)
             unlink(temporary)
-            throw SwbpfError.cannotWrite(path: path, reason: reason)
+            throw error
+        }
+        // close reports late write errors on some file systems (NFS).
+        guard close(fd) == 0 else {
+            let reason = lastError()
+            unlink(temporary)
+            throw FileError.cannotWrite(path: path, reason: reason)
+        }
+        guard Glibc.rename(temporary, path) == 0 else {
+            let reason = lastError()
+            unlink(temporary)
+            throw FileError.cannotWrite(path: path, reason: reason)
         }
     }
+
+    /// The system's message for the last error.
+    static func lastError() -> String { String(cString: strerror(errno)) }
 
     /// The temporary name an output is produced under before it is renamed into place. It sits in
     /// the same directory (a rename never crosses file systems), is hidden, and carries this
@@ -134,7 +235,11 @@ public enum FileSystem {
 
     /// Removes temporaries left in `directory` by builds that are no longer running (killed ones),
     /// and those their tools made from them: a tool killed with swbpf leaves its own, such as
-    /// clang's `.NAME.PID-RANDOM.swbpf-tmp.tmp`. With `base`, only those of that output name.
+    /// clang's `.NAME.PID-RANDOM.swbpf-tmp.tmp`. Those that carry this process's own pid are stale
+    /// too: this process has not made them (an earlier process with the same pid did, or someone
+    /// planted them, perhaps as a symbolic link for a tool to write through), so call this before
+    /// this process makes its own temporaries there. With `base`, only those of that output name.
+    /// Unlinking removes a link, never its target.
     @discardableResult
     public static func removeStaleTemporaries(in directory: String, base: String? = nil) -> [String] {
         var removed: [String] = []
@@ -143,8 +248,8 @@ public enum FileSystem {
             guard let marker = parts.indices.dropFirst(2).first(where: { parts[$0] == temporarySuffix }),
                   let pid = Int32(parts[marker - 1].prefix { $0 != "-" }) else { continue }
             if let base, parts[..<(marker - 1)].joined(separator: ".") != base { continue }
-            // A live owner (another process of ours, or this one) is still writing it.
-            if pid == processID || kill(pid, 0) == 0 { continue }
+            // Another live process (EPERM: one of another user) may still be writing it.
+            if pid != processID && (kill(pid, 0) == 0 || errno == EPERM) { continue }
             let path = join(directory, name)
             if remove(path) { removed.append(path) }
         }
@@ -156,7 +261,7 @@ public enum FileSystem {
         let parent = split(path).directory
         if !parent.isEmpty && parent != "." && parent != "/" { try createDirectory(parent) }
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw SwbpfError.cannotCreateDirectory(path: path, reason: String(cString: strerror(errno)))
+            throw FileError.cannotCreateDirectory(path: path, reason: String(cString: strerror(errno)))
         }
     }
 
@@ -165,14 +270,14 @@ public enum FileSystem {
 
     public static func rename(_ from: String, to: String) throws {
         guard Glibc.rename(from, to) == 0 else {
-            throw SwbpfError.cannotWrite(path: to, reason: String(cString: strerror(errno)))
+            throw FileError.cannotWrite(path: to, reason: String(cString: strerror(errno)))
         }
     }
 
     public static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
         guard getcwd(&buffer, buffer.count) != nil else { return "." }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public static func changeDirectory(_ path: String) -> Bool { chdir(path) == 0 }

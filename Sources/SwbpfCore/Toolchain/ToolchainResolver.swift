@@ -75,7 +75,7 @@ public struct ToolchainResolver: Sendable {
         var clang = clang, bpftool = bpftool, cc = cc
         clang.version = clangAnswer.first ?? "unknown"
         guard clangAnswer.count >= 2, clangAnswer[1] == "bpf" else {
-            throw SwbpfError.clangWithoutBPFTarget(clang: clang.path, version: clang.version)
+            throw ToolchainError.clangWithoutBPFTarget(clang: clang.path, version: clang.version)
         }
         bpftool.version = bpftoolAnswer.first ?? "unknown"
         cc.version = ccAnswer.first ?? "unknown"
@@ -117,7 +117,7 @@ public struct ToolchainResolver: Sendable {
             }
         }
         guard let found, let stat = FileSystem.stat(found.path) else {
-            throw SwbpfError.toolNotFound(tool: role.rawValue, tried: tried, package: role.package, knob: knob)
+            throw ToolchainError.toolNotFound(tool: role.rawValue, tried: tried, package: role.package, knob: knob)
         }
         return Tool(role: role, displayName: found.display, path: found.path, leadingArguments: Array(words.dropFirst()),
                     version: "", fingerprint: "\(stat.size):\(stat.mtimeNanoseconds):\(stat.inode)")
@@ -142,7 +142,7 @@ public struct ToolchainResolver: Sendable {
         let (details, targetList) = try await (verbose, targets)
         let text = String(decoding: details.standardError, as: UTF8.self)
         guard details.status == 0 else {
-            throw SwbpfError.toolProbeFailed(tool: "clang", command: Shell.join([tool.path, "-v", "-E", "-x", "c", "-"]), output: text)
+            throw ToolchainError.toolProbeFailed(tool: "clang", command: Shell.join([tool.path, "-v", "-E", "-x", "c", "-"]), output: text)
         }
         let lines = text.split(separator: "\n").map(String.init)
         let version = lines.first(where: { $0.contains("clang version") }).map(versionWord) ?? "unknown"
@@ -166,7 +166,7 @@ public struct ToolchainResolver: Sendable {
         let outcome = try await ProcessRunner.capture(tool.path, tool.leadingArguments + arguments)
         let text = String(decoding: outcome.standardOutput + outcome.standardError, as: UTF8.self)
         guard outcome.status == 0, let first = text.split(separator: "\n").first else {
-            throw SwbpfError.toolProbeFailed(tool: tool.role.rawValue, command: Shell.join([tool.path] + arguments), output: text)
+            throw ToolchainError.toolProbeFailed(tool: tool.role.rawValue, command: Shell.join([tool.path] + arguments), output: text)
         }
         return [versionWord(String(first))]
     }
@@ -212,12 +212,12 @@ public struct ToolchainResolver: Sendable {
             tried.append(archive)
             if FileSystem.exists(archive) { return Libbpf(archive: archive, includeDirectory: nil, origin: .systemLibraryDirectory) }
         }
-        throw SwbpfError.libbpfNotFound(tried: tried)
+        throw ToolchainError.libbpfNotFound(tried: tried)
     }
 
     func explicitLibbpf(archive: String, include: String?, origin: LibbpfOrigin) throws -> Libbpf {
         let path = FileSystem.absolute(archive, base: project.root)
-        guard FileSystem.exists(path) else { throw SwbpfError.libbpfNotFound(tried: ["\(path) (\(origin))"]) }
+        guard FileSystem.exists(path) else { throw ToolchainError.libbpfNotFound(tried: ["\(path) (\(origin))"]) }
         if let include { return Libbpf(archive: path, includeDirectory: FileSystem.absolute(include, base: project.root), origin: origin) }
         // A libbpf built from source installs its headers as bpf/*.h beside the archive or under include/.
         let directory = FileSystem.split(path).directory
@@ -247,13 +247,13 @@ public struct ToolchainResolver: Sendable {
         else if let value = project.config.vmlinux { choice = (value, .config) }
         if let (value, origin) = choice, value != "kernel" {
             let path = FileSystem.absolute(value, base: project.root)
-            guard FileSystem.exists(path) else { throw SwbpfError.vmlinuxSourceMissing(path: value, origin: origin.description) }
+            guard FileSystem.exists(path) else { throw ToolchainError.vmlinuxSourceMissing(path: value, origin: origin.description) }
             return value.hasSuffix(".h") ? .header(path: path, origin: origin) : .btf(path: path, origin: origin)
         }
         if choice == nil, let local = project.localVmlinuxHeader {
             return .header(path: FileSystem.join(project.root, local), origin: .projectDirectory)
         }
-        guard FileSystem.exists(kernelBTF) else { throw SwbpfError.noVmlinuxSource(btfPath: kernelBTF) }
+        guard FileSystem.exists(kernelBTF) else { throw ToolchainError.noVmlinuxSource(btfPath: kernelBTF) }
         return .btf(path: kernelBTF, origin: .runningKernel)
     }
 }

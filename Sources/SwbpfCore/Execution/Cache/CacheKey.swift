@@ -1,12 +1,8 @@
-import Crypto
-
 /// SHA-256 as 64 lowercase hex digits: the names of cache entries, locally and in the Bazel
 /// remote-cache protocol (`/cas/<sha256 of the bytes>`, `/ac/<sha256 of the action key>`).
 enum SHA256Hex {
     static func of<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        var hasher = SHA256()
-        hasher.update(data: Array(bytes))
-        return hex(hasher.finalize())
+        hex(SHA256.hash(Array(bytes)))
     }
 
     static func of(text: String) -> String { of(Array(text.utf8)) }

@@ -1,4 +1,3 @@
-import Crypto
 import Synchronization
 
 /// Where a restored step's outputs came from.
