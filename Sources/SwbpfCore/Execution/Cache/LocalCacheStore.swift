@@ -140,7 +140,7 @@ public struct LocalCacheStore: Sendable {
     /// returns how many files and bytes went. Builds reading a removed file at that moment just
     /// miss (they verify everything they read).
     @discardableResult
-    func trim(to target: Int64) -> (files: Int, bytes: Int64) {
+    public func trim(to target: Int64) -> (files: Int, bytes: Int64) {
         let files = storedFiles()
         var total = files.reduce(0) { $0 + $1.size }
         var removed = (files: 0, bytes: Int64(0))
@@ -157,7 +157,7 @@ public struct LocalCacheStore: Sendable {
     }
 
     /// Removes everything, the statistics included.
-    func clear() -> (files: Int, bytes: Int64) {
+    public func clear() -> (files: Int, bytes: Int64) {
         let removed = trim(to: -1)
         unlink(statsLog)
         return removed
