@@ -48,13 +48,14 @@ public final class Executor {
         self.check = DirtyCheck(state: state, files: files)
     }
 
-    /// Every step that is out of date, and every step downstream of one, with its reason.
+    /// Every step that is out of date, and every step downstream of one, with its reason. A
+    /// precompiled header is only a means to its compiles: it is due only when one of them is.
     private func predictRuns() -> [(step: Step, reason: String)] {
         var rebuilt = Set<String>()
         var willRun = Set<Int>()
-        var result: [(Step, String)] = []
+        var reasons: [Int: String] = [:]
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
-        for step in steps {
+        for step in steps where step.kind != .precompiledHeader {
             var reason = check.reason(for: step, rebuilt: rebuilt)
             if reason == nil, let dependency = step.dependencies.first(where: willRun.contains), let upstream = byID[dependency] {
                 reason = "input \(upstream.primaryOutput) is rebuilt"
@@ -62,10 +63,28 @@ public final class Executor {
             if let reason {
                 willRun.insert(step.id)
                 rebuilt.formUnion(step.products)
-                result.append((step, reason))
+                reasons[step.id] = reason
             }
         }
-        return result
+        for step in steps where step.kind == .precompiledHeader && consumers(of: step).contains(where: willRun.contains) {
+            reasons[step.id] = check.reason(for: step, rebuilt: rebuilt)
+        }
+        return steps.compactMap { step in reasons[step.id].map { (step, $0) } }
+    }
+
+    /// The compiles that load `step`'s precompiled header.
+    private func consumers(of step: Step) -> [Int] {
+        steps.filter { $0.orderOnlyInputs.contains(step.primaryOutput) && $0.kind == .bpfCompile }.map(\.id)
+    }
+
+    /// With a cache, a precompiled header is built on demand: held when it is ready, and started
+    /// by the first compile that needs it, after that compile missed the cache. A build whose
+    /// compiles all come from the cache never spends the half second.
+    private enum PrecompiledHeaderState {
+        case held(reason: String)
+        case building(waiting: [Launched])
+        case built
+        case failed
     }
 
     /// Finishes, synchronously and without a process, a thread or the concurrency runtime, a build
@@ -155,6 +174,9 @@ public final class Executor {
         let cache = options.dryRun ? nil : self.cache
         let files = self.files
         var stores: [Task<[String], Never>] = []
+        var precompiledHeaders: [String: (id: Int, state: PrecompiledHeaderState)] = [:]
+        // Compiles whose precompiled header is now built, waiting for a worker.
+        var resumed: [Launched] = []
         await withTaskGroup(of: ChildResult.self) { group in
             var running = 0
             func startProcess(_ launched: Launched) {
@@ -165,7 +187,36 @@ public final class Executor {
                 let request = processRequest(for: launched.step)
                 group.addTask { .ran(await Self.execute(request, launched, runner: runner)) }
             }
+            /// Runs a step's tool, first building the precompiled header it loads if that is held.
+            func startProcessWithItsPCH(_ launched: Launched) {
+                guard let pch = launched.step.orderOnlyInputs.first(where: { precompiledHeaders[$0] != nil }),
+                      let (id, state) = precompiledHeaders[pch], let pchStep = byID[id] else { return startProcess(launched) }
+                switch state {
+                case .built:
+                    startProcess(launched)
+                case .held(let reason):
+                    // The compile's worker builds the PCH; the compile waits for it.
+                    precompiledHeaders[pch] = (id, .building(waiting: [launched]))
+                    startProcess(Launched(step: pchStep, worker: launched.worker, reason: "\(reason) (needed by \(launched.step.primaryOutput))",
+                                          manifestKey: nil, started: Date(), startedAtFileTime: Self.fileTimeNow(),
+                                          inputsBefore: inputStats(of: pchStep)))
+                case .building(let waiting):
+                    freeWorkers.append(launched.worker)
+                    precompiledHeaders[pch] = (id, .building(waiting: waiting + [launched]))
+                case .failed:
+                    freeWorkers.append(launched.worker)
+                    reporter.handle(.skipped(step: launched.step, failedDependency: pchStep))
+                    summary.skipped += 1
+                    for dependent in dependents[launched.step.id] ?? [] { failedBecause[dependent] = pchStep }
+                    complete(launched.step.id)
+                }
+            }
             while true {
+                while running < options.jobs, !resumed.isEmpty, !stopLaunching, !Task.isCancelled {
+                    var launched = resumed.removeFirst()
+                    launched.worker = freeWorkers.removeLast()
+                    startProcess(launched)
+                }
                 while running < options.jobs, !ready.isEmpty, !Task.isCancelled, let step = byID[ready.removeFirst()] {
                     if let cause = failedBecause[step.id] {
                         reporter.handle(.skipped(step: step, failedDependency: cause))
@@ -185,6 +236,11 @@ public final class Executor {
                         complete(step.id)
                         continue
                     }
+                    if step.kind == .precompiledHeader, cache != nil {
+                        precompiledHeaders[step.primaryOutput] = (step.id, .held(reason: reason))
+                        complete(step.id)
+                        continue
+                    }
                     let manifestKey = cache == nil || !step.kind.cacheable ? nil
                         : CacheKey.manifest(of: step, root: files.root) { self.check.digest($0) }
                     let launched = Launched(step: step, worker: freeWorkers.removeLast(), reason: reason, manifestKey: manifestKey,
@@ -194,7 +250,7 @@ public final class Executor {
                         running += 1
                         group.addTask { .lookedUp(launched, await cache.restore(query, files: files)) }
                     } else {
-                        startProcess(launched)
+                        startProcessWithItsPCH(launched)
                     }
                 }
                 guard running > 0, let child = await group.next() else { break }
@@ -213,7 +269,7 @@ public final class Executor {
                             stopLaunching = true
                             complete(launched.step.id)
                         } else {
-                            startProcess(launched)
+                            startProcessWithItsPCH(launched)
                         }
                         continue
                     }
@@ -221,7 +277,7 @@ public final class Executor {
                                             cancelled: false, ended: Date(), restored: hit)
                     guard finish(restored) == .succeeded else {
                         // The restored outputs could not be put in place: the tool makes them.
-                        startProcess(launched)
+                        startProcessWithItsPCH(launched)
                         continue
                     }
                     freeWorkers.append(launched.worker)
@@ -241,6 +297,28 @@ public final class Executor {
                 if case .success(let outcome) = finished.outcome { output = outcome.standardError + outcome.standardOutput }
                 reporter.handle(.finished(step: step, worker: finished.launched.worker, result: result, output: output,
                                           started: finished.launched.started, ended: finished.ended))
+                // A PCH built on demand was completed when it was held: its compiles go on now.
+                if step.kind == .precompiledHeader, case let (id, .building(waiting))? = precompiledHeaders[step.primaryOutput] {
+                    precompiledHeaders[step.primaryOutput] = (id, result == .succeeded ? .built : .failed)
+                    switch result {
+                    case .succeeded:
+                        summary.ran += 1
+                        resumed += waiting
+                    case .failed:
+                        summary.failed.append(step)
+                        if !options.keepGoing { stopLaunching = true }
+                        for launched in waiting {
+                            reporter.handle(.skipped(step: launched.step, failedDependency: step))
+                            summary.skipped += 1
+                            for dependent in dependents[launched.step.id] ?? [] { failedBecause[dependent] = step }
+                            complete(launched.step.id)
+                        }
+                    case .interrupted, .wouldRun:
+                        summary.interrupted = true
+                        stopLaunching = true
+                    }
+                    continue
+                }
                 switch result {
                 case .succeeded, .wouldRun:
                     summary.ran += 1
@@ -256,6 +334,11 @@ public final class Executor {
             }
         }
         if Task.isCancelled { summary.interrupted = true }
+        // Held and never needed: every compile that loads it came from the cache or was up to date.
+        for case let (id, .held(_)) in precompiledHeaders.values {
+            if let step = byID[id] { reporter.handle(.upToDate(step: step)) }
+            summary.upToDate += 1
+        }
         if let cache {
             var notes: [String] = []
             for store in stores { notes += await store.value }
@@ -402,7 +485,8 @@ public final class Executor {
         }
         var inputs = step.inputs.map { input($0, kind: .declared) }
         if !discovered.isEmpty {
-            var seen = Set(step.inputs)
+            // A depfile may name the PCH too; it is not an input (see PathUse.precompiledHeader).
+            var seen = Set(step.inputs + step.precompiledHeaders)
             var headers: [String] = []
             for path in discovered {
                 if seen.insert(path).inserted {

@@ -44,6 +44,11 @@ public enum PathUse: String, Hashable, Sendable, Codable {
     case output
     /// A directory the tool searches (`-I`, `-idirafter`): not an input in itself.
     case searchDirectory
+    /// The precompiled vmlinux.h a compile loads. Its contents follow from what the compile is
+    /// already keyed on (the same clang, the same flags, vmlinux.h as a header it read), so it
+    /// only orders the graph (an order-only input), and it is built only when a compile that
+    /// uses it has to run.
+    case precompiledHeader
 }
 
 /// One argument of a step, kept typed until the command is printed or run. Outputs are written
@@ -102,8 +107,8 @@ public enum ArgumentRole: String, Hashable, Sendable, Codable {
     case systemIncludes
     /// `-ffile-prefix-map=ROOT=.`: the checkout's path never reaches debug info, BTF or macros.
     case pathMapping
-    /// `-include-pch FILE`: the precompiled vmlinux.h. Every word of it that matters is also on
-    /// the consumer's own command line, so it is left out of compilation databases and cache keys.
+    /// `-include-pch FILE`: the precompiled vmlinux.h (see `PathUse.precompiledHeader`); left out
+    /// of compilation databases, as it is swbpf's own intermediate.
     case precompiledHeader
     /// `-x c-header FILE -Xclang -fno-pch-timestamp`: what a precompiled header is made from.
     case header
@@ -212,6 +217,11 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     }
 
     public var arguments: [StepArgument] { groups.flatMap(\.arguments) }
+
+    /// The precompiled headers the step loads (see `PathUse.precompiledHeader`).
+    public var precompiledHeaders: [String] {
+        arguments.compactMap(\.pathAndUse).filter { $0.use == .precompiledHeader }.map(\.path)
+    }
 
     /// The primary output: what the short label names, and the key of the step's record.
     public var primaryOutput: String { standardOutput ?? outputs[0] }

@@ -61,6 +61,56 @@ import Testing
         #expect(editedLog.reasons[".output/a.o"] == "header common.h changed")
     }
 
+    /// Two apps whose kernel parts include vmlinux.h first, so both load one PCH.
+    static func precompiledPlan() throws -> [Step] {
+        var a = simpleApp("a", helpers: ["util.c"]), b = simpleApp("b", helpers: ["util.c"])
+        a.vmlinuxFirstSources = ["a.bpf.c"]
+        b.vmlinuxFirstSources = ["b.bpf.c"]
+        let project = Project(root: "/project", config: ProjectConfig(), configFile: nil, apps: [a, b],
+                              helperSources: ["util.c"], localVmlinuxHeader: nil, notes: [])
+        return try Planner(project: project, toolchain: fixedToolchain(), settings: BuildSettings()).plan().steps
+    }
+
+    @Test func thePCHIsBuiltOnlyWhenACompileThatLoadsItMustRun() async throws {
+        let directory = CacheDirectory()
+        let steps = try Self.precompiledPlan()
+        #expect(steps.contains { $0.kind == .precompiledHeader })
+        func build(_ fixture: ExecutorTests.Fixture) async -> (BuildSummary, EventLog) {
+            let log = EventLog()
+            let executor = Executor(steps: steps, state: BuildState.load(path: fixture.statePath),
+                                    options: ExecutionOptions(jobs: 2, keepGoing: false), reporter: log,
+                                    runner: fixture.runner, files: fixture.files, cache: directory.cache())
+            return (await executor.run(), log)
+        }
+        let first = try ExecutorTests.Fixture()
+        let (cold, coldLog) = await build(first)
+        #expect(cold.succeeded && first.runner.ran.filter { $0 == ".output/vmlinux.h.pch" }.count == 1)
+        let order = coldLog.started
+        #expect(order.firstIndex(of: ".output/vmlinux.h.pch")! < order.firstIndex(of: ".output/a.tmp.bpf.o")!)
+
+        // Every compile comes from the cache: the PCH is never built, and the next build still
+        // has nothing to do although the PCH does not exist.
+        let second = try ExecutorTests.Fixture()
+        let (restored, _) = await build(second)
+        #expect(restored.succeeded && second.runner.ran.isEmpty, "ran \(second.runner.ran)")
+        #expect(second.files.read(".output/vmlinux.h.pch") == nil)
+        let executor = Executor(steps: steps, state: BuildState.load(path: second.statePath),
+                                options: ExecutionOptions(jobs: 2, keepGoing: false), reporter: EventLog(),
+                                runner: second.runner, files: second.files, cache: directory.cache())
+        #expect(executor.finishWithoutRunning(since: Date()) != nil, "a no-op wanted to run \(executor.predicted.map(\.step.primaryOutput))")
+
+        // A compile that misses builds the PCH first, once, then compiles.
+        second.files.write("a.bpf.c", "/* a.bpf.c v2 */")
+        second.files.write("b.bpf.c", "/* b.bpf.c v2 */")
+        let (edited, log) = await build(second)
+        #expect(edited.succeeded)
+        #expect(second.runner.ran.filter { $0 == ".output/vmlinux.h.pch" }.count == 1)
+        #expect(log.started.firstIndex(of: ".output/vmlinux.h.pch")! < log.started.firstIndex(of: ".output/a.tmp.bpf.o")!)
+        #expect(log.reasons[".output/vmlinux.h.pch"]?.hasSuffix("(needed by .output/a.tmp.bpf.o)") == true
+                || log.reasons[".output/vmlinux.h.pch"]?.hasSuffix("(needed by .output/b.tmp.bpf.o)") == true,
+                "\(log.reasons)")
+    }
+
     @Test func aHeaderWithOtherContentIsAMiss() async throws {
         let directory = CacheDirectory()
         _ = await (try Checkout()).build(cache: directory.cache())

@@ -39,10 +39,9 @@ public enum CacheKey {
         text += "tool \(line(step.tool.role.rawValue, step.tool.version, step.tool.leadingArguments.joined(separator: " ")))\n"
         for word in step.displayCommand.dropFirst() { text += "arg \(line(portable(word, root: root)))\n" }
         if let file = step.standardOutput { text += "stdout \(line(file))\n" }
-        // The precompiled header is keyed by what it is made of, which the consumer's own command
-        // and headers already cover, not by its bytes (they hold the checkout's absolute paths).
-        let precompiled = Set(step.groups.filter { $0.role == .precompiledHeader }.flatMap(\.arguments).compactMap(\.pathAndUse?.path))
-        for input in step.inputs where !precompiled.contains(input) {
+        // Not the precompiled header a compile loads: its bytes hold the checkout's absolute paths,
+        // and what it is made of is on the compile's own command line and among its headers.
+        for input in step.inputs {
             guard let value = digest(input), value != .unknown else { return nil }
             text += "in \(line(input)) \(value)\n"
         }

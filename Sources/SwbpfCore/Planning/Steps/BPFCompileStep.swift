@@ -4,11 +4,12 @@ extension Planner {
     func bpfCompileStep(app: App, source: String, stem: String, precompiledHeader: String?) -> Step {
         let object = inOutput(stem + ".tmp.bpf.o")
         let groups = bpfFlagGroups(app: app)
-            + (precompiledHeader.map { [ArgumentGroup(.precompiledHeader, [.flag("-include-pch"), .input($0)])] } ?? [])
+            + (precompiledHeader.map { [ArgumentGroup(.precompiledHeader, [.flag("-include-pch"), .path($0, .precompiledHeader)])] } ?? [])
             + [ArgumentGroup(.source, [.flag("-c"), .input(source)]),
                ArgumentGroup(.output, [.flag("-o"), .output(object)])]
         return Step(kind: .bpfCompile, app: app.name, tool: toolchain.clang, groups: groups,
-                    orderOnlyInputs: generatedVmlinuxHeader.map { [$0] } ?? [], depfile: inOutput(stem + ".tmp.bpf.d"))
+                    orderOnlyInputs: (generatedVmlinuxHeader.map { [$0] } ?? []) + (precompiledHeader.map { [$0] } ?? []),
+                    depfile: inOutput(stem + ".tmp.bpf.d"))
     }
 
     /// Every word of an app's BPF compiles before the source: what a precompiled header must be
