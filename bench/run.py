@@ -402,7 +402,7 @@ def bench_kind(kind, napps, tools, args, root, raw, nginx):
             for t in order:
                 proj, acc = projects[t.name], per_tool[t.name]
                 env = cache_env(case, kind_root, r, nginx) if t.name == "swbpf" else {}
-                if case.cache == "empty":
+                if case.cache == "empty" and t.name == "swbpf":
                     shutil.rmtree(env["SWBPF_CACHE_DIR"], ignore_errors=True)
                 if case.clone:
                     proj = Project(pristine, os.path.join(kind_root, f"{t.name}-{case.key}-{r}"))
