@@ -33,6 +33,9 @@ public final class Executor {
     /// Asked before a step that must run is launched, told after one succeeds; nil: no cache.
     let cache: (any StepCache)?
     var check: DirtyCheck
+    /// The products of steps just recorded that the cache will store, by step id: read and hashed
+    /// once for both.
+    private var productsToStore: [Int: [CacheStoreRequest.Product]] = [:]
     /// The steps that must run, with why, in plan order: decided once, before anything runs.
     public private(set) lazy var predicted: [(step: Step, reason: String)] = predictRuns()
 
@@ -382,10 +385,11 @@ public final class Executor {
     /// What to store a step that just ran under: the headers it read, as recorded. A step with an
     /// input of unknown content (changed while it ran) is not stored: its outputs may be stale.
     private func storeRequest(for launched: Launched) -> CacheStoreRequest? {
-        guard let manifestKey = launched.manifestKey, let record = state.steps[launched.step.primaryOutput],
+        guard let products = productsToStore.removeValue(forKey: launched.step.id), let manifestKey = launched.manifestKey,
+              let record = state.steps[launched.step.primaryOutput],
               !record.inputs.contains(where: { $0.kind != .mustStayAbsent && $0.digest == .unknown }) else { return nil }
         let headers = record.inputs.filter(\.discovered).map { CacheStoreRequest.Header(path: $0.path, digest: $0.digest) }
-        return CacheStoreRequest(step: launched.step, manifestKey: manifestKey, headers: headers)
+        return CacheStoreRequest(step: launched.step, manifestKey: manifestKey, headers: headers, products: products)
     }
 
     /// The stat data of what `step` reads, as far as it is known before it runs: its declared
@@ -436,8 +440,13 @@ public final class Executor {
             temporaries.forEach(files.remove)
             return .failed(failure)
         }
+        if let restored = finished.restored {
+            for (product, digest) in restored.digests {
+                if let stat = files.stat(product) { state.remember(product, stat: stat, digest: digest) }
+            }
+        }
         let headers = finished.restored.map(\.headers) ?? depfileTemporary.map(discoveredHeaders(depfile:)) ?? []
-        record(step, launched: finished.launched, headers: headers)
+        record(step, launched: finished.launched, headers: headers, forTheCache: finished.restored == nil)
         return .succeeded
     }
 
@@ -469,11 +478,20 @@ public final class Executor {
         return Depfile.dependencies(in: String(decoding: bytes, as: UTF8.self)).map { FileSystem.display($0, relativeTo: files.root) }
     }
 
-    private func record(_ step: Step, launched: Launched, headers discovered: [String]) {
+    private func record(_ step: Step, launched: Launched, headers discovered: [String], forTheCache: Bool) {
         var recordedOutputs: [StepRecord.Output] = []
+        let storing = forTheCache && cache != nil && launched.manifestKey != nil
+        var products: [CacheStoreRequest.Product] = []
         for product in step.products {
             guard let stat = files.stat(product) else { continue }
-            _ = state.currentDigest(of: product, stat: stat, files: files)
+            if storing, let bytes = files.read(product) {
+                // One read and one SHA-256 for the state's digest and the cache's blob name.
+                let sha256 = SHA256Hex.of(bytes)
+                state.remember(product, stat: stat, digest: Digest(hex: Array(sha256.utf8.prefix(32))) ?? .unknown)
+                products.append(.init(path: product, bytes: bytes, sha256: sha256, executable: stat.isExecutable))
+            } else {
+                _ = state.currentDigest(of: product, stat: stat, files: files)
+            }
             recordedOutputs.append(.init(path: product, stat: stat))
         }
         func input(_ path: String, kind: StepRecord.InputKind) -> StepRecord.Input {
@@ -505,6 +523,7 @@ public final class Executor {
         do { try state.record(record) } catch {
             reporter.handle(.diagnostic(Diagnostic(.warning, "could not save the build state: \(error)")))
         }
+        if storing && products.count == step.products.count { productsToStore[step.id] = products }
     }
 
     /// For each header found in one of the search directories, the same name in every directory

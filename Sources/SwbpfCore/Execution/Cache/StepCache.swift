@@ -22,6 +22,8 @@ public struct CacheHit: Sendable {
     public var entryKey: String
     /// The headers the step read when it ran: recorded as if it had run here.
     public var headers: [String]
+    /// The content digest of each product, from the SHA-256 it was checked against.
+    public var digests: [String: Digest]
 }
 
 public struct CacheLookup: Sendable {
@@ -35,6 +37,15 @@ public struct CacheStoreRequest: Sendable {
     public var step: Step
     public var manifestKey: String
     public var headers: [Header]
+    /// The products as they were recorded: read and hashed once, for the state and the cache.
+    public var products: [Product]
+
+    public struct Product: Sendable {
+        public var path: String
+        public var bytes: [UInt8]
+        public var sha256: String
+        public var executable: Bool
+    }
 
     public struct Header: Sendable {
         public var path: String
@@ -146,6 +157,7 @@ public final class SharedCache: StepCache {
               entry.outputs.map(\.path) == step.products else { return nil }
         var source = entrySource == .remote || manifestSource == .remote ? CacheSource.remote : .local
         var written: [String] = []
+        var digests: [String: Digest] = [:]
         func abandon() -> CacheHit? {
             written.forEach(files.remove)
             return nil
@@ -161,12 +173,13 @@ public final class SharedCache: StepCache {
             let temporary = FileSystem.temporarySibling(of: output.path)
             do { try files.write(temporary, bytes, executable: output.executable) } catch { return abandon() }
             written.append(temporary)
+            digests[output.path] = Digest(hex: Array(output.sha256.utf8.prefix(32)))
         }
         if source == .remote {
             keepLocally(.ac, entryKey, entryBytes, notes: &notes)
             keepLocally(.ac, query.manifestKey, manifestBytes, notes: &notes)
         }
-        return CacheHit(source: source, entryKey: entryKey, headers: manifest.headers)
+        return CacheHit(source: source, entryKey: entryKey, headers: manifest.headers, digests: digests)
     }
 
     // MARK: Writing
@@ -175,11 +188,9 @@ public final class SharedCache: StepCache {
         var notes: [String] = []
         var outputs: [CacheEntry.Output] = []
         var blobs: [(key: String, bytes: [UInt8])] = []
-        for product in request.step.products {
-            guard let bytes = files.read(product), let stat = files.stat(product) else { return notes }
-            let sha = SHA256Hex.of(bytes)
-            outputs.append(.init(path: product, sha256: sha, size: bytes.count, executable: stat.isExecutable))
-            blobs.append((sha, bytes))
+        for product in request.products {
+            outputs.append(.init(path: product.path, sha256: product.sha256, size: product.bytes.count, executable: product.executable))
+            blobs.append((product.sha256, product.bytes))
         }
         let manifest = CacheManifest(headers: request.headers.map(\.path)).bytes
         let entryKey = CacheKey.entry(manifest: request.manifestKey, headers: request.headers.map { ($0.path, $0.digest) })
