@@ -343,6 +343,8 @@ public final class Executor {
             summary.upToDate += 1
         }
         if let cache {
+            // Interrupted: what is stored locally is kept, uploads still to come are dropped.
+            if summary.interrupted { stores.forEach { $0.cancel() } }
             var notes: [String] = []
             for store in stores { notes += await store.value }
             notes += await cache.finishBuild()

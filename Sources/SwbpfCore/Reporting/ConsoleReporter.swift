@@ -57,14 +57,15 @@ public final class ConsoleReporter: BuildReporter {
         case .restored(let step, _, let source, let key, let reason, _, _):
             count += 1
             if options.explain {
-                diagnostics.write(paint("explain: ", ANSI.dim) + "\(step.kind.label) \(step.primaryOutput): \(reason); restored from the \(source) cache (entry \(key))\n")
+                diagnostics.write(paint("explain: ", ANSI.dim)
+                                  + "\(step.kind.label) \(step.primaryOutput): \(reason); restored from the \(source) cache (entry \(key))".escapedForDisplay() + "\n")
             }
             let counter = options.decorated ? paint("[\(count)/\(max(total, count))] ", ANSI.dim) : ""
             if options.verbose {
                 // Still the command: pasted into a shell it makes the same bytes.
                 out.write(step.shellCommand + "\n")
             } else {
-                out.write("  " + counter + paint("CACHED".padded(to: 8), ANSI.dim) + " " + step.primaryOutput + "\n")
+                out.write("  " + counter + paint("CACHED".padded(to: 8), ANSI.dim) + " " + step.primaryOutput.escapedForDisplay() + "\n")
             }
         case .upToDate(let step):
             // A step expected to run whose inputs came out unchanged no longer counts towards N.

@@ -202,7 +202,7 @@ public final class SharedCache: StepCache {
         state.withLock { $0.counts.stored += 1 }
         guard let remote, !remote.settings.readOnly else { return notes }
         for blob in blobs {
-            guard !state.withLock({ $0.remoteDown }) else { return notes }
+            guard !state.withLock({ $0.remoteDown }), !Task.isCancelled else { return notes }
             switch await remote.contains(.cas, blob.key) {
             case .success(true): continue
             case .success(false):
@@ -211,7 +211,7 @@ public final class SharedCache: StepCache {
             }
         }
         for (key, bytes) in [(entryKey, entry), (request.manifestKey, manifest)] {
-            guard !state.withLock({ $0.remoteDown }) else { return notes }
+            guard !state.withLock({ $0.remoteDown }), !Task.isCancelled else { return notes }
             if case .failure(let error) = await remote.put(.ac, key, bytes) { remoteFailed(error, notes: &notes) }
         }
         return notes
