@@ -14,10 +14,13 @@ let package = Package(
     targets: [
         // fork/exec and the signal handler: what must not run Swift code (see its header).
         .target(name: "CSwbpfProcess"),
+        // https for the remote cache: libcurl, loaded with dlopen only when an https remote is used.
+        .target(name: "CSwbpfCurl", linkerSettings: [.linkedLibrary("dl")]),
         .target(
             name: "SwbpfCore",
             dependencies: [
                 "CSwbpfProcess",
+                "CSwbpfCurl",
             ],
             plugins: ["EmbedTemplates"]
         ),

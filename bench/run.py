@@ -16,6 +16,21 @@ helper sources), generates one pristine project, copies it once per tool
   helper-h  (shared kind) append a comment to util.h (included by every app
             and util.c), build; checks whether they were rebuilt
 
+swbpf's shared cache (`SWBPF_CACHE_DIR`, one per case under the work dir, never
+the user's) adds these cases, run by swbpf alone (a fresh clone is a cold build
+for make, so its ratio is taken to make's cold build):
+
+  cold-pch      cold with the cache off (SWBPF_CACHE=0): the PCH of vmlinux.h
+                is the only help
+  clone-local   a fresh clone in a new directory, its first build, with the
+                local cache filled by an untimed build of another copy
+  clone-remote  the same with an empty local cache and another HOME (a second
+                machine), and nginx on loopback as the remote cache, filled by
+                an untimed build
+
+The cold case starts each run with an empty cache (swbpf stores everything it
+builds, which it pays for); the incremental cases use one cache throughout.
+
 Before each run of an incremental case, the files changed by the previous
 run get their pristine content back (with a new mtime) and the tool builds
 once, untimed, so every run starts from a built, pristine state that the
@@ -45,7 +60,7 @@ GEN = os.path.join(BENCH, "gen-project.py")
 # two spaces, an upper-case tag, the target.
 STEP_RE = re.compile(r"^  ([A-Z][A-Z0-9_-]*)\s+(\S.*?)\s*$")
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-TAG_ORDER = ["CLEAN", "MKDIR", "VMLINUX", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"]
+TAG_ORDER = ["CLEAN", "MKDIR", "VMLINUX", "PCH", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY", "CACHED"]
 
 
 def log(*a):
@@ -89,12 +104,14 @@ class Result:
         return collections.Counter(t for t, _ in self.steps)
 
 
-def run_build(tool, proj, timeout):
+def run_build(tool, proj, timeout, extra_env=None):
     """Run one build and time it (wall clock, perf_counter_ns)."""
     argv = tool.argv(proj.dir)
+    env = build_env()
+    env.update(extra_env or {})
     t0 = time.perf_counter_ns()
     try:
-        p = subprocess.Popen(argv, cwd=proj.dir, env=build_env(), stdout=subprocess.PIPE,
+        p = subprocess.Popen(argv, cwd=proj.dir, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
     except OSError as e:
         return Result(-2, 0.0, "", f"cannot run {argv[0]}: {e}")
@@ -205,10 +222,82 @@ def rebuilt_units(res, units):
 
 
 # --------------------------------------------------------------------------
+class Nginx:
+    """Debian's nginx (nginx-light: WebDAV PUT) on a free loopback port: a Bazel HTTP cache."""
+
+    def __init__(self, root):
+        import socket
+        self.root = os.path.join(root, "nginx")
+        os.makedirs(os.path.join(self.root, "data"), exist_ok=True)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        conf = os.path.join(self.root, "nginx.conf")
+        r = self.root
+        with open(conf, "w") as f:
+            f.write(f"""daemon off;
+master_process off;
+worker_processes 1;
+error_log {r}/error.log;
+pid {r}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {r}/body;
+  proxy_temp_path {r}/proxy;
+  fastcgi_temp_path {r}/fastcgi;
+  uwsgi_temp_path {r}/uwsgi;
+  scgi_temp_path {r}/scgi;
+  client_max_body_size 256m;
+  server {{
+    listen 127.0.0.1:{self.port};
+    root {r}/data;
+    location / {{ dav_methods PUT; create_full_put_path on; dav_access user:rw; }}
+  }}
+}}
+""")
+        self.proc = subprocess.Popen(["nginx", "-p", self.root, "-c", conf, "-e", os.path.join(self.root, "error.log")],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("nginx did not start (is nginx-light installed?)")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/swbpf"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def cache_env(case, kind_root, run, nginx):
+    """The environment swbpf builds with in `case` (the cache directory is never the user's)."""
+    if case.cache == "off":
+        return {"SWBPF_CACHE": "0"}
+    env = {"SWBPF_CACHE": "1", "SWBPF_CACHE_DIR": os.path.join(kind_root, f"cache-{case.key}")}
+    if case.cache == "warm-remote":
+        # Another machine each run: its own empty local cache and HOME.
+        home = os.path.join(kind_root, f"home-{case.key}-{run}")
+        env.update(SWBPF_CACHE_DIR=os.path.join(home, "cache"), HOME=home, SWBPF_REMOTE_CACHE=nginx.url)
+    return env
+
+
+# --------------------------------------------------------------------------
 class Case:
-    def __init__(self, key, label, prepare=None, cold=False, header=None, kinds=None):
+    def __init__(self, key, label, prepare=None, cold=False, header=None, kinds=None, cache="kept",
+                 swbpf_only=False, clone=False):
         self.key, self.label, self.prepare = key, label, prepare
         self.cold, self.header, self.kinds = cold, header, kinds
+        # swbpf's cache for this case: "empty" (emptied before each run), "off", "kept" (one
+        # for the whole case), "warm-local" or "warm-remote" (filled once before the runs).
+        self.cache, self.swbpf_only, self.clone = cache, swbpf_only, clone
 
 
 def edit_code(tag, r):
@@ -217,7 +306,11 @@ def edit_code(tag, r):
 
 def make_cases(app):
     return [
-        Case("cold", "cold build", cold=True),
+        Case("cold", "cold build (empty cache)", cold=True, cache="empty"),
+        Case("cold-pch", "cold build, PCH only (cache off)", cold=True, cache="off", swbpf_only=True),
+        Case("clone-local", "fresh clone, local cache warm", cold=True, cache="warm-local", swbpf_only=True, clone=True),
+        Case("clone-remote", "fresh clone, only the remote cache warm (nginx on loopback)", cold=True,
+             cache="warm-remote", swbpf_only=True, clone=True),
         Case("noop", "no-op build"),
         Case("touch", f"`touch {app}.c`", lambda p, r: p.touch(f"{app}.c")),
         Case("edit", f"edit {app}.c", lambda p, r: p.append(f"{app}.c", edit_code("app", r))),
@@ -286,8 +379,9 @@ def tool_version(argv):
         return "?"
 
 
-def bench_kind(kind, napps, tools, args, root, raw):
-    pristine = os.path.join(root, kind, "src")
+def bench_kind(kind, napps, tools, args, root, raw, nginx):
+    kind_root = os.path.join(root, kind)
+    pristine = os.path.join(kind_root, "src")
     subprocess.run([sys.executable, GEN, "--kind", kind, "--apps", str(napps), "--force", pristine],
                    check=True, stdout=sys.stderr)
     projects = {t.name: Project(pristine, os.path.join(root, kind, t.name)) for t in tools}
@@ -300,22 +394,36 @@ def bench_kind(kind, napps, tools, args, root, raw):
     # Warm-up (untimed): page cache, and each tool's first build.
     for t in tools:
         log(f"[{kind}] warm-up build: {t.name}")
-        res = run_build(t, projects[t.name], args.timeout)
+        res = run_build(t, projects[t.name], args.timeout, {"SWBPF_CACHE": "0"})
         if res.rc:
             log(f"[{kind}] warm-up build with {t.name} failed (rc {res.rc}):\n" + tail(res))
 
     rows = []
     for case in cases:
         per_tool = {t.name: dict(ms=[], steps=[], fails=[], notes=set(), rebuilt=[]) for t in tools}
+        case_tools = [t for t in tools if t.name == "swbpf" or not case.swbpf_only]
+        swbpf_tool = next((t for t in tools if t.name == "swbpf"), None)
+        if swbpf_tool and case.cache in ("warm-local", "warm-remote"):
+            # Fill the cache with an untimed build of another copy.
+            filler = Project(pristine, os.path.join(kind_root, f"filler-{case.key}"))
+            env = cache_env(case, kind_root, "filler", nginx)
+            res = run_build(swbpf_tool, filler, args.timeout, env)
+            log(f"[{kind}] {case.key}: cache filled ({res.ms:.0f} ms, rc {res.rc})")
+            shutil.rmtree(filler.dir, ignore_errors=True)
         for r in range(args.runs):
-            order = tools if r % 2 == 0 else list(reversed(tools))
+            order = case_tools if r % 2 == 0 else list(reversed(case_tools))
             for t in order:
                 proj, acc = projects[t.name], per_tool[t.name]
-                if case.cold:
+                env = cache_env(case, kind_root, r, nginx) if t.name == "swbpf" else {}
+                if case.cache == "empty" and t.name == "swbpf":
+                    shutil.rmtree(env["SWBPF_CACHE_DIR"], ignore_errors=True)
+                if case.clone:
+                    proj = Project(pristine, os.path.join(kind_root, f"{t.name}-{case.key}-{r}"))
+                elif case.cold:
                     proj.wipe()
                 else:
                     proj.restore()
-                    reset = run_build(t, proj, args.timeout)
+                    reset = run_build(t, proj, args.timeout, env)
                     if reset.rc:
                         acc["fails"].append(f"reset build rc {reset.rc}")
                         log(f"[{kind}] {case.key} run {r + 1}: {t.name} reset build failed:\n" + tail(reset))
@@ -323,7 +431,10 @@ def bench_kind(kind, napps, tools, args, root, raw):
                     time.sleep(0.02)  # a later mtime than anything the reset build wrote
                 if case.prepare:
                     case.prepare(proj, r)
-                res = run_build(t, proj, args.timeout)
+                res = run_build(t, proj, args.timeout, env)
+                missing = proj.missing_binaries()
+                if case.clone:
+                    shutil.rmtree(proj.dir, ignore_errors=True)
                 raw.append(dict(kind=kind, case=case.key, run=r + 1, tool=t.name, rc=res.rc,
                                 ms=round(res.ms, 3), steps=[" ".join(s) for s in res.steps]))
                 log(f"[{kind}] {case.key} run {r + 1}/{args.runs}: {t.name} "
@@ -336,7 +447,6 @@ def bench_kind(kind, napps, tools, args, root, raw):
                 acc["steps"].append(res.tag_counts())
                 if res.warnings:
                     acc["notes"].add(f"{res.warnings} warning line(s)")
-                missing = proj.missing_binaries()
                 if missing:
                     acc["notes"].add(f"{len(missing)} binaries missing")
                 if case.key == "noop" and t.name == "swbpf" and not res.up_to_date:
@@ -363,19 +473,29 @@ def steps_cell(acc):
     return cell
 
 
+def hit_rate(acc):
+    """Steps restored from the cache (CACHED lines) over the steps swbpf ran or restored."""
+    if not acc["steps"]:
+        return None
+    last = acc["steps"][-1]
+    total = sum(last.values())
+    return (last.get("CACHED", 0), total) if total else None
+
+
 def render(kind, napps, rows, tools, header_units, apps):
     names = [t.name for t in tools]
     out = [f"### {kind}: {napps} apps" + (" + 3 shared helper sources" if kind == "shared" else ""), ""]
-    head = ["case"] + [f"{n} median ms (min–max)" for n in ("make", "swbpf")] + \
-        [f"steps {n} ran" for n in ("make", "swbpf")] + ["notes"]
+    head = ["case"] + [f"{n} median ms (min–max)" for n in ("make", "swbpf")] + ["swbpf / make"] + [f"steps {n} ran" for n in ("make", "swbpf")] + ["notes"]
+    make_cold = next((statistics.median(pt["make"]["ms"]) for c, pt in rows
+                      if c.key == "cold" and "make" in pt and pt["make"]["ms"]), None)
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---|" * len(head))
     for case, per_tool in rows:
         cells_ms, cells_steps, notes = [], [], []
         for n in ("make", "swbpf"):
             acc = per_tool.get(n)
-            if acc is None:
-                cells_ms.append("not run")
+            if acc is None or (n == "make" and case.swbpf_only):
+                cells_ms.append("not run" if acc is None else "(as cold)")
                 cells_steps.append("—")
                 continue
             ms = fmt_ms(acc["ms"])
@@ -395,6 +515,16 @@ def render(kind, napps, rows, tools, header_units, apps):
                 notes.append(what)
             for note in sorted(acc["notes"]):
                 notes.append(f"{n}: {note}")
+            if n == "swbpf" and case.cache != "off" and (rate := hit_rate(acc)) and rate[0]:
+                notes.append(f"cache hits {rate[0]} of {rate[1]} steps ({100 * rate[0] / rate[1]:.0f}%)")
+        ratio = "—"
+        swbpf_acc = per_tool.get("swbpf")
+        if swbpf_acc and swbpf_acc["ms"]:
+            # Cold-like cases against make's cold build; incremental ones against make's own run.
+            make_ms = make_cold if case.cold else (statistics.median(per_tool["make"]["ms"])
+                                                  if per_tool.get("make") and per_tool["make"]["ms"] else None)
+            if make_ms:
+                ratio = f"{statistics.median(swbpf_acc['ms']) / make_ms:.2f}×"
         if case.key == "noop":
             notes.insert(0, "nothing changed")
         elif case.key == "touch":
@@ -403,7 +533,7 @@ def render(kind, napps, rows, tools, header_units, apps):
             notes.insert(0, "appended a new function")
         elif case.key == "cold":
             notes.insert(0, "includes vmlinux.h generation")
-        out.append("| " + " | ".join([case.label] + cells_ms + cells_steps + ["; ".join(notes)]) + " |")
+        out.append("| " + " | ".join([case.label] + cells_ms + [ratio] + cells_steps + ["; ".join(notes)]) + " |")
     out.append("")
     return "\n".join(out)
 
@@ -418,7 +548,7 @@ def main():
     ap.add_argument("--apps-shared", type=int, default=50)
     ap.add_argument("--tools", default="make,swbpf", help="comma list: make,swbpf (default both)")
     ap.add_argument("--cases", default="", help="comma list of case keys (default all): "
-                    "cold,noop,touch,edit,header,helper-c,helper-h")
+                    "cold,cold-pch,clone-local,clone-remote,noop,touch,edit,header,helper-c,helper-h")
     ap.add_argument("--swbpf", help="swbpf binary (default: $SWBPF, else swift build -c release)")
     ap.add_argument("--workdir", help="where to put the projects (default: a new temp dir, removed at the end)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
@@ -450,14 +580,20 @@ def main():
     log(f"work dir: {root}")
     raw = []
     sections = []
+    nginx = None
     try:
+        wanted = args.cases or {"clone-remote"}
+        if "clone-remote" in wanted and any(t.name == "swbpf" for t in tools):
+            nginx = Nginx(root)
         for kind in [k.strip() for k in args.kinds.split(",") if k.strip()]:
             if kind not in ("bootstrap", "shared"):
                 ap.error(f"unknown kind {kind}")
             napps = args.apps_bootstrap if kind == "bootstrap" else args.apps_shared
-            rows, apps, header_units = bench_kind(kind, napps, tools, args, root, raw)
+            rows, apps, header_units = bench_kind(kind, napps, tools, args, root, raw, nginx)
             sections.append(render(kind, napps, rows, tools, header_units, set(apps)))
     finally:
+        if nginx:
+            nginx.stop()
         if not args.workdir and not args.keep:
             shutil.rmtree(root, ignore_errors=True)
 
@@ -470,7 +606,8 @@ def main():
         *[f"swbpf binary: {stripped / 1e6:.1f} MB stripped, as scripts/install installs it "
           f"({size / 1e6:.1f} MB as built)" for _, size, stripped in BINARY_SIZES],
         "Steps are the progress lines each tool printed "
-        "(MKDIR, VMLINUX, BPF, GEN-OBJ, GEN-SKEL, CC, BINARY).",
+        "(MKDIR, VMLINUX, PCH, BPF, GEN-OBJ, GEN-SKEL, CC, BINARY; CACHED: restored from swbpf's cache). "
+        "swbpf / make: swbpf's median over make's, for cold-like cases over make's cold build.",
     ]
     print("\n".join(env) + "\n")
     print("\n".join(sections))

@@ -47,6 +47,9 @@ struct BuildOptions: ParsableArguments {
     @Flag(help: "Also write compile_commands.json.")
     var compdb = false
 
+    @Flag(help: "Do not use the shared build cache (neither look up nor store).")
+    var noCache = false
+
     func validate() throws {
         if let jobs, jobs < 1 {
             throw ValidationError("-j \(jobs): swbpf needs to run at least 1 step at a time; give -j 1 or more, or leave -j out for one per core")
@@ -68,7 +71,7 @@ public struct SwbpfCommand: AsyncParsableCommand, Sendable {
         abstract: "Build eBPF programs written with libbpf and CO-RE.",
         discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it.",
         subcommands: [Build.self, Install.self, Explain.self, Compdb.self, Clean.self, New.self, Add.self, Templates.self,
-                      Verify.self, Run.self, Doctor.self],
+                      Verify.self, Run.self, Doctor.self, Cache.self],
         defaultSubcommand: Build.self
     )
 }
@@ -111,6 +114,7 @@ struct Build: AsyncParsableCommand {
         request.timings = options.timings
         request.traceFile = options.trace
         request.compileCommands = options.compdb
+        request.noCache = options.noCache
         return BuildInvocation(request: request, json: options.format == .json, notes: jobs.note.map { [$0] } ?? [])
     }
 }
@@ -275,6 +279,41 @@ struct Add: AsyncParsableCommand {
             let files = try Scaffolder.addApp(directory: project.directory, template: try Template.named(template), name: name, force: force)
             for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(project.directory, file).escapedForDisplay())\n") }
             return 0
+        }
+    }
+}
+
+struct Cache: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cache",
+        abstract: "Show the shared build cache (where, how big, hit rate), or trim or clear it.",
+        discussion: "SWBPF_CACHE_DIR moves it (default: $XDG_CACHE_HOME/swbpf, else ~/.cache/swbpf); SWBPF_CACHE_MAX_SIZE bounds it.")
+
+    enum Action: String, ExpressibleByArgument, CaseIterable {
+        case show, trim, clear
+    }
+
+    @OptionGroup var project: ProjectOptions
+
+    @ArgumentParser.Argument(help: "show (default), trim (to the size limit, least recently used first) or clear (remove everything).")
+    var action: Action = .show
+
+    func run() throws {
+        do {
+            let target = try CacheReport.target(environment: currentEnvironment(), projectDirectory: project.directory)
+            switch action {
+            case .show:
+                TextOutput.standardOutput.write(CacheReport.summary(target))
+            case .trim:
+                let removed = target.store.trim(to: target.sizeLimit / 10 * 9)
+                TextOutput.standardOutput.write("swbpf: removed \(removed.files) files (\(CacheReport.format(bytes: removed.bytes))) from \(target.store.directory)\n".escapedForDisplay(multiline: true))
+            case .clear:
+                let removed = target.store.clear()
+                TextOutput.standardOutput.write("swbpf: removed \(removed.files) files (\(CacheReport.format(bytes: removed.bytes))) from \(target.store.directory)\n".escapedForDisplay(multiline: true))
+            }
+        } catch {
+            printDiagnostic(Diagnostic(of: error))
+            throw ExitCode(1)
         }
     }
 }

@@ -79,6 +79,7 @@ public enum QuickBuild {
             case "-n", "--dry-run": request.dryRun = true
             case "-v", "--verbose": request.verbose = true
             case "--explain": request.explain = true
+            case "--no-cache": request.noCache = true
             default:
                 if word.hasPrefix("-j") || word.hasPrefix("--jobs=") {
                     guard let count = Int(word.dropFirst(word.hasPrefix("-j") ? 2 : 7)), count >= 1 else { return nil }

@@ -150,7 +150,8 @@ import Testing
             #expect(commandIndex < diagnosticIndex && diagnosticIndex < failureIndex, "stderr out of order:\n\(result.stderr)")
         }
         #expect(errors.last == "swbpf: 1 step failed: BPF .output/broken.tmp.bpf.o; 4 steps not run because of it", "stderr:\n\(result.stderr)")
-        #expect(result.stdout.lines == [shortLine("VMLINUX", ".output/vmlinux.h"), shortLine("BPF", ".output/broken.tmp.bpf.o")])
+        #expect(result.stdout.lines == [shortLine("VMLINUX", ".output/vmlinux.h"), shortLine("PCH", ".output/vmlinux.h.pch"),
+                                        shortLine("BPF", ".output/broken.tmp.bpf.o")])
 
         #expect(!project.exists(".output/broken.tmp.bpf.o"), "a partial object was left")
         #expect(!project.exists(".output/broken.bpf.o") && !project.exists(".output/broken.skel.h") && !project.exists("broken"))
@@ -170,7 +171,7 @@ import Testing
         let result = try project.swbpf("build")
         #expect(result.status == 1, "\(result.output)")
         let errors = result.stderr.lines
-        let commandIndex = errors.firstIndex(of: "cc -g -Wall -I.output -c broken.c -o .output/broken.o")
+        let commandIndex = errors.firstIndex(of: "cc -g -Wall -ffile-prefix-map=\(project.path)=. -I.output -c broken.c -o .output/broken.o")
         let diagnosticIndex = errors.firstIndex { $0.hasPrefix("broken.c:6:") && $0.contains("error:") && $0.contains("missing_variable") }
         let failureIndex = errors.firstIndex(of: "error: CC .output/broken.o failed (cc exited with status 1)")
         #expect(commandIndex != nil && diagnosticIndex != nil && failureIndex != nil, "stderr:\n\(result.stderr)")

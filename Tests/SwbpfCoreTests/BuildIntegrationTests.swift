@@ -16,12 +16,14 @@ import Testing
         let first = try project.swbpf("build", name, "-v")
         #expect(first.status == 0, "build failed: \(first.output)")
         let includes = try clangBuiltinIncludeDirectory("/usr/bin/clang")
+        let bpfFlags = "-g -O2 -target bpf -D__TARGET_ARCH_\(hostTargetArch) -ffile-prefix-map=\(project.path)=. -I.output -idirafter \(includes){...}"
         let expected = [
             "{bpftool} btf dump file /sys/kernel/btf/vmlinux format c > .output/vmlinux.h",
-            "clang -g -O2 -target bpf -D__TARGET_ARCH_\(hostTargetArch) -I.output -idirafter \(includes){...} -c \(name).bpf.c -o .output/\(name).tmp.bpf.o",
+            "clang \(bpfFlags) -Xclang -fno-pch-timestamp -x c-header .output/vmlinux.h -o .output/vmlinux.h.pch",
+            "clang \(bpfFlags) -include-pch .output/vmlinux.h.pch -c \(name).bpf.c -o .output/\(name).tmp.bpf.o",
             "{bpftool} gen object .output/\(name).bpf.o .output/\(name).tmp.bpf.o",
             "{bpftool} gen skeleton .output/\(name).bpf.o > .output/\(name).skel.h",
-            "cc -g -Wall -I.output -c \(name).c -o .output/\(name).o",
+            "cc -g -Wall -ffile-prefix-map=\(project.path)=. -I.output -c \(name).c -o .output/\(name).o",
             "cc -g -Wall .output/\(name).o {}/libbpf.a -lelf -lz -o \(name)",
         ]
         let printed = first.stdout.lines
@@ -32,7 +34,7 @@ import Testing
         // The -idirafter list is clang's system include dirs, not the host compiler's.
         #expect(!(printed.dropFirst().first ?? "").contains("-idirafter /usr/lib/gcc"))
 
-        let outputs = [".output/vmlinux.h", ".output/\(name).tmp.bpf.o", ".output/\(name).bpf.o",
+        let outputs = [".output/vmlinux.h", ".output/vmlinux.h.pch", ".output/\(name).tmp.bpf.o", ".output/\(name).bpf.o",
                        ".output/\(name).skel.h", ".output/\(name).o", name]
         for output in outputs { #expect(project.exists(output), "\(output) was not produced") }
         #expect(project.isExecutable(name))
@@ -49,7 +51,7 @@ import Testing
 
         let times = outputs.map { modificationTime(project.path($0)) }
         let second = try project.swbpf("build", name, "-v")
-        expectNothingToDo(second, steps: 6)
+        expectNothingToDo(second, steps: 7)
         #expect(outputs.map { modificationTime(project.path($0)) } == times, "a no-op build rewrote an output")
     }
 
@@ -116,7 +118,7 @@ import Testing
         let build = try project.swbpf("build", "-v")
         #expect(build.status == 0, "build failed: \(build.output)")
         let commands = build.stdout.lines
-        #expect(commands.count == 7, "expected 7 commands (vmlinux.h, util.o and quoted's five), got:\n\(build.stdout)")
+        #expect(commands.count == 8, "expected 8 commands (vmlinux.h, its PCH, util.o and quoted's five), got:\n\(build.stdout)")
         for command in commands {
             #expect(["clang ", "cc ", "bpftool ", "/usr/sbin/bpftool "].contains(where: command.hasPrefix),
                     "stdout of -v holds something other than a command: \(command)")
@@ -131,7 +133,7 @@ import Testing
         // Keep every product, then remove them all and rebuild with the printed commands alone.
         let outputDirectory = project.path(".output")
         let products = allFiles(under: outputDirectory).filter { !$0.hasPrefix(".swbpf/") }.map { ".output/" + $0 } + ["quoted"]
-        #expect(Set(products) == [".output/vmlinux.h", ".output/util.o", ".output/quoted.tmp.bpf.o", ".output/quoted.bpf.o",
+        #expect(Set(products) == [".output/vmlinux.h", ".output/vmlinux.h.pch", ".output/util.o", ".output/quoted.tmp.bpf.o", ".output/quoted.bpf.o",
                                   ".output/quoted.skel.h", ".output/quoted.o", "quoted"],
                 "unexpected set of products: \(products)")
         var saved: [String: Data] = [:]
@@ -170,7 +172,7 @@ import Testing
         // The tests/ subfolder is not part of the project.
         #expect(!build.output.contains("tests/") && !build.output.contains("broken"))
 
-        var expected = [shortLine("VMLINUX", ".output/vmlinux.h"), shortLine("CC", ".output/helpers.o")]
+        var expected = [shortLine("VMLINUX", ".output/vmlinux.h"), shortLine("PCH", ".output/vmlinux.h.pch"), shortLine("CC", ".output/helpers.o")]
         for app in LayoutProject.apps {
             expected += [shortLine("BPF", ".output/\(app).tmp.bpf.o"), shortLine("GEN-OBJ", ".output/\(app).bpf.o"),
                          shortLine("GEN-SKEL", ".output/\(app).skel.h"), shortLine("CC", ".output/\(app).o"),
@@ -208,7 +210,7 @@ import Testing
                     "no link command for \(app) with exactly its objects in:\n\(relink.stdout)")
         }
         #expect(links.filter { $0.contains("helpers.o") }.count == 2)
-        expectNothingToDo(try project.swbpf("build"), steps: 2 + 5 * LayoutProject.apps.count, notes: notes.map { $0 + "\n" }.joined())
+        expectNothingToDo(try project.swbpf("build"), steps: 3 + 5 * LayoutProject.apps.count, notes: notes.map { $0 + "\n" }.joined())
     }
 
     @Test func namedAppsBuildOnlyTheirOwnSteps() throws {
@@ -217,7 +219,7 @@ import Testing
 
         let build = try project.swbpf("build", "sched", "xdp-counter")
         #expect(build.status == 0, "build failed: \(build.output)")
-        var expected = [shortLine("VMLINUX", ".output/vmlinux.h")]
+        var expected = [shortLine("VMLINUX", ".output/vmlinux.h"), shortLine("PCH", ".output/vmlinux.h.pch")]
         for app in ["sched", "xdp-counter"] {
             expected += [shortLine("BPF", ".output/\(app).tmp.bpf.o"), shortLine("GEN-OBJ", ".output/\(app).bpf.o"),
                          shortLine("GEN-SKEL", ".output/\(app).skel.h"), shortLine("CC", ".output/\(app).o"),
@@ -354,19 +356,21 @@ import Testing
         let arch = hostTargetArch
         let expected = [
             "{bpftool} btf dump file /sys/kernel/btf/vmlinux format c > build/vmlinux.h",
-            "cc -g -Wall -Ibuild -DPROJECT_WIDE=1 -c log.c -o build/log.o",
-            "cc -g -Wall -Ibuild -DPROJECT_WIDE=1 -c fmt.c -o build/fmt.o",
-            "clang -g -O2 -target bpf -D__TARGET_ARCH_\(arch) -Ibuild -idirafter \(includes){...} -c greeter.bpf.c -o build/greeter.tmp.bpf.o",
-            "clang -g -O2 -target bpf -D__TARGET_ARCH_\(arch) -Ibuild -idirafter \(includes){...} -c greeter_extra.bpf.c -o build/greeter.greeter_extra.tmp.bpf.o",
+            "cc -g -Wall -ffile-prefix-map={} -Ibuild -DPROJECT_WIDE=1 -c log.c -o build/log.o",
+            "cc -g -Wall -ffile-prefix-map={} -Ibuild -DPROJECT_WIDE=1 -c fmt.c -o build/fmt.o",
+            "clang -g -O2 -target bpf -D__TARGET_ARCH_\(arch) -ffile-prefix-map={} -Ibuild -idirafter \(includes){...} -include-pch build/vmlinux.h.pch -c greeter.bpf.c -o build/greeter.tmp.bpf.o",
+            "clang -g -O2 -target bpf -D__TARGET_ARCH_\(arch) -ffile-prefix-map={} -Ibuild -idirafter \(includes){...} -include-pch build/vmlinux.h.pch -c greeter_extra.bpf.c -o build/greeter.greeter_extra.tmp.bpf.o",
             "{bpftool} gen object build/greeter.bpf.o build/greeter.tmp.bpf.o build/greeter.greeter_extra.tmp.bpf.o",
             "{bpftool} gen skeleton build/greeter.bpf.o > build/greeter.skel.h",
-            #"cc -g -Wall -Ibuild -DPROJECT_WIDE=1 '-DAPP_GREETING="hi"' -c greeter.c -o build/greeter.o"#,
+            #"cc -g -Wall -ffile-prefix-map={} -Ibuild -DPROJECT_WIDE=1 '-DAPP_GREETING="hi"' -c greeter.c -o build/greeter.o"#,
             "cc -g -Wall build/greeter.o build/log.o build/fmt.o {}/libbpf.a -lm -lelf -lz -o bin/greeter",
-            "clang -g -O2 -target bpf -D__TARGET_ARCH_\(arch) -Ibuild -idirafter \(includes){...} -c plain.bpf.c -o build/plain.tmp.bpf.o",
+            "clang -g -O2 -target bpf -D__TARGET_ARCH_\(arch) -ffile-prefix-map={} -Ibuild -idirafter \(includes){...} -include-pch build/vmlinux.h.pch -c plain.bpf.c -o build/plain.tmp.bpf.o",
             "{bpftool} gen object build/plain.bpf.o build/plain.tmp.bpf.o",
             "{bpftool} gen skeleton build/plain.bpf.o > build/plain.skel.h",
-            "cc -g -Wall -Ibuild -DPROJECT_WIDE=1 -c plain.c -o build/plain.o",
+            "cc -g -Wall -ffile-prefix-map={} -Ibuild -DPROJECT_WIDE=1 -c plain.c -o build/plain.o",
             "cc -g -Wall build/plain.o build/log.o build/fmt.o {}/libbpf.a -lelf -lz -o bin/plain",
+            // Last, so the positions above stay: the precompiled vmlinux.h every kernel part uses.
+            "clang -g -O2 -target bpf -D__TARGET_ARCH_\(arch) -ffile-prefix-map={} -Ibuild -idirafter \(includes){...} -Xclang -fno-pch-timestamp -x c-header build/vmlinux.h -o build/vmlinux.h.pch",
         ]
         #expect(commands.count == expected.count, "expected \(expected.count) commands, got:\n\(build.stdout)")
         for shape in expected {
@@ -389,7 +393,7 @@ import Testing
         let plain = try project.runApp("bin/plain", ["--print"])
         #expect(plain.status == 0 && plain.stdout == "log: <plain>\n", "bin/plain --print: \(plain.output)")
 
-        expectNothingToDo(try project.swbpf("build"), steps: 14)
+        expectNothingToDo(try project.swbpf("build"), steps: 15)
     }
 
     // MARK: 5. Another clang
@@ -402,14 +406,14 @@ import Testing
         let build = try project.swbpf("build", "-v", environment: ["CLANG": clang])
         #expect(build.status == 0, "build failed: \(build.output)")
         let bpfLines = build.stdout.lines.filter { $0.contains("-target bpf") }
-        #expect(bpfLines.count == 1, "\(build.stdout)")
-        let line = bpfLines.first ?? ""
+        #expect(bpfLines.count == 2, "the PCH and the compile: \(build.stdout)")
+        let line = bpfLines.first { $0.contains(" -c ") } ?? ""
         #expect(line.hasPrefix("\(clang) -g -O2 -target bpf "), "BPF step does not run \(clang): \(line)")
         #expect(line.contains("-idirafter /opt/swift/usr/lib/clang/21/include"), "clang 21's own headers are missing: \(line)")
         #expect(line.contains("-idirafter \(try clangBuiltinIncludeDirectory(clang))"))
         #expect(!line.contains("llvm-14"), "clang 14's headers leaked into a clang 21 build: \(line)")
         // The user-space side still uses cc.
-        #expect(build.stdout.lines.contains { $0.hasPrefix("cc -g -Wall -I.output -c minimal.c") })
+        #expect(build.stdout.lines.contains { $0.hasPrefix("cc -g -Wall -ffile-prefix-map=\(project.path)=. -I.output -c minimal.c") })
         #expect(project.isExecutable("minimal") && project.exists(".output/minimal.bpf.o"))
 
         // Going back to the default clang is a change of tool: the kernel part is rebuilt.

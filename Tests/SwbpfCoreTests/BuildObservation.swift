@@ -26,7 +26,7 @@ struct StepID: Hashable, Comparable, CustomStringConvertible, Sendable {
 
     static func < (lhs: StepID, rhs: StepID) -> Bool { (lhs.path, lhs.label) < (rhs.path, rhs.label) }
 
-    static let labels: Set<String> = ["VMLINUX", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"]
+    static let labels: Set<String> = ["VMLINUX", "PCH", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"]
 
     /// The steps an app of the standard layout owns (kernel side, then user side).
     static func kernelSide(of app: String) -> [StepID] {
@@ -41,9 +41,11 @@ struct StepID: Hashable, Comparable, CustomStringConvertible, Sendable {
     static func all(of app: String) -> [StepID] { kernelSide(of: app) + userSide(of: app) }
 
     static let vmlinux = StepID("VMLINUX", ".output/vmlinux.h")
+    /// The precompiled vmlinux.h, built when some kernel part includes vmlinux.h first.
+    static let pch = StepID("PCH", ".output/vmlinux.h.pch")
 
-    /// Every step of a project with these apps.
-    static func everything(_ apps: [String]) -> Set<StepID> { Set([vmlinux] + apps.flatMap(all(of:))) }
+    /// Every step of a project with these apps (whose kernel parts include vmlinux.h first).
+    static func everything(_ apps: [String]) -> Set<StepID> { Set([vmlinux, pch] + apps.flatMap(all(of:))) }
 }
 
 /// The steps a non-verbose build printed on standard output, in order.

@@ -35,6 +35,7 @@ final class MemoryFileSystem: BuildFileSystem {
     }
     func digest(_ path: String) -> Digest? { read(path).map(ContentHash.of(bytes:)) }
     func read(_ path: String) -> [UInt8]? { files.withLock { $0[absolute(path)]?.bytes } }
+    func write(_ path: String, _ bytes: [UInt8], executable: Bool) throws { write(path, bytes) }
     func rename(_ from: String, to: String) throws {
         try files.withLock { files in
             guard let file = files.removeValue(forKey: absolute(from)) else {

@@ -35,7 +35,7 @@ import Glibc
         try setSources(edited: true)
         let coldWindow = try timedBuild()
         let expected = project.products(apps: Self.apps)
-        try #require(expected.count == 16, "reference products: \(expected.keys.sorted())")
+        try #require(expected.count == 17, "reference products: \(expected.keys.sorted())")
         try setSources(edited: false)
         _ = try timedBuild()
         try setSources(edited: true)
@@ -168,7 +168,7 @@ import Glibc
         let builders = ran.indices.filter { !ran[$0].isEmpty }
         try #require(builders.count == 1, "both builds ran steps: \(results.map(\.result.output))")
         let builder = builders[0], other = 1 - builder
-        #expect(ran[builder].count == 16 && Set(ran[builder]) == StepID.everything(Self.apps))
+        #expect(ran[builder].count == 17 && Set(ran[builder]) == StepID.everything(Self.apps))
         let idle = results[other].result
         // The other one either waited for the lock (and then found nothing to do) or came after.
         #expect(idle.stdout.contains("swbpf: nothing to do"), "\(idle.output)")

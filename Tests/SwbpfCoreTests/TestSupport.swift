@@ -24,6 +24,11 @@ func runProcess(_ executable: String, _ arguments: [String], in directory: Strin
     // The user's own knobs must not leak into tests.
     for knob in ["CLANG", "BPFTOOL", "CC", "ARCH", "CFLAGS", "LDFLAGS", "EXTRA_LDFLAGS", "LIBBPF_OBJ", "VMLINUX", "V"]
     where extra[knob] == nil { environment[knob] = nil }
+    // Tests build without the shared cache unless they are about it: a hit would replace the
+    // steps they watch, and the user's cache is not theirs to fill.
+    for key in ["SWBPF_CACHE", "SWBPF_CACHE_DIR", "SWBPF_REMOTE_CACHE", "SWBPF_REMOTE_CACHE_READ_ONLY", "SWBPF_REMOTE_CACHE_TOKEN",
+                "SWBPF_REMOTE_CACHE_HEADER", "SWBPF_CACHE_MAX_SIZE"] where extra[key] == nil { environment[key] = nil }
+    if extra["SWBPF_CACHE"] == nil && extra["SWBPF_CACHE_DIR"] == nil { environment["SWBPF_CACHE"] = "0" }
     process.environment = environment
     let stdoutPipe = Pipe(), stderrPipe = Pipe()
     process.standardOutput = stdoutPipe
@@ -44,7 +49,15 @@ func runProcess(_ executable: String, _ arguments: [String], in directory: Strin
 
 /// The swbpf executable built alongside the tests.
 enum Swbpf {
-    static var path: String {
+    /// Every spawner of the binary asks for its path first, so this is where the test process turns
+    /// the shared cache off for all its children: a hit would replace the steps tests watch, and
+    /// the user's cache is not theirs to fill. Tests about the cache set SWBPF_CACHE_DIR.
+    static let path: String = {
+        setenv("SWBPF_CACHE", "0", 1)
+        return locate()
+    }()
+
+    private static func locate() -> String {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = bundle.deletingLastPathComponent()
         // swift test runs .build/<triple>/debug/swbpfPackageTests.xctest; the executable is beside it.

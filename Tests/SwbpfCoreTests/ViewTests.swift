@@ -370,7 +370,7 @@ private struct UserWord: CustomTestStringConvertible {
     @Test func explainCoversEveryWordOfTheKprobeExample() throws {
         let project = try TemporaryProject(copying: "examples/kprobe")
         let steps = try checkExplainCoversEveryWord(project, environment: [:])
-        #expect(steps.map(\.label) == ["VMLINUX", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"])
+        #expect(steps.map(\.label) == ["VMLINUX", "PCH", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"])
     }
 
     @Test func explainCoversEveryUserFlagAndNamesItsOrigin() throws {
@@ -387,14 +387,14 @@ private struct UserWord: CustomTestStringConvertible {
             UserWord(word: "-DFOO", origin: "swbpf.toml cflags", labels: ["CC"]),
             UserWord(word: #"-DGREETING="hello world""#, origin: "swbpf.toml cflags", labels: ["CC"]),
             UserWord(word: "-DQUOTED='q'", origin: "swbpf.toml cflags", labels: ["CC"]),
-            UserWord(word: "-DBPF_FOO=1", origin: "swbpf.toml bpf-cflags", labels: ["BPF"]),
+            UserWord(word: "-DBPF_FOO=1", origin: "swbpf.toml bpf-cflags", labels: ["BPF", "PCH"]),
             UserWord(word: "-DAPP_FLAG=2", origin: "swbpf.toml [app.minimal] cflags", labels: ["CC"]),
-            UserWord(word: "-DAPP_BPF=3", origin: "swbpf.toml [app.minimal] bpf-cflags", labels: ["BPF"]),
+            UserWord(word: "-DAPP_BPF=3", origin: "swbpf.toml [app.minimal] bpf-cflags", labels: ["BPF", "PCH"]),
             UserWord(word: "-Wl,-z,noexecstack", origin: "swbpf.toml ldflags", labels: ["BINARY"]),
             UserWord(word: "-Wl,--no-undefined", origin: "swbpf.toml [app.minimal] ldflags", labels: ["BINARY"]),
             UserWord(word: "-lm", origin: "swbpf.toml libs", labels: ["BINARY"]),
             UserWord(word: "-lrt", origin: "swbpf.toml [app.minimal] libs", labels: ["BINARY"]),
-            UserWord(word: "-Iinclude", origin: "swbpf.toml", labels: ["BPF", "CC"]),
+            UserWord(word: "-Iinclude", origin: "swbpf.toml", labels: ["BPF", "CC", "PCH"]),
             UserWord(word: "-O1", origin: "CFLAGS", labels: ["CC", "BINARY"]),
             UserWord(word: "-fno-omit-frame-pointer", origin: "CFLAGS", labels: ["CC", "BINARY"]),
             UserWord(word: "-Wl,-z,relro", origin: "LDFLAGS", labels: ["BINARY"]),
@@ -432,7 +432,8 @@ private struct UserWord: CustomTestStringConvertible {
         let result = try project.swbpf("explain", "kprobe")
         #expect(result.status == 0, "\(result.stderr)")
         let text = ViewKit.flatten(result.stdout)
-        #expect(result.stdout.hasPrefix("[1/6] VMLINUX .output/vmlinux.h\n"), "\(result.stdout.prefix(200))")
+        #expect(result.stdout.hasPrefix("[1/7] VMLINUX .output/vmlinux.h\n"), "\(result.stdout.prefix(200))")
+        #expect(text.contains("[2/7] PCH .output/vmlinux.h.pch") && text.contains("-include-pch .output/vmlinux.h.pch"), "\(text)")
         // Why -idirafter and not -I.
         #expect(text.contains("system include paths (-idirafter)"))
         #expect(text.contains("multiarch directory (/usr/include/<triple>, where asm/types.h lives)"), "\(text)")
@@ -467,7 +468,7 @@ private struct UserWord: CustomTestStringConvertible {
         let real = try project.swbpf("build", "-v")
         #expect(real.status == 0, "\(real.output)")
         let planned = ViewKit.lines(dry.stdout), ran = ViewKit.lines(real.stdout)
-        #expect(planned.count == 6, "\(dry.stdout)")
+        #expect(planned.count == 7, "\(dry.stdout)")
         #expect(planned == ran, "dry run:\n\(dry.stdout)\nreal build:\n\(real.stdout)")
 
         // After a real edit, -n prints exactly what the next -v build runs, and still writes nothing.
@@ -621,7 +622,8 @@ private struct UserWord: CustomTestStringConvertible {
         let result = try project.swbpf("build", "--timings", "-j", "2")
         #expect(result.status == 0, "\(result.output)")
         let executed = ViewKit.stepLines(result.stdout)
-        #expect(executed.count == 11, "\(result.stdout)")
+        // Two apps: vmlinux.h, one PCH (minimal.bpf.c includes linux/bpf.h first), 5 steps each.
+        #expect(executed.count == 12, "\(result.stdout)")
 
         // The table (stderr): one row per executed step, then the critical path.
         let stderr = ViewKit.lines(result.stderr)
@@ -635,9 +637,10 @@ private struct UserWord: CustomTestStringConvertible {
         let pathLine = try #require(stderr.first { $0.hasPrefix("critical path (") }, "no critical path in \(result.stderr)")
         let chain = pathLine.components(separatedBy: "): ").dropFirst().joined(separator: "): ").components(separatedBy: " → ")
         #expect(chain.allSatisfy(executed.contains), "\(chain)")
-        #expect(chain.map { String($0.split(separator: " ")[0]) } == ["VMLINUX", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"], "\(chain)")
+        #expect(chain.map { String($0.split(separator: " ")[0]) }.filter { $0 != "PCH" } == ["VMLINUX", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"], "\(chain)")
         if let app = chain.last?.split(separator: " ").last {
-            #expect(chain.dropFirst().dropLast().allSatisfy { $0.contains(".output/\(app).") }, "the chain mixes apps: \(chain)")
+            #expect(chain.dropFirst().dropLast().filter { !$0.hasPrefix("PCH ") }.allSatisfy { $0.contains(".output/\(app).") },
+                    "the chain mixes apps: \(chain)")
         }
 
         // The HTML report, rendered by a real browser.
@@ -685,7 +688,10 @@ private struct UserWord: CustomTestStringConvertible {
             let arguments = try #require(ViewKit.strings(entry["arguments"]))
             let directory = try #require(entry["directory"] as? String)
             let planned = compiles.first { $0["output"] as? String == output }
-            #expect(arguments == ViewKit.strings(planned?["argv"]), "\(output): the entry is not the build's command")
+            // The build's command without swbpf's PCH: the object must come out the same without it.
+            var argv = ViewKit.strings(planned?["argv"]) ?? []
+            if let pch = argv.firstIndex(of: "-include-pch") { argv.removeSubrange(pch...(pch + 1)) }
+            #expect(arguments == argv, "\(output): the entry is not the build's command")
             #expect(entry["file"] as? String == ViewKit.strings(planned?["inputs"])?.first)
             #expect(directory == project.path)
 
@@ -740,7 +746,7 @@ private struct UserWord: CustomTestStringConvertible {
         // And a build works from there.
         let fresh = try project.swbpf("build")
         #expect(fresh.status == 0, "\(fresh.output)")
-        #expect(ViewKit.stepLines(fresh.stdout).count == 11, "\(fresh.stdout)")
+        #expect(ViewKit.stepLines(fresh.stdout).count == 12, "\(fresh.stdout)")
         #expect(project.exists("kprobe") && project.exists("minimal") && project.exists(".output/notes.txt"))
     }
 }

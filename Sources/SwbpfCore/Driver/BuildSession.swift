@@ -18,6 +18,8 @@ public struct BuildRequest: Sendable {
     public var compileCommands = false
     /// Also build swbpf's kernel loader (for `verify`).
     public var kernelLoader = false
+    /// Neither look up nor store anything in the shared cache (`--no-cache`).
+    public var noCache = false
     public var environment: [String: String]
 
     public init(directory: String, jobs: Int, environment: [String: String]) {
@@ -197,7 +199,21 @@ public enum BuildSession {
         prepared.opened = opened
         prepared.executor = Executor(steps: steps, state: prepared.state,
                                      options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun),
-                                     reporter: prepared.reporter, runner: SystemProcessRunner(), files: files)
+                                     reporter: prepared.reporter, runner: SystemProcessRunner(), files: files,
+                                     cache: try sharedCache(for: prepared))
+    }
+
+    /// The shared cache a build uses, or nil when it is off; a malformed setting is an error.
+    /// Only settings are read here: a no-op build never touches the cache.
+    static func sharedCache(for prepared: PreparedBuild) throws -> SharedCache? {
+        guard prepared.writes else { return nil }
+        do {
+            return try CacheSettings.resolve(environment: prepared.request.environment, config: prepared.project.config,
+                                             disabled: prepared.request.noCache).map(SharedCache.init)
+        } catch CacheError.noCacheDirectory {
+            prepared.reporter.handle(.diagnostic(CacheError.noCacheDirectory.diagnostic))
+            return nil
+        }
     }
 
     private static func readState(of project: Project, reporter: BuildReporter) -> BuildState {

@@ -17,7 +17,11 @@ public enum CompilationDatabase {
     public static func entries(for steps: [Step], root: String) -> [Entry] {
         steps.filter(\.kind.compilesSource).compactMap { step in
             guard let source = step.inputs.first else { return nil }
-            return Entry(directory: root, file: source, arguments: step.displayCommand, output: step.primaryOutput)
+            // clangd cannot use swbpf's PCH (it is another clang's, and may not exist yet); the
+            // command without it reads vmlinux.h and gives the same object.
+            let arguments = [step.tool.displayName] + step.tool.leadingArguments
+                + step.groups.filter { $0.role != .precompiledHeader }.flatMap(\.arguments).map { $0.resolved(temporaryOutputs: false) }
+            return Entry(directory: root, file: source, arguments: arguments, output: step.primaryOutput)
         }
     }
 

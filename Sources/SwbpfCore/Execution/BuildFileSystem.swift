@@ -10,6 +10,9 @@ public protocol BuildFileSystem: Sendable {
     /// The content digest of the file, or nil when it cannot be read.
     func digest(_ path: String) -> Digest?
     func read(_ path: String) -> [UInt8]?
+    /// Creates `path` (a step's temporary) holding `bytes`, executable or not: how an output
+    /// restored from the cache is written before it is committed like a tool's.
+    func write(_ path: String, _ bytes: [UInt8], executable: Bool) throws
     /// Moves a finished temporary into place; the error says why it could not.
     func rename(_ from: String, to: String) throws
     func remove(_ path: String)
@@ -34,6 +37,12 @@ public struct ProjectFileSystem: BuildFileSystem {
     public func stat(_ path: String) -> FileStat? { FileSystem.stat(absolute(path)) }
     public func digest(_ path: String) -> Digest? { ContentHash.of(file: absolute(path)) }
     public func read(_ path: String) -> [UInt8]? { FileSystem.read(absolute(path)) }
+    public func write(_ path: String, _ bytes: [UInt8], executable: Bool) throws {
+        let file = absolute(path)
+        // A temporary left by a killed build of this pid would make the exclusive create fail.
+        FileSystem.remove(file)
+        try LocalCacheStore.writeWhole(file, bytes, mode: executable ? 0o755 : 0o644)
+    }
     public func rename(_ from: String, to: String) throws { try FileSystem.rename(absolute(from), to: absolute(to)) }
     public func remove(_ path: String) { FileSystem.remove(absolute(path)) }
     public func entries(_ directory: String) -> [(name: String, isDirectory: Bool)]? { FileSystem.entries(absolute(directory)) }

@@ -319,6 +319,14 @@ public final class BuildState: @unchecked Sendable {
         return digest
     }
 
+    /// Records the digest of a file swbpf just wrote from bytes it had hashed already (an output
+    /// restored from the cache, checked against its SHA-256), so that it is not read again.
+    public func remember(_ path: String, stat: FileStat, digest: Digest) {
+        let record = FileRecord(stat: stat, digest: digest)
+        files[path] = record
+        pending.append(fileLine(path, record))
+    }
+
     // MARK: Tool queries
 
     public func probe(_ key: String) -> [String]? { probes[key] }

@@ -30,13 +30,19 @@ public final class Executor {
     let reporter: BuildReporter
     let runner: any ProcessRunning
     let files: any BuildFileSystem
+    /// Asked before a step that must run is launched, told after one succeeds; nil: no cache.
+    let cache: (any StepCache)?
     var check: DirtyCheck
+    /// The products of steps just recorded that the cache will store, by step id: read and hashed
+    /// once for both.
+    private var productsToStore: [Int: [CacheStoreRequest.Product]] = [:]
     /// The steps that must run, with why, in plan order: decided once, before anything runs.
     public private(set) lazy var predicted: [(step: Step, reason: String)] = predictRuns()
 
     public init(steps: [Step], state: BuildState, options: ExecutionOptions, reporter: BuildReporter,
-                runner: any ProcessRunning, files: any BuildFileSystem) {
+                runner: any ProcessRunning, files: any BuildFileSystem, cache: (any StepCache)? = nil) {
         self.steps = steps
+        self.cache = cache
         self.state = state
         self.options = options
         self.reporter = reporter
@@ -45,13 +51,14 @@ public final class Executor {
         self.check = DirtyCheck(state: state, files: files)
     }
 
-    /// Every step that is out of date, and every step downstream of one, with its reason.
+    /// Every step that is out of date, and every step downstream of one, with its reason. A
+    /// precompiled header is only a means to its compiles: it is due only when one of them is.
     private func predictRuns() -> [(step: Step, reason: String)] {
         var rebuilt = Set<String>()
         var willRun = Set<Int>()
-        var result: [(Step, String)] = []
+        var reasons: [Int: String] = [:]
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
-        for step in steps {
+        for step in steps where step.kind != .precompiledHeader {
             var reason = check.reason(for: step, rebuilt: rebuilt)
             if reason == nil, let dependency = step.dependencies.first(where: willRun.contains), let upstream = byID[dependency] {
                 reason = "input \(upstream.primaryOutput) is rebuilt"
@@ -59,10 +66,28 @@ public final class Executor {
             if let reason {
                 willRun.insert(step.id)
                 rebuilt.formUnion(step.products)
-                result.append((step, reason))
+                reasons[step.id] = reason
             }
         }
-        return result
+        for step in steps where step.kind == .precompiledHeader && consumers(of: step).contains(where: willRun.contains) {
+            reasons[step.id] = check.reason(for: step, rebuilt: rebuilt)
+        }
+        return steps.compactMap { step in reasons[step.id].map { (step, $0) } }
+    }
+
+    /// The compiles that load `step`'s precompiled header.
+    private func consumers(of step: Step) -> [Int] {
+        steps.filter { $0.orderOnlyInputs.contains(step.primaryOutput) && $0.kind == .bpfCompile }.map(\.id)
+    }
+
+    /// With a cache, a precompiled header is built on demand: held when it is ready, and started
+    /// by the first compile that needs it, after that compile missed the cache. A build whose
+    /// compiles all come from the cache never spends the half second.
+    private enum PrecompiledHeaderState {
+        case held(reason: String)
+        case building(waiting: [Launched])
+        case built
+        case failed
     }
 
     /// Finishes, synchronously and without a process, a thread or the concurrency runtime, a build
@@ -96,6 +121,9 @@ public final class Executor {
     private struct Launched: Sendable {
         var step: Step
         var worker: Int
+        var reason: String
+        /// The step's first-level cache key, when the cache may hold it.
+        var manifestKey: String?
         var started: Date
         /// When the tool started, in the units of file mtimes.
         var startedAtFileTime: Int64
@@ -110,6 +138,14 @@ public final class Executor {
         var outcome: Result<ProcessOutcome, ProcessFailure>?
         var cancelled: Bool
         var ended: Date
+        /// Set when the outputs came from the cache instead of the tool.
+        var restored: CacheHit?
+    }
+
+    /// What a child task of the run loop did: looked a step up in the cache, or ran it.
+    private enum ChildResult: Sendable {
+        case lookedUp(Launched, CacheLookup)
+        case ran(Finished)
     }
 
     public func run(since begin: Date = Date()) async -> BuildSummary {
@@ -147,9 +183,54 @@ public final class Executor {
         }
 
         let runner = self.runner
-        await withTaskGroup(of: Finished.self) { group in
+        let cache = options.dryRun ? nil : self.cache
+        let files = self.files
+        var stores: [Task<[String], Never>] = []
+        var precompiledHeaders: [String: (id: Int, state: PrecompiledHeaderState)] = [:]
+        // Compiles whose precompiled header is now built, waiting for a worker.
+        var resumed: [Launched] = []
+        await withTaskGroup(of: ChildResult.self) { group in
             var running = 0
+            func startProcess(_ launched: Launched) {
+                var launched = launched
+                launched.started = Date()
+                if let staging = launched.step.stagingDirectory { try? files.createDirectory(FileSystem.stagingDirectory(in: staging)) }
+                if let scratch = launched.step.scratchDirectory { Self.prepareScratch(scratch, files: files) }
+                reporter.handle(.started(step: launched.step, worker: launched.worker, reason: launched.reason, at: launched.started))
+                running += 1
+                let request = processRequest(for: launched.step)
+                group.addTask { .ran(await Self.execute(request, launched, runner: runner)) }
+            }
+            /// Runs a step's tool, first building the precompiled header it loads if that is held.
+            func startProcessWithItsPCH(_ launched: Launched) {
+                guard let pch = launched.step.orderOnlyInputs.first(where: { precompiledHeaders[$0] != nil }),
+                      let (id, state) = precompiledHeaders[pch], let pchStep = byID[id] else { return startProcess(launched) }
+                switch state {
+                case .built:
+                    startProcess(launched)
+                case .held(let reason):
+                    // The compile's worker builds the PCH; the compile waits for it.
+                    precompiledHeaders[pch] = (id, .building(waiting: [launched]))
+                    startProcess(Launched(step: pchStep, worker: launched.worker, reason: "\(reason) (needed by \(launched.step.primaryOutput))",
+                                          manifestKey: nil, started: Date(), startedAtFileTime: Self.fileTimeNow(),
+                                          inputsBefore: inputStats(of: pchStep), treesBefore: [:]))
+                case .building(let waiting):
+                    freeWorkers.append(launched.worker)
+                    precompiledHeaders[pch] = (id, .building(waiting: waiting + [launched]))
+                case .failed:
+                    freeWorkers.append(launched.worker)
+                    reporter.handle(.skipped(step: launched.step, failedDependency: pchStep))
+                    summary.skipped += 1
+                    for dependent in dependents[launched.step.id] ?? [] { failedBecause[dependent] = pchStep }
+                    complete(launched.step.id)
+                }
+            }
             while true {
+                while running < options.jobs, !resumed.isEmpty, !stopLaunching, !Task.isCancelled {
+                    var launched = resumed.removeFirst()
+                    launched.worker = freeWorkers.removeLast()
+                    startProcess(launched)
+                }
                 while running < options.jobs, !ready.isEmpty, !Task.isCancelled, let step = byID[ready.remove(at: order.next(in: ready))] {
                     if let cause = failedBecause[step.id] {
                         reporter.handle(.skipped(step: step, failedDependency: cause))
@@ -171,25 +252,91 @@ public final class Executor {
                         continue
                     }
                     if let app = step.app { startedApps.insert(app) }
-                    let launched = Launched(step: step, worker: freeWorkers.removeLast(), started: Date(),
-                                            startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step),
+                    if step.kind == .precompiledHeader, cache != nil {
+                        precompiledHeaders[step.primaryOutput] = (step.id, .held(reason: reason))
+                        complete(step.id)
+                        continue
+                    }
+                    let manifestKey = cache == nil || !step.kind.cacheable ? nil
+                        : CacheKey.manifest(of: step, root: files.root) { self.check.digest($0) }
+                    let launched = Launched(step: step, worker: freeWorkers.removeLast(), reason: reason, manifestKey: manifestKey,
+                                            started: Date(), startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step),
                                             treesBefore: treeDigests(of: step))
-                    if let staging = step.stagingDirectory { try? files.createDirectory(FileSystem.stagingDirectory(in: staging)) }
-                    if let scratch = step.scratchDirectory { Self.prepareScratch(scratch, files: files) }
-                    reporter.handle(.started(step: step, worker: launched.worker, reason: reason, at: launched.started))
-                    running += 1
-                    let request = processRequest(for: step)
-                    group.addTask { await Self.execute(request, launched, runner: runner) }
+                    if let cache, let manifestKey {
+                        let query = CacheQuery(step: step, manifestKey: manifestKey, knownDigests: knownDigests(of: step))
+                        running += 1
+                        group.addTask { .lookedUp(launched, await cache.restore(query, files: files)) }
+                    } else {
+                        startProcessWithItsPCH(launched)
+                    }
                 }
-                guard running > 0, let finished = await group.next() else { break }
+                guard running > 0, let child = await group.next() else { break }
                 running -= 1
+                let finished: Finished
+                switch child {
+                case .ran(let ran):
+                    finished = ran
+                case .lookedUp(let launched, let lookup):
+                    lookup.notes.forEach { reporter.handle(.diagnostic(Diagnostic(.note, $0))) }
+                    guard let hit = lookup.hit, !Task.isCancelled else {
+                        // Interrupted while looking up: nothing was written, nothing runs.
+                        if Task.isCancelled {
+                            freeWorkers.append(launched.worker)
+                            summary.interrupted = true
+                            stopLaunching = true
+                            complete(launched.step.id)
+                        } else {
+                            startProcessWithItsPCH(launched)
+                        }
+                        continue
+                    }
+                    let restored = Finished(launched: launched, outcome: .success(ProcessOutcome(status: 0, signalled: false, standardOutput: [], standardError: [])),
+                                            cancelled: false, ended: Date(), restored: hit)
+                    guard finish(restored) == .succeeded else {
+                        // The restored outputs could not be put in place: the tool makes them.
+                        startProcessWithItsPCH(launched)
+                        continue
+                    }
+                    freeWorkers.append(launched.worker)
+                    reporter.handle(.restored(step: launched.step, worker: launched.worker, source: hit.source, key: hit.entryKey,
+                                              reason: launched.reason, started: launched.started, ended: restored.ended))
+                    summary.restored += 1
+                    completed.insert(launched.step.id)
+                    complete(launched.step.id)
+                    continue
+                }
                 let step = finished.launched.step
                 freeWorkers.append(finished.launched.worker)
                 let result = finish(finished)
+                if result == .succeeded, let cache, let request = storeRequest(for: finished.launched) {
+                    stores.append(Task { await cache.store(request, files: files) })
+                }
                 var output: [UInt8] = []
                 if case .success(let outcome) = finished.outcome { output = outcome.standardError + outcome.standardOutput }
                 reporter.handle(.finished(step: step, worker: finished.launched.worker, result: result, output: output,
                                           started: finished.launched.started, ended: finished.ended))
+                // A PCH built on demand was completed when it was held: its compiles go on now.
+                if step.kind == .precompiledHeader, case let (id, .building(waiting))? = precompiledHeaders[step.primaryOutput] {
+                    precompiledHeaders[step.primaryOutput] = (id, result == .succeeded ? .built : .failed)
+                    switch result {
+                    case .succeeded:
+                        summary.ran += 1
+                        resumed += waiting
+                    case .failed:
+                        summary.failed.append(step)
+                        if !options.keepGoing { stopLaunching = true }
+                        for launched in waiting {
+                            reporter.handle(.skipped(step: launched.step, failedDependency: step))
+                            summary.skipped += 1
+                            for dependent in dependents[launched.step.id] ?? [] { failedBecause[dependent] = step }
+                            complete(launched.step.id)
+                        }
+                    case .interrupted, .wouldRun:
+                        summary.interrupted = true
+                        stopLaunching = true
+                    }
+                    continue
+                }
                 switch result {
                 case .succeeded, .wouldRun:
                     summary.ran += 1
@@ -206,13 +353,26 @@ public final class Executor {
             }
         }
         if Task.isCancelled { summary.interrupted = true }
+        // Held and never needed: every compile that loads it came from the cache or was up to date.
+        for case let (id, .held(_)) in precompiledHeaders.values {
+            if let step = byID[id] { reporter.handle(.upToDate(step: step)) }
+            summary.upToDate += 1
+        }
         // Every step not run: those a failure skipped, and those never reached because the build
         // stopped starting steps.
-        summary.skipped = steps.count - summary.ran - summary.upToDate - summary.failed.count
+        summary.skipped = steps.count - summary.ran - summary.upToDate - summary.restored - summary.failed.count
         summary.keptGoing = options.keepGoing
         summary.appsLeftUnbuilt = Self.links(of: steps, independentOf: Set(summary.failed.map(\.id))).filter { link in
             !completed.contains(link.id)
         }.compactMap(\.app)
+        if let cache {
+            // Interrupted: what is stored locally is kept, uploads still to come are dropped.
+            if summary.interrupted { stores.forEach { $0.cancel() } }
+            var notes: [String] = []
+            for store in stores { notes += await store.value }
+            notes += await cache.finishBuild()
+            notes.forEach { reporter.handle(.diagnostic(Diagnostic(.note, $0))) }
+        }
         saveState()
         summary.ended = Date()
         reporter.handle(.buildFinished(summary: summary))
@@ -236,6 +396,26 @@ public final class Executor {
             outcome = nil
         }
         return Finished(launched: launched, outcome: outcome, cancelled: Task.isCancelled, ended: Date())
+    }
+
+    /// The digests the dirty check already knows for what `step` read last time (hashing a 3 MB
+    /// vmlinux.h once per build, not once per step).
+    private func knownDigests(of step: Step) -> [String: Digest] {
+        var digests: [String: Digest] = [:]
+        var paths = step.inputs
+        if let record = state.steps[step.primaryOutput] { paths += record.inputs.filter(\.discovered).map(\.path) }
+        for path in paths { digests[path] = check.digest(path) }
+        return digests
+    }
+
+    /// What to store a step that just ran under: the headers it read, as recorded. A step with an
+    /// input of unknown content (changed while it ran) is not stored: its outputs may be stale.
+    private func storeRequest(for launched: Launched) -> CacheStoreRequest? {
+        guard let products = productsToStore.removeValue(forKey: launched.step.id), let manifestKey = launched.manifestKey,
+              let record = state.steps[launched.step.primaryOutput],
+              !record.inputs.contains(where: { $0.kind != .mustStayAbsent && $0.digest == .unknown }) else { return nil }
+        let headers = record.inputs.filter(\.discovered).map { CacheStoreRequest.Header(path: $0.path, digest: $0.digest) }
+        return CacheStoreRequest(step: launched.step, manifestKey: manifestKey, headers: headers, products: products)
     }
 
     /// The stat data of what `step` reads, as far as it is known before it runs: its declared
@@ -325,7 +505,13 @@ public final class Executor {
             return .failed(failure)
         }
         if let scratch = step.scratchDirectory { files.removeTree(FileSystem.join(scratch, Self.unfinishedMarker)) }
-        record(step, launched: finished.launched, depfile: depfileTemporary)
+        if let restored = finished.restored {
+            for (product, digest) in restored.digests {
+                if let stat = files.stat(product) { state.remember(product, stat: stat, digest: digest) }
+            }
+        }
+        let headers = finished.restored.map(\.headers) ?? depfileTemporary.map(discoveredHeaders(depfile:)) ?? []
+        record(step, launched: finished.launched, headers: headers, forTheCache: finished.restored == nil)
         return .succeeded
     }
 
@@ -352,11 +538,26 @@ public final class Executor {
     /// step ran (or, for a header first seen now, whose mtime is after the step started) is
     /// recorded as unknown: the output may hold its old contents, so the next build runs the step
     /// again rather than trusting it.
-    private func record(_ step: Step, launched: Launched, depfile: String?) {
+    /// The headers a compile's depfile lists, as paths relative to the root where they are inside it.
+    private func discoveredHeaders(depfile: String) -> [String] {
+        guard let bytes = files.read(depfile) else { return [] }
+        return Depfile.dependencies(in: String(decoding: bytes, as: UTF8.self)).map { FileSystem.display($0, relativeTo: files.root) }
+    }
+
+    private func record(_ step: Step, launched: Launched, headers discovered: [String], forTheCache: Bool) {
         var recordedOutputs: [StepRecord.Output] = []
+        let storing = forTheCache && cache != nil && launched.manifestKey != nil
+        var products: [CacheStoreRequest.Product] = []
         for product in step.products {
             guard let stat = files.stat(product) else { continue }
-            _ = state.currentDigest(of: product, stat: stat, files: files)
+            if storing, let bytes = files.read(product) {
+                // One read and one SHA-256 for the state's digest and the cache's blob name.
+                let sha256 = SHA256Hex.of(bytes)
+                state.remember(product, stat: stat, digest: Digest(hex: Array(sha256.utf8.prefix(32))) ?? .unknown)
+                products.append(.init(path: product, bytes: bytes, sha256: sha256, executable: stat.isExecutable))
+            } else {
+                _ = state.currentDigest(of: product, stat: stat, files: files)
+            }
             recordedOutputs.append(.init(path: product, stat: stat))
         }
         func input(_ path: String, kind: StepRecord.InputKind) -> StepRecord.Input {
@@ -373,11 +574,11 @@ public final class Executor {
             let digest = now.flatMap { $0 == launched.treesBefore[tree.path] ? $0 : nil } ?? .unknown
             inputs.append(.init(path: tree.path, digest: digest, kind: .tree))
         }
-        if let depfile, let bytes = files.read(depfile) {
-            var seen = Set(step.inputs)
+        if !discovered.isEmpty {
+            // A depfile may name the PCH too; it is not an input (see PathUse.precompiledHeader).
+            var seen = Set(step.inputs + step.precompiledHeaders)
             var headers: [String] = []
-            for dependency in Depfile.dependencies(in: String(decoding: bytes, as: UTF8.self)) {
-                let path = FileSystem.display(dependency, relativeTo: files.root)
+            for path in discovered {
                 if seen.insert(path).inserted {
                     inputs.append(input(path, kind: .discovered))
                     headers.append(path)
@@ -394,6 +595,7 @@ public final class Executor {
         do { try state.record(record) } catch {
             reporter.handle(.diagnostic(Diagnostic(.warning, "could not save the build state: \(error)")))
         }
+        if storing && products.count == step.products.count { productsToStore[step.id] = products }
     }
 
     /// For each header found in one of the search directories, the same name in every directory

@@ -353,13 +353,13 @@ private struct OutputFile {
 
 // MARK: - Threads
 
-private final class ThreadBody {
+final class ThreadBody {
     let run: @Sendable () -> Void
     init(_ run: @escaping @Sendable () -> Void) { self.run = run }
 }
 
 /// Starts a detached thread running `body`; returns 0, or the error number.
-private func startDetachedThread(_ body: @escaping @Sendable () -> Void) -> Int32 {
+func startDetachedThread(_ body: @escaping @Sendable () -> Void) -> Int32 {
     let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     var attributes = pthread_attr_t()
     pthread_attr_init(&attributes)

@@ -78,11 +78,18 @@ public struct Planner {
             try graph.add(userCompileStep(app: nil, source: helper, stem: Self.stem(of: helper, suffix: ".c")))
             helperObjects[helper] = object
         }
+        var precompiledHeaders = Set<String>()
         for app in project.apps {
+            var precompiledHeader: String?
+            if !app.vmlinuxFirstSources.isEmpty, let step = precompiledHeaderStep(app: app) {
+                precompiledHeader = step.primaryOutput
+                if precompiledHeaders.insert(step.primaryOutput).inserted { try graph.add(step) }
+            }
             var bpfObjects: [String] = []
             for (index, source) in app.bpfSources.enumerated() {
                 let step = bpfCompileStep(app: app, source: source,
-                                          stem: index == 0 ? app.name : "\(app.name).\(Self.stem(of: source, suffix: ".bpf.c"))")
+                                          stem: index == 0 ? app.name : "\(app.name).\(Self.stem(of: source, suffix: ".bpf.c"))",
+                                          precompiledHeader: app.vmlinuxFirstSources.contains(source) ? precompiledHeader : nil)
                 try graph.add(step)
                 bpfObjects.append(step.primaryOutput)
             }
@@ -115,6 +122,14 @@ public struct Planner {
     var generatedVmlinuxHeader: String? {
         if case .btf = toolchain.vmlinux { return inOutput("vmlinux.h") }
         return nil
+    }
+
+    /// `-ffile-prefix-map=ROOT=.`, so that the checkout's path is in no product (debug info, BTF,
+    /// `__FILE__`): the same sources give the same bytes in any directory, and the shared cache can
+    /// hand one checkout's outputs to another. A root with `=` in it cannot be written in this
+    /// option, so it goes without.
+    var pathMappingGroups: [ArgumentGroup] {
+        project.root.contains("=") ? [] : [ArgumentGroup(.pathMapping, [.flag("-ffile-prefix-map=\(project.root)=.")])]
     }
 
     /// `-I` directories of the kernel or user-space compiles, as the Makefile's INCLUDES: the

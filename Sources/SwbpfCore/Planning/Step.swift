@@ -2,6 +2,7 @@
 /// kind makes the compiler name each place that must handle it.
 public enum StepKind: String, Sendable, Codable, CaseIterable {
     case vmlinux
+    case precompiledHeader
     case bpfCompile
     case bpfLink
     case skeleton
@@ -20,6 +21,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     public var label: String {
         switch self {
         case .vmlinux: return "VMLINUX"
+        case .precompiledHeader: return "PCH"
         case .bpfCompile: return "BPF"
         case .bpfLink: return "GEN-OBJ"
         case .skeleton: return "GEN-SKEL"
@@ -36,7 +38,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     public var compilesSource: Bool {
         switch self {
         case .bpfCompile, .compile: return true
-        case .vmlinux, .bpfLink, .skeleton, .link, .libbpf, .bpftool, .alias, .kernelLoader: return false
+        case .vmlinux, .precompiledHeader, .bpfLink, .skeleton, .link, .libbpf, .bpftool, .alias, .kernelLoader: return false
         }
     }
 
@@ -45,7 +47,19 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     public var printsProgress: Bool {
         switch self {
         case .libbpf, .bpftool: return true
-        case .vmlinux, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .alias, .kernelLoader: return false
+        case .vmlinux, .precompiledHeader, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .alias, .kernelLoader: return false
+        }
+    }
+
+    /// Whether the shared cache may hold its outputs. A precompiled header records the absolute
+    /// paths of the headers in it, so it is only good in the directory it was built in; what it
+    /// saves is rebuilt in half a second, and the objects built with it are cached. The libbpf and
+    /// bpftool builds read whole source trees, which the cache's keys do not cover yet; links to
+    /// aliases and swbpf's own loader are not worth a lookup.
+    public var cacheable: Bool {
+        switch self {
+        case .vmlinux, .bpfCompile, .bpfLink, .skeleton, .compile, .link: return true
+        case .precompiledHeader, .libbpf, .bpftool, .alias, .kernelLoader: return false
         }
     }
 }
@@ -64,6 +78,11 @@ public enum PathUse: String, Hashable, Sendable, Codable {
     /// A directory of a source tree the tool works in (make's `-C DIR`): the tree's files are
     /// inputs through `Step.treeInputs`, not this word.
     case sourceTree
+    /// The precompiled vmlinux.h a compile loads. Its contents follow from what the compile is
+    /// already keyed on (the same clang, the same flags, vmlinux.h as a header it read), so it
+    /// only orders the graph (an order-only input), and it is built only when a compile that
+    /// uses it has to run.
+    case precompiledHeader
 }
 
 /// One argument of a step, kept typed until the command is printed or run. Outputs are written
@@ -95,7 +114,7 @@ public enum StepArgument: Hashable, Sendable, Codable {
             case .output: return FileSystem.temporarySibling(of: path)
             // make concatenates OUTPUT with file names, so a trailing slash is kept.
             case .staging: return FileSystem.stagingDirectory(in: path) + (path.hasSuffix("/") ? "/" : "")
-            case .input, .searchDirectory, .sourceTree: return path
+            case .input, .searchDirectory, .sourceTree, .precompiledHeader: return path
             }
         }
         switch self {
@@ -126,6 +145,13 @@ public enum ArgumentRole: String, Hashable, Sendable, Codable {
     case includePaths
     /// `-idirafter` for each of clang's default system include directories.
     case systemIncludes
+    /// `-ffile-prefix-map=ROOT=.`: the checkout's path never reaches debug info, BTF or macros.
+    case pathMapping
+    /// `-include-pch FILE`: the precompiled vmlinux.h (see `PathUse.precompiledHeader`); left out
+    /// of compilation databases, as it is swbpf's own intermediate.
+    case precompiledHeader
+    /// `-x c-header FILE -Xclang -fno-pch-timestamp`: what a precompiled header is made from.
+    case header
     /// `-c SOURCE`.
     case source
     /// `-o OUTPUT`, or the object bpftool writes.
@@ -269,6 +295,11 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     }
 
     public var arguments: [StepArgument] { groups.flatMap(\.arguments) }
+
+    /// The precompiled headers the step loads (see `PathUse.precompiledHeader`).
+    public var precompiledHeaders: [String] {
+        arguments.compactMap(\.pathAndUse).filter { $0.use == .precompiledHeader }.map(\.path)
+    }
 
     /// The primary output: what the short label names, and the key of the step's record.
     public var primaryOutput: String { standardOutput ?? outputs[0] }

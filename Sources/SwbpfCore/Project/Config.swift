@@ -26,6 +26,7 @@ public struct ProjectConfig: Equatable, Sendable {
     public var bpftoolSource: String?
     /// `[bpftool] path`: the bpftool program to run.
     public var bpftoolPath: String?
+    public var cache = CacheConfig()
     public var apps: [String: AppConfig] = [:]
     /// Where each `[app.NAME]` table starts, for errors about apps that do not exist.
     public var appLines: [String: Int] = [:]
@@ -42,12 +43,22 @@ public struct ProjectConfig: Equatable, Sendable {
         public init() {}
     }
 
+    /// `[cache]`: the shared build cache (secrets such as tokens are environment-only).
+    public struct CacheConfig: Equatable, Sendable {
+        public var enabled = true
+        public var remote: String?
+        public var remoteReadOnly = false
+        public var maxSize: String?
+        public init() {}
+    }
+
     public init() {}
 
     static let topLevelKeys = ["output", "bin", "arch", "vmlinux", "include", "cflags", "bpf-cflags", "ldflags",
-                               "libs", "sources", "apps", "skip", "compdb", "libbpf", "bpftool", "app"]
+                               "libs", "sources", "apps", "skip", "compdb", "libbpf", "bpftool", "app", "cache"]
     static let libbpfKeys = ["source", "archive", "include"]
     static let bpftoolKeys = ["source", "path"]
+    static let cacheKeys = ["enabled", "remote", "remote-read-only", "max-size"]
     static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs", "aliases"]
 
     /// Parses the text of a config file. `file` is the name used in error messages.
@@ -101,6 +112,13 @@ public struct ProjectConfig: Equatable, Sendable {
                 throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, key: "bpftool.path",
                                                     message: "[bpftool] source and path both choose bpftool: keep one of them")
             }
+        }
+        if let cache = try reader.table(table, "cache", section: []) {
+            try reader.checkKeys(cache, allowed: cacheKeys, section: ["cache"])
+            config.cache.enabled = try reader.bool(cache, "enabled", section: ["cache"]) ?? true
+            config.cache.remote = try reader.string(cache, "remote", section: ["cache"])
+            config.cache.remoteReadOnly = try reader.bool(cache, "remote-read-only", section: ["cache"]) ?? false
+            config.cache.maxSize = try reader.string(cache, "max-size", section: ["cache"])
         }
         if let apps = try reader.table(table, "app", section: []) {
             for entry in apps.entries {

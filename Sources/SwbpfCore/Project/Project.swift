@@ -17,6 +17,9 @@ public struct App: Equatable, Sendable {
     /// Why the app cannot be built on this machine (it needs a library that is not here): such an
     /// app is built only when it is asked for by name.
     public var unavailable: String?
+    /// Kernel-side sources whose first directive is `#include` of vmlinux.h: they can use the
+    /// precompiled vmlinux.h (a source that includes linux/bpf.h first would clash with it).
+    public var vmlinuxFirstSources: Set<String> = []
 
     /// bpftool names the skeleton after the object file, with characters that cannot appear in a C
     /// identifier turned into underscores: xdp-counter.bpf.o gives `struct xdp_counter_bpf`.

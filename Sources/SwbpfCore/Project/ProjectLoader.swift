@@ -47,7 +47,8 @@ public enum ProjectLoader {
             }
             apps.append(App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
                             helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
-                            ldflags: settings.ldflags, libs: settings.libs, aliases: settings.aliases))
+                            ldflags: settings.ldflags, libs: settings.libs, aliases: settings.aliases,
+                            vmlinuxFirstSources: FirstInclude.vmlinuxFirst([file] + settings.bpfSources, root: root)))
         }
         for name in config.apps.keys.sorted() where !apps.contains(where: { $0.name == name }) {
             throw ProjectError.appWithoutUserPart(name: name, configFile: ProjectConfig.fileName, line: config.appLines[name] ?? 1)

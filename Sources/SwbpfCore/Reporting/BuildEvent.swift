@@ -47,6 +47,9 @@ public enum BuildEvent: Sendable {
     /// `output` is what the tool printed (standard error, then standard output unless redirected).
     case finished(step: Step, worker: Int, result: StepResult, output: [UInt8], started: Date, ended: Date)
     case upToDate(step: Step)
+    /// A step that had to run, whose outputs came from the shared cache instead: `key` names the
+    /// entry, `reason` is why it had to run.
+    case restored(step: Step, worker: Int, source: CacheSource, key: String, reason: String, started: Date, ended: Date)
     /// Not run because a step it needs failed.
     case skipped(step: Step, failedDependency: Step)
     /// A status line from swbpf itself (a lock wait, where a report was written).
@@ -66,6 +69,8 @@ public struct BuildSummary: Sendable {
     public var skipped: Int
     public var interrupted: Bool
     public var dryRun = false
+    /// Steps whose outputs came from the shared cache (not counted in `ran`).
+    public var restored = 0
     public var started: Date
     public var ended: Date
     /// Whether the build went on after a failure (-k).

@@ -54,6 +54,19 @@ public final class ConsoleReporter: BuildReporter {
                 let label = step.kind.label.padded(to: 8)
                 out.write("  " + counter + paint(label, colour(for: step.kind)) + " " + step.primaryOutput.escapedForDisplay() + "\n")
             }
+        case .restored(let step, _, let source, let key, let reason, _, _):
+            count += 1
+            if options.explain {
+                diagnostics.write(paint("explain: ", ANSI.dim)
+                                  + "\(step.kind.label) \(step.primaryOutput): \(reason); restored from the \(source) cache (entry \(key))".escapedForDisplay() + "\n")
+            }
+            let counter = options.decorated ? paint("[\(count)/\(max(total, count))] ", ANSI.dim) : ""
+            if options.verbose {
+                // Still the command: pasted into a shell it makes the same bytes.
+                out.write(step.shellCommand + "\n")
+            } else {
+                out.write("  " + counter + paint("CACHED".padded(to: 8), ANSI.dim) + " " + step.primaryOutput.escapedForDisplay() + "\n")
+            }
         case .upToDate(let step):
             // A step expected to run whose inputs came out unchanged no longer counts towards N.
             if expected.remove(step.id) != nil { total -= 1 }
@@ -95,10 +108,11 @@ public final class ConsoleReporter: BuildReporter {
             diagnostics.write(paint(line, ANSI.red) + "\n")
         } else if summary.dryRun {
             if summary.ran == 0 { out.write("swbpf: nothing to do, all \(summary.upToDate) steps are up to date\n") }
-        } else if summary.ran == 0 {
+        } else if summary.ran == 0 && summary.restored == 0 {
             out.write("swbpf: nothing to do, all \(summary.upToDate) steps are up to date (\(elapsed))\n")
         } else if options.decorated {
-            out.write(paint("swbpf: ran \(summary.ran) step\(summary.ran == 1 ? "" : "s") in \(elapsed)", ANSI.green) + "\n")
+            let restored = summary.restored > 0 ? " and restored \(summary.restored) from the cache" : ""
+            out.write(paint("swbpf: ran \(summary.ran) step\(summary.ran == 1 ? "" : "s")\(restored) in \(elapsed)", ANSI.green) + "\n")
         }
     }
 
@@ -112,7 +126,7 @@ public final class ConsoleReporter: BuildReporter {
     func colour(for kind: StepKind) -> String {
         switch kind {
         case .vmlinux, .libbpf, .bpftool: return ANSI.magenta
-        case .bpfCompile, .bpfLink: return ANSI.yellow
+        case .precompiledHeader, .bpfCompile, .bpfLink: return ANSI.yellow
         case .skeleton: return ANSI.cyan
         case .compile: return ANSI.blue
         case .link, .alias: return ANSI.green

@@ -1,7 +1,8 @@
 import FoundationEssentials
 
 /// `--format json`: one JSON object per line on standard output, for editors and CI.
-/// Events: plan, started, finished, cached, skipped, note, diagnostic, done.
+/// Events: plan, started, finished, cached (up to date), restored (from the shared cache), skipped,
+/// note, diagnostic, done.
 public final class JSONReporter: BuildReporter {
     let out: TextOutput
     var origin = Date()
@@ -74,6 +75,9 @@ public final class JSONReporter: BuildReporter {
         var failed: [Int]?
         var skipped: Int?
         var interrupted: Bool?
+        var source: String?
+        var key: String?
+        var restored: Int?
 
         init(_ event: String, step: Step? = nil) {
             self.event = event
@@ -124,6 +128,16 @@ public final class JSONReporter: BuildReporter {
             emit(object)
         case .upToDate(let step):
             emit(Event("cached", step: step))
+        case .restored(let step, let worker, let source, let key, let reason, let started, let ended):
+            var object = Event("restored", step: step)
+            object.worker = worker
+            object.source = source.rawValue
+            object.key = key
+            object.reason = reason
+            object.argv = step.displayCommand
+            object.timeMs = milliseconds(started.timeIntervalSince(origin))
+            object.durationMs = milliseconds(ended.timeIntervalSince(started))
+            emit(object)
         case .skipped(let step, let cause):
             var object = Event("skipped", step: step)
             object.because = cause.id
@@ -149,6 +163,7 @@ public final class JSONReporter: BuildReporter {
             object.upToDate = summary.upToDate
             object.failed = summary.failed.map(\.id)
             object.skipped = summary.skipped
+            object.restored = summary.restored
             object.interrupted = summary.interrupted
             object.dryRun = summary.dryRun
             object.durationMs = milliseconds(summary.ended.timeIntervalSince(summary.started))

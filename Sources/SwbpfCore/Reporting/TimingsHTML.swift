@@ -6,6 +6,7 @@ public enum TimingsHTML {
     static func colour(of kind: StepKind) -> String {
         switch kind {
         case .vmlinux: return "#9b59b6"
+        case .precompiledHeader: return "#d35400"
         case .bpfCompile: return "#e67e22"
         case .bpfLink: return "#f1c40f"
         case .skeleton: return "#1abc9c"

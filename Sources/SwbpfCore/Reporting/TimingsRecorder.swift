@@ -7,6 +7,8 @@ public struct TimedStep {
     public var start: TimeInterval
     public var end: TimeInterval
     public var result: StepResult
+    /// Set when the outputs came from the shared cache.
+    public var restoredFrom: CacheSource? = nil
     public var duration: TimeInterval { end - start }
 }
 
@@ -30,6 +32,9 @@ public final class TimingsRecorder: BuildReporter {
         case .finished(let step, let worker, let result, _, let started, let ended):
             executed.append(TimedStep(step: step, worker: worker, start: started.timeIntervalSince(origin),
                                       end: ended.timeIntervalSince(origin), result: result))
+        case .restored(let step, let worker, let source, _, _, let started, let ended):
+            executed.append(TimedStep(step: step, worker: worker, start: started.timeIntervalSince(origin),
+                                      end: ended.timeIntervalSince(origin), result: .succeeded, restoredFrom: source))
         case .upToDate(let step):
             cached.append((step, Date().timeIntervalSince(origin)))
         case .buildFinished(let summary):
@@ -66,7 +71,8 @@ public final class TimingsRecorder: BuildReporter {
         func ms(_ seconds: TimeInterval) -> String { Decimal.string(seconds * 1000, places: 1).leftPadded(to: 8) + " ms" }
         var out = "swbpf timings: \(executed.count) step\(executed.count == 1 ? "" : "s") run, \(cached.count) up to date, total \(ms(total).trimmed([" ", "\t"]))\n"
         for timed in executed.sorted(by: { $0.duration > $1.duration }) {
-            out += "  \(ms(timed.duration))  \(timed.step.kind.label.padded(to: 8)) \(timed.step.primaryOutput)\n"
+            let label = timed.restoredFrom == nil ? timed.step.kind.label : "CACHED"
+            out += "  \(ms(timed.duration))  \(label.padded(to: 8)) \(timed.step.primaryOutput)\n"
         }
         let path = criticalPath
         if !path.isEmpty {

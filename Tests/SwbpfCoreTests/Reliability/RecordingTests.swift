@@ -20,7 +20,7 @@ import Testing
         #expect(Reliability.steps(second).contains("CC .output/tiny.o"), "\(second.output)")
         #expect(second.stderr.contains("input tiny.c changed"), "\(second.stderr)")
         let third = try project.swbpf("build", environment: ["CC": cc])
-        expectNothingToDo(third, steps: 6)
+        expectNothingToDo(third, steps: 7)
     }
 
     @Test func aHeaderThatNowComesFirstOnTheIncludePathRebuilds() throws {
@@ -29,7 +29,7 @@ import Testing
         try project.write("include/common.h", "#define COMMON_TAG 1\n")
         try project.write("swbpf.toml", "include = [\"include\"]\n")
         #expect(try project.swbpf("build").status == 0)
-        expectNothingToDo(try project.swbpf("build"), steps: 6)
+        expectNothingToDo(try project.swbpf("build"), steps: 7)
         // A common.h beside the sources is found before include/common.h by both compiles.
         try project.write("common.h", "#define COMMON_TAG 2\n#error this header must now be read\n")
         let shadowed = try project.swbpf("build", "--explain")
@@ -38,7 +38,7 @@ import Testing
         #expect(shadowed.output.contains("this header must now be read"))
         try project.write("common.h", "#define COMMON_TAG 2\n")
         #expect(try project.swbpf("build").status == 0)
-        expectNothingToDo(try project.swbpf("build"), steps: 6)
+        expectNothingToDo(try project.swbpf("build"), steps: 7)
     }
 
     @Test func theVmlinuxHeaderUsedIsAlwaysTheConfiguredOne() throws {

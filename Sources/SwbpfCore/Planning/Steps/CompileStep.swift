@@ -3,7 +3,8 @@ extension Planner {
     /// helper when `app` is nil. An app's sources may include its skeleton, so they wait for it.
     func userCompileStep(app: App?, source: String, stem: String) -> Step {
         let object = inOutput(stem + ".o")
-        let groups = [ArgumentGroup(.baseOptions, settings.cflags.map(StepArgument.flag), origin: settings.cflagsOrigin), userIncludeGroup]
+        let groups = [ArgumentGroup(.baseOptions, settings.cflags.map(StepArgument.flag), origin: settings.cflagsOrigin)]
+            + pathMappingGroups + [userIncludeGroup]
             + Self.flagGroups(.userFlags, [(.config(key: "cflags"), project.config.cflags)]
                 + (app.map { [(.appConfig(app: $0.name, key: "cflags"), $0.cflags)] } ?? []))
             + [ArgumentGroup(.source, [.flag("-c"), .input(source)]),
