@@ -358,6 +358,19 @@ def resolve_swbpf(args):
     return path
 
 
+def installed_copy(path):
+    """The binary as scripts/install installs it (stripped), in a temp dir: its size and start-up
+    are what users get."""
+    directory = tempfile.mkdtemp(prefix="swbpf-bench-bin-")
+    copy = os.path.join(directory, "swbpf")
+    subprocess.run(["strip", "-o", copy, path], check=True)
+    BINARY_SIZES.append((path, os.path.getsize(path), os.path.getsize(copy)))
+    return copy
+
+
+BINARY_SIZES = []
+
+
 def tool_version(argv):
     try:
         p = subprocess.run(argv, capture_output=True, text=True, timeout=30)
@@ -552,7 +565,7 @@ def main():
         if name == "make":
             tools.append(Tool("make", lambda d: ["make", f"-j{j}"]))
         elif name == "swbpf":
-            swbpf = resolve_swbpf(args)
+            swbpf = installed_copy(resolve_swbpf(args))
             tools.append(Tool("swbpf", lambda d, s=swbpf: [s, "build", "-C", d, "-j", j]))
         else:
             ap.error(f"unknown tool {name}")
@@ -590,6 +603,8 @@ def main():
         f"{tool_version(['make', '--version'])}; {tool_version(['clang', '--version'])}; "
         f"{tool_version(['bpftool', 'version'])}" +
         "".join(f"; swbpf: {t.argv('.')[0]}" for t in tools if t.name == "swbpf"),
+        *[f"swbpf binary: {stripped / 1e6:.1f} MB stripped, as scripts/install installs it "
+          f"({size / 1e6:.1f} MB as built)" for _, size, stripped in BINARY_SIZES],
         "Steps are the progress lines each tool printed "
         "(MKDIR, VMLINUX, PCH, BPF, GEN-OBJ, GEN-SKEL, CC, BINARY; CACHED: restored from swbpf's cache). "
         "swbpf / make: swbpf's median over make's, for cold-like cases over make's cold build.",

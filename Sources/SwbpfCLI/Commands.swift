@@ -70,7 +70,8 @@ public struct SwbpfCommand: AsyncParsableCommand, Sendable {
         commandName: "swbpf",
         abstract: "Build eBPF programs written with libbpf and CO-RE.",
         discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it.",
-        subcommands: [Build.self, Explain.self, Compdb.self, Clean.self, New.self, Add.self, Templates.self, Cache.self],
+        subcommands: [Build.self, Install.self, Explain.self, Compdb.self, Clean.self, New.self, Add.self, Templates.self,
+                      Verify.self, Run.self, Doctor.self, Cache.self],
         defaultSubcommand: Build.self
     )
 }
@@ -88,9 +89,13 @@ struct Build: AsyncParsableCommand {
         valueName: "app-or-knob"))
     var apps: [String] = []
 
+    @Flag(help: "Build again whenever a source, header or swbpf.toml changes (Ctrl-C to stop).")
+    var watch = false
+
     func run() async throws {
         let invocation = invocation(environment: currentEnvironment())
         invocation.printNotes()
+        if watch { return await runWatchedBuild(invocation.request, json: invocation.json) }
         await runBuild(invocation.request, json: invocation.json)
     }
 

@@ -46,6 +46,22 @@ final class MemoryFileSystem: BuildFileSystem {
     }
     func remove(_ path: String) { _ = files.withLock { $0.removeValue(forKey: absolute(path)) } }
     func removeStaleTemporaries(in directory: String) {}
+    /// Directories exist where files are below them.
+    func entries(_ directory: String) -> [(name: String, isDirectory: Bool)]? {
+        let prefix = absolute(directory) + "/"
+        var found: [String: Bool] = [:]
+        for path in paths where path.hasPrefix(prefix) {
+            let rest = path.dropFirst(prefix.count)
+            let name = String(rest.prefix { $0 != "/" })
+            found[name] = found[name] == true || rest.count > name.count
+        }
+        return found.isEmpty ? nil : found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+    func createDirectory(_ path: String) throws {}
+    func removeTree(_ path: String) {
+        let key = absolute(path)
+        files.withLock { files in files = files.filter { $0.key != key && !$0.key.hasPrefix(key + "/") } }
+    }
 }
 
 /// A stand-in for every tool: each output is the tool's name followed by the contents of every

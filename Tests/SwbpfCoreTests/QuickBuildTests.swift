@@ -89,7 +89,7 @@ import Testing
     static let buildOptions: [String: [String]] = [
         "-C": ["examples/kprobe", "/abs/project", "a dir", ".", "-v", ""],
         "-j --jobs": ["1", "3", "1024", "1025", "0", "-1", "99999999999", "9223372036854775807", "99999999999999999999", "many", "4x", "+2", " 2"],
-        "-k": [], "-n --dry-run": [], "-v --verbose": [], "--explain": [], "--timings": [], "--compdb": [], "--no-cache": [],
+        "-k": [], "-n --dry-run": [], "-v --verbose": [], "--explain": [], "--timings": [], "--compdb": [], "--watch": [], "--no-cache": [],
         "--lock-timeout": ["5", "-1", "x"],
         "--trace": ["t.json"],
         "--format": ["human", "json", "xml"],

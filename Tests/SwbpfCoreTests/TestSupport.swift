@@ -94,6 +94,11 @@ final class TemporaryProject {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
+    /// A directory that exists already, such as a project inside a layout of source trees.
+    init(existing path: String) {
+        self.path = path
+    }
+
     /// A copy of a directory of the repository, such as examples/kprobe.
     convenience init(copying relative: String) throws {
         try self.init(URL(fileURLWithPath: relative).lastPathComponent)

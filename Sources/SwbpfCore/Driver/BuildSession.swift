@@ -16,6 +16,8 @@ public struct BuildRequest: Sendable {
     public var traceFile: String?
     /// Write compile_commands.json (also when swbpf.toml says `compdb = true`).
     public var compileCommands = false
+    /// Also build swbpf's kernel loader (for `verify`).
+    public var kernelLoader = false
     /// Neither look up nor store anything in the shared cache (`--no-cache`).
     public var noCache = false
     public var environment: [String: String]
@@ -72,15 +74,7 @@ public struct OpenedProject {
     /// A plan for views that need only the steps' outputs, not the tools (`clean`): no tool is
     /// looked up or run, so cleaning works even where the toolchain is missing.
     public static func outputsOnlyPlan(project: Project, environment: [String: String]) throws -> BuildPlan {
-        let resolver = ToolchainResolver(project: project, environment: environment, cachedAnswers: [:])
-        let vmlinux = (try? resolver.vmlinuxSource()) ?? .btf(path: resolver.kernelBTF, origin: .runningKernel)
-        let unresolved = { (role: ToolRole) in
-            Tool(role: role, displayName: role.rawValue, path: role.rawValue, leadingArguments: [], version: "", fingerprint: "")
-        }
-        let toolchain = Toolchain(clang: unresolved(.clang), bpftool: unresolved(.bpftool), cc: unresolved(.cc),
-                                  clangSystemIncludes: [],
-                                  libbpf: Libbpf(archive: "libbpf.a", includeDirectory: nil, origin: .systemLibraryDirectory),
-                                  arch: resolver.arch, vmlinux: vmlinux)
+        let toolchain = ToolchainResolver(project: project, environment: environment, cachedAnswers: [:]).outputsOnlyToolchain()
         return try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment)).plan()
     }
 }
@@ -128,12 +122,14 @@ public enum BuildSession {
         if !request.dryRun {
             try createOutputDirectories(of: project)
             lock = BuildLock.tryAcquire(path: lockPath(of: project))
+            if request.kernelLoader { try KernelLoader.writeSource(stateDirectory: OpenedProject.stateDirectory(of: project)) }
         }
         let prepared = PreparedBuild(request: request, project: project, selected: selected, reporter: reporter, lock: lock,
                                      state: readState(of: project, reporter: reporter))
-        if let toolchain = try ToolchainResolver(project: project, environment: request.environment,
-                                                 cachedAnswers: prepared.state.probes).resolveFromCache() {
-            try plan(prepared, toolchain: toolchain)
+        if let resolution = try ToolchainResolver(project: project, environment: request.environment,
+                                                  cachedAnswers: prepared.state.probes).resolveFromCache() {
+            for answer in resolution.freshAnswers { prepared.state.storeProbe(answer.key, answer.values) }
+            try plan(prepared, toolchain: resolution.toolchain)
         }
         return prepared
     }
@@ -188,10 +184,12 @@ public enum BuildSession {
         let request = prepared.request
         let opened = try OpenedProject.plan(project: prepared.project, selected: prepared.selected, state: prepared.state,
                                             toolchain: toolchain, environment: request.environment)
+        ToolchainAnnouncement.announce(toolchain, state: prepared.state, reporter: prepared.reporter, root: prepared.project.root)
         let files = ProjectFileSystem(root: prepared.project.root)
+        let steps = opened.selectedSteps + (request.kernelLoader ? opened.plan.tools : [])
         if prepared.writes {
             let ownership = ProductOwnership(state: prepared.state, files: files, outputDirectory: opened.plan.outputDirectory)
-            try ownership.checkMayWrite(opened.selectedSteps)
+            try ownership.checkMayWrite(steps)
             for stale in ownership.staleProducts(of: opened.plan) {
                 files.remove(stale)
                 prepared.state.forgetOutput(stale)
@@ -199,7 +197,7 @@ public enum BuildSession {
             if request.compileCommands || prepared.project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
         }
         prepared.opened = opened
-        prepared.executor = Executor(steps: opened.selectedSteps, state: prepared.state,
+        prepared.executor = Executor(steps: steps, state: prepared.state,
                                      options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun),
                                      reporter: prepared.reporter, runner: SystemProcessRunner(), files: files,
                                      cache: try sharedCache(for: prepared))

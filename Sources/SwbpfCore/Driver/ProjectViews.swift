@@ -88,11 +88,24 @@ public enum Cleaner {
             try state.flush()
             return outcome
         }
+        // What make keeps between runs (libbpf's objects), and the directories products were in.
+        for step in plan.steps {
+            if let scratch = step.scratchDirectory, ownership.isOwned(scratch), FileSystem.removeTree(files.absolute(scratch)) {
+                outcome.removed.append(scratch + "/")
+            }
+        }
+        for path in removable where ownership.isOwned(path) {
+            var directory = FileSystem.split(path).directory
+            while ownership.isOwned(directory), rmdir(files.absolute(directory)) == 0 {
+                directory = FileSystem.split(directory).directory
+            }
+        }
         let report = FileSystem.join(OpenedProject.outputDirectory(of: project), TimingsReport.fileName)
         if let text = FileSystem.readText(report), text.contains(TimingsReport.signature), FileSystem.remove(report) {
             outcome.removed.append(FileSystem.display(report, relativeTo: project.root))
         }
         FileSystem.remove(statePath)
+        FileSystem.remove(FileSystem.join(stateDirectory, KernelLoader.sourceName))
         // Removed while held: a command waiting for the lock notices and locks the next one.
         FileSystem.remove(lockPath)
         _ = rmdir(stateDirectory)

@@ -16,6 +16,12 @@ public protocol BuildFileSystem: Sendable {
     /// Moves a finished temporary into place; the error says why it could not.
     func rename(_ from: String, to: String) throws
     func remove(_ path: String)
+    /// The names in a directory with whether each is a directory, sorted; nil when it cannot be read.
+    func entries(_ directory: String) -> [(name: String, isDirectory: Bool)]?
+    /// Creates a directory and its parents (for a staged step's stage and its products' places).
+    func createDirectory(_ path: String) throws
+    /// Removes a file, or a directory with everything in it (a staged step's stage).
+    func removeTree(_ path: String)
     /// Removes temporaries that builds which are no longer running left in `directory`.
     func removeStaleTemporaries(in directory: String)
 }
@@ -39,5 +45,8 @@ public struct ProjectFileSystem: BuildFileSystem {
     }
     public func rename(_ from: String, to: String) throws { try FileSystem.rename(absolute(from), to: absolute(to)) }
     public func remove(_ path: String) { FileSystem.remove(absolute(path)) }
+    public func entries(_ directory: String) -> [(name: String, isDirectory: Bool)]? { FileSystem.entries(absolute(directory)) }
+    public func createDirectory(_ path: String) throws { try FileSystem.createDirectory(absolute(path)) }
+    public func removeTree(_ path: String) { FileSystem.removeTree(absolute(path)) }
     public func removeStaleTemporaries(in directory: String) { FileSystem.removeStaleTemporaries(in: absolute(directory)) }
 }

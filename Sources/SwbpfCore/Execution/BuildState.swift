@@ -18,23 +18,28 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible {
     /// matches no file, so the step runs again next time.
     public static let unknown = Digest(high: 0, low: 0)
 
-    /// Parses 32 hex digits.
-    init?<C: Collection>(hex: C) where C.Element == UInt8, C.Index == Int {
-        guard hex.count == 32 else { return nil }
-        var high: UInt64 = 0, low: UInt64 = 0
-        var index = hex.startIndex
-        for position in 0..<32 {
-            let byte = hex[index]
-            index += 1
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte &- UInt8(ascii: "a") &+ 10
-            default: return nil
+    /// Parses 32 hex digits. Every no-op build parses one per recorded input, so it runs on the
+    /// bytes in place.
+    init?(hex: UnsafeBufferPointer<UInt8>.SubSequence) {
+        guard hex.count == 32, let base = hex.base.baseAddress else { return nil }
+        func word(_ start: Int) -> UInt64? {
+            var value: UInt64 = 0
+            for offset in start..<start + 16 {
+                let byte = base[offset]
+                let digit = byte &- UInt8(ascii: "0"), letter = byte &- UInt8(ascii: "a")
+                guard digit < 10 || letter < 6 else { return nil }
+                value = value << 4 | UInt64(digit < 10 ? digit : letter &+ 10)
             }
-            if position < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
+            return value
         }
+        guard let high = word(hex.startIndex), let low = word(hex.startIndex + 16) else { return nil }
         self.init(high: high, low: low)
+    }
+
+    /// Parses 32 hex digits.
+    init?(hex bytes: [UInt8]) {
+        guard let digest = bytes.withUnsafeBufferPointer({ Digest(hex: $0[...]) }) else { return nil }
+        self = digest
     }
 
     /// 32 hex digits.
@@ -57,6 +62,8 @@ public struct StepRecord: Equatable, Sendable {
         /// A file that did not exist when the step ran and would change what it reads if it
         /// appeared: a header of the same name earlier on the include path.
         case mustStayAbsent
+        /// A source tree read as a whole (`Step.treeInputs`); its digest is the tree's fingerprint.
+        case tree
     }
 
     public struct Input: Equatable, Sendable {
@@ -94,8 +101,9 @@ public struct StepRecord: Equatable, Sendable {
 /// the file is rewritten compactly when most of it is stale.
 public final class BuildState: @unchecked Sendable {
     /// 2: paths are numbered (`P` lines) and digests are 32 hex digits. 3: inputs that must stay
-    /// absent (`a`), for headers that would shadow the ones a compile read.
-    public static let formatVersion = 3
+    /// absent (`a`), for headers that would shadow the ones a compile read. 4: source trees read
+    /// as a whole (`t`).
+    public static let formatVersion = 4
     static let header = "swbpf-state \(formatVersion)"
 
     public struct FileRecord: Equatable, Sendable {
@@ -118,6 +126,9 @@ public final class BuildState: @unchecked Sendable {
     private var mustRewrite = false
     /// Set when the file could not be used; the build then starts from nothing.
     public private(set) var warning: String?
+    /// The numbered paths of the file (`P` lines), by number.
+    private var numberedPaths: [String] = []
+    /// Their numbers by path: built only when a line is written, so reading costs no hashing.
     private var pathNumbers: [String: Int] = [:]
     private var lineCount = 0
     private var pending: [String] = []
@@ -154,6 +165,7 @@ public final class BuildState: @unchecked Sendable {
             state.steps = [:]
             state.probes = [:]
             state.pathNumbers = [:]
+            state.numberedPaths = []
             state.lineCount = 0
         }
         return state
@@ -184,6 +196,7 @@ public final class BuildState: @unchecked Sendable {
                 number += 1
                 guard parseLine(line, paths: &paths) else { return "line \(number) is malformed" }
             }
+            numberedPaths = paths
             lineCount = number
             return nil
         }
@@ -202,7 +215,6 @@ public final class BuildState: @unchecked Sendable {
             else { return false }
             let name = Self.atom(text)
             paths.append(name)
-            pathNumbers[name] = Int(id)
         case UInt8(ascii: "F"):
             guard let name = path(fields.next()), let size = fields.next().flatMap(Self.integer),
                   let mtime = fields.next().flatMap(Self.integer), let inode = fields.next().flatMap(Self.integer),
@@ -228,6 +240,7 @@ public final class BuildState: @unchecked Sendable {
                 case UInt8(ascii: "i"): kind = .declared
                 case UInt8(ascii: "h"): kind = .discovered
                 case UInt8(ascii: "a"): kind = .mustStayAbsent
+                case UInt8(ascii: "t"): kind = .tree
                 default: return false
                 }
                 inputs.append(.init(path: name, digest: digest, kind: kind))
@@ -345,7 +358,7 @@ public final class BuildState: @unchecked Sendable {
     public func flush() throws {
         let stale = (warning != nil && existed) || mustRewrite
         guard !pending.isEmpty || stale else { return }
-        let live = pathNumbers.count + files.count + steps.count + probes.count + 1
+        let live = numberedPaths.count + files.count + steps.count + probes.count + 1
         if !FileSystem.exists(path) || stale || tornTail || lineCount > 2 * live + 64 {
             try rewrite()
             return
@@ -368,6 +381,7 @@ public final class BuildState: @unchecked Sendable {
 
     private func rewrite() throws {
         pathNumbers = [:]
+        numberedPaths = []
         pending = []
         var body: [String] = []
         for (path, record) in files.sorted(by: { $0.key < $1.key }) { body.append(fileLine(path, record)) }
@@ -386,8 +400,12 @@ public final class BuildState: @unchecked Sendable {
 
     /// The number of `path`, declaring it (a queued `P` line) the first time it is used.
     private func number(of path: String) -> Int {
+        if pathNumbers.isEmpty, !numberedPaths.isEmpty {
+            for (id, name) in numberedPaths.enumerated() { pathNumbers[name] = id }
+        }
         if let known = pathNumbers[path] { return known }
-        let id = pathNumbers.count
+        let id = numberedPaths.count
+        numberedPaths.append(path)
         pathNumbers[path] = id
         pending.append("P\t\(id)\t\(Self.escape(path))")
         return id
@@ -400,6 +418,7 @@ public final class BuildState: @unchecked Sendable {
             case .declared: flag = "i"
             case .discovered: flag = "h"
             case .mustStayAbsent: flag = "a"
+            case .tree: flag = "t"
             }
             return "\(number(of: input.path))\u{1f}\(input.digest)\u{1f}\(flag)"
         }

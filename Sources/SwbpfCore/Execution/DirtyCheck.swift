@@ -3,9 +3,15 @@
 public struct DirtyCheck {
     public let state: BuildState
     let files: BuildFileSystem
-    /// Per-build memos: a header shared by many steps is stat'ed and looked up once.
-    private var stats: [String: FileStat?] = [:]
-    private var digests: [String: Digest?] = [:]
+    /// What this build has seen of a path: stat data, and the content digest once asked for.
+    private struct Seen {
+        var stat: FileStat?
+        var digest: Digest??
+    }
+    /// Per-build memo: a header shared by many steps is stat'ed and looked up once, and a no-op
+    /// build hashes each path string about once.
+    private var seen: [String: Seen] = [:]
+    private var treeDigests: [String: Digest?] = [:]
 
     public init(state: BuildState, files: BuildFileSystem) {
         self.state = state
@@ -13,24 +19,32 @@ public struct DirtyCheck {
     }
 
     mutating func stat(_ path: String) -> FileStat? {
-        if let known = stats[path] { return known }
+        if let known = seen[path] { return known.stat }
         let value = files.stat(path)
-        stats[path] = value
+        seen[path] = Seen(stat: value, digest: nil)
         return value
     }
 
     /// The content digest of `path` now (nil when it is missing), once per build.
     mutating func digest(_ path: String) -> Digest? {
-        if let known = digests[path] { return known }
-        let value = stat(path).flatMap { state.currentDigest(of: path, stat: $0, files: files) }
-        digests[path] = value
+        let entry = seen[path] ?? Seen(stat: files.stat(path), digest: nil)
+        if let known = entry.digest { return known }
+        let value = entry.stat.flatMap { state.currentDigest(of: path, stat: $0, files: files) }
+        seen[path] = Seen(stat: entry.stat, digest: .some(value))
+        return value
+    }
+
+    /// The fingerprint of a source tree now (nil when it is missing), once per build.
+    mutating func treeDigest(_ tree: TreeInput) -> Digest? {
+        if let known = treeDigests[tree.path] { return known }
+        let value = TreeFingerprint.digest(of: tree, state: state, files: files)
+        treeDigests[tree.path] = value
         return value
     }
 
     /// Forget what was seen of `path` (it was just rewritten by a step).
     mutating func invalidate(_ path: String) {
-        stats[path] = nil
-        digests[path] = nil
+        seen[path] = nil
     }
 
     /// Why `step` must run, or nil when it is up to date. Paths in `rebuilt` will be rewritten by
@@ -55,11 +69,14 @@ public struct DirtyCheck {
                 return "output \(output) was modified after it was built"
             }
         }
-        let declared = Set(step.inputs)
-        if Set(record.inputs.filter { $0.kind == .declared }.map(\.path)) != declared {
+        // Recorded in the step's order, so an order-preserving comparison suffices.
+        if !record.inputs.lazy.filter({ $0.kind == .declared }).map(\.path).elementsEqual(step.inputs)
+            || !record.inputs.lazy.filter({ $0.kind == .tree }).map(\.path).elementsEqual(step.treeInputs.map(\.path)) {
             return "inputs changed"
         }
         for input in record.inputs {
+            // Trees last: a walk costs more than a stat.
+            if input.kind == .tree { continue }
             if input.kind == .mustStayAbsent {
                 if stat(input.path) != nil { return "new file \(input.path) comes before a header the step read on its include path" }
                 continue
@@ -71,6 +88,12 @@ public struct DirtyCheck {
             }
             if input.digest == .unknown { return "\(what) \(input.path) changed while the step ran, or could not be read" }
             if digest(input.path) != input.digest { return "\(what) \(input.path) changed" }
+        }
+        for tree in step.treeInputs {
+            guard let recorded = record.inputs.first(where: { $0.kind == .tree && $0.path == tree.path }) else { return "inputs changed" }
+            guard let now = treeDigest(tree) else { return "source tree \(tree.path) missing" }
+            if recorded.digest == .unknown { return "source tree \(tree.path) changed while the step ran" }
+            if now != recorded.digest { return "source tree \(tree.path) changed" }
         }
         return nil
     }

@@ -129,6 +129,8 @@ public final class Executor {
         var startedAtFileTime: Int64
         /// Stat data of the step's inputs (and last build's headers) just before it started.
         var inputsBefore: [String: FileStat]
+        /// Fingerprints of the step's source trees just before it started.
+        var treesBefore: [String: Digest]
     }
 
     private struct Finished: Sendable {
@@ -150,7 +152,8 @@ public final class Executor {
         if let summary = finishWithoutRunning(since: begin) { return summary }
         let predictedReasons = Dictionary(uniqueKeysWithValues: predicted.map { ($0.step.id, $0.reason) })
         reporter.handle(.planned(steps: steps, toRun: predicted.map(\.step.id), dryRun: false))
-        Set(steps.flatMap(\.products).map { FileSystem.split($0).directory }).forEach(files.removeStaleTemporaries)
+        Set(steps.flatMap(\.products).map { FileSystem.split($0).directory } + steps.compactMap(\.stagingDirectory))
+            .forEach(files.removeStaleTemporaries)
 
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
         var waitingOn: [Int: Int] = [:]
@@ -161,10 +164,16 @@ public final class Executor {
             for dependency in inBuild { dependents[dependency, default: []].append(step.id) }
         }
         var ready = steps.filter { waitingOn[$0.id] == 0 }.map(\.id)
+        let order = SchedulingOrder(steps: steps)
         var failedBecause: [Int: Step] = [:]
         var summary = BuildSummary(ran: 0, upToDate: 0, failed: [], skipped: 0, interrupted: false, started: begin, ended: begin)
         var freeWorkers = Array((0..<options.jobs).reversed())
         var stopLaunching = false
+        // Without -k a failure stops the build from starting apps; the apps it has started (that
+        // do not need the failed step) are finished, so they still get their binaries.
+        var failedWithoutKeepGoing = false
+        var startedApps = Set<String>()
+        var completed = Set<Int>()
 
         func complete(_ id: Int) {
             for dependent in dependents[id] ?? [] {
@@ -185,6 +194,8 @@ public final class Executor {
             func startProcess(_ launched: Launched) {
                 var launched = launched
                 launched.started = Date()
+                if let staging = launched.step.stagingDirectory { try? files.createDirectory(FileSystem.stagingDirectory(in: staging)) }
+                if let scratch = launched.step.scratchDirectory { Self.prepareScratch(scratch, files: files) }
                 reporter.handle(.started(step: launched.step, worker: launched.worker, reason: launched.reason, at: launched.started))
                 running += 1
                 let request = processRequest(for: launched.step)
@@ -202,7 +213,7 @@ public final class Executor {
                     precompiledHeaders[pch] = (id, .building(waiting: [launched]))
                     startProcess(Launched(step: pchStep, worker: launched.worker, reason: "\(reason) (needed by \(launched.step.primaryOutput))",
                                           manifestKey: nil, started: Date(), startedAtFileTime: Self.fileTimeNow(),
-                                          inputsBefore: inputStats(of: pchStep)))
+                                          inputsBefore: inputStats(of: pchStep), treesBefore: [:]))
                 case .building(let waiting):
                     freeWorkers.append(launched.worker)
                     precompiledHeaders[pch] = (id, .building(waiting: waiting + [launched]))
@@ -220,15 +231,15 @@ public final class Executor {
                     launched.worker = freeWorkers.removeLast()
                     startProcess(launched)
                 }
-                while running < options.jobs, !ready.isEmpty, !Task.isCancelled, let step = byID[ready.removeFirst()] {
+                while running < options.jobs, !ready.isEmpty, !Task.isCancelled, let step = byID[ready.remove(at: order.next(in: ready))] {
                     if let cause = failedBecause[step.id] {
                         reporter.handle(.skipped(step: step, failedDependency: cause))
-                        summary.skipped += 1
                         for dependent in dependents[step.id] ?? [] { failedBecause[dependent] = cause }
                         complete(step.id)
                         continue
                     }
                     if stopLaunching { continue }
+                    if failedWithoutKeepGoing, !order.isNeeded(step.id, byAnyOf: startedApps) { continue }
                     // A step predicted to run is checked again now that everything it needs is
                     // done: an upstream output that came out byte-identical cuts the chain here.
                     // A step predicted up to date had no input that could change.
@@ -236,9 +247,11 @@ public final class Executor {
                     guard let reason else {
                         reporter.handle(.upToDate(step: step))
                         summary.upToDate += 1
+                        completed.insert(step.id)
                         complete(step.id)
                         continue
                     }
+                    if let app = step.app { startedApps.insert(app) }
                     if step.kind == .precompiledHeader, cache != nil {
                         precompiledHeaders[step.primaryOutput] = (step.id, .held(reason: reason))
                         complete(step.id)
@@ -247,7 +260,8 @@ public final class Executor {
                     let manifestKey = cache == nil || !step.kind.cacheable ? nil
                         : CacheKey.manifest(of: step, root: files.root) { self.check.digest($0) }
                     let launched = Launched(step: step, worker: freeWorkers.removeLast(), reason: reason, manifestKey: manifestKey,
-                                            started: Date(), startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step))
+                                            started: Date(), startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step),
+                                            treesBefore: treeDigests(of: step))
                     if let cache, let manifestKey {
                         let query = CacheQuery(step: step, manifestKey: manifestKey, knownDigests: knownDigests(of: step))
                         running += 1
@@ -287,6 +301,7 @@ public final class Executor {
                     reporter.handle(.restored(step: launched.step, worker: launched.worker, source: hit.source, key: hit.entryKey,
                                               reason: launched.reason, started: launched.started, ended: restored.ended))
                     summary.restored += 1
+                    completed.insert(launched.step.id)
                     complete(launched.step.id)
                     continue
                 }
@@ -325,10 +340,11 @@ public final class Executor {
                 switch result {
                 case .succeeded, .wouldRun:
                     summary.ran += 1
+                    completed.insert(step.id)
                 case .failed:
                     summary.failed.append(step)
                     for dependent in dependents[step.id] ?? [] { failedBecause[dependent] = step }
-                    if !options.keepGoing { stopLaunching = true }
+                    if !options.keepGoing { failedWithoutKeepGoing = true }
                 case .interrupted:
                     summary.interrupted = true
                     stopLaunching = true
@@ -342,6 +358,13 @@ public final class Executor {
             if let step = byID[id] { reporter.handle(.upToDate(step: step)) }
             summary.upToDate += 1
         }
+        // Every step not run: those a failure skipped, and those never reached because the build
+        // stopped starting steps.
+        summary.skipped = steps.count - summary.ran - summary.upToDate - summary.restored - summary.failed.count
+        summary.keptGoing = options.keepGoing
+        summary.appsLeftUnbuilt = Self.links(of: steps, independentOf: Set(summary.failed.map(\.id))).filter { link in
+            !completed.contains(link.id)
+        }.compactMap(\.app)
         if let cache {
             // Interrupted: what is stored locally is kept, uploads still to come are dropped.
             if summary.interrupted { stores.forEach { $0.cancel() } }
@@ -357,7 +380,8 @@ public final class Executor {
     }
 
     func processRequest(for step: Step) -> ProcessRequest {
-        ProcessRequest(executable: step.tool.path, arguments: step.executedArguments, workingDirectory: files.root,
+        ProcessRequest(executable: files.absolute(step.tool.path), arguments: step.executedArguments, workingDirectory: files.root,
+                       environment: step.unsetEnvironment.isEmpty ? nil : ProcessEnvironment.inherited(without: Set(step.unsetEnvironment)),
                        standardOutputFile: step.standardOutput.map { files.absolute(FileSystem.temporarySibling(of: $0)) })
     }
 
@@ -404,6 +428,40 @@ public final class Executor {
         return stats
     }
 
+    /// Left in a step's scratch directory while the step runs, removed when it succeeds.
+    static let unfinishedMarker = ".swbpf-unfinished"
+
+    /// A tool that keeps intermediate files between runs (make's OBJDIR) may leave a half-written
+    /// one when it is killed, which make would then trust for its mtime: so a run that did not
+    /// finish leaves a marker, and the next run starts from an empty directory.
+    static func prepareScratch(_ directory: String, files: BuildFileSystem) {
+        let marker = FileSystem.join(directory, unfinishedMarker)
+        if files.stat(marker) != nil { files.removeTree(directory) }
+        try? files.createDirectory(marker)
+    }
+
+    /// The fingerprints of `step`'s source trees, as the check saw them before it started.
+    private func treeDigests(of step: Step) -> [String: Digest] {
+        var digests: [String: Digest] = [:]
+        for tree in step.treeInputs { digests[tree.path] = check.treeDigest(tree) }
+        return digests
+    }
+
+    /// The link steps among `steps` that need none of the `failed` steps.
+    static func links(of steps: [Step], independentOf failed: Set<Int>) -> [Step] {
+        guard !failed.isEmpty else { return [] }
+        let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
+        return steps.filter { $0.kind == .link }.filter { link in
+            var seen = Set<Int>()
+            var pending = [link.id]
+            while let id = pending.popLast() {
+                if failed.contains(id) { return false }
+                if seen.insert(id).inserted { pending += byID[id]?.dependencies ?? [] }
+            }
+            return true
+        }
+    }
+
     /// Now, in the units of file mtimes. A file written before this moment has an mtime no later
     /// than it (kernels stamp mtimes from the coarse clock, or with multigrain timestamps from the
     /// fine one, never ahead of real time); one written after it almost always has a later one.
@@ -418,9 +476,13 @@ public final class Executor {
     /// the step run again rather than trusting a half-finished output.
     private func finish(_ finished: Finished) -> StepResult {
         let step = finished.launched.step
-        let temporaries = step.products.map(FileSystem.temporarySibling)
+        let temporaries = step.temporaryProducts
         let depfileTemporary = step.depfile.map(FileSystem.temporarySibling)
-        defer { if let depfileTemporary { files.remove(depfileTemporary) } }
+        defer {
+            if let depfileTemporary { files.remove(depfileTemporary) }
+            // What a staged tool wrote besides its products, or everything when it failed.
+            if let staging = step.stagingDirectory { files.removeTree(FileSystem.stagingDirectory(in: staging)) }
+        }
         guard let outcome = finished.outcome, !finished.cancelled else {
             temporaries.forEach(files.remove)
             return .interrupted
@@ -442,6 +504,7 @@ public final class Executor {
             temporaries.forEach(files.remove)
             return .failed(failure)
         }
+        if let scratch = step.scratchDirectory { files.removeTree(FileSystem.join(scratch, Self.unfinishedMarker)) }
         if let restored = finished.restored {
             for (product, digest) in restored.digests {
                 if let stat = files.stat(product) { state.remember(product, stat: stat, digest: digest) }
@@ -459,6 +522,7 @@ public final class Executor {
                 return .couldNotCommitOutput(path: product, reason: "\(step.tool.displayName) exited 0 but did not write it")
             }
             do {
+                if step.stagingDirectory != nil { try files.createDirectory(FileSystem.split(product).directory) }
                 try files.rename(temporary, to: product)
             } catch let error as DiagnosticError {
                 return .couldNotCommitOutput(path: product, reason: error.diagnostic.message)
@@ -504,6 +568,12 @@ public final class Executor {
             return .init(path: path, digest: digest, kind: kind)
         }
         var inputs = step.inputs.map { input($0, kind: .declared) }
+        for tree in step.treeInputs {
+            // A tree edited while the step ran may be half old in the products: recorded as unknown.
+            let now = TreeFingerprint.digest(of: tree, state: state, files: files)
+            let digest = now.flatMap { $0 == launched.treesBefore[tree.path] ? $0 : nil } ?? .unknown
+            inputs.append(.init(path: tree.path, digest: digest, kind: .tree))
+        }
         if !discovered.isEmpty {
             // A depfile may name the PCH too; it is not an input (see PathUse.precompiledHeader).
             var seen = Set(step.inputs + step.precompiledHeaders)

@@ -34,8 +34,11 @@ struct ProductOwnership {
         for step in steps {
             // Recorded products first: a no-op build stats nothing here.
             for product in step.products where recorded[product] == nil && !isOwned(product) && files.stat(product) != nil {
-                if step.kind == .link, let bytes = files.read(product), bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) { continue }
-                throw OutputError.wouldOverwriteUserFile(path: product, key: step.kind == .link ? "bin" : "output")
+                // A binary (or an alias, a link to one) that the Makefile or an earlier build made.
+                if step.kind == .link || step.kind == .alias, let bytes = files.read(product), bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) {
+                    continue
+                }
+                throw OutputError.wouldOverwriteUserFile(path: product, key: step.kind == .link || step.kind == .alias ? "bin" : "output")
             }
         }
     }
@@ -44,7 +47,7 @@ struct ProductOwnership {
     /// (a generated vmlinux.h after the project named its own, say), still as swbpf left them:
     /// left in place they could be found on an include path instead of what the build now uses.
     func staleProducts(of plan: BuildPlan) -> [String] {
-        let current = Set(plan.steps.flatMap(\.products))
+        let current = Set((plan.steps + plan.tools).flatMap(\.products))
         return recorded.filter { path, stat in
             !current.contains(path) && isOwned(path) && files.stat(path).map { $0.sameVersion(as: stat) } == true
         }.keys.sorted()

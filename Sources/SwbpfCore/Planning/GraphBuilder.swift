@@ -4,6 +4,8 @@
 struct GraphBuilder {
     private var steps: [Step] = []
     private var producers: [String: Int] = [:]
+    /// Ids of the steps that build swbpf's own tools (they belong to no app).
+    private var toolIDs = Set<Int>()
 
     /// Adds a step after every step it reads from (the planner adds producers first).
     mutating func add(_ step: Step) throws {
@@ -16,6 +18,13 @@ struct GraphBuilder {
             producers[path] = step.id
         }
         steps.append(step)
+    }
+
+    /// Adds a step that builds one of swbpf's own tools: planned with the rest, kept apart in
+    /// `BuildPlan.tools`.
+    mutating func addTool(_ step: Step) throws {
+        toolIDs.insert(steps.count)
+        try add(step)
     }
 
     func finish(projectRoot: String, outputDirectory: String) throws -> BuildPlan {
@@ -33,18 +42,19 @@ struct GraphBuilder {
         if let step = steps.first(where: { $0.products.contains { $0.hasPrefix(stateDirectory) } }) {
             throw PlanError.productIsSource(path: stateDirectory, reader: "swbpf's build state", writer: Self.describe(step))
         }
-        // An app's steps are everything its binary needs: the closure of the link step's dependencies.
-        var appSteps: [String: [Int]] = [:]
-        for step in steps where step.kind == .link {
+        // An app's steps are everything its binary and its aliases need: the closure of their dependencies.
+        var appSteps: [String: Set<Int>] = [:]
+        for step in steps where step.kind == .link || step.kind == .alias {
             guard let app = step.app else { continue }
-            var needed = Set<Int>()
+            var needed = appSteps[app] ?? []
             var pending = [step.id]
             while let id = pending.popLast() {
                 if needed.insert(id).inserted { pending += steps[id].dependencies }
             }
-            appSteps[app] = needed.sorted()
+            appSteps[app] = needed
         }
-        return BuildPlan(projectRoot: projectRoot, outputDirectory: outputDirectory, steps: steps, appSteps: appSteps)
+        return BuildPlan(projectRoot: projectRoot, outputDirectory: outputDirectory, steps: steps.filter { !toolIDs.contains($0.id) },
+                         appSteps: appSteps.mapValues { $0.sorted() }, tools: steps.filter { toolIDs.contains($0.id) })
     }
 
     static func describe(_ step: Step) -> String { "\(step.kind.label) \(step.primaryOutput)" }

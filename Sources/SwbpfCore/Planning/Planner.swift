@@ -5,6 +5,8 @@ public struct BuildSettings: Equatable, Sendable {
     public var cflagsFromEnvironment = false
     public var ldflags: [String] = []
     public var extraLdflags: [String] = []
+    /// `CC` as given (`ccache cc`), which libbpf's Makefile is given too; nil for its default cc.
+    public var makeCompiler: String?
 
     public init() {}
 
@@ -15,6 +17,9 @@ public struct BuildSettings: Equatable, Sendable {
         }
         if let value = environment[FlagKnob.ldflags.rawValue] { ldflags = Shell.splitWords(value) }
         if let value = environment[FlagKnob.extraLdflags.rawValue] { extraLdflags = Shell.splitWords(value) }
+        if let value = environment[FlagKnob.cc.rawValue], !Shell.splitWords(value).isEmpty {
+            makeCompiler = Shell.splitWords(value).joined(separator: " ")
+        }
     }
 
     var cflagsOrigin: ArgumentOrigin { cflagsFromEnvironment ? .knob(.cflags) : .defaultCflags }
@@ -31,15 +36,41 @@ public struct Planner {
     /// The output directory as commands name it.
     let output: String
 
+    /// Computed once: every compile shares them, and a no-op build plans too.
+    let bpfIncludeGroup: ArgumentGroup
+    let userIncludeGroup: ArgumentGroup
+    let libbpfArchive: String
+    let binaryDirectory: String
+    /// The libbpf the kernel parts see, for failure hints.
+    let libbpfInUse: LibbpfInUse
+    /// The headers the libbpf step installs, when libbpf is built from source.
+    let libbpfHeaders: [String]
+
     public init(project: Project, toolchain: Toolchain, settings: BuildSettings) {
         self.project = project
         self.toolchain = toolchain
         self.settings = settings
-        output = FileSystem.display(project.outputDirectory, relativeTo: project.root)
+        let root = project.root
+        func relative(_ path: String) -> String { FileSystem.display(path, relativeTo: root) }
+        output = relative(project.outputDirectory)
+        libbpfArchive = relative(toolchain.libbpf.archive)
+        binaryDirectory = relative(project.binaryDirectory)
+        let output = self.output
+        let groups = [true, false].map { bpf in
+            ArgumentGroup(.includePaths, Self.includeDirectories(bpf: bpf, output: output, project: project, toolchain: toolchain,
+                                                                 relative: relative).map { .joined("-I", $0, .searchDirectory) })
+        }
+        bpfIncludeGroup = groups[0]
+        userIncludeGroup = groups[1]
+        libbpfInUse = LibbpfInUse(summary: toolchain.libbpf.summary(root: root), fromSource: toolchain.libbpf.sourceBuild != nil)
+        libbpfHeaders = (toolchain.libbpf.sourceBuild?.headers ?? []).map { FileSystem.join(output, "bpf/" + $0) }
     }
 
     public func plan() throws -> BuildPlan {
         var graph = GraphBuilder()
+        // Producers before their consumers: the trees' builds come first.
+        if let libbpf = libbpfBuildStep() { try graph.add(libbpf) }
+        if let bpftool = bpftoolBuildStep() { try graph.add(bpftool) }
         if let vmlinux = vmlinuxStep() { try graph.add(vmlinux) }
         var helperObjects: [String: String] = [:]
         for helper in project.helperSources {
@@ -73,8 +104,11 @@ public struct Planner {
                 objects.append(step.primaryOutput)
             }
             objects += app.helpers.compactMap { helperObjects[$0] }
-            try graph.add(linkStep(app: app, objects: objects))
+            let link = linkStep(app: app, objects: objects)
+            try graph.add(link)
+            for alias in app.aliases { try graph.add(try aliasStep(app: app, alias: alias, binary: link.primaryOutput)) }
         }
+        try graph.addTool(kernelLoaderStep())
         return try graph.finish(projectRoot: project.root, outputDirectory: output)
     }
 
@@ -98,18 +132,16 @@ public struct Planner {
         project.root.contains("=") ? [] : [ArgumentGroup(.pathMapping, [.flag("-ffile-prefix-map=\(project.root)=.")])]
     }
 
-    /// `-I` directories shared by the kernel and user-space compiles, as the Makefile's INCLUDES.
-    var includeGroup: ArgumentGroup {
-        ArgumentGroup(.includePaths, includeDirectories.map { .joined("-I", $0, .searchDirectory) })
-    }
-
-    var includeDirectories: [String] {
+    /// `-I` directories of the kernel or user-space compiles, as the Makefile's INCLUDES: the
+    /// output directory, libbpf's headers and its UAPI headers (from a source tree), the vmlinux.h
+    /// directory (kernel parts only: user space has no use for kernel types), then the project's
+    /// include directories.
+    static func includeDirectories(bpf: Bool, output: String, project: Project, toolchain: Toolchain,
+                                   relative: (String) -> String) -> [String] {
         var directories = [output]
         if let libbpfInclude = toolchain.libbpf.includeDirectory { directories.append(relative(libbpfInclude)) }
-        if case .header(let path, _) = toolchain.vmlinux {
-            let directory = FileSystem.split(path).directory
-            directories.append(relative(directory.isEmpty ? "." : directory))
-        }
+        if let uapi = toolchain.libbpf.uapiIncludeDirectory { directories.append(uapi) }
+        if bpf, let vmlinux = toolchain.vmlinux.includeDirectory(root: project.root) { directories.append(vmlinux) }
         for directory in project.config.includeDirectories {
             directories.append(relative(directory.replacing("{arch}", with: toolchain.arch)))
         }

@@ -8,6 +8,14 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     case skeleton
     case compile
     case link
+    /// libbpf.a and its headers, built from a libbpf source tree by the tree's own Makefile.
+    case libbpf
+    /// The bootstrap bpftool, built from a bpftool source tree by the tree's own Makefile.
+    case bpftool
+    /// A symbolic link that gives an app's binary another name (libbpf-tools' aliases).
+    case alias
+    /// swbpf's own loader (`swbpf verify`, `swbpf doctor`), linked against the project's libbpf.
+    case kernelLoader
 
     /// The short label printed for the step, as libbpf-bootstrap's Makefile prints it.
     public var label: String {
@@ -19,6 +27,10 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
         case .skeleton: return "GEN-SKEL"
         case .compile: return "CC"
         case .link: return "BINARY"
+        case .libbpf: return "LIBBPF"
+        case .bpftool: return "BPFTOOL"
+        case .alias: return "SYMLINK"
+        case .kernelLoader: return "LOADER"
         }
     }
 
@@ -26,14 +38,30 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     public var compilesSource: Bool {
         switch self {
         case .bpfCompile, .compile: return true
-        case .vmlinux, .precompiledHeader, .bpfLink, .skeleton, .link: return false
+        case .vmlinux, .precompiledHeader, .bpfLink, .skeleton, .link, .libbpf, .bpftool, .alias, .kernelLoader: return false
+        }
+    }
+
+    /// Whether what the tool prints when it succeeds is progress (a nested make's `CC` and
+    /// `INSTALL` lines) rather than diagnostics: shown with -v only.
+    public var printsProgress: Bool {
+        switch self {
+        case .libbpf, .bpftool: return true
+        case .vmlinux, .precompiledHeader, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .alias, .kernelLoader: return false
         }
     }
 
     /// Whether the shared cache may hold its outputs. A precompiled header records the absolute
     /// paths of the headers in it, so it is only good in the directory it was built in; what it
-    /// saves is rebuilt in half a second, and the objects built with it are cached.
-    public var cacheable: Bool { self != .precompiledHeader }
+    /// saves is rebuilt in half a second, and the objects built with it are cached. The libbpf and
+    /// bpftool builds read whole source trees, which the cache's keys do not cover yet; links to
+    /// aliases and swbpf's own loader are not worth a lookup.
+    public var cacheable: Bool {
+        switch self {
+        case .vmlinux, .bpfCompile, .bpfLink, .skeleton, .compile, .link: return true
+        case .precompiledHeader, .libbpf, .bpftool, .alias, .kernelLoader: return false
+        }
+    }
 }
 
 /// What a path on a command line is to the step.
@@ -44,6 +72,12 @@ public enum PathUse: String, Hashable, Sendable, Codable {
     case output
     /// A directory the tool searches (`-I`, `-idirafter`): not an input in itself.
     case searchDirectory
+    /// The directory the tool writes the step's products into (make's DESTDIR or OUTPUT): while
+    /// the step runs, a fresh temporary directory stands for it (see `Step.stagingDirectory`).
+    case staging
+    /// A directory of a source tree the tool works in (make's `-C DIR`): the tree's files are
+    /// inputs through `Step.treeInputs`, not this word.
+    case sourceTree
     /// The precompiled vmlinux.h a compile loads. Its contents follow from what the compile is
     /// already keyed on (the same clang, the same flags, vmlinux.h as a header it read), so it
     /// only orders the graph (an order-only input), and it is built only when a compile that
@@ -75,7 +109,13 @@ public enum StepArgument: Hashable, Sendable, Codable {
 
     func resolved(temporaryOutputs: Bool) -> String {
         func resolve(_ path: String, _ use: PathUse) -> String {
-            use == .output && temporaryOutputs ? FileSystem.temporarySibling(of: path) : path
+            guard temporaryOutputs else { return path }
+            switch use {
+            case .output: return FileSystem.temporarySibling(of: path)
+            // make concatenates OUTPUT with file names, so a trailing slash is kept.
+            case .staging: return FileSystem.stagingDirectory(in: path) + (path.hasSuffix("/") ? "/" : "")
+            case .input, .searchDirectory, .sourceTree, .precompiledHeader: return path
+            }
         }
         switch self {
         case .flag(let word): return word
@@ -126,6 +166,14 @@ public enum ArgumentRole: String, Hashable, Sendable, Codable {
     case libraries
     /// `-lelf -lz`, which libbpf.a needs.
     case systemLibraries
+    /// make's `-C DIR`: the source tree's directory whose Makefile runs.
+    case makeDirectory
+    /// make's `NAME=VALUE` arguments.
+    case makeVariables
+    /// The make target (`install`, `bootstrap`).
+    case makeTarget
+    /// What a symbolic link points to.
+    case linkTarget
 }
 
 /// The Makefile variables swbpf honours as knobs that put words on command lines.
@@ -133,6 +181,8 @@ public enum FlagKnob: String, Hashable, Sendable, Codable {
     case cflags = "CFLAGS"
     case ldflags = "LDFLAGS"
     case extraLdflags = "EXTRA_LDFLAGS"
+    /// The user-space compiler, which the libbpf build uses too.
+    case cc = "CC"
 }
 
 /// Where a group of words comes from. `swbpf explain` names it beside each word.
@@ -194,16 +244,40 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     public var orderOnlyInputs: [String]
     /// Where the compiler writes the headers it read (`-MD -MF`), if it can tell us.
     public var depfile: String?
+    /// Source trees the step reads as a whole (a libbpf or bpftool checkout): a content
+    /// fingerprint of each tree's files is one of its inputs.
+    public var treeInputs: [TreeInput]
+    /// When set, the tool writes the step's products under this directory (make's DESTDIR or
+    /// OUTPUT, named by a `.staging` argument) rather than at their temporary siblings: it runs
+    /// with a fresh temporary directory standing for this one, and each product is moved from
+    /// there into place, so the atomic-rename discipline holds for a tool that writes many files.
+    public var stagingDirectory: String?
+    /// Where the tool keeps intermediate files between runs (make's OBJDIR, so a rebuild compiles
+    /// only what changed): not a product, but swbpf's to remove when cleaning.
+    public var scratchDirectory: String?
+    /// The libbpf whose headers a kernel part is compiled against, for the help line of a failure
+    /// that a newer libbpf would fix.
+    public var libbpf: LibbpfInUse?
+    /// Environment variables the tool runs without. make reads CFLAGS and friends from its
+    /// environment, so the trees' builds run without them: what they build is what their command
+    /// line says, whatever swbpf's own knobs are.
+    public var unsetEnvironment: [String] = []
     /// Steps that must finish first: the producers of its inputs and order-only inputs, set by
     /// `GraphBuilder`.
     public internal(set) var dependencies: [Int] = []
     /// Files the step reads, relative to the project root or absolute: its input arguments.
     public let inputs: [String]
-    /// Files the step writes through its arguments (not counting `standardOutput`).
+    /// Files the step writes (not counting `standardOutput`): its output arguments, and those it
+    /// writes that no word names (the headers libbpf's `make install` puts in DESTDIR/bpf).
     public let outputs: [String]
 
+    /// `unlistedInputs` are files the step reads that are not words of its command: the program
+    /// it runs when a step of this build makes it, the binary a symbolic link points to.
+    /// `extraOutputs` are the files it writes that are not words of its command.
     public init(kind: StepKind, app: String?, tool: Tool, groups: [ArgumentGroup], standardOutput: String? = nil,
-                orderOnlyInputs: [String] = [], depfile: String? = nil) {
+                orderOnlyInputs: [String] = [], depfile: String? = nil, unlistedInputs: [String] = [],
+                treeInputs: [TreeInput] = [], stagingDirectory: String? = nil, scratchDirectory: String? = nil,
+                extraOutputs: [String] = []) {
         self.kind = kind
         self.app = app
         self.tool = tool
@@ -211,9 +285,13 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
         self.standardOutput = standardOutput
         self.orderOnlyInputs = orderOnlyInputs
         self.depfile = depfile
+        self.treeInputs = treeInputs
+        self.stagingDirectory = stagingDirectory
+        self.scratchDirectory = scratchDirectory
         let paths = groups.flatMap(\.arguments).compactMap(\.pathAndUse)
-        inputs = paths.filter { $0.use == .input }.map(\.path)
-        outputs = paths.filter { $0.use == .output }.map(\.path)
+        // Argument inputs first: a compile's first input is its source.
+        inputs = paths.filter { $0.use == .input }.map(\.path) + (tool.madeByBuild ? [tool.path] : []) + unlistedInputs
+        outputs = paths.filter { $0.use == .output }.map(\.path) + extraOutputs
     }
 
     public var arguments: [StepArgument] { groups.flatMap(\.arguments) }
@@ -228,6 +306,14 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
 
     /// Every file the step produces: its outputs and the file its standard output goes to.
     public var products: [String] { outputs + (standardOutput.map { [$0] } ?? []) }
+
+    /// Where the tool writes each product while the step runs, in `products` order: its
+    /// temporary sibling, or its place in the staging directory.
+    public var temporaryProducts: [String] {
+        guard let stagingDirectory else { return products.map(FileSystem.temporarySibling) }
+        let stage = FileSystem.stagingDirectory(in: stagingDirectory)
+        return products.map { FileSystem.join(stage, FileSystem.relative($0, to: stagingDirectory)) }
+    }
 
     /// The command as printed: the tool, its arguments with real output names, and the redirect.
     public var displayCommand: [String] {
@@ -261,6 +347,14 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     }
 }
 
+/// Which libbpf a step uses, as a failure's help line names it.
+public struct LibbpfInUse: Hashable, Sendable, Codable {
+    /// `libbpf 1.1.2 from the system`.
+    public var summary: String
+    /// Built from a source tree (then an older one is not the reason).
+    public var fromSource: Bool
+}
+
 /// The whole build as a graph of steps, in an order where every step follows its dependencies.
 public struct BuildPlan: Sendable, Codable {
     public var projectRoot: String
@@ -268,6 +362,9 @@ public struct BuildPlan: Sendable, Codable {
     public var steps: [Step]
     /// For each app, the ids of the steps that produce its binary (its whole subgraph).
     public var appSteps: [String: [Int]]
+    /// Programs swbpf builds for itself when a command needs them (the kernel loader), outside
+    /// every app's subgraph: a plain build does not make them, and does not remove them either.
+    public var tools: [Step] = []
 
     /// The steps needed for `apps`, with their dependencies, in plan order.
     public func steps(for apps: [String]) -> [Step] {

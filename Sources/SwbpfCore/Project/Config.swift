@@ -20,6 +20,12 @@ public struct ProjectConfig: Equatable, Sendable {
     public var compileCommands = false
     public var libbpfArchive: String?
     public var libbpfInclude: String?
+    /// `[libbpf] source`: a libbpf source tree to build, or "system".
+    public var libbpfSource: String?
+    /// `[bpftool] source`: a bpftool source tree to build, or "system".
+    public var bpftoolSource: String?
+    /// `[bpftool] path`: the bpftool program to run.
+    public var bpftoolPath: String?
     public var cache = CacheConfig()
     public var apps: [String: AppConfig] = [:]
     /// Where each `[app.NAME]` table starts, for errors about apps that do not exist.
@@ -32,6 +38,8 @@ public struct ProjectConfig: Equatable, Sendable {
         public var bpfCflags: [String] = []
         public var ldflags: [String] = []
         public var libs: [String] = []
+        /// Other names for the binary, made as symbolic links beside it.
+        public var aliases: [String] = []
         public init() {}
     }
 
@@ -47,10 +55,11 @@ public struct ProjectConfig: Equatable, Sendable {
     public init() {}
 
     static let topLevelKeys = ["output", "bin", "arch", "vmlinux", "include", "cflags", "bpf-cflags", "ldflags",
-                               "libs", "sources", "apps", "skip", "compdb", "libbpf", "app", "cache"]
-    static let libbpfKeys = ["archive", "include"]
+                               "libs", "sources", "apps", "skip", "compdb", "libbpf", "bpftool", "app", "cache"]
+    static let libbpfKeys = ["source", "archive", "include"]
+    static let bpftoolKeys = ["source", "path"]
     static let cacheKeys = ["enabled", "remote", "remote-read-only", "max-size"]
-    static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs"]
+    static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs", "aliases"]
 
     /// Parses the text of a config file. `file` is the name used in error messages.
     public static func parse(_ text: String, file: String) throws -> ProjectConfig {
@@ -89,6 +98,20 @@ public struct ProjectConfig: Equatable, Sendable {
             try reader.checkKeys(libbpf, allowed: libbpfKeys, section: ["libbpf"])
             config.libbpfArchive = try reader.string(libbpf, "archive", section: ["libbpf"])
             config.libbpfInclude = try reader.string(libbpf, "include", section: ["libbpf"])
+            config.libbpfSource = try reader.string(libbpf, "source", section: ["libbpf"])
+            if config.libbpfSource != nil, let entry = libbpf.entry("archive") ?? libbpf.entry("include") {
+                throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, key: "libbpf.\(entry.key)",
+                                                    message: "[libbpf] source builds libbpf from a tree, so it cannot be given with archive or include: keep one of them")
+            }
+        }
+        if let bpftool = try reader.table(table, "bpftool", section: []) {
+            try reader.checkKeys(bpftool, allowed: bpftoolKeys, section: ["bpftool"])
+            config.bpftoolSource = try reader.string(bpftool, "source", section: ["bpftool"])
+            config.bpftoolPath = try reader.string(bpftool, "path", section: ["bpftool"])
+            if config.bpftoolSource != nil, let entry = bpftool.entry("path") {
+                throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, key: "bpftool.path",
+                                                    message: "[bpftool] source and path both choose bpftool: keep one of them")
+            }
         }
         if let cache = try reader.table(table, "cache", section: []) {
             try reader.checkKeys(cache, allowed: cacheKeys, section: ["cache"])
@@ -113,6 +136,11 @@ public struct ProjectConfig: Equatable, Sendable {
                 appConfig.bpfCflags = try reader.strings(app, "bpf-cflags", section: section)
                 appConfig.ldflags = try reader.strings(app, "ldflags", section: section)
                 appConfig.libs = try reader.strings(app, "libs", section: section)
+                appConfig.aliases = try reader.strings(app, "aliases", section: section)
+                for alias in appConfig.aliases where alias.isEmpty || alias.contains("/") || alias == "." || alias == ".." {
+                    throw ConfigError.invalidValue(file: file, line: app.entry("aliases")?.keyPosition.line ?? app.position.line,
+                                                        key: "app.\(name).aliases", message: "'\(alias)' is not a file name: an alias is a name for the binary in the same directory")
+                }
                 config.apps[name] = appConfig
                 config.appLines[name] = app.position.line
             }

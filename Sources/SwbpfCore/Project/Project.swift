@@ -12,6 +12,11 @@ public struct App: Equatable, Sendable {
     public var bpfCflags: [String] = []
     public var ldflags: [String] = []
     public var libs: [String] = []
+    /// Other names for the binary: symbolic links beside it (libbpf-tools' `btrfsdist` → `fsdist`).
+    public var aliases: [String] = []
+    /// Why the app cannot be built on this machine (it needs a library that is not here): such an
+    /// app is built only when it is asked for by name.
+    public var unavailable: String?
     /// Kernel-side sources whose first directive is `#include` of vmlinux.h: they can use the
     /// precompiled vmlinux.h (a source that includes linux/bpf.h first would clash with it).
     public var vmlinuxFirstSources: Set<String> = []
@@ -61,6 +66,8 @@ public struct Project: Equatable, Sendable {
                 throw ProjectError.unknownApp(name: name, available: apps.map(\.name))
             }
             selected = selected.filter { only.contains($0.name) }
+        } else {
+            selected = selected.filter { $0.unavailable == nil }
         }
         return selected.filter { !config.skipApps.contains($0.name) }
     }

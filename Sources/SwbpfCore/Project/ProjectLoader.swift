@@ -47,7 +47,7 @@ public enum ProjectLoader {
             }
             apps.append(App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
                             helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
-                            ldflags: settings.ldflags, libs: settings.libs,
+                            ldflags: settings.ldflags, libs: settings.libs, aliases: settings.aliases,
                             vmlinuxFirstSources: FirstInclude.vmlinuxFirst([file] + settings.bpfSources, root: root)))
         }
         for name in config.apps.keys.sorted() where !apps.contains(where: { $0.name == name }) {
@@ -103,6 +103,12 @@ public enum ProjectLoader {
             usedHelpers.formUnion(discovered)
         }
         let helperSources = config.sharedSources + usedHelpers.sorted().filter { !config.sharedSources.contains($0) }
+        for index in apps.indices {
+            let directories = AppRequirements.includeDirectories(of: apps[index], config: config,
+                                                                 arch: config.arch ?? Arch.bpfArch(forMachine: Arch.hostMachine()))
+            apps[index].unavailable = AppRequirements.unavailable(apps[index], root: root, directories: directories)
+            if let reason = apps[index].unavailable, config.onlyApps?.contains(apps[index].name) != true { notes.append(reason) }
+        }
 
         return Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
                        localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)

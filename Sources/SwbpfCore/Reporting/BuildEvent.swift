@@ -64,6 +64,8 @@ public struct BuildSummary: Sendable {
     public var ran: Int
     public var upToDate: Int
     public var failed: [Step]
+    /// Steps not run: skipped because a step they need failed, or never reached because a failure
+    /// or an interruption stopped the build from starting steps.
     public var skipped: Int
     public var interrupted: Bool
     public var dryRun = false
@@ -71,6 +73,11 @@ public struct BuildSummary: Sendable {
     public var restored = 0
     public var started: Date
     public var ended: Date
+    /// Whether the build went on after a failure (-k).
+    public var keptGoing = false
+    /// After a failure: the apps whose binaries need none of the failed steps but were not built,
+    /// because the build stopped (-k builds them).
+    public var appsLeftUnbuilt: [String] = []
     public var succeeded: Bool { failed.isEmpty && !interrupted }
 }
 

@@ -72,14 +72,14 @@ public final class ConsoleReporter: BuildReporter {
             if expected.remove(step.id) != nil { total -= 1 }
         case .finished(let step, _, let result, let output, _, _):
             guard case .failed(let failure) = result else {
-                writeToolOutput(output)
+                if options.verbose || !step.kind.printsProgress { writeToolOutput(output) }
                 return
             }
             if !options.verbose { diagnostics.write(step.shellCommand + "\n") }
             writeToolOutput(output)
             diagnostics.write(paint("error: ", ANSI.red + ANSI.bold)
                               + "\(step.kind.label) \(step.primaryOutput) failed (\(failure.describe(tool: step.tool)))".escapedForDisplay() + "\n")
-            if let hint = Hints.hint(for: output) { diagnostics.write("help: \(hint)\n") }
+            if let hint = Hints.hint(for: output, step: step) { diagnostics.write("help: \(hint)".escapedForDisplay() + "\n") }
         case .skipped:
             break
         case .note(let text):
@@ -101,6 +101,10 @@ public final class ConsoleReporter: BuildReporter {
             let names = summary.failed.map { "\($0.kind.label) \($0.primaryOutput)" }.joined(separator: ", ").escapedForDisplay()
             var line = "swbpf: \(summary.failed.count) step\(summary.failed.count == 1 ? "" : "s") failed: \(names)"
             if summary.skipped > 0 { line += "; \(summary.skipped) step\(summary.skipped == 1 ? "" : "s") not run because of it" }
+            let independent = summary.appsLeftUnbuilt.count
+            if !summary.keptGoing, independent > 0 {
+                line += "; -k builds the \(independent == 1 ? "app" : "\(independent) apps") that do\(independent == 1 ? "es" : "") not depend on it"
+            }
             diagnostics.write(paint(line, ANSI.red) + "\n")
         } else if summary.dryRun {
             if summary.ran == 0 { out.write("swbpf: nothing to do, all \(summary.upToDate) steps are up to date\n") }
@@ -121,11 +125,12 @@ public final class ConsoleReporter: BuildReporter {
 
     func colour(for kind: StepKind) -> String {
         switch kind {
-        case .vmlinux: return ANSI.magenta
+        case .vmlinux, .libbpf, .bpftool: return ANSI.magenta
         case .precompiledHeader, .bpfCompile, .bpfLink: return ANSI.yellow
         case .skeleton: return ANSI.cyan
         case .compile: return ANSI.blue
-        case .link: return ANSI.green
+        case .link, .alias: return ANSI.green
+        case .kernelLoader: return ANSI.dim
         }
     }
 

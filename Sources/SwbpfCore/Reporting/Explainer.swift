@@ -80,6 +80,14 @@ public struct Explainer {
                 : "Compile the user-space part of \(app): the program that loads, attaches and talks to the kernel part."
         case .link:
             return "Link the user-space binary \(step.primaryOutput) with libbpf."
+        case .libbpf:
+            return "Build \(toolchain.libbpf.summary(root: root)) with the tree's own Makefile: libbpf.a and the headers it installs (\(step.products.count - 1) of them, as bpf/*.h), in the output directory as libbpf-bootstrap's Makefile puts them, so that every kernel part and user part of the build includes these headers and every binary links this archive."
+        case .bpftool:
+            return "Build the bootstrap bpftool from \(toolchain.bpftoolSource?.display ?? "its source tree") with the tree's own Makefile: the bpftool that dumps vmlinux.h and runs gen object and gen skeleton in this build."
+        case .alias:
+            return "Give \(app)'s binary another name: a symbolic link beside it, as libbpf-tools' Makefile makes its aliases."
+        case .kernelLoader:
+            return "Build swbpf's kernel loader, which 'swbpf verify' and 'swbpf doctor' run to hand programs to the kernel. It links the libbpf the apps link, so the verifier sees exactly what an app's skeleton would load."
         }
     }
 
@@ -100,6 +108,10 @@ public struct Explainer {
         case .linkerFlags: return "linker flags"
         case .libraries: return "your libraries"
         case .systemLibraries: return "libbpf's dependencies"
+        case .makeDirectory: return "source tree"
+        case .makeVariables: return "make variables"
+        case .makeTarget: return "make target"
+        case .linkTarget: return "link target"
         }
     }
 
@@ -118,6 +130,8 @@ public struct Explainer {
             return "The output directory comes first because the skeleton header is generated there."
         case (.systemIncludes, _):
             return "clang's default system include directories for the host (from 'clang -v -E -'), appended with -idirafter. With -target bpf clang knows no host triple, so it does not search the host's multiarch directory (/usr/include/<triple>, where asm/types.h lives), yet linux/*.h headers need it. -idirafter adds these directories after every -I directory and after the target's own, so nothing the project, libbpf or vmlinux.h provides can be shadowed by a host header; with -I, host headers would be searched first and could replace them."
+        case (.source, .kernelLoader):
+            return "The loader's C source, which swbpf carries and writes into its own directory; compiled and linked in one command."
         case (.pathMapping, _):
             return "Written as '.' wherever the compiler would record the project's absolute path (debug info, BTF, __FILE__), so the same sources give byte-identical products in any directory, and the shared cache can give one checkout's outputs to another."
         case (.precompiledHeader, _):
@@ -144,6 +158,16 @@ public struct Explainer {
             return "bpftool reads BTF, the kernel's compact type information, and prints it."
         case (.subcommand, _):
             return "The bpftool subcommand."
+        case (.makeDirectory, _):
+            return "make runs the Makefile of the tree's src/ directory, the tree's own build, which stays right whatever the tree's version. Every file of the tree (but .git, its documentation, CI and fuzzing files, and what an in-tree build leaves there) is an input of this step, so a submodule bump rebuilds and a touch does not."
+        case (.makeVariables, .libbpf):
+            return "The variables libbpf-bootstrap's Makefile passes: a static library only, objects kept in the output directory (so a rebuild compiles only what changed), and an install straight into the output directory."
+        case (.makeVariables, _):
+            return "The variables libbpf-bootstrap's Makefile passes: a bpftool for the machine that builds, with its objects in the output directory."
+        case (.makeTarget, _):
+            return "What make is asked to make."
+        case (.linkTarget, _):
+            return "The name the link holds: the binary beside it, so the link stays right wherever the directory moves."
         }
     }
 
@@ -154,6 +178,8 @@ public struct Explainer {
         switch group.role {
         case .systemIncludes:
             return stride(from: 0, to: words.count, by: 2).map { Item(words: [words[$0], words[$0 + 1]], meaning: systemDirectory(words[$0 + 1])) }
+        case .source where step.kind == .kernelLoader:
+            return [Item(words: words, meaning: "compile and link \(words.last ?? "")")]
         case .source:
             return [Item(words: words, meaning: "compile \(words.last ?? "") to an object file, without linking")]
         case .output where words.first == "-o":
@@ -224,6 +250,13 @@ public struct Explainer {
         switch group.role {
         case .includePaths:
             let directory = String(word.dropFirst(2))
+            if let uapi = toolchain.libbpf.uapiIncludeDirectory, directory == uapi {
+                return "libbpf's copy of the kernel's UAPI headers (linux/bpf.h, linux/btf.h), as new as the libbpf they come with, searched before the system's, as libbpf-bootstrap's Makefile does"
+            }
+            if toolchain.libbpf.sourceBuild != nil, let libbpf = toolchain.libbpf.includeDirectory,
+               directory == FileSystem.display(libbpf, relativeTo: root) {
+                return "the output directory: libbpf's headers as the LIBBPF step installs them (bpf/*.h, from \(toolchain.libbpf.origin)), found before any system copy, and the generated " + (step.kind == .bpfCompile ? "vmlinux.h" : "skeleton header")
+            }
             if let libbpf = toolchain.libbpf.includeDirectory, directory == FileSystem.display(libbpf, relativeTo: root) {
                 let headers = step.kind == .bpfCompile ? "bpf/bpf_helpers.h, bpf/bpf_tracing.h, bpf/bpf_core_read.h" : "bpf/libbpf.h"
                 return "libbpf's headers (\(headers)), from \(toolchain.libbpf.origin)"
@@ -233,8 +266,10 @@ public struct Explainer {
                     ? "the output directory, where vmlinux.h is generated, so '#include \"vmlinux.h\"' and '<vmlinux.h>' both find it"
                     : "the output directory, where the skeleton header is generated, so '#include \"\(step.app ?? "NAME").skel.h\"' finds it"
             }
-            if case .header(let path, let origin) = toolchain.vmlinux,
-               directory == FileSystem.display(FileSystem.split(path).directory, relativeTo: root) {
+            if case .header(_, let origin) = toolchain.vmlinux, directory == toolchain.vmlinux.includeDirectory(root: root) {
+                if case .vendored = origin {
+                    return "the vendored vmlinux.h for \(toolchain.arch) (the kernel's types as C), found where libbpf-bootstrap keeps it; kernel parts only"
+                }
                 return "the directory of your vmlinux.h (from \(origin))"
             }
             return "your include directory (from swbpf.toml include)"
@@ -243,11 +278,44 @@ public struct Explainer {
             if step.kind == .vmlinux { return "the BTF to dump: \(word == "/sys/kernel/btf/vmlinux" ? "the running kernel's own, published by CONFIG_DEBUG_INFO_BTF" : "your file")" }
             return "read \(word)"
         case .libbpf:
-            return "the static libbpf archive (\(toolchain.libbpf.origin))"
+            return "the static libbpf archive: \(toolchain.libbpf.summary(root: root)) (found through \(toolchain.libbpf.origin))"
+        case .makeDirectory:
+            return word == "-C" ? "change to the directory that follows before reading the Makefile" : "the tree's src/ directory, whose Makefile runs"
+        case .makeVariables:
+            return makeVariableMeaning(word, step: step)
+        case .makeTarget:
+            return word == "install"
+                ? "build libbpf.a and install it, its headers and its pkg-config file under DESTDIR"
+                : "the bootstrap bpftool: built against the tree's own libbpf, without the BPF skeletons a full bpftool embeds, so it needs nothing but a C compiler"
+        case .linkTarget:
+            return "the name the link points to: \(word), beside it"
+        case .output where step.kind == .alias:
+            return "the link to make"
         case .output:
             return "write the linked object to \(word)"
         default:
             return flagMeaning(word) + origin
+        }
+    }
+
+    /// What one `NAME=VALUE` word of a make command does.
+    func makeVariableMeaning(_ word: String, step: Step) -> String {
+        let name = word.prefix { $0 != "=" }
+        let value = word.dropFirst(name.count + 1)
+        switch name {
+        case "BUILD_STATIC_ONLY": return "build libbpf.a only, not the shared library"
+        case "OBJDIR": return "keep the objects in \(value), so the next build recompiles only the sources that changed"
+        case "DESTDIR":
+            return "install under \(value); while the step runs swbpf points it at a fresh temporary directory and then moves each product into place, so an interrupted build never leaves a half-installed libbpf"
+        case "INCLUDEDIR": return "empty, so the headers go to DESTDIR/bpf/, where '#include <bpf/libbpf.h>' finds them through -I\(step.stagingDirectory ?? "DESTDIR")"
+        case "LIBDIR": return "empty, so libbpf.a goes to DESTDIR itself"
+        case "UAPIDIR": return "empty: the UAPI headers are not installed (compiles read them from the tree's include/uapi)"
+        case "ARCH": return "empty, overriding an ARCH in the environment: ARCH names the BPF target, but bpftool runs on the build machine"
+        case "CROSS_COMPILE": return "empty: bpftool is built with the host's compiler even in a cross build"
+        case "CC": return "the compiler libbpf is built with: your CC, as for the apps"
+        case "OUTPUT":
+            return "where the Makefile writes its objects and the bootstrap bpftool (OUTPUTbootstrap/bpftool); while the step runs swbpf points it at a fresh temporary directory and then moves the program into place"
+        default: return "sets the Makefile variable \(name)"
         }
     }
 
@@ -301,11 +369,16 @@ public struct Explainer {
             notes.append("The .bpf.o is not on this line: the skeleton embeds it in \(step.app ?? "the app").o. At run time the skeleton's load call hands those bytes to libbpf, which applies the CO-RE relocations for the running kernel and loads each program through the bpf() system call; the kernel verifier checks every program before it can run.")
         case .bpfLink:
             notes.append("gen object keeps the BTF and its CO-RE relocation records, so the object stays portable across kernels.")
+        case .libbpf, .bpftool:
+            notes.append("make prints its progress (CC, AR, INSTALL lines); swbpf shows it with -v or when the step fails.")
+            notes.append("make runs without CFLAGS, LDFLAGS, EXTRA_CFLAGS, CROSS_COMPILE, MAKEFLAGS and the other variables its Makefiles read from the environment: the tree is built with its own flags, whatever swbpf's knobs are, and its command line says all that is given to it.")
+        case .kernelLoader:
+            notes.append("Built only when a command needs it ('swbpf verify'); a plain build neither makes nor removes it.")
         case .precompiledHeader:
             notes.append("It embeds the absolute paths of the headers in it, so it is the one product that is not independent of the checkout's path, and the shared cache does not keep it: the objects compiled with it are what it keeps.")
         case .bpfCompile where step.groups.contains { $0.role == .precompiledHeader }:
             notes.append("Without the -include-pch words the command gives the same object, only slower.")
-        case .vmlinux, .bpfCompile, .compile:
+        case .vmlinux, .bpfCompile, .compile, .alias:
             break
         }
         return notes

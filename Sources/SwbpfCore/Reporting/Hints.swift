@@ -13,6 +13,13 @@ enum Hints {
         ("vmlinux.h' file not found", "vmlinux.h was not found: swbpf generates it into the output directory from the kernel's BTF; check VMLINUX and the include dirs"),
     ]
 
+    static func hint(for output: [UInt8], step: Step) -> String? {
+        if let libbpf = step.libbpf, let name = LibbpfAge.undeclaredName(in: output) {
+            return LibbpfAge.hint(name: name, libbpf: libbpf)
+        }
+        return hint(for: output)
+    }
+
     static func hint(for output: [UInt8]) -> String? {
         let text = String(decoding: output, as: UTF8.self)
         return table.first { text.contains($0.needle) && (text.contains("not found") || text.contains("No such file") || text.contains("cannot find")) }?.hint

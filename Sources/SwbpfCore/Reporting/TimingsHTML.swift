@@ -12,6 +12,9 @@ public enum TimingsHTML {
         case .skeleton: return "#1abc9c"
         case .compile: return "#3498db"
         case .link: return "#2ecc71"
+        case .libbpf: return "#8e44ad"
+        case .bpftool: return "#c0392b"
+        case .alias, .kernelLoader: return "#95a5a6"
         }
     }
 

@@ -251,7 +251,9 @@ public enum FileSystem {
             // Another live process (EPERM: one of another user) may still be writing it.
             if pid != processID && (kill(pid, 0) == 0 || errno == EPERM) { continue }
             let path = join(directory, name)
-            if remove(path) { removed.append(path) }
+            // A staged step's stage is a directory; a directory under any other temporary name is not ours.
+            let isStage = parts[..<(marker - 1)].joined(separator: ".") == stagingName
+            if remove(path) || (isStage && removeTree(path)) { removed.append(path) }
         }
         return removed
     }

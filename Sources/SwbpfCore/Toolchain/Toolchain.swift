@@ -4,6 +4,10 @@ public enum ToolRole: String, Hashable, Sendable, Codable, CustomStringConvertib
     case bpftool
     case cc
     case pkgConfig = "pkg-config"
+    /// Runs the Makefiles of libbpf and bpftool source trees.
+    case make
+    /// Makes the symbolic links of app aliases.
+    case ln
 
     public var description: String { rawValue }
 
@@ -14,13 +18,15 @@ public enum ToolRole: String, Hashable, Sendable, Codable, CustomStringConvertib
         case .bpftool: return "BPFTOOL"
         case .cc: return "CC"
         case .pkgConfig: return "PKG_CONFIG"
+        case .make: return "MAKE"
+        case .ln: return "LN"
         }
     }
 
     /// The name looked up on PATH.
     public var defaultName: String {
         switch self {
-        case .clang, .bpftool, .cc: return rawValue
+        case .clang, .bpftool, .cc, .make, .ln: return rawValue
         case .pkgConfig: return "pkg-config"
         }
     }
@@ -29,7 +35,7 @@ public enum ToolRole: String, Hashable, Sendable, Codable, CustomStringConvertib
     var fallbacks: [String] {
         switch self {
         case .bpftool: return ["/usr/sbin/bpftool", "/usr/local/sbin/bpftool"]
-        case .clang, .cc, .pkgConfig: return []
+        case .clang, .cc, .pkgConfig, .make, .ln: return []
         }
     }
 
@@ -40,6 +46,8 @@ public enum ToolRole: String, Hashable, Sendable, Codable, CustomStringConvertib
         case .bpftool: return "bpftool"
         case .cc: return "gcc (or clang)"
         case .pkgConfig: return "pkg-config"
+        case .make: return "make"
+        case .ln: return "coreutils"
         }
     }
 }
@@ -58,6 +66,9 @@ public struct Tool: Equatable, Hashable, Sendable, Codable {
     /// Size and modification time of the executable: a rebuilt tool with the same version string
     /// is still a different tool.
     public var fingerprint: String
+    /// Made by a step of this build (the bootstrap bpftool): `path` is relative to the project
+    /// root, and the program is an input of every step that runs it, so a rebuilt one reruns them.
+    public var madeByBuild = false
 
     /// The identity recorded with every step; any change to it reruns the step.
     public var identity: String { "\(version) \(path) \(leadingArguments.joined(separator: " ")) \(fingerprint)" }
@@ -69,6 +80,8 @@ public enum LibbpfOrigin: Hashable, Sendable, Codable, CustomStringConvertible {
     case config
     case pkgConfig
     case systemLibraryDirectory
+    /// Built from a source tree, as `display` names it (relative to the project when it can be).
+    case sourceTree(display: String, chosenBy: SourceTreeChoice)
 
     public var description: String {
         switch self {
@@ -76,16 +89,76 @@ public enum LibbpfOrigin: Hashable, Sendable, Codable, CustomStringConvertible {
         case .config: return "swbpf.toml [libbpf]"
         case .pkgConfig: return "pkg-config libbpf"
         case .systemLibraryDirectory: return "system"
+        case .sourceTree(let display, let choice): return "the source tree \(display)\(choice.suffix)"
         }
     }
 }
 
-/// The libbpf a build links and compiles against.
+/// How a source tree (of libbpf, bpftool or vmlinux.h) was chosen.
+public enum SourceTreeChoice: Hashable, Sendable, Codable {
+    /// Found where libbpf-bootstrap or a `third_party/` layout keeps it.
+    case convention
+    /// Named by swbpf.toml.
+    case config
+
+    var suffix: String { self == .config ? ", from swbpf.toml" : "" }
+}
+
+/// A libbpf source tree that the build compiles with its own Makefile.
+public struct LibbpfSourceBuild: Equatable, Sendable, Codable {
+    /// The tree's root, absolute.
+    public var tree: String
+    /// The tree as commands name it: as found or configured (`../../libbpf`).
+    public var display: String
+    /// The headers its Makefile installs (its HEADERS list), which land in `<output>/bpf/`.
+    public var headers: [String]
+}
+
+/// The libbpf a build links and compiles against: archive and headers always of one libbpf.
 public struct Libbpf: Equatable, Sendable, Codable {
     public var archive: String
     /// An include directory to add with -I, or nil when libbpf's headers are in a system directory.
     public var includeDirectory: String?
     public var origin: LibbpfOrigin
+    /// `1.6.0` or `1.6`, as far as the headers, the archive or the tree tell; nil when unknown.
+    public var version: String?
+    /// The tree's copy of the kernel UAPI headers (`include/uapi`), added with -I as
+    /// libbpf-bootstrap's Makefile does, when libbpf comes from a source tree; named as commands
+    /// name it (`../../libbpf/include/uapi`).
+    public var uapiIncludeDirectory: String?
+    /// Set when the build makes libbpf.a and its headers from a source tree.
+    public var sourceBuild: LibbpfSourceBuild?
+
+    public init(archive: String, includeDirectory: String?, origin: LibbpfOrigin, version: String? = nil,
+                uapiIncludeDirectory: String? = nil, sourceBuild: LibbpfSourceBuild? = nil) {
+        self.archive = archive
+        self.includeDirectory = includeDirectory
+        self.origin = origin
+        self.version = version
+        self.uapiIncludeDirectory = uapiIncludeDirectory
+        self.sourceBuild = sourceBuild
+    }
+
+    /// `libbpf 1.6.0 from ../../libbpf (source)`, `libbpf 1.1.2 from the system`: what the note,
+    /// explain and failure hints say the build uses.
+    public func summary(root: String) -> String {
+        let name = "libbpf" + (version.map { " " + $0 } ?? "")
+        let archive = FileSystem.display(self.archive, relativeTo: root)
+        switch origin {
+        case .sourceTree(let display, _): return "\(name) from \(display) (source)"
+        case .pkgConfig, .systemLibraryDirectory: return "\(name) from the system"
+        case .libbpfObjKnob: return "\(name) from LIBBPF_OBJ=\(archive)"
+        case .config: return "\(name) from swbpf.toml [libbpf] (\(archive))"
+        }
+    }
+}
+
+/// A bpftool source tree that the build compiles into its bootstrap bpftool.
+public struct BpftoolSourceBuild: Equatable, Sendable, Codable {
+    /// The tree's root, absolute.
+    public var tree: String
+    public var display: String
+    public var chosenBy: SourceTreeChoice
 }
 
 /// Who chose the vmlinux.h a build uses.
@@ -94,6 +167,9 @@ public enum VmlinuxOrigin: Hashable, Sendable, Codable, CustomStringConvertible 
     case config
     case projectDirectory
     case runningKernel
+    /// A vendored vmlinux.h directory found where libbpf-bootstrap or a `third_party/` layout
+    /// keeps it, named as found (`../../vmlinux.h/include/x86`).
+    case vendored(directory: String)
 
     public var description: String {
         switch self {
@@ -101,6 +177,7 @@ public enum VmlinuxOrigin: Hashable, Sendable, Codable, CustomStringConvertible 
         case .config: return "swbpf.toml vmlinux"
         case .projectDirectory: return "the project directory"
         case .runningKernel: return "the running kernel"
+        case .vendored(let directory): return "the vendored headers in \(directory)"
         }
     }
 }
@@ -111,6 +188,14 @@ public enum VmlinuxSource: Equatable, Sendable, Codable {
     case btf(path: String, origin: VmlinuxOrigin)
     /// Use the user's own header, found through `-I<its directory>`.
     case header(path: String, origin: VmlinuxOrigin)
+
+    /// The `-I` directory that finds the header, as commands name it; nil when it is generated.
+    func includeDirectory(root: String) -> String? {
+        guard case .header(let path, let origin) = self else { return nil }
+        if case .vendored(let directory) = origin { return directory }
+        let directory = FileSystem.split(path).directory
+        return FileSystem.display(directory.isEmpty ? "." : directory, relativeTo: root)
+    }
 }
 
 /// Everything about the machine that a plan depends on.
@@ -123,4 +208,10 @@ public struct Toolchain: Equatable, Sendable, Codable {
     public var libbpf: Libbpf
     public var arch: String
     public var vmlinux: VmlinuxSource
+    /// make, when a libbpf or bpftool source tree is built.
+    public var make: Tool? = nil
+    /// Set when `bpftool` is the bootstrap bpftool built from this tree.
+    public var bpftoolSource: BpftoolSourceBuild? = nil
+    /// ln, when an app has aliases.
+    public var ln: Tool? = nil
 }

@@ -1,11 +1,13 @@
 import FoundationEssentials
 
-/// Finds the tools, libbpf, the arch and the vmlinux source once per build.
+/// Finds the tools, libbpf, bpftool, the arch and the vmlinux source once per build.
 ///
 /// Querying a tool costs a process (clang's takes tens of milliseconds), so answers are cached in the
-/// build state, keyed by the executable's path and stat data: a no-op build starts no process. The
-/// resolver reads a snapshot of those answers and hands fresh ones back for the caller to store, so
-/// the concurrent queries share no mutable state.
+/// build state, keyed by the executable's path and stat data: a no-op build starts no process. What
+/// source trees say about themselves (a libbpf tree's version and installed headers) is cached the
+/// same way, keyed by the stat data of the files it was read from. The resolver reads a snapshot of
+/// those answers and hands fresh ones back for the caller to store, so the concurrent queries share
+/// no mutable state.
 public struct ToolchainResolver: Sendable {
     public var project: Project
     public var environment: [String: String]
@@ -20,67 +22,168 @@ public struct ToolchainResolver: Sendable {
         self.cachedAnswers = cachedAnswers
     }
 
-    /// A resolved toolchain and the tool answers that were asked for now (to be cached).
+    /// A resolved toolchain and the answers that were worked out now (to be cached).
     public struct Resolution: Sendable {
         public var toolchain: Toolchain
         public var freshAnswers: [(key: String, values: [String])]
     }
 
-    /// The toolchain from cached tool answers alone, or nil when some tool must be asked. This is
-    /// what a no-op build uses: no process, no concurrency.
-    public func resolveFromCache() throws -> Toolchain? {
-        let (clang, bpftool, cc) = try locateTools()
-        guard let clangAnswer = cachedAnswers[probeKey(clang)], let bpftoolAnswer = cachedAnswers[probeKey(bpftool)],
-              let ccAnswer = cachedAnswers[probeKey(cc)] else { return nil }
-        var pkgConfigAnswer: [String]?
-        if needsPkgConfig, let tool = pkgConfigTool() {
-            guard let cached = cachedAnswers[probeKey(tool)] else { return nil }
-            pkgConfigAnswer = cached
+    /// Which libbpf, bpftool and vmlinux.h the build uses, decided from knobs, swbpf.toml and the
+    /// source trees found, before any tool is asked anything.
+    struct Choices {
+        var libbpf: LibbpfChoice
+        var bpftool: BpftoolChoice
+        var vmlinux: VmlinuxSource
+        var needsMake: Bool {
+            if case .source = libbpf { return true }
+            if case .source = bpftool { return true }
+            return false
         }
-        return try assemble(clang: clang, clangAnswer, bpftool: bpftool, bpftoolAnswer, cc: cc, ccAnswer,
-                            libbpf: libbpf(pkgConfigAnswer: pkgConfigAnswer))
+    }
+
+    enum LibbpfChoice {
+        case archive(path: String, include: String?, origin: LibbpfOrigin)
+        case system
+        case source(tree: String, display: String, chosenBy: SourceTreeChoice)
+    }
+
+    enum BpftoolChoice {
+        case program(Tool)
+        case source(tree: String, display: String, chosenBy: SourceTreeChoice)
+    }
+
+    /// The tools that are asked for their version (and clang for more), in a fixed order.
+    struct Located {
+        var clang: Tool
+        var cc: Tool
+        var bpftool: Tool?
+        var make: Tool?
+        var ln: Tool?
+        var pkgConfig: Tool?
+    }
+
+    /// The toolchain from cached answers alone, or nil when some tool must be asked. This is what
+    /// a no-op build uses: no process, no concurrency.
+    public func resolveFromCache() throws -> Resolution? {
+        var facts = FileFacts(cached: cachedAnswers)
+        let choices = try choose()
+        let tools = try locate(choices)
+        func cached(_ tool: Tool?) -> [String]?? {
+            guard let tool else { return .some(nil) }
+            return cachedAnswers[probeKey(tool)].map { .some($0) }
+        }
+        guard let clangAnswer = cachedAnswers[probeKey(tools.clang)], let ccAnswer = cachedAnswers[probeKey(tools.cc)],
+              let bpftoolAnswer = cached(tools.bpftool), let makeAnswer = cached(tools.make), let lnAnswer = cached(tools.ln),
+              let pkgConfigAnswer = cached(tools.pkgConfig) else { return nil }
+        let toolchain = try assemble(choices, tools, clang: clangAnswer, cc: ccAnswer, bpftool: bpftoolAnswer, make: makeAnswer,
+                                     ln: lnAnswer, pkgConfig: pkgConfigAnswer, facts: &facts)
+        return Resolution(toolchain: toolchain, freshAnswers: facts.fresh)
     }
 
     /// The toolchain, asking each tool whose answer is not cached (concurrently), and caching it.
     public func resolve() async throws -> Resolution {
-        if let cached = try resolveFromCache() { return Resolution(toolchain: cached, freshAnswers: []) }
-        let (clang, bpftool, cc) = try locateTools()
-        async let clangFacts = query(clang) { try await Self.probeClang($0) }
-        async let bpftoolFacts = query(bpftool) { try await Self.probeVersion($0, arguments: ["version"]) }
-        async let ccFacts = query(cc) { try await Self.probeVersion($0, arguments: ["--version"]) }
-        var pkgConfig: (key: String, values: [String], fresh: Bool)?
-        if needsPkgConfig, let tool = pkgConfigTool() {
-            pkgConfig = try await query(tool) { tool -> [String] in
-                // pkg-config prints only the last of several --variable options, so ask twice.
-                async let libdir = ProcessRunner.capture(tool.path, ["--variable=libdir", "libbpf"])
-                async let includedir = ProcessRunner.capture(tool.path, ["--variable=includedir", "libbpf"])
-                let outcomes = try await [libdir, includedir]
-                guard outcomes.allSatisfy({ $0.status == 0 }) else { return [] }
-                return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() }
-            }
+        if let cached = try resolveFromCache() { return cached }
+        var facts = FileFacts(cached: cachedAnswers)
+        let choices = try choose()
+        let tools = try locate(choices)
+        async let clangFacts = query(tools.clang) { try await Self.probeClang($0) }
+        async let ccFacts = query(tools.cc) { try await Self.probeVersion($0, arguments: ["--version"]) }
+        async let bpftoolFacts = optionalQuery(tools.bpftool) { try await Self.probeVersion($0, arguments: ["version"]) }
+        async let makeFacts = optionalQuery(tools.make) { try await Self.probeVersion($0, arguments: ["--version"]) }
+        async let lnFacts = optionalQuery(tools.ln) { try await Self.probeVersion($0, arguments: ["--version"]) }
+        async let pkgConfigFacts = optionalQuery(tools.pkgConfig) { tool -> [String] in
+            // pkg-config prints only the last of several --variable options, so ask each apart.
+            async let libdir = ProcessRunner.capture(tool.path, ["--variable=libdir", "libbpf"])
+            async let includedir = ProcessRunner.capture(tool.path, ["--variable=includedir", "libbpf"])
+            async let version = ProcessRunner.capture(tool.path, ["--modversion", "libbpf"])
+            let outcomes = try await [libdir, includedir, version]
+            guard outcomes.allSatisfy({ $0.status == 0 }) else { return [] }
+            return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() }
         }
-        let answers = try await [clangFacts, bpftoolFacts, ccFacts]
-        let toolchain = try assemble(clang: clang, answers[0].values, bpftool: bpftool, answers[1].values, cc: cc, answers[2].values,
-                                     libbpf: libbpf(pkgConfigAnswer: pkgConfig?.values))
-        let fresh = (answers + (pkgConfig.map { [$0] } ?? [])).filter(\.fresh).map { (key: $0.key, values: $0.values) }
-        return Resolution(toolchain: toolchain, freshAnswers: fresh)
+        let required = try await [clangFacts, ccFacts]
+        let optional = try await [bpftoolFacts, makeFacts, lnFacts, pkgConfigFacts]
+        let toolchain = try assemble(choices, tools, clang: required[0].values, cc: required[1].values, bpftool: optional[0]?.values,
+                                     make: optional[1]?.values, ln: optional[2]?.values, pkgConfig: optional[3]?.values, facts: &facts)
+        let fresh = (required + optional.compactMap { $0 }).filter(\.fresh).map { (key: $0.key, values: $0.values) }
+        return Resolution(toolchain: toolchain, freshAnswers: fresh + facts.fresh)
     }
 
-    func locateTools() throws -> (clang: Tool, bpftool: Tool, cc: Tool) {
-        (try locate(.clang), try locate(.bpftool), try locate(.cc))
+    /// A toolchain for views that need only the plan's outputs (`clean`): the source trees are
+    /// found as a build finds them, no tool is looked up or run, and a problem with a tree leaves
+    /// it out rather than stopping the clean.
+    public func outputsOnlyToolchain() -> Toolchain {
+        var facts = FileFacts(cached: cachedAnswers)
+        let unresolved = { (role: ToolRole) in
+            Tool(role: role, displayName: role.rawValue, path: role.rawValue, leadingArguments: [], version: "", fingerprint: "")
+        }
+        let system = Libbpf(archive: "libbpf.a", includeDirectory: nil, origin: .systemLibraryDirectory)
+        var libbpf = system
+        if case .source(let tree, let display, let choice)? = try? libbpfChoice() {
+            libbpf = (try? sourceLibbpf(tree: tree, display: display, chosenBy: choice, facts: &facts)) ?? system
+        }
+        var bpftool = unresolved(.bpftool)
+        var bpftoolSource: BpftoolSourceBuild?
+        if case .source(let tree, let display, let choice)? = try? bpftoolChoice() {
+            bpftoolSource = BpftoolSourceBuild(tree: tree, display: display, chosenBy: choice)
+            bpftool = builtBpftool(from: display)
+        }
+        let vmlinux = (try? vmlinuxSource()) ?? .btf(path: kernelBTF, origin: .runningKernel)
+        return Toolchain(clang: unresolved(.clang), bpftool: bpftool, cc: unresolved(.cc), clangSystemIncludes: [], libbpf: libbpf,
+                         arch: arch, vmlinux: vmlinux, make: unresolved(.make), bpftoolSource: bpftoolSource, ln: unresolved(.ln))
     }
 
-    func assemble(clang: Tool, _ clangAnswer: [String], bpftool: Tool, _ bpftoolAnswer: [String], cc: Tool, _ ccAnswer: [String],
-                  libbpf: Libbpf) throws -> Toolchain {
-        var clang = clang, bpftool = bpftool, cc = cc
+    func choose() throws -> Choices {
+        Choices(libbpf: try libbpfChoice(), bpftool: try bpftoolChoice(), vmlinux: try vmlinuxSource())
+    }
+
+    func locate(_ choices: Choices) throws -> Located {
+        var located = Located(clang: try locate(.clang), cc: try locate(.cc))
+        if case .program(let tool) = choices.bpftool { located.bpftool = tool }
+        if choices.needsMake { located.make = try makeTool() }
+        if project.apps.contains(where: { !$0.aliases.isEmpty }) { located.ln = try locate(.ln) }
+        if case .system = choices.libbpf { located.pkgConfig = pkgConfigTool() }
+        return located
+    }
+
+    func assemble(_ choices: Choices, _ tools: Located, clang clangAnswer: [String], cc ccAnswer: [String], bpftool bpftoolAnswer: [String]?,
+                  make makeAnswer: [String]?, ln lnAnswer: [String]?, pkgConfig pkgConfigAnswer: [String]?,
+                  facts: inout FileFacts) throws -> Toolchain {
+        var clang = tools.clang, cc = tools.cc
         clang.version = clangAnswer.first ?? "unknown"
         guard clangAnswer.count >= 2, clangAnswer[1] == "bpf" else {
             throw ToolchainError.clangWithoutBPFTarget(clang: clang.path, version: clang.version)
         }
-        bpftool.version = bpftoolAnswer.first ?? "unknown"
         cc.version = ccAnswer.first ?? "unknown"
-        return Toolchain(clang: clang, bpftool: bpftool, cc: cc, clangSystemIncludes: Array(clangAnswer.dropFirst(2)),
-                         libbpf: libbpf, arch: arch, vmlinux: try vmlinuxSource())
+        let libbpf: Libbpf
+        switch choices.libbpf {
+        case .archive(let path, let include, let origin):
+            libbpf = try explicitLibbpf(archive: path, include: include, origin: origin, facts: &facts)
+        case .system:
+            libbpf = try systemLibbpf(pkgConfigAnswer: pkgConfigAnswer, facts: &facts)
+        case .source(let tree, let display, let chosenBy):
+            libbpf = try sourceLibbpf(tree: tree, display: display, chosenBy: chosenBy, facts: &facts)
+        }
+        var bpftool: Tool
+        var bpftoolSource: BpftoolSourceBuild?
+        switch choices.bpftool {
+        case .program(let tool):
+            bpftool = tool
+            bpftool.version = bpftoolAnswer?.first ?? "unknown"
+        case .source(let tree, let display, let chosenBy):
+            bpftool = builtBpftool(from: display)
+            bpftoolSource = BpftoolSourceBuild(tree: tree, display: display, chosenBy: chosenBy)
+        }
+        var toolchain = Toolchain(clang: clang, bpftool: bpftool, cc: cc, clangSystemIncludes: Array(clangAnswer.dropFirst(2)),
+                                  libbpf: libbpf, arch: arch, vmlinux: choices.vmlinux, bpftoolSource: bpftoolSource)
+        if var make = tools.make {
+            make.version = makeAnswer?.first ?? "unknown"
+            toolchain.make = make
+        }
+        if var ln = tools.ln {
+            ln.version = lnAnswer?.first ?? "unknown"
+            toolchain.ln = ln
+        }
+        return toolchain
     }
 
     var arch: String {
@@ -89,12 +192,17 @@ public struct ToolchainResolver: Sendable {
         return Arch.bpfArch(forMachine: Arch.hostMachine())
     }
 
+    /// The output directory as steps name it (as the planner does).
+    var outputDirectory: String { FileSystem.display(project.outputDirectory, relativeTo: project.root) }
+
     // MARK: Locating tools
 
-    /// The knob (e.g. `CC="ccache cc"`), else the default name on PATH, else the fallbacks.
-    func locate(_ role: ToolRole) throws -> Tool {
+    /// The knob (e.g. `CC="ccache cc"`), else what swbpf.toml names, else the default name on
+    /// PATH, else the fallbacks.
+    func locate(_ role: ToolRole, configured: String? = nil) throws -> Tool {
         let knob = role.knob
         var words = environment[knob].map(Shell.splitWords) ?? []
+        if words.isEmpty, let configured { words = [configured] }
         if words.isEmpty { words = [role.defaultName] }
         let program = words[0]
         var tried: [String] = []
@@ -133,6 +241,11 @@ public struct ToolchainResolver: Sendable {
         let key = probeKey(tool)
         if let cached = cachedAnswers[key] { return (key, cached, false) }
         return (key, try await ask(tool), true)
+    }
+
+    func optionalQuery(_ tool: Tool?, ask: (Tool) async throws -> [String]) async throws -> (key: String, values: [String], fresh: Bool)? {
+        guard let tool else { return nil }
+        return try await query(tool, ask: ask)
     }
 
     /// clang's version, whether it has the BPF target ("bpf" or "-"), then its system include dirs.
@@ -180,54 +293,6 @@ public struct ToolchainResolver: Sendable {
         return candidate.hasPrefix("v") ? String(candidate.dropFirst()) : candidate
     }
 
-    // MARK: libbpf
-
-    /// Whether libbpf comes from the system, which pkg-config is asked about.
-    var needsPkgConfig: Bool {
-        (environment["LIBBPF_OBJ"] ?? "").isEmpty && project.config.libbpfArchive == nil
-    }
-
-    /// libbpf from LIBBPF_OBJ, the config, or the system (pkg-config's libdir and includedir when
-    /// it answered, else the usual library directories).
-    func libbpf(pkgConfigAnswer: [String]?) throws -> Libbpf {
-        if let archive = environment["LIBBPF_OBJ"], !archive.isEmpty {
-            return try explicitLibbpf(archive: archive, include: nil, origin: .libbpfObjKnob)
-        }
-        if let archive = project.config.libbpfArchive {
-            return try explicitLibbpf(archive: archive, include: project.config.libbpfInclude, origin: .config)
-        }
-        var tried: [String] = []
-        if let answer = pkgConfigAnswer, answer.count == 2 {
-            let archive = FileSystem.join(answer[0], "libbpf.a")
-            tried.append("\(archive) (pkg-config libbpf)")
-            if FileSystem.exists(archive) {
-                let systemDirectories = ["/usr/include", "/usr/local/include"]
-                return Libbpf(archive: archive, includeDirectory: systemDirectories.contains(answer[1]) ? nil : answer[1],
-                              origin: .pkgConfig)
-            }
-        }
-        let machine = Arch.hostMachine()
-        for directory in ["/usr/lib/\(machine)-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib64", "/usr/local/lib"] {
-            let archive = FileSystem.join(directory, "libbpf.a")
-            tried.append(archive)
-            if FileSystem.exists(archive) { return Libbpf(archive: archive, includeDirectory: nil, origin: .systemLibraryDirectory) }
-        }
-        throw ToolchainError.libbpfNotFound(tried: tried)
-    }
-
-    func explicitLibbpf(archive: String, include: String?, origin: LibbpfOrigin) throws -> Libbpf {
-        let path = FileSystem.absolute(archive, base: project.root)
-        guard FileSystem.exists(path) else { throw ToolchainError.libbpfNotFound(tried: ["\(path) (\(origin))"]) }
-        if let include { return Libbpf(archive: path, includeDirectory: FileSystem.absolute(include, base: project.root), origin: origin) }
-        // A libbpf built from source installs its headers as bpf/*.h beside the archive or under include/.
-        let directory = FileSystem.split(path).directory
-        for candidate in [directory, FileSystem.join(directory, "include")]
-        where FileSystem.exists(FileSystem.join(candidate, "bpf/libbpf.h")) {
-            return Libbpf(archive: path, includeDirectory: candidate, origin: origin)
-        }
-        return Libbpf(archive: path, includeDirectory: nil, origin: origin)
-    }
-
     /// pkg-config, with the variables that steer it folded into its identity, so that its cached
     /// answer about libbpf is dropped when they change.
     func pkgConfigTool() -> Tool? {
@@ -239,21 +304,89 @@ public struct ToolchainResolver: Sendable {
         return tool
     }
 
+    /// make, with pkg-config's search path folded into its identity: the libbpf Makefile asks
+    /// pkg-config for libelf and zlib. (The variables the Makefiles read as flags are not passed
+    /// to make at all: `Planner.makeSteering`.)
+    func makeTool() throws -> Tool {
+        var tool = try locate(.make)
+        tool.fingerprint += " " + ["PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"].map { environment[$0] ?? "" }
+            .joined(separator: ":")
+        return tool
+    }
+
+    // MARK: bpftool
+
+    /// bpftool from BPFTOOL, from swbpf.toml (`[bpftool] path`, `source = "system"` or a tree), from
+    /// a bpftool tree where libbpf-bootstrap's layouts keep one, else from PATH.
+    func bpftoolChoice() throws -> BpftoolChoice {
+        if let knob = environment[ToolRole.bpftool.knob], !knob.isEmpty { return .program(try locate(.bpftool)) }
+        let config = project.config
+        if let path = config.bpftoolPath { return .program(try locate(.bpftool, configured: path)) }
+        if config.bpftoolSource == "system" { return .program(try locate(.bpftool)) }
+        if let source = config.bpftoolSource {
+            let tree = try SourceTrees.named(.bpftool, source, root: project.root, key: "[bpftool] source")
+            return .source(tree: tree.path, display: tree.display, chosenBy: .config)
+        }
+        if let found = try SourceTrees.find(.bpftool, among: SourceTrees.bpftoolPlaces, root: project.root) {
+            return .source(tree: found.path, display: found.display, chosenBy: .convention)
+        }
+        return .program(try locate(.bpftool))
+    }
+
+    /// The bootstrap bpftool that a bpftool tree's `make bootstrap` writes into the output directory.
+    func builtBpftool(from display: String) -> Tool {
+        let path = FileSystem.join(outputDirectory, "bpftool/bootstrap/bpftool")
+        return Tool(role: .bpftool, displayName: path, path: path, leadingArguments: [], version: "built from \(display)",
+                    fingerprint: "", madeByBuild: true)
+    }
+
     // MARK: vmlinux.h
 
     func vmlinuxSource() throws -> VmlinuxSource {
         var choice: (value: String, origin: VmlinuxOrigin)?
         if let value = environment["VMLINUX"], !value.isEmpty { choice = (value, .knob) }
-        else if let value = project.config.vmlinux { choice = (value, .config) }
+        else if let value = project.config.vmlinux { choice = (value.replacing("{arch}", with: arch), .config) }
         if let (value, origin) = choice, value != "kernel" {
             let path = FileSystem.absolute(value, base: project.root)
             guard FileSystem.exists(path) else { throw ToolchainError.vmlinuxSourceMissing(path: value, origin: origin.description) }
-            return value.hasSuffix(".h") ? .header(path: path, origin: origin) : .btf(path: path, origin: origin)
+            guard value.hasSuffix(".h") else { return .btf(path: path, origin: origin) }
+            try checkNotALinkStoredAsFile(path, display: value)
+            return .header(path: path, origin: origin)
         }
         if choice == nil, let local = project.localVmlinuxHeader {
             return .header(path: FileSystem.join(project.root, local), origin: .projectDirectory)
         }
+        if choice == nil {
+            for place in SourceTrees.vmlinuxPlaces(arch: arch) {
+                let header = FileSystem.absolute(FileSystem.join(place, "vmlinux.h"), base: project.root)
+                guard FileSystem.exists(header) else { continue }
+                try checkNotALinkStoredAsFile(header, display: FileSystem.join(place, "vmlinux.h"))
+                return .header(path: header, origin: .vendored(directory: place))
+            }
+        }
         guard FileSystem.exists(kernelBTF) else { throw ToolchainError.noVmlinuxSource(btfPath: kernelBTF) }
         return .btf(path: kernelBTF, origin: .runningKernel)
+    }
+
+    func checkNotALinkStoredAsFile(_ path: String, display: String) throws {
+        if let target = SourceTrees.linkStoredAsFile(path) { throw SourceTreeError.vmlinuxLinkAsFile(path: display, target: target) }
+    }
+}
+
+/// Facts read from files, cached in the build state like tool answers: keyed by the stat data of
+/// every file they were read from, so a changed file is read again and an unchanged one never is.
+struct FileFacts {
+    let cached: [String: [String]]
+    private(set) var fresh: [(key: String, values: [String])] = []
+
+    init(cached: [String: [String]]) { self.cached = cached }
+
+    mutating func values(_ name: String, from files: [String], read: () throws -> [String]) rethrows -> [String] {
+        let stamps = files.map { path in FileSystem.stat(path).map { "\($0.size):\($0.mtimeNanoseconds):\($0.inode)" } ?? "-" }
+        let key = "facts \(name) " + zip(files, stamps).map { "\($0)=\($1)" }.joined(separator: " ")
+        if let known = cached[key] ?? fresh.first(where: { $0.key == key })?.values { return known }
+        let values = try read()
+        fresh.append((key, values))
+        return values
     }
 }

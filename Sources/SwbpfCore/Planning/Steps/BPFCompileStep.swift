@@ -7,9 +7,12 @@ extension Planner {
             + (precompiledHeader.map { [ArgumentGroup(.precompiledHeader, [.flag("-include-pch"), .path($0, .precompiledHeader)])] } ?? [])
             + [ArgumentGroup(.source, [.flag("-c"), .input(source)]),
                ArgumentGroup(.output, [.flag("-o"), .output(object)])]
-        return Step(kind: .bpfCompile, app: app.name, tool: toolchain.clang, groups: groups,
-                    orderOnlyInputs: (generatedVmlinuxHeader.map { [$0] } ?? []) + (precompiledHeader.map { [$0] } ?? []),
-                    depfile: inOutput(stem + ".tmp.bpf.d"))
+        var step = Step(kind: .bpfCompile, app: app.name, tool: toolchain.clang, groups: groups,
+                        orderOnlyInputs: (generatedVmlinuxHeader.map { [$0] } ?? []) + (precompiledHeader.map { [$0] } ?? [])
+                            + libbpfHeadersReady,
+                        depfile: inOutput(stem + ".tmp.bpf.d"))
+        step.libbpf = libbpfInUse
+        return step
     }
 
     /// Every word of an app's BPF compiles before the source: what a precompiled header must be
@@ -20,7 +23,7 @@ extension Planner {
             + pathMappingGroups
             + Self.flagGroups(.userFlags, [(.config(key: "bpf-cflags"), project.config.bpfCflags),
                                            (.appConfig(app: app.name, key: "bpf-cflags"), app.bpfCflags)])
-            + [includeGroup,
+            + [bpfIncludeGroup,
                ArgumentGroup(.systemIncludes, toolchain.clangSystemIncludes.flatMap { [.flag("-idirafter"), .searchDirectory($0)] })]
     }
 }

@@ -4,12 +4,12 @@ extension Planner {
     func userCompileStep(app: App?, source: String, stem: String) -> Step {
         let object = inOutput(stem + ".o")
         let groups = [ArgumentGroup(.baseOptions, settings.cflags.map(StepArgument.flag), origin: settings.cflagsOrigin)]
-            + pathMappingGroups + [includeGroup]
+            + pathMappingGroups + [userIncludeGroup]
             + Self.flagGroups(.userFlags, [(.config(key: "cflags"), project.config.cflags)]
                 + (app.map { [(.appConfig(app: $0.name, key: "cflags"), $0.cflags)] } ?? []))
             + [ArgumentGroup(.source, [.flag("-c"), .input(source)]),
                ArgumentGroup(.output, [.flag("-o"), .output(object)])]
         return Step(kind: .compile, app: app?.name, tool: toolchain.cc, groups: groups,
-                    orderOnlyInputs: app.map { [skeletonHeader(of: $0)] } ?? [], depfile: inOutput(stem + ".d"))
+                    orderOnlyInputs: (app.map { [skeletonHeader(of: $0)] } ?? []) + libbpfHeadersReady, depfile: inOutput(stem + ".d"))
     }
 }

@@ -1,11 +1,11 @@
 extension Planner {
     /// `cc CFLAGS OBJECTS libbpf.a LDFLAGS... -lelf -lz -o BINARY`: the app's user-space binary.
     func linkStep(app: App, objects: [String]) -> Step {
-        let binary = FileSystem.join(relative(project.binaryDirectory), app.name)
+        let binary = FileSystem.join(binaryDirectory, app.name)
         let config = project.config
         let groups = [ArgumentGroup(.baseOptions, settings.cflags.map(StepArgument.flag), origin: settings.cflagsOrigin),
                       ArgumentGroup(.objects, objects.map(StepArgument.input)),
-                      ArgumentGroup(.libbpf, [.input(relative(toolchain.libbpf.archive))], origin: .libbpf(toolchain.libbpf.origin))]
+                      ArgumentGroup(.libbpf, [.input(libbpfArchive)], origin: .libbpf(toolchain.libbpf.origin))]
             + Self.flagGroups(.linkerFlags, [(.knob(.ldflags), settings.ldflags), (.knob(.extraLdflags), settings.extraLdflags),
                                              (.config(key: "ldflags"), config.ldflags),
                                              (.appConfig(app: app.name, key: "ldflags"), app.ldflags)])

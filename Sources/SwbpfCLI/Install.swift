@@ -1,0 +1,48 @@
+import ArgumentParser
+import FoundationEssentials
+import SwbpfCore
+
+/// `swbpf install [--prefix DIR] [APP...]`: builds, then installs the binaries and their aliases
+/// into `$DESTDIR$PREFIX/bin`, as libbpf-tools' `make install` does.
+struct Install: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Build, then install the apps' binaries and aliases into $DESTDIR<prefix>/bin.",
+        discussion: "DESTDIR (from the environment or a DESTDIR=DIR argument) is prepended to the prefix, as with make install; aliases are installed as symbolic links.")
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var options: BuildOptions
+
+    @Option(help: ArgumentHelp("Install under DIR (default: PREFIX or prefix from the environment, else /usr/local).", valueName: "DIR"))
+    var prefix: String?
+
+    @ArgumentParser.Argument(help: ArgumentHelp("Apps to install (default: every app the build builds), and make-style knobs NAME=VALUE.",
+                                                valueName: "app-or-knob"))
+    var apps: [String] = []
+
+    func run() async throws {
+        let jobs = BuildWords.jobs(options.jobs)
+        var request = BuildRequest(directory: project.directory, jobs: jobs.count, environment: currentEnvironment())
+        for word in apps {
+            if let knob = BuildWords.knob(word) { request.environment[knob.name] = knob.value } else { request.apps.append(word) }
+        }
+        request.keepGoing = options.keepGoing
+        request.verbose = options.verbose
+        request.explain = options.explain
+        request.lockTimeoutSeconds = options.lockTimeout
+        let environment = request.environment
+        let prefix = self.prefix ?? environment["PREFIX"] ?? environment["prefix"] ?? "/usr/local"
+        let build = request
+        await runReportingErrors {
+            let begin = Date()
+            let prepared = try BuildSession.prepare(build, console: consoleReporter(for: build, json: false))
+            var status = BuildSession.finishWithoutRunning(prepared, since: begin)
+            if status == nil { status = await BuildSession.run(prepared, since: begin) }
+            guard status == 0 else { return status ?? 1 }
+            for file in try Installer.install(prepared, prefix: prefix, destdir: environment["DESTDIR"]) {
+                TextOutput.standardOutput.write("  " + file.label.padded(to: 8) + " " + file.path + "\n")
+            }
+            return 0
+        }
+    }
+}

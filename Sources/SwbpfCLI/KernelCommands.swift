@@ -1,0 +1,157 @@
+import ArgumentParser
+import FoundationEssentials
+import SwbpfCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The build options the kernel commands pass on to the build they start.
+struct KernelBuildOptions: ParsableArguments {
+    @Option(name: [.customShort("j", allowingJoined: true), .long], help: "Run up to N steps at once (default: the number of cores).")
+    var jobs: Int?
+
+    @Flag(name: .shortAndLong, help: "Print each build step's exact command.")
+    var verbose = false
+
+    @Flag(help: "Say why each build step runs.")
+    var explain = false
+
+    func request(directory: String, apps: [String]) -> BuildRequest {
+        var request = BuildRequest(directory: directory, jobs: jobs ?? defaultJobs(), environment: currentEnvironment())
+        request.apps = apps
+        request.verbose = verbose
+        request.explain = explain
+        return request
+    }
+}
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Build, then load every program of each app into the kernel verifier (nothing is attached) and report its verdict.",
+        discussion: """
+            Each program is loaded alone, through swbpf's loader linked against the project's libbpf, with its maps \
+            created in a throwaway bpffs directory and freed afterwards. A refusal is reported with the source line the \
+            verifier stopped at and a hint. Needs root (CAP_BPF). Exit status 1 when any program was not accepted.
+            """)
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var build: KernelBuildOptions
+
+    @Option(help: "Output format: 'human' (a table), or 'json' for one JSON object per program on stdout (build output goes to stderr).")
+    var format: OutputFormat = .human
+
+    @Option(help: ArgumentHelp("Write every program's whole verifier log to FILE.", valueName: "FILE"))
+    var log: String?
+
+    @Flag(help: "Verify again whenever a source, header or swbpf.toml changes (Ctrl-C to stop).")
+    var watch = false
+
+    @ArgumentParser.Argument(help: "Apps to verify (default: every app in the project).")
+    var apps: [String] = []
+
+    func run() async throws {
+        var verify = VerifyRequest(build: build.request(directory: project.directory, apps: apps))
+        verify.json = format == .json
+        verify.logFile = log
+        let request = verify, watch = watch
+        let makeConsole: @Sendable () -> BuildReporter = {
+            consoleReporter(for: request.build, human: request.json ? .standardError : .standardOutput)
+        }
+        await runReportingErrors {
+            if watch {
+                return await WatchSession.run(directory: request.build.directory, console: makeConsole) { console in
+                    await VerifySession.run(request, console: console)
+                }
+            }
+            return await VerifySession.run(request, console: makeConsole()).status
+        }
+    }
+}
+
+/// `swbpf build --watch`.
+func runWatchedBuild(_ request: BuildRequest, json: Bool) async {
+    var request = request
+    request.traceFile = request.traceFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
+    let rounds = request
+    await runReportingErrors {
+        await WatchSession.run(directory: rounds.directory, console: { consoleReporter(for: rounds, json: json) }) { console in
+            await BuildSession.build(rounds, console: console)
+        }
+    }
+}
+
+/// The human view of a build on `human`, for commands whose standard output carries something else.
+func consoleReporter(for request: BuildRequest, human: TextOutput) -> BuildReporter {
+    ConsoleReporter(options: .init(verbose: request.verbose || request.environment["V"] == "1", explain: request.explain,
+                                   decorated: human.supportsColor), out: human)
+}
+
+struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check the toolchain and ask the kernel which program kinds it loads and attaches.",
+        discussion: """
+            One line per check, with ✓ or ✗ and, for ✗, the fix. In a project, names the apps whose programs this \
+            kernel cannot load or attach. Exit status 1 when something the project needs is missing.
+            """)
+
+    @OptionGroup var project: ProjectOptions
+
+    @Option(help: "Output format: 'human', or 'json'.")
+    var format: OutputFormat = .human
+
+    func run() async throws {
+        await runReportingErrors {
+            let report = await SwbpfCore.Doctor.run(directory: project.directory, environment: currentEnvironment())
+            switch format {
+            case .human: TextOutput.standardOutput.write(SwbpfCore.Doctor.render(report))
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                TextOutput.standardOutput.write(Array(try encoder.encode(report)) + [0x0A])
+            }
+            return report.ok ? 0 : 1
+        }
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Build an app, then run it with its bpf_printk() output streamed beside its own.",
+        discussion: """
+            bpffs and tracefs are mounted where missing. bpf_printk() lines are read from a tracefs instance of \
+            swbpf's own (removed afterwards), so other readers of trace_pipe neither take them nor lose theirs. \
+            Ctrl-C is passed to the app as SIGINT; swbpf waits for it and exits with its status. Needs root.
+            """)
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var build: KernelBuildOptions
+
+    @ArgumentParser.Argument(help: "The app to run.")
+    var app: String
+
+    @ArgumentParser.Argument(parsing: .postTerminator, help: "Arguments for the app, after '--'.")
+    var arguments: [String] = []
+
+    func run() async throws {
+        let request = build.request(directory: project.directory, apps: [app])
+        // Ctrl-C during the build stops the build; once the app runs, it goes to the app.
+        let name = app
+        let outcome = await Interrupts.run {
+            await RunSession.build(request, app: name, console: consoleReporter(for: request, human: .standardOutput))
+        }
+        guard case .success(let (built, status)) = outcome else {
+            if case .failure(let interruption) = outcome { Glibc.exit(interruption.exitStatus) }
+            Glibc.exit(1)
+        }
+        guard let built else { Glibc.exit(status) }
+        do {
+            Glibc.exit(try RunSession.runApp(built, arguments: arguments, note: { TextOutput.standardError.write($0 + "\n") }))
+        } catch {
+            printDiagnostic(Diagnostic(of: error))
+            Glibc.exit(1)
+        }
+    }
+}

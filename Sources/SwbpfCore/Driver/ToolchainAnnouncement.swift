@@ -1,0 +1,47 @@
+/// The one note that says which libbpf, bpftool and vmlinux.h a build uses:
+/// `note: libbpf 1.6.0 from ../../libbpf (source), bpftool from ../../bpftool (source), vmlinux.h from ../../vmlinux.h/include/x86`.
+///
+/// It is shown when what it says changes, not on every build: the last line shown is kept in the
+/// build state. A build that uses only the system's libbpf and bpftool and the running kernel's
+/// BTF, and never used anything else, stays silent.
+enum ToolchainAnnouncement {
+    static let stateKey = "announced toolchain"
+
+    static func line(for toolchain: Toolchain, root: String) -> String {
+        let bpftool: String
+        if let source = toolchain.bpftoolSource {
+            bpftool = "bpftool from \(source.display) (source)"
+        } else {
+            bpftool = "bpftool \(toolchain.bpftool.version) from \(toolchain.bpftool.path)"
+        }
+        let vmlinux: String
+        switch toolchain.vmlinux {
+        case .header(let path, .projectDirectory):
+            vmlinux = "vmlinux.h from the project directory (\(FileSystem.display(path, relativeTo: root)))"
+        case .header(_, let origin):
+            vmlinux = "vmlinux.h from " + (toolchain.vmlinux.includeDirectory(root: root) ?? origin.description)
+        case .btf(_, .runningKernel):
+            vmlinux = "vmlinux.h from the running kernel's BTF"
+        case .btf(let path, _):
+            vmlinux = "vmlinux.h from the BTF in " + FileSystem.display(path, relativeTo: root)
+        }
+        return "\(toolchain.libbpf.summary(root: root)), \(bpftool), \(vmlinux)"
+    }
+
+    /// Whether anything comes from a source tree or a vendored directory: what a user who cloned a
+    /// project with submodules should be told about.
+    static func isNotable(_ toolchain: Toolchain) -> Bool {
+        if toolchain.bpftoolSource != nil || toolchain.libbpf.sourceBuild != nil { return true }
+        if case .header(_, .vendored) = toolchain.vmlinux { return true }
+        return false
+    }
+
+    /// Reports the note when it differs from the last one shown, and records it.
+    static func announce(_ toolchain: Toolchain, state: BuildState, reporter: BuildReporter, root: String) {
+        let text = line(for: toolchain, root: root)
+        let previous = state.probe(stateKey)?.first
+        guard previous != text, previous != nil || isNotable(toolchain) else { return }
+        reporter.handle(.diagnostic(Diagnostic(.note, text)))
+        state.storeProbe(stateKey, [text])
+    }
+}

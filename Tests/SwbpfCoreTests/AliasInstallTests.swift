@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+@testable import SwbpfCore
+
+/// What the other real projects need (libbpf-tools' aliases and `make install`), and how a build
+/// with a failing app ends: through the real executable, with the system's libbpf.
+@Suite(.timeLimit(.minutes(5))) struct AliasInstallTests {
+    func writeApp(_ project: TemporaryProject, _ app: String, kernelBody: String = "return 0;") throws {
+        try project.write("\(app).bpf.c", """
+            #include "vmlinux.h"
+            #include <bpf/bpf_helpers.h>
+
+            char LICENSE[] SEC("license") = "GPL";
+
+            SEC("tp/syscalls/sys_enter_getpid")
+            int on_getpid(void *ctx)
+            {
+            \t\(kernelBody)
+            }
+
+            """)
+        try project.write("\(app).c", """
+            #include <stdio.h>
+            #include <bpf/libbpf.h>
+            #include "\(app).skel.h"
+
+            int main(int argc, char **argv)
+            {
+            \tprintf("%s\\n", argv[0]);
+            \treturn 0;
+            }
+
+            """)
+    }
+
+    func linkTarget(_ path: String) -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: path) }
+
+    @Test func aliasesAreLinksBesideTheBinaryRemadeWithItAndCleaned() throws {
+        let project = try TemporaryProject("aliases")
+        try writeApp(project, "fsdist")
+        try writeApp(project, "other")
+        try project.write("swbpf.toml", """
+            [app.fsdist]
+            aliases = ["btrfsdist", "ext4dist"]
+
+            """)
+        let first = try project.swbpf("build")
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.stdout.lines.filter { $0.hasPrefix("  SYMLINK") } == [shortLine("SYMLINK", "btrfsdist"), shortLine("SYMLINK", "ext4dist")],
+                "\(first.stdout)")
+        #expect(linkTarget(project.path("btrfsdist")) == "fsdist" && linkTarget(project.path("ext4dist")) == "fsdist")
+        // Run through the link, the program sees its alias as its name, as libbpf-tools' tools do.
+        #expect(try project.runApp("btrfsdist").stdout == project.path("btrfsdist") + "\n")
+        expectNothingToDo(try project.swbpf("build"), steps: 13)
+
+        // Cleaning an app removes its aliases; building it makes them again.
+        let clean = try project.swbpf("clean", "fsdist")
+        #expect(clean.status == 0)
+        #expect(linkTarget(project.path("btrfsdist")) == nil && linkTarget(project.path("ext4dist")) == nil && !project.exists("fsdist"),
+                "\(clean.output)")
+        #expect(project.exists("other"))
+        let rebuilt = try project.swbpf("build", "-v", "fsdist")
+        #expect(rebuilt.stdout.lines.suffix(2) == ["ln -sf fsdist btrfsdist", "ln -sf fsdist ext4dist"], "\(rebuilt.stdout)")
+
+        try project.write("swbpf.toml", "[app.fsdist]\naliases = [\"../outside\"]\n")
+        let refused = try project.swbpf("build")
+        #expect(refused.status == 1 && refused.stderr.hasPrefix("error: swbpf.toml:2: key 'app.fsdist.aliases': '../outside' is not a file name"),
+                "\(refused.stderr)")
+    }
+
+    @Test func installCopiesBinariesAndAliasesUnderDestdirAndThePrefix() throws {
+        let project = try TemporaryProject("install")
+        let destination = try TemporaryProject("destdir")
+        try writeApp(project, "fsdist")
+        try project.write("swbpf.toml", "[app.fsdist]\naliases = [\"btrfsdist\"]\n")
+        let installed = try project.swbpf("install", "--prefix", "/usr", environment: ["DESTDIR": destination.path])
+        #expect(installed.status == 0, "\(installed.output)")
+        let bin = destination.path + "/usr/bin"
+        #expect(installed.stdout.lines.suffix(2) == ["  INSTALL  \(bin)/fsdist", "  SYMLINK  \(bin)/btrfsdist"], "\(installed.stdout)")
+        #expect(FileManager.default.isExecutableFile(atPath: bin + "/fsdist"))
+        let mode = (try FileManager.default.attributesOfItem(atPath: bin + "/fsdist")[.posixPermissions] as? Int) ?? 0
+        #expect(mode == 0o755, "mode \(String(mode, radix: 8))")
+        #expect(FileManager.default.contents(atPath: bin + "/fsdist") == project.data("fsdist"))
+        #expect(linkTarget(bin + "/btrfsdist") == "fsdist")
+        #expect(allFiles(under: destination.path).allSatisfy { !$0.contains("swbpf-tmp") })
+
+        // Again: the build is a no-op and the install replaces the files in place.
+        let again = try project.swbpf("install", "--prefix", "/usr", environment: ["DESTDIR": destination.path])
+        #expect(again.status == 0 && again.stdout.lines.first?.hasPrefix("swbpf: nothing to do") == true, "\(again.output)")
+        #expect(linkTarget(bin + "/btrfsdist") == "fsdist")
+        #expect(Installer.binDirectory(prefix: "/usr/local", destdir: nil) == "/usr/local/bin")
+        #expect(Installer.binDirectory(prefix: "usr", destdir: "/tmp/stage/") == "/tmp/stage/usr/bin")
+    }
+
+    @Test func anAppThatFailsEarlyLeavesTheOthersBuiltAndMinusKBuildsThemAll() throws {
+        let project = try TemporaryProject("fails-early")
+        for app in ["alpha", "beta", "gamma"] { try writeApp(project, app) }
+        try writeApp(project, "zulu", kernelBody: "return this_is_not_declared;")
+        let stopped = try project.swbpf("build", "-j", "2")
+        #expect(stopped.status == 1)
+        for app in ["alpha", "beta", "gamma"] { #expect(project.isExecutable(app), "\(app) has no binary when the build stops:\n\(stopped.output)") }
+        #expect(!project.exists("zulu"))
+        #expect(stopped.stderr.lines.last == "swbpf: 1 step failed: BPF .output/zulu.tmp.bpf.o; 4 steps not run because of it", "\(stopped.stderr)")
+
+        // The failing app first: the build stops before the others are started, and says what -k builds.
+        try FileManager.default.removeItem(atPath: project.path(".output"))
+        for app in ["alpha", "beta", "gamma"] { try FileManager.default.removeItem(atPath: project.path(app)) }
+        try FileManager.default.moveItem(atPath: project.path("zulu.bpf.c"), toPath: project.path("aaa.bpf.c"))
+        try project.write("aaa.c", try project.read("zulu.c").replacingOccurrences(of: "zulu", with: "aaa"))
+        try FileManager.default.removeItem(atPath: project.path("zulu.c"))
+        let first = try project.swbpf("build", "-j", "1")
+        #expect(first.status == 1)
+        #expect(first.stderr.lines.last == "swbpf: 1 step failed: BPF .output/aaa.tmp.bpf.o; 19 steps not run because of it; -k builds the 3 apps that do not depend on it",
+                "\(first.stderr)")
+        let kept = try project.swbpf("build", "-k", "-j", "1")
+        #expect(kept.status == 1)
+        for app in ["alpha", "beta", "gamma"] { #expect(project.isExecutable(app), "-k did not build \(app):\n\(kept.output)") }
+        #expect(kept.stderr.lines.last == "swbpf: 1 step failed: BPF .output/aaa.tmp.bpf.o; 4 steps not run because of it", "\(kept.stderr)")
+    }
+
+    @Test func anAppThatNeedsBlazesymIsLeftOutUnlessItIsThereOrAskedFor() throws {
+        let project = try TemporaryProject("blazesym")
+        try writeApp(project, "other")
+        try SourceTreeApps.writeBlazesymApp(project)
+        let dry = try project.swbpf("build", "-n")
+        #expect(dry.status == 0 && !dry.stdout.contains("profile"), "\(dry.output)")
+        #expect(dry.stderr.lines == ["note: profile is left out: profile.c includes blazesym.h, which is on no include path: it needs blazesym, a Rust library (libbpf-bootstrap builds it from its blazesym submodule with cargo); once built, add its capi/include directory to 'include' and its libblazesym_c.a to the app's 'libs' in swbpf.toml; 'swbpf build profile' tries anyway"],
+                "\(dry.stderr)")
+        let named = try project.swbpf("build", "-n", "profile")
+        #expect(named.status == 0 && named.stdout.contains("-c profile.c"), "\(named.output)")
+
+        // With the header on an include path, the app is part of the build.
+        try project.write("blazesym/capi/include/blazesym.h", "/* blazesym's C API */\n")
+        try project.write("swbpf.toml", "include = [\"blazesym/capi/include\"]\n")
+        let found = try project.swbpf("build", "-n")
+        #expect(found.stdout.contains("-c profile.c") && found.stderr.isEmpty, "\(found.output)")
+    }
+}
