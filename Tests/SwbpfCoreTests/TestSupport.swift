@@ -53,6 +53,8 @@ enum Swbpf {
     /// the shared cache off for all its children: a hit would replace the steps tests watch, and
     /// the user's cache is not theirs to fill. Tests about the cache set SWBPF_CACHE_DIR.
     static let path: String = {
+        // Once: glibc's first setenv copies the initial environment into a new array and leaves
+        // the old one in place, so a test thread reading the environment meanwhile is safe.
         setenv("SWBPF_CACHE", "0", 1)
         return locate()
     }()

@@ -8,15 +8,25 @@ import Testing
 final class WebDAVServer {
     let directory: TemporaryProject
     let port: Int
-    var url: String { "http://127.0.0.1:\(port)/swbpf" }
+    let tls: Bool
+    var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)/swbpf" }
     var data: String { directory.path + "/data" }
     private var process: Process?
 
-    init() throws {
+    /// With `tls`, https with a self-signed certificate: one no CA store trusts.
+    init(tls: Bool = false) throws {
         directory = try TemporaryProject("nginx")
         port = try Self.freePort()
+        self.tls = tls
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let root = directory.path
+        if tls {
+            let made = try runProcess("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", root + "/key.pem",
+                                                           "-out", root + "/cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1"])
+            guard made.status == 0 else { throw WebDAVError(message: "openssl: \(made.output)") }
+        }
+        let listen = tls ? "listen 127.0.0.1:\(port) ssl;\n        ssl_certificate \(root)/cert.pem;\n        ssl_certificate_key \(root)/key.pem;"
+            : "listen 127.0.0.1:\(port);"
         try directory.write("nginx.conf", """
             daemon off;
             master_process off;
@@ -33,7 +43,7 @@ final class WebDAVServer {
                 scgi_temp_path \(root)/scgi;
                 client_max_body_size 256m;
                 server {
-                    listen 127.0.0.1:\(port);
+                    \(listen)
                     root \(root)/data;
                     location / {
                         dav_methods PUT;
@@ -63,9 +73,11 @@ final class WebDAVServer {
         defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
         try process.run()
         self.process = process
-        // Ready when it answers (a 404 for a name it does not hold).
+        // Ready when it answers (a 404 for a name it does not hold), or, with TLS, accepts.
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
+            if tls, let address = HTTPAddress("http://127.0.0.1:\(port)"),
+               case .success = HTTPClient.connect(address, deadline: HTTPClient.Deadline(seconds: 1)).map({ close($0) }) { return }
             if let address = HTTPAddress(url),
                case .success(let response) = HTTPClient.exchange(method: "GET", address: address, path: "/ac/probe", headers: [], body: [],
                                                                  timeoutSeconds: 1), response.status == 404 { return }
@@ -250,6 +262,18 @@ final class WebDAVServer {
         // The damaged blob never reached the local cache.
         let local = LocalCacheStore(directory: reader.home.path + "/cache")
         #expect(local.read(.cas, SHA256Hex.of(Array(object))).map { $0 == Array(object) } ?? true)
+    }
+
+    /// https goes through the system's libcurl and its CA store: a certificate no CA signed is
+    /// refused, which is one note and a local build.
+    @Test func anHTTPSRemoteWithAnUntrustedCertificateIsANoteAndALocalBuild() throws {
+        let server = try WebDAVServer(tls: true)
+        let project = try ThreeApps.make("untrusted")
+        let build = try project.swbpf("build", "-j", "2", environment: try Machine("tls").environment(remote: server.url))
+        #expect(build.status == 0, "\(build.output)")
+        let notes = build.stderr.split(separator: "\n").filter { $0.hasPrefix("note: remote cache \(server.url)") }
+        #expect(notes.count == 1 && notes[0].contains("certificate"), "\(build.stderr)")
+        #expect(server.files.isEmpty)
     }
 
     @Test func aReadOnlyRemoteIsNeverWritten() throws {

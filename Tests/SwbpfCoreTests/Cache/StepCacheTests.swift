@@ -269,7 +269,7 @@ import Testing
         for bad in ["ftp://x", "http://", "http://user@host/", "http://host:99999/", "http://host/?q"] { #expect(HTTPAddress(bad) == nil, "\(bad)") }
     }
 
-    @Test func aServerThatNeverAnswersTimesOut() async throws {
+    @Test func aServerThatNeverAnswersTimesOut() throws {
         // A loopback listener that never accepts: the connection completes in its backlog, and
         // the request waits for an answer that never comes.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -282,9 +282,11 @@ import Testing
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         let port = Int(UInt16(bigEndian: address.sin_port))
+        // The exchange itself, as the cache's own thread runs it: the bound holds however busy the
+        // concurrency pool is.
         let begin = Date()
-        let result = await HTTPClient.perform(method: "GET", address: try #require(HTTPAddress("http://127.0.0.1:\(port)")), path: "/ac/x",
-                                              headers: [], body: [], timeoutSeconds: 0.5)
+        let result = HTTPClient.exchange(method: "GET", address: try #require(HTTPAddress("http://127.0.0.1:\(port)")), path: "/ac/x",
+                                         headers: [], body: [], timeoutSeconds: 0.5)
         #expect(Date().timeIntervalSince(begin) < 5)
         guard case .failure(let failure) = result else { Issue.record("a silent server answered: \(result)"); return }
         #expect(failure.reason.contains("timed out"))

@@ -10,12 +10,13 @@ import Testing
         try Reliability.writeApp(project, "tiny")
         let output = project.path(".output")
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        let mount = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", output])
+        // Room for vmlinux.h (2.8 MB) and its PCH (14.7 MB) once the filler is gone.
+        let mount = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=32m", "tmpfs", output])
         try #require(mount.status == 0, "cannot mount a tmpfs (needs root): \(mount.output)")
         defer { _ = try? runProcess("/bin/umount", ["-l", output]) }
         // Leave less room than vmlinux.h needs, so the first step that writes much hits ENOSPC.
         let filler = output + "/filler"
-        _ = try runProcess("/usr/bin/fallocate", ["-l", "6m", filler])
+        _ = try runProcess("/usr/bin/fallocate", ["-l", "30m", filler])
         let full = try project.swbpf("build")
         #expect(full.status == 1, "\(full.output)")
         #expect(full.stderr.contains("No space left on device"), "\(full.stderr)")
