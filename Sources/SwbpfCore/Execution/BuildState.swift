@@ -289,6 +289,12 @@ public final class BuildState: @unchecked Sendable {
     /// One field: its bytes, percent-decoded where the writer escaped a separator.
     private static func atom(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence) -> String {
         guard bytes.contains(0x25) else { return String(decoding: bytes, as: UTF8.self) }
+        return percentDecoded(bytes)
+    }
+
+    /// Undoes `escape` (`%XX` back to its byte); also used for the cache's entries, which escape
+    /// their fields the same way.
+    static func percentDecoded<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8, Bytes.Index == Int {
         var out: [UInt8] = []
         var index = bytes.startIndex
         while index < bytes.endIndex {

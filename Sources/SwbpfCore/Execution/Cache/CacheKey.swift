@@ -125,20 +125,6 @@ struct CacheEntry: Equatable, Sendable {
 
     /// Undoes `BuildState.escape`.
     static func unescape(_ text: String) -> String {
-        guard text.contains("%") else { return text }
-        var out: [UInt8] = []
-        let bytes = Array(text.utf8)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == 0x25, index + 2 < bytes.count,
-               let value = UInt8(String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
-                out.append(value)
-                index += 3
-            } else {
-                out.append(bytes[index])
-                index += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        text.contains("%") ? BuildState.percentDecoded(Array(text.utf8)) : text
     }
 }
