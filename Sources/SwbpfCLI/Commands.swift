@@ -101,21 +101,7 @@ struct Build: AsyncParsableCommand {
 
     /// What the parsed arguments ask for; `QuickBuild` must produce the same for the argv it accepts.
     func invocation(environment: [String: String]) -> BuildInvocation {
-        let jobs = BuildWords.jobs(options.jobs)
-        var request = BuildRequest(directory: project.directory, jobs: jobs.count, environment: environment)
-        for word in apps {
-            if let knob = BuildWords.knob(word) { request.environment[knob.name] = knob.value } else { request.apps.append(word) }
-        }
-        request.keepGoing = options.keepGoing
-        request.dryRun = options.dryRun
-        request.verbose = options.verbose
-        request.explain = options.explain
-        request.lockTimeoutSeconds = options.lockTimeout
-        request.timings = options.timings
-        request.traceFile = options.trace
-        request.compileCommands = options.compdb
-        request.noCache = options.noCache
-        return BuildInvocation(request: request, json: options.format == .json, notes: jobs.note.map { [$0] } ?? [])
+        options.invocation(directory: project.directory, words: apps, environment: environment)
     }
 }
 
@@ -389,3 +375,25 @@ func currentEnvironment() -> [String: String] {
 }
 
 func defaultJobs() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+extension BuildOptions {
+    /// The request these options make, with `words` (app names and make-style `NAME=VALUE` knobs):
+    /// shared by `build` and `install`.
+    func invocation(directory: String, words: [String], environment: [String: String]) -> BuildInvocation {
+        let bounded = BuildWords.jobs(jobs)
+        var request = BuildRequest(directory: directory, jobs: bounded.count, environment: environment)
+        for word in words {
+            if let knob = BuildWords.knob(word) { request.environment[knob.name] = knob.value } else { request.apps.append(word) }
+        }
+        request.keepGoing = keepGoing
+        request.dryRun = dryRun
+        request.verbose = verbose
+        request.explain = explain
+        request.lockTimeoutSeconds = lockTimeout
+        request.timings = timings
+        request.traceFile = trace
+        request.compileCommands = compdb
+        request.noCache = noCache
+        return BuildInvocation(request: request, json: format == .json, notes: bounded.note.map { [$0] } ?? [])
+    }
+}

@@ -21,15 +21,9 @@ struct Install: AsyncParsableCommand {
     var apps: [String] = []
 
     func run() async throws {
-        let jobs = BuildWords.jobs(options.jobs)
-        var request = BuildRequest(directory: project.directory, jobs: jobs.count, environment: currentEnvironment())
-        for word in apps {
-            if let knob = BuildWords.knob(word) { request.environment[knob.name] = knob.value } else { request.apps.append(word) }
-        }
-        request.keepGoing = options.keepGoing
-        request.verbose = options.verbose
-        request.explain = options.explain
-        request.lockTimeoutSeconds = options.lockTimeout
+        let invocation = options.invocation(directory: project.directory, words: apps, environment: currentEnvironment())
+        invocation.printNotes()
+        let request = invocation.request
         let environment = request.environment
         let prefix = self.prefix ?? environment["PREFIX"] ?? environment["prefix"] ?? "/usr/local"
         let build = request
