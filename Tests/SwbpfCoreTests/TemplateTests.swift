@@ -333,7 +333,7 @@ struct TemplateTests {
         /// tracepoint prints every openat(2) on the machine: pid, ppid, comm, filename.
         static func runTracepoint(_ spec: Spec, app: String, in dir: String) async throws {
             let name = spec.name
-            let child = try TemplateChild(app, ["-d", "3"], in: dir)
+            let child = try TemplateChild(app, ["-d", "15"], in: dir)
             guard await child.waitForLine(#"PID\s+PPID\s+COMM\s+FILENAME"#) != nil else {
                 Issue.record("\(name): no header line: \(await child.finish())")
                 return
@@ -343,9 +343,10 @@ struct TemplateTests {
             let catPid = cat.pid
             let catRun = await cat.finish(timeout: 10)
             #expect(catRun.status == 1 && catRun.stderr.contains("No such file or directory"), "cat \(file): \(catRun)")
-            let line = await child.waitForLine(#"(\d+)\s+(\d+)\s+cat\s+"# + TemplateHarness.literal(file), timeout: 10)
-            let run = await child.finish(timeout: 20)
-            #expect(run.exitedWith0, "\(name) -d 3: \(run.status) \(run.stderr)")
+            // Generous windows: beside a parallel test suite, starting cat can take seconds.
+            let line = await child.waitForLine(#"(\d+)\s+(\d+)\s+cat\s+"# + TemplateHarness.literal(file), timeout: 30)
+            let run = await child.finish(timeout: 40)
+            #expect(run.exitedWith0, "\(name) -d 15: \(run.status) \(run.stderr)")
             guard let line else {
                 Issue.record("\(name) did not report cat opening \(file); its output ends with:\n\(run.stdout.suffix(3000))")
                 return
@@ -392,7 +393,7 @@ struct TemplateTests {
         /// ringbuf reports every exec and exit on the machine.
         static func runRingbuf(_ spec: Spec, app: String, in dir: String) async throws {
             let name = spec.name
-            let child = try TemplateChild(app, ["-d", "4"], in: dir)
+            let child = try TemplateChild(app, ["-d", "15"], in: dir)
             guard await child.waitForLine("TIME     EVENT COMM.*") != nil else {
                 Issue.record("\(name): no header line: \(await child.finish())")
                 return
@@ -405,10 +406,10 @@ struct TemplateTests {
             let tracedRun = await traced.finish(timeout: 10)
             #expect(tracedRun.exitedWith0, "\(program): \(tracedRun)")
             let me = getpid()
-            let exec = await child.waitForLine("\(time) EXEC +\(comm) +\(pid) +(\\d+) +" + TemplateHarness.literal(program), timeout: 10)
-            let exit = await child.waitForLine("\(time) EXIT +\(comm) +\(pid) +(\\d+) +\\[0\\] +\\d+\\.\\d{3}ms", timeout: 10)
-            let run = await child.finish(timeout: 20)
-            #expect(run.exitedWith0, "\(name) -d 4: \(run.status) \(run.stderr)")
+            let exec = await child.waitForLine("\(time) EXEC +\(comm) +\(pid) +(\\d+) +" + TemplateHarness.literal(program), timeout: 30)
+            let exit = await child.waitForLine("\(time) EXIT +\(comm) +\(pid) +(\\d+) +\\[0\\] +\\d+\\.\\d{3}ms", timeout: 30)
+            let run = await child.finish(timeout: 40)
+            #expect(run.exitedWith0, "\(name) -d 15: \(run.status) \(run.stderr)")
             #expect(exec?[1] == String(me), "EXEC of \(program) (pid \(pid), parent \(me)) missing or wrong: \(exec?[0] ?? "none"); output ends:\n\(run.stdout.suffix(3000))")
             #expect(exit?[1] == String(me), "EXIT of \(program) (pid \(pid), parent \(me)) missing or wrong: \(exit?[0] ?? "none"); output ends:\n\(run.stdout.suffix(3000))")
             if let exec, let exit {

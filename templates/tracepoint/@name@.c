@@ -24,7 +24,7 @@
 #include "@name@.h"
 #include "@name@.skel.h"
 
-#define PERF_BUFFER_PAGES 16	/* per CPU; must be a power of two */
+#define PERF_BUFFER_PAGES 64	/* per CPU (256 KiB with 4 KiB pages): room for a burst of opens, such as a parallel build; a power of two */
 #define POLL_TIMEOUT_MS 100
 
 enum { OPT_LOAD_ONLY = 256 };	/* long-only option, outside the char range */
