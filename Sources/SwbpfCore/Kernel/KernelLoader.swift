@@ -212,17 +212,24 @@ static long perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu)
 	return syscall(__NR_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-// The perf event type number of a dynamic PMU (kprobe, uprobe), or -errno.
-static int pmu_type(const char *pmu)
+// The number a sysfs or tracefs file holds, or -errno.
+static int read_number(const char *path)
 {
-	char path[256], text[32] = "";
-	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type", pmu);
+	char text[32] = "";
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ssize_t n = read(fd, text, sizeof(text) - 1);
 	close(fd);
 	return n > 0 ? atoi(text) : -EINVAL;
+}
+
+// The perf event type number of a dynamic PMU (kprobe, uprobe), or -errno.
+static int pmu_type(const char *pmu)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type", pmu);
+	return read_number(path);
 }
 
 // Opens `attr` for the calling process and hands it `prog`: 0 or an errno.
@@ -332,14 +339,9 @@ static void probe_uprobe(void)
 
 static int tracepoint_id(const char *tracefs, const char *event)
 {
-	char path[512], text[32] = "";
+	char path[512];
 	snprintf(path, sizeof(path), "%s/events/%s/id", tracefs, event);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	return n > 0 ? atoi(text) : -EINVAL;
+	return read_number(path);
 }
 
 static void probe_tracepoint(const char *tracefs)
