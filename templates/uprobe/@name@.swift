@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+//
+// @name@.swift - user part of @name@, in Swift.
+//
+// The build compiles @name@.bpf.c and `bpftool gen skeleton` turns the
+// object into @name@.skel.h: struct @name@_bpf with a field per program
+// (skel.pointee.progs.target_entry, .target_exit), map
+// (skel.pointee.maps.events) and link (skel.pointee.links.*), plus
+// @name@_bpf__open_and_load/destroy. swbpf makes that header, libbpf's API
+// and @name@.h one Clang module, C@name@, so this file calls them directly,
+// as @name@.c would. It loads the programs, attaches them as a uprobe and a
+// uretprobe on @name@_target() in this very binary, then calls that
+// function once a second and prints what the probes saw.
+
+// @preconcurrency: C globals (stdout, stderr) and libbpf's types predate
+// Swift's concurrency checking; this program uses them from one thread.
+@preconcurrency import Glibc
+@preconcurrency import C@name@
+import Synchronization
+
+/// Set by the signal handler, read by the main loop. An atomic may be
+/// stored from a signal handler (it is lock-free); a plain variable would
+/// be a data race, which the optimiser may turn into an endless loop.
+let exiting = Atomic<Bool>(false)
+
+struct Options {
+    var verbose = false
+    var loadOnly = false
+    var duration: UInt32 = 0  // seconds; 0 = until SIGINT/SIGTERM
+}
+
+/// The probed function. libbpf finds it by name in the ELF symbol table of
+/// the binary, so it must exist as a real C function under this exact
+/// name: @_cdecl emits one (a C-callable entry beside the Swift function)
+/// and public keeps the symbol. Calls from Swift would go to the Swift
+/// function and skip the probed entry, so the loop calls it through a C
+/// function pointer (below), as a C caller would.
+@_cdecl("@name@_target")
+public func target(_ a: Int32, _ b: Int32) -> Int32 {
+    a &+ b
+}
+
+/// The C entry of target(), as a C function pointer. A public variable:
+/// the optimiser cannot prove it keeps this value, so it cannot inline the
+/// call or drop it.
+nonisolated(unsafe) public var targetFunction: @convention(c) (Int32, Int32) -> Int32 = target
+
+@main
+enum App {
+    static func main() {
+        // First thing, so that a Ctrl-C during start-up already takes the
+        // clean exit path. No SA_RESTART: a signal interrupts sleep() at
+        // once. SIGALRM implements --duration.
+        stopOnSignals([SIGINT, SIGTERM, SIGALRM])
+        exit(run(parseOptions()))
+    }
+
+    static func run(_ options: Options) -> Int32 {
+        // Line-buffer stdout so a pipe reader sees each line as it is printed.
+        setvbuf(stdout, nil, _IOLBF, 0)
+        // libbpf logs through this callback; with none it stays silent.
+        libbpf_set_print(options.verbose ? printToStderr : nil)
+
+        // Open and load: create the ring buffer map, verify both programs.
+        guard let skel = @name@_bpf__open_and_load() else {
+            fail("failed to open and load BPF skeleton: \(errorText(errno))")
+            return 1
+        }
+        // Runs on every return below; destroy detaches the links and unloads.
+        defer { @name@_bpf__destroy(skel) }
+
+        if options.loadOnly {
+            print("@name@: loaded \(programCount(skel.pointee.obj)) programs (verifier accepted)")
+            return 0
+        }
+
+        // Store the links in the skeleton: @name@_bpf__destroy() then
+        // detaches them like the ones its own attach() would have made.
+        skel.pointee.links.target_entry = attachTarget(skel.pointee.progs.target_entry, retprobe: false)
+        if skel.pointee.links.target_entry == nil {
+            fail("failed to attach uprobe: \(errorText(errno))")
+            return 1
+        }
+        skel.pointee.links.target_exit = attachTarget(skel.pointee.progs.target_exit, retprobe: true)
+        if skel.pointee.links.target_exit == nil {
+            fail("failed to attach uretprobe: \(errorText(errno))")
+            return 1
+        }
+
+        // Map the ring buffer; handleEvent() runs once per record. A
+        // closure that captures nothing is a plain C function pointer,
+        // which is what libbpf's callback is.
+        guard let rb = ring_buffer__new(bpf_map__fd(skel.pointee.maps.events),
+                                        { _, data, size in handleEvent(data, size) }, nil, nil) else {
+            fail("failed to create ring buffer: \(errorText(errno))")
+            return 1
+        }
+        defer { ring_buffer__free(rb) }
+
+        print("@name@: probing @name@_target() in pid \(getpid())")
+
+        if options.duration > 0 {
+            alarm(options.duration)
+        }
+
+        var i: Int32 = 1
+        while !exiting.load(ordering: .relaxed) {
+            // Both probes run synchronously in this thread, inside this
+            // call, so their records are in the ring buffer when it
+            // returns. To watch another process, poll instead:
+            // ring_buffer__poll() waits until records arrive.
+            _ = targetFunction(i, 2 &* i)
+
+            // Read whatever is in the ring now, without waiting.
+            let err = ring_buffer__consume(rb)
+            if err < 0 {
+                fail("error reading ring buffer: \(errorText(-err))")
+                return 1
+            }
+            sleep(1)
+            i += 1
+        }
+        return 0
+    }
+}
+
+/// Called by ring_buffer__consume() for each record, with the bytes the BPF
+/// program reserved and submitted; loadUnaligned copies them into a value
+/// of the C struct's type. Returning non-zero would stop consuming.
+func handleEvent(_ data: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
+    guard let data, size >= MemoryLayout<@name@_call_event>.size else {
+        return 0
+    }
+    let e = data.loadUnaligned(as: @name@_call_event.self)
+    // The C enum's constants arrive as values of a struct type; its
+    // rawValue is the number stored in the int field.
+    if e.kind == Int32(@NAME@_CALL_ENTRY.rawValue) {
+        print("entry:  pid=\(e.pid) @name@_target(a=\(e.a), b=\(e.b))")
+    } else if e.kind == Int32(@NAME@_CALL_RETURN.rawValue) {
+        print("return: pid=\(e.pid) @name@_target() = \(e.ret)")
+    }
+    return 0
+}
+
+/// Attaches one program to @name@_target() in our own executable. pid 0
+/// limits the probe to this process; -1 would catch every process that runs
+/// the binary. libbpf resolves func_name to a file offset by reading the ELF
+/// symbol table of binary_path; the kernel then plants the breakpoint in
+/// the file's page, wherever the file is mapped. C fills the options with
+/// the LIBBPF_OPTS() macro, which Swift does not import: a zeroed struct
+/// whose sz tells libbpf which fields this program knows is the same thing.
+func attachTarget(_ program: OpaquePointer?, retprobe: Bool) -> OpaquePointer? {
+    var opts = bpf_uprobe_opts()
+    opts.sz = MemoryLayout<bpf_uprobe_opts>.size
+    opts.retprobe = retprobe
+    // libbpf reads func_name during the call only.
+    return "@name@_target".withCString { name in
+        opts.func_name = name
+        return bpf_program__attach_uprobe_opts(program, 0 /* self */, "/proc/self/exe",
+                                               0 /* offset within func_name */, &opts)
+    }
+}
+
+// MARK: - Command line: the options of @name@.c, read the way getopt_long(3) reads them
+
+func usage(_ out: UnsafeMutablePointer<FILE>) {
+    fputs("""
+        Usage: \(CommandLine.arguments[0]) [-v] [-d SECONDS] [--load-only]
+        Call @name@_target() once a second and print what a uprobe and a uretprobe see.
+
+          -v, --verbose           print libbpf's debug messages
+          -d, --duration SECONDS  exit after SECONDS (default: run until Ctrl-C)
+              --load-only         load the programs (verifier check), then exit
+          -h, --help              show this help
+
+        """, out)
+}
+
+/// The options, or an exit: status 2 after a bad command line, 0 after -h.
+func parseOptions() -> Options {
+    let program = CommandLine.arguments[0]
+    let specs = [
+        OptionSpec(short: "v", long: "verbose"),
+        OptionSpec(short: "d", long: "duration", takesValue: true),
+        OptionSpec(short: nil, long: "load-only"),
+        OptionSpec(short: "h", long: "help"),
+    ]
+    var options = Options()
+    let operands = readCommandLine(specs) { spec, value in
+        switch spec.long {
+        case "verbose":
+            options.verbose = true
+        case "duration":
+            guard let text = value, let duration = Int32(text), duration > 0 else {
+                fputs("\(program): invalid duration: \(value ?? "")\n", stderr)
+                exit(2)
+            }
+            options.duration = UInt32(duration)
+        case "load-only":
+            options.loadOnly = true
+        default:
+            usage(stdout)
+            exit(0)
+        }
+    }
+    guard let operands else {
+        usage(stderr)
+        exit(2)
+    }
+    if let extra = operands.first {
+        fputs("\(program): unexpected argument: \(extra)\n", stderr)
+        exit(2)
+    }
+    return options
+}
+
+/// One option: its letter (-v), its long name (--verbose), and whether it
+/// takes a value.
+struct OptionSpec {
+    var short: Character?
+    var long: String
+    var takesValue = false
+}
+
+/// Reads CommandLine.arguments as getopt_long(3) reads them for @name@.c:
+/// letters may be grouped (-vd 5, -d5), a long name may be shortened while
+/// it stays unambiguous and takes its value after '=' or as the next
+/// argument, "--" ends the options, and operands may come anywhere. Calls
+/// `handle` for each option in order and returns the operands; prints
+/// getopt's message and returns nil for an unknown option or a missing or
+/// unwanted value.
+func readCommandLine(_ specs: [OptionSpec], _ handle: (OptionSpec, String?) -> Void) -> [String]? {
+    let arguments = CommandLine.arguments
+    func complain(_ message: String) -> [String]? {
+        fputs("\(arguments[0]): \(message)\n", stderr)
+        return nil
+    }
+    var operands: [String] = []
+    var index = 1
+    while index < arguments.count {
+        let argument = arguments[index]
+        index += 1
+        if argument == "--" {
+            operands += arguments[index...]
+            break
+        }
+        if argument.hasPrefix("--") {
+            let body = argument.dropFirst(2)
+            let name = body.prefix { $0 != "=" }
+            let attached = body.contains("=") ? String(body.drop { $0 != "=" }.dropFirst()) : nil
+            let candidates = specs.filter { $0.long.hasPrefix(name) }
+            guard let spec = specs.first(where: { $0.long == name }) ?? (candidates.count == 1 ? candidates[0] : nil) else {
+                if candidates.isEmpty {
+                    return complain("unrecognized option '\(argument)'")
+                }
+                return complain("option '\(argument)' is ambiguous; possibilities:" + candidates.map { " '--\($0.long)'" }.joined())
+            }
+            if !spec.takesValue {
+                guard attached == nil else {
+                    return complain("option '--\(spec.long)' doesn't allow an argument")
+                }
+                handle(spec, nil)
+            } else if let attached {
+                handle(spec, attached)
+            } else if index < arguments.count {
+                handle(spec, arguments[index])
+                index += 1
+            } else {
+                return complain("option '--\(spec.long)' requires an argument")
+            }
+        } else if argument.hasPrefix("-") && argument != "-" {
+            var letters = argument.dropFirst()
+            while let letter = letters.popFirst() {
+                guard let spec = specs.first(where: { $0.short == letter }) else {
+                    return complain("invalid option -- '\(letter)'")
+                }
+                if !spec.takesValue {
+                    handle(spec, nil)
+                    continue
+                }
+                if !letters.isEmpty {
+                    handle(spec, String(letters))
+                } else if index < arguments.count {
+                    handle(spec, arguments[index])
+                    index += 1
+                } else {
+                    return complain("option requires an argument -- '\(letter)'")
+                }
+                break
+            }
+        } else {
+            operands.append(argument)
+        }
+    }
+    return operands
+}
+
+// MARK: - Small helpers around the C API
+
+/// Installs one handler for `signals`: it only sets `exiting`, which is all
+/// a signal handler may safely do. sa_flags stays 0 (no SA_RESTART), so a
+/// blocking call returns EINTR when a signal arrives.
+func stopOnSignals(_ signals: [Int32]) {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = { _ in exiting.store(true, ordering: .relaxed) }
+    sigemptyset(&action.sa_mask)
+    for signal in signals {
+        sigaction(signal, &action, nil)
+    }
+}
+
+/// libbpf's log callback for -v: libbpf passes a printf format and its
+/// va_list, which vfprintf() formats as in C.
+func printToStderr(_ level: libbpf_print_level, _ format: UnsafePointer<CChar>?, _ args: CVaListPointer?) -> Int32 {
+    guard let format, let args else {
+        return 0
+    }
+    return vfprintf(stderr, format, args)
+}
+
+/// The number of programs in a BPF object. C has the macro
+/// bpf_object__for_each_program(); Swift does not import macros, so this is
+/// the loop it stands for.
+func programCount(_ object: OpaquePointer?) -> Int {
+    var count = 0
+    var program = bpf_object__next_program(object, nil)
+    while let current = program {
+        count += 1
+        program = bpf_object__next_program(object, current)
+    }
+    return count
+}
+
+/// strerror(3) of a positive errno value.
+func errorText(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}
+
+/// Prints "@name@: MESSAGE" on stderr.
+func fail(_ message: String) {
+    fputs("@name@: \(message)\n", stderr)
+}
