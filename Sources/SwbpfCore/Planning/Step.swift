@@ -38,7 +38,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
         case .bpftool: return "BPFTOOL"
         case .alias: return "SYMLINK"
         case .kernelLoader: return "LOADER"
-        case .swiftSupport: return "GEN-SWIFT"
+        case .swiftSupport: return "SWIFTGEN"
         case .swiftCompile: return "SWIFTC"
         case .swiftLink: return "BINARY"
         }
