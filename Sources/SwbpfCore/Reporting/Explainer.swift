@@ -102,6 +102,7 @@ public struct Explainer {
     func title(of role: ArgumentRole, in step: Step) -> String {
         switch role {
         case .subcommand: return "bpftool command"
+        case .baseOptions where step.kind == .swiftSupport: return "format"
         case .baseOptions: return step.kind == .bpfCompile || step.kind == .precompiledHeader ? "base options" : "compiler options"
         case .userFlags: return "your flags"
         case .includePaths: return "include paths (-I)"

@@ -77,7 +77,7 @@ extension Explainer {
         case .swiftLink:
             return ["The .bpf.o is not on this line: the skeleton embeds it in \(step.app ?? "the app").swift.o."]
         case .swiftSupport:
-            return ["Written only when its text changes; the compile compares contents, so a rewrite with the same bytes does not recompile."]
+            return ["Run again only when its text changes, or when the file is missing or was edited; the compile compares contents, so a rewrite with the same bytes does not recompile."]
         default:
             return []
         }
