@@ -142,6 +142,14 @@ import Testing
         #expect(refused.status != 0 && refused.stderr.contains("'kprobe' template has no Swift version")
                 && refused.stderr.contains("minimal"), "\(refused.output)")
         #expect(!project.exists("kp"))
+        try FileManager.default.removeItem(atPath: project.path("twice.c"))
+        let missing = try project.swbpf("build", environment: ["SWIFTC": "/nonexistent/swiftc"])
+        #expect(missing.status != 0 && missing.stderr.contains("swiftc not found, and twice is a Swift app (looked for: /nonexistent/swiftc)")
+                && missing.stderr.contains("https://www.swift.org/install/linux/"), "\(missing.output)")
+        // Off PATH, the swiftc of the toolchain whose runtime swbpf runs on (this test build's).
+        let offPath = try project.swbpf("build", "-n", "-v", environment: ["PATH": "/usr/bin:/bin:/usr/sbin"])
+        #expect(offPath.status == 0 && offPath.stdout.contains("/opt/swift/usr/bin/swiftc -c -wmo"), "\(offPath.output)")
+
         let listing = try Swbpf.run(["templates"], in: project.path)
         #expect(listing.stdout.contains("user space in: C, Swift (--lang swift)"), "\(listing.stdout)")
     }
