@@ -37,6 +37,7 @@ import Testing
         #expect(refused.status == 2 && refused.stderr.contains("unknown option: --bogus") && refused.stderr.contains("Usage:"))
 
         expectNothingToDo(try project.swbpf("build"), steps: 10)
+        #expect(project.exists(".output/hello.autolink") && !project.exists(".output/main.autolink"), "each link names its own autolink file")
 
         let database = try JSONSerialization.jsonObject(with: try #require(project.data("compile_commands.json"))) as? [[String: Any]] ?? []
         let swiftEntry = try #require(database.first { $0["file"] as? String == "hello.swift" })
@@ -65,6 +66,11 @@ import Testing
                                          "SWIFTC .output/second.swift.o", "BINARY second"], "\(kernelEdit.stdout)")
         let loaded = try project.runApp("second", ["--load-only"])
         #expect(loaded.status == 0, "\(loaded.output)")
+
+        // clean leaves nothing of either app: no module map, no module cache, no autolink file.
+        let cleaned = try project.swbpf("clean")
+        #expect(cleaned.status == 0, "\(cleaned.output)")
+        #expect(!project.exists(".output"), "left after clean: \(allFiles(under: project.path(".output")))")
     }
 
     @Test func anEditedLibbpfHeaderRecompilesTheSwiftModule() throws {

@@ -36,7 +36,7 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
             "swiftc -c -wmo -parse-as-library -swift-version 6 -O -file-prefix-map /work/p=. -module-name hello "
                 + "-module-cache-path .output/swift/ModuleCache -I .output/swift/hello -Xcc -I.output -Xcc -I. "
                 + "-emit-dependencies -output-file-map .output/swift/hello/output-file-map.json hello.swift -o .output/hello.swift.o",
-            "swiftc -static-stdlib .output/hello.swift.o /usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -o hello",
+            "swiftc -static-stdlib -module-name hello .output/hello.swift.o /usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -o hello",
         ])
         #expect(swiftSteps.map(\.kind.label) == ["SWIFTGEN", "SWIFTGEN", "SWIFTGEN", "SWIFTC", "BINARY"])
         #expect(!plan.steps.contains { $0.kind == .compile || $0.kind == .link }, "a Swift app has no cc steps")
@@ -54,6 +54,8 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
         #expect(compile.executedArguments.last?.hasSuffix(".swbpf-tmp") == true)
         let link = try #require(swiftSteps.last)
         #expect(link.dependencies == [compile.id])
+        // What swiftc leaves besides the products, for clean: the shared module cache, the link's autolink file.
+        #expect(compile.byproducts == [".output/swift/ModuleCache"] && link.byproducts == [".output/hello.autolink"])
         #expect(plan.appSteps["hello"]?.contains(link.id) == true, "the Swift link is the app's binary")
     }
 
@@ -92,7 +94,7 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
         let plan = try Planner(project: project([app], helpers: ["util.c"], config: config), toolchain: swiftToolchain(),
                                settings: BuildSettings()).plan()
         let link = try #require(plan.steps.first { $0.kind == .swiftLink })
-        #expect(link.shellCommand == "swiftc -static-stdlib .output/tool.swift.o .output/util.o /usr/lib/x86_64-linux-gnu/libbpf.a "
+        #expect(link.shellCommand == "swiftc -static-stdlib -module-name tool .output/tool.swift.o .output/util.o /usr/lib/x86_64-linux-gnu/libbpf.a "
                 + "-Xclang-linker -Wl,--as-needed -lm -lelf -lz -o tool")
     }
 

@@ -96,6 +96,10 @@ public enum Cleaner {
             if let scratch = step.scratchDirectory, ownership.isOwned(scratch), FileSystem.removeTree(files.absolute(scratch)) {
                 outcome.removed.append(scratch + "/")
             }
+            for byproduct in step.byproducts where ownership.isOwned(byproduct) && !outcome.removed.contains(byproduct)
+                && files.stat(byproduct) != nil && FileSystem.removeTree(files.absolute(byproduct)) {
+                outcome.removed.append(byproduct)
+            }
         }
         for path in removable where ownership.isOwned(path) {
             var directory = FileSystem.split(path).directory

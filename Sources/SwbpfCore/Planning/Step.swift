@@ -283,6 +283,9 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     /// Where the tool keeps intermediate files between runs (make's OBJDIR, so a rebuild compiles
     /// only what changed): not a product, but swbpf's to remove when cleaning.
     public var scratchDirectory: String?
+    /// What the tool writes besides its products and keeps no record of (swiftc's module cache, the
+    /// autolink file of a Swift link): swbpf's to remove when cleaning, never an input.
+    public var byproducts: [String] = []
     /// The libbpf whose headers a kernel part is compiled against, for the help line of a failure
     /// that a newer libbpf would fix.
     public var libbpf: LibbpfInUse?

@@ -114,7 +114,7 @@ public struct Explainer {
         case .output: return "output"
         case .objects: return step.kind.linksBinary ? "objects" : "input"
         case .fileContents: return "file contents"
-        case .swiftModule: return "module and C interop"
+        case .swiftModule: return step.kind == .swiftLink ? "module name" : "module and C interop"
         case .dependencies: return "dependencies"
         case .libbpf: return "libbpf"
         case .linkerFlags: return "linker flags"
@@ -138,6 +138,8 @@ public struct Explainer {
             return "printf's format, which it repeats for each word that follows: the word as it is (no escape in it is interpreted), then a newline."
         case (.fileContents, _):
             return "The file's lines, one word each: the text is part of the command, so the step runs again exactly when it changes."
+        case (.swiftModule, .swiftLink):
+            return "swiftc names the file where it gathers the libraries the object asks for after the module; without a name, a temporary output name makes it main.autolink for every app."
         case (.swiftModule, _):
             return "Name the Swift module, where clang's parsed headers are kept between builds, and where the module map and the headers it includes are found."
         case (.dependencies, _):

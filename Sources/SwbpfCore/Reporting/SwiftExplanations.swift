@@ -33,6 +33,8 @@ extension Explainer {
     func swiftPairMeaning(_ option: String, _ value: String, step: Step) -> String {
         let app = step.app ?? "NAME"
         switch option {
+        case "-module-name" where step.kind == .swiftLink:
+            return "name the link's own intermediate (the list of libraries the object asks for, \(value).autolink beside it) after the app, so two links at once never share one"
         case "-module-name": return "the Swift module is \(value), the app's name"
         case "-module-cache-path":
             return "keep the modules clang builds from headers (C\(app), Glibc) in \(value), under the output directory, shared by the apps: a warm cache saves about half a second per compile"

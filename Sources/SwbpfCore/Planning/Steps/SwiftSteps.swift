@@ -24,6 +24,10 @@ extension Planner {
         }
     }
 
+    /// Where clang keeps the modules it builds from headers, shared by the apps (its entries are
+    /// keyed by the flags and headers, and written with atomic renames under locks).
+    var swiftModuleCache: String { inOutput("swift/ModuleCache") }
+
     func swiftDepfile(of app: App) -> String { FileSystem.join(swiftDirectory(of: app), app.name + ".d") }
 
     /// The libbpf headers the umbrella header reaches, which the Swift compile lists as inputs:
@@ -106,7 +110,7 @@ extension Planner {
                       ArgumentGroup(.baseOptions, (debug.on ? ["-Onone", "-g"] : ["-O"]).map(StepArgument.flag), origin: debug.origin)]
             + (project.root.contains("=") ? [] : [ArgumentGroup(.pathMapping, [.flag("-file-prefix-map"), .flag("\(project.root)=.")])])
             + [ArgumentGroup(.swiftModule, [.flag("-module-name"), .flag(app.name),
-                                            .flag("-module-cache-path"), .searchDirectory(inOutput("swift/ModuleCache")),
+                                            .flag("-module-cache-path"), .searchDirectory(swiftModuleCache),
                                             .flag("-I"), .searchDirectory(swiftDirectory)]
                              + clangDirectories.flatMap { [StepArgument.flag("-Xcc"), .joined("-I", $0, .searchDirectory)] })]
             + Self.flagGroups(.userFlags, [(.config(key: "swift-flags"), project.config.swiftFlags),
@@ -121,12 +125,16 @@ extension Planner {
                         unlistedInputs: [swiftSupportPath(.moduleMap, of: app), swiftSupportPath(.umbrellaHeader, of: app)]
                             + swiftLibbpfHeaders(swift))
         step.depfileNamedByCommand = true
+        step.byproducts = [swiftModuleCache]
         step.libbpf = libbpfInUse
         return step
     }
 
-    /// `swiftc -static-stdlib .output/NAME.swift.o libbpf.a -lelf -lz -o NAME`: the binary, with
-    /// Swift's runtime inside it, so it runs on machines without a Swift toolchain.
+    /// `swiftc -static-stdlib -module-name NAME .output/NAME.swift.o libbpf.a -lelf -lz -o NAME`: the
+    /// binary, with Swift's runtime inside it, so it runs on machines without a Swift toolchain.
+    /// swiftc writes the libraries the object asks for into MODULE.autolink beside the first object,
+    /// MODULE being `main` when the output's (temporary) name is not an identifier: -module-name
+    /// gives each app its own, so two links at once do not share one.
     func swiftLinkStep(app: App, objects: [String], swiftc: Tool) -> Step {
         let debug = swiftDebug
         let config = project.config
@@ -136,13 +144,16 @@ extension Planner {
             .filter { !$0.1.isEmpty }
             .map { ArgumentGroup(.linkerFlags, $0.1.flatMap { [StepArgument.flag("-Xclang-linker"), .flag($0)] }, origin: $0.0) }
         let groups = (debug.on ? [] : [ArgumentGroup(.baseOptions, [.flag("-static-stdlib")], origin: debug.origin)])
-            + [ArgumentGroup(.objects, objects.map(StepArgument.input)),
+            + [ArgumentGroup(.swiftModule, [.flag("-module-name"), .flag(app.name)]),
+               ArgumentGroup(.objects, objects.map(StepArgument.input)),
                ArgumentGroup(.libbpf, [.input(libbpfArchive)], origin: .libbpf(toolchain.libbpf.origin))]
             + linkerFlags
             + Self.flagGroups(.libraries, [(.config(key: "libs"), Self.libraryWords(config.libs)),
                                            (.appConfig(app: app.name, key: "libs"), Self.libraryWords(app.libs))])
             + [ArgumentGroup(.systemLibraries, [.flag("-lelf"), .flag("-lz")]),
                ArgumentGroup(.output, [.flag("-o"), .output(FileSystem.join(binaryDirectory, app.name))])]
-        return Step(kind: .swiftLink, app: app.name, tool: swiftc, groups: groups)
+        var step = Step(kind: .swiftLink, app: app.name, tool: swiftc, groups: groups)
+        step.byproducts = objects.first.map { [FileSystem.join(FileSystem.split($0).directory, app.name + ".autolink")] } ?? []
+        return step
     }
 }
