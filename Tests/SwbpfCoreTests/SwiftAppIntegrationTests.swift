@@ -46,6 +46,39 @@ import Testing
         #expect(swiftEntry["directory"] as? String == project.path)
     }
 
+    /// The Swift minimal does what its C twin's test asserts: the watching line, a dot per second,
+    /// and a bpf_printk() line in the trace buffer for its own writes; and Ctrl-C exits with 0.
+    @Test func theSwiftMinimalLogsItsWritesLikeItsCTwinAndStopsCleanlyOnSIGINT() async throws {
+        let project = try newSwiftProject("swift-minimal-run", name: "swmin")
+        let build = try project.swbpf("build")
+        #expect(build.status == 0, "build failed: \(build.output)")
+        let trace = try TemplatePrintkBuffer()
+        let child = try TemplateChild(project.path("swmin"), ["-d", "3"], in: project.path)
+        let pid = child.pid
+        let run = await child.finish(timeout: 20)
+        #expect(run.exitedWith0, "swmin -d 3: \(run)")
+        #expect(run.stdout == "swmin: watching write(2) calls of pid \(pid); read /sys/kernel/tracing/trace_pipe\n", "\(run)")
+        #expect(TemplateHarness.match(run.stderr, #"\.+\n"#) != nil, "\(run)")
+        let contents = try trace.contents()
+        let ours = TemplateHarness.matches(contents,
+            #"\s*(?:swmin|<\.\.\.>)-\#(pid)\s+\[\d+\]\s+\S+\s+\d+\.\d+: bpf_trace_printk: BPF triggered from PID \#(pid)\."#)
+        #expect(ours.count >= 3, "expected 'BPF triggered from PID \(pid).' for each write; the trace has:\n\(contents.suffix(3000))")
+
+        let interrupted = try TemplateChild(project.path("swmin"), [], in: project.path)
+        #expect(await interrupted.waitForLine(#"swmin: watching write\(2\) calls of pid \d+; read /sys/kernel/tracing/trace_pipe"#) != nil)
+        kill(interrupted.pid, SIGINT)
+        let stopped = await interrupted.finish(timeout: 10)
+        #expect(stopped.exitedWith0, "SIGINT must take the clean exit path: \(stopped)")
+
+        // A Ctrl-C during start-up (while libbpf loads) is kept pending, not lost: the app still
+        // stops, through the same clean exit.
+        let early = try TemplateChild(project.path("swmin"), [], in: project.path)
+        try await Task.sleep(for: .milliseconds(30))
+        kill(early.pid, SIGINT)
+        let earlyStop = await early.finish(timeout: 10)
+        #expect(earlyStop.exitedWith0, "an early SIGINT: \(earlyStop)")
+    }
+
     @Test func anEditRebuildsOnlyItsAppAndAKernelEditRegeneratesTheSkeletonForTheSwiftCompile() throws {
         let project = try newSwiftProject("swift-two-apps", name: "first")
         let added = try project.swbpf("add", "--lang", "swift", "second")
