@@ -39,6 +39,20 @@ import Testing
         expectNothingToDo(try project.swbpf("build"), steps: 10)
         #expect(project.exists(".output/hello.autolink") && !project.exists(".output/main.autolink"), "each link names its own autolink file")
 
+        // A support file that was edited is written again; one that was only touched is rewritten
+        // with the same bytes and left as it is. Neither recompiles.
+        try project.append(".output/swift/hello/Chello.h", "/* edited */\n")
+        let restored = try project.swbpf("build")
+        #expect(ranSteps(restored) == ["SWIFTGEN .output/swift/hello/Chello.h"], "\(restored.output)")
+        #expect(try !project.read(".output/swift/hello/Chello.h").contains("edited"))
+        let map = project.path(".output/swift/hello/module.modulemap")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000_000)], ofItemAtPath: map)
+        let touched = try project.swbpf("build")
+        #expect(ranSteps(touched) == ["SWIFTGEN .output/swift/hello/module.modulemap"], "\(touched.output)")
+        let seconds = modificationTime(map).map { $0 / 1_000_000_000 }
+        #expect(seconds == 1_000_000_000, "identical bytes leave the file untouched")
+        expectNothingToDo(try project.swbpf("build"), steps: 10)
+
         let database = try JSONSerialization.jsonObject(with: try #require(project.data("compile_commands.json"))) as? [[String: Any]] ?? []
         let swiftEntry = try #require(database.first { $0["file"] as? String == "hello.swift" })
         let arguments = swiftEntry["arguments"] as? [String] ?? []

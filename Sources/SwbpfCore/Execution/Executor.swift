@@ -532,6 +532,10 @@ public final class Executor {
             guard files.stat(temporary) != nil else {
                 return .couldNotCommitOutput(path: product, reason: "\(step.tool.displayName) exited 0 but did not write it")
             }
+            if step.kind.keepsIdenticalOutputs, let existing = files.read(product), existing == files.read(temporary) {
+                files.remove(temporary)
+                continue
+            }
             do {
                 if step.stagingDirectory != nil { try files.createDirectory(FileSystem.split(product).directory) }
                 try files.rename(temporary, to: product)

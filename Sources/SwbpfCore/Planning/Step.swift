@@ -53,6 +53,11 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// Whether a product rewritten with the bytes it already has is left as it was (same inode and
+    /// mtime): a Swift app's module map and umbrella header, which clang's module cache checks by
+    /// mtime and size, so an identical rewrite costs no module rebuild.
+    public var keepsIdenticalOutputs: Bool { self == .swiftSupport }
+
     /// Whether the step links an app's binary (in C or in Swift).
     public var linksBinary: Bool { self == .link || self == .swiftLink }
 

@@ -79,7 +79,7 @@ extension Explainer {
         case .swiftLink:
             return ["The .bpf.o is not on this line: the skeleton embeds it in \(step.app ?? "the app").swift.o."]
         case .swiftSupport:
-            return ["Run again only when its text changes, or when the file is missing or was edited; the compile compares contents, so a rewrite with the same bytes does not recompile."]
+            return ["Run again only when its text changes, or when the file is missing or was edited; a run that gives the bytes the file already has leaves it untouched (same mtime), so nothing downstream rebuilds."]
         default:
             return []
         }
