@@ -185,6 +185,35 @@ import Testing
         #expect(explain.status == 0 && explain.stdout.contains("whole-module") && explain.stdout.contains("module map"), "\(explain.output)")
     }
 
+    /// A NAME/ folder of Swift files, with `bin` elsewhere, calling a C helper that its shared
+    /// header includes: the helper is compiled with cc and linked into the Swift binary.
+    @Test func aFolderAppCallsACHelperThroughItsSharedHeader() throws {
+        let project = try newSwiftProject("swift-folder-helper", name: "multi")
+        try FileManager.default.createDirectory(atPath: project.path("multi"), withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: project.path("multi.swift"), toPath: project.path("multi/main.swift"))
+        // The second file gives --load-only's line, so the module really is both files.
+        try project.write("multi/main.swift", try project.read("multi/main.swift")
+            .replacing("print(\"multi: loaded \\(programs) programs (verifier accepted)\")", with: "print(loadedLine(programs))"))
+        try project.write("multi/lines.swift", """
+            @preconcurrency import Cmulti
+
+            func loadedLine(_ programs: Int) -> String {
+                "multi: loaded \\(programs) programs (verifier accepted), helper says \\(helper_answer())"
+            }
+
+            """)
+        try project.write("multi.h", "#ifndef MULTI_H\n#define MULTI_H\n#include \"helper.h\"\n#endif\n")
+        try project.write("helper.h", "int helper_answer(void);\n")
+        try project.write("helper.c", "#include \"helper.h\"\nint helper_answer(void) { return 42; }\n")
+        try project.append("swbpf.toml", "\nbin = \"bin\"\n")
+        let build = try project.swbpf("build", "-v")
+        #expect(build.status == 0, "\(build.output)")
+        #expect(build.stdout.contains("multi/lines.swift multi/main.swift -o .output/multi.swift.o"), "\(build.stdout)")
+        #expect(build.stdout.contains(".output/multi.swift.o .output/helper.o "), "the helper is linked: \(build.stdout)")
+        let loaded = try runProcess(project.path("bin/multi"), ["--load-only"], in: project.path)
+        #expect(loaded.status == 0 && loaded.stdout == "multi: loaded 1 programs (verifier accepted), helper says 42\n", "\(loaded.output)")
+    }
+
     @Test func errorsNameTheFilesAndTheTemplates() throws {
         let project = try newSwiftProject("swift-errors", name: "twice")
         try project.write("twice.c", "int main(void) { return 0; }\n")
