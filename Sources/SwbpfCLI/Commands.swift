@@ -232,12 +232,15 @@ struct New: AsyncParsableCommand {
     @Option(help: "The app name (default: the directory's name). It must be a C identifier.")
     var name: String?
 
+    @Option(help: "The language of the user-space part: c or swift ('swbpf templates' says which templates have which).")
+    var lang: SourceLanguage = .c
+
     func validate() throws { try refuseProjectDirectory(root, command: "new", instead: "give the new directory's path: swbpf new DIR") }
 
     func run() async throws {
         await runReportingErrors {
             let appName = name ?? FileSystem.split(FileSystem.normalize(directory)).base
-            let files = try Scaffolder.newProject(directory: directory, template: try Template.named(template), name: appName)
+            let files = try Scaffolder.newProject(directory: directory, template: try Template.named(template), name: appName, language: lang)
             for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(directory, file).escapedForDisplay())\n") }
             TextOutput.standardOutput.write("\nNext: cd \(Shell.quote(directory).escapedForDisplay()) && swbpf build && sudo ./\(appName)\n")
             return 0
@@ -260,9 +263,13 @@ struct Add: AsyncParsableCommand {
     @Flag(help: "Overwrite existing files.")
     var force = false
 
+    @Option(help: "The language of the user-space part: c or swift.")
+    var lang: SourceLanguage = .c
+
     func run() async throws {
         await runReportingErrors {
-            let files = try Scaffolder.addApp(directory: project.directory, template: try Template.named(template), name: name, force: force)
+            let files = try Scaffolder.addApp(directory: project.directory, template: try Template.named(template), name: name, force: force,
+                                              language: lang)
             for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(project.directory, file).escapedForDisplay())\n") }
             return 0
         }
@@ -318,9 +325,13 @@ struct Templates: ParsableCommand {
         for template in templates {
             TextOutput.standardOutput.write(template.id.padded(to: width) + template.description + "\n")
             TextOutput.standardOutput.write(String(repeating: " ", count: width) + "needs: " + template.feature + "\n")
+            let languages = SourceLanguage.allCases.filter(template.has).map { $0 == .c ? "C" : "Swift (--lang swift)" }
+            TextOutput.standardOutput.write(String(repeating: " ", count: width) + "user space in: " + languages.joined(separator: ", ") + "\n")
         }
     }
 }
+
+extension SourceLanguage: ExpressibleByArgument {}
 
 /// A `-C` before a command that opens no project would be silently ignored: refuse it instead.
 func refuseProjectDirectory(_ root: SwbpfCommand, command: String, instead: String) throws {

@@ -28,10 +28,10 @@ public enum Installer {
         let directory = binDirectory(prefix: prefix, destdir: destdir)
         try FileSystem.createDirectory(directory)
         var installed: [Installed] = []
-        for step in opened.selectedSteps where step.kind == .link || step.kind == .alias {
+        for step in opened.selectedSteps where step.kind.linksBinary || step.kind == .alias {
             let source = FileSystem.absolute(step.primaryOutput, base: root)
             let target = FileSystem.join(directory, FileSystem.split(step.primaryOutput).base)
-            if step.kind == .link {
+            if step.kind.linksBinary {
                 try copyExecutable(source, to: target)
                 installed.append(Installed(label: "INSTALL", path: target))
             } else {

@@ -15,13 +15,16 @@ public enum CompilationDatabase {
     }
 
     public static func entries(for steps: [Step], root: String) -> [Entry] {
-        steps.filter(\.kind.compilesSource).compactMap { step in
-            guard let source = step.inputs.first else { return nil }
+        steps.filter(\.kind.compilesSource).flatMap { step -> [Entry] in
             // clangd cannot use swbpf's PCH (it is another clang's, and may not exist yet); the
             // command without it reads vmlinux.h and gives the same object.
             let arguments = [step.tool.displayName] + step.tool.leadingArguments
                 + step.groups.filter { $0.role != .precompiledHeader }.flatMap(\.arguments).map { $0.resolved(temporaryOutputs: false) }
-            return Entry(directory: root, file: source, arguments: arguments, output: step.primaryOutput)
+            // A Swift module is one command for all its sources: sourcekit-lsp looks each file up.
+            let sources = step.kind == .swiftCompile
+                ? step.groups.filter { $0.role == .source }.flatMap(\.arguments).compactMap { $0.pathAndUse?.path }
+                : Array(step.inputs.prefix(1))
+            return sources.map { Entry(directory: root, file: $0, arguments: arguments, output: step.primaryOutput) }
         }
     }
 
@@ -92,6 +95,10 @@ public enum Cleaner {
         for step in plan.steps {
             if let scratch = step.scratchDirectory, ownership.isOwned(scratch), FileSystem.removeTree(files.absolute(scratch)) {
                 outcome.removed.append(scratch + "/")
+            }
+            for byproduct in step.byproducts where ownership.isOwned(byproduct) && !outcome.removed.contains(byproduct)
+                && files.stat(byproduct) != nil && FileSystem.removeTree(files.absolute(byproduct)) {
+                outcome.removed.append(byproduct)
             }
         }
         for path in removable where ownership.isOwned(path) {

@@ -20,7 +20,7 @@ public enum RunSession {
         request.apps = [app]
         let (status, prepared) = await BuildSession.build(request, console: console)
         guard status == 0, let opened = prepared?.plannedProject else { return (nil, status) }
-        guard let link = opened.plan.steps.first(where: { $0.kind == .link && $0.app == app }) else { return (nil, 1) }
+        guard let link = opened.plan.steps.first(where: { $0.kind.linksBinary && $0.app == app }) else { return (nil, 1) }
         let binary = FileSystem.absolute(link.primaryOutput, base: opened.project.root)
         guard FileSystem.isExecutableFile(binary) else {
             console.handle(.diagnostic(Diagnostic(of: KernelError.noSuchBinary(app: app, path: link.primaryOutput))))

@@ -196,6 +196,7 @@ public final class Executor {
                 launched.started = Date()
                 if let staging = launched.step.stagingDirectory { try? files.createDirectory(FileSystem.stagingDirectory(in: staging)) }
                 if let scratch = launched.step.scratchDirectory { Self.prepareScratch(scratch, files: files) }
+                Self.prepareDepfileAndDirectories(of: launched.step, files: files)
                 reporter.handle(.started(step: launched.step, worker: launched.worker, reason: launched.reason, at: launched.started))
                 running += 1
                 let request = processRequest(for: launched.step)
@@ -440,6 +441,16 @@ public final class Executor {
         try? files.createDirectory(marker)
     }
 
+    /// A depfile the command names is written in place, so last run's is removed first: a tool
+    /// that succeeded without writing one must not leave an old list to be trusted. Products may
+    /// live in a directory of their own under the output directory (a Swift app's module map).
+    static func prepareDepfileAndDirectories(of step: Step, files: BuildFileSystem) {
+        if step.depfileNamedByCommand, let depfile = step.depfile { files.remove(depfile) }
+        for directory in Set(step.products.map { FileSystem.split($0).directory }) where !directory.isEmpty && files.stat(directory) == nil {
+            try? files.createDirectory(directory)
+        }
+    }
+
     /// The fingerprints of `step`'s source trees, as the check saw them before it started.
     private func treeDigests(of step: Step) -> [String: Digest] {
         var digests: [String: Digest] = [:]
@@ -451,7 +462,7 @@ public final class Executor {
     static func links(of steps: [Step], independentOf failed: Set<Int>) -> [Step] {
         guard !failed.isEmpty else { return [] }
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
-        return steps.filter { $0.kind == .link }.filter { link in
+        return steps.filter { $0.kind.linksBinary }.filter { link in
             var seen = Set<Int>()
             var pending = [link.id]
             while let id = pending.popLast() {
@@ -477,7 +488,7 @@ public final class Executor {
     private func finish(_ finished: Finished) -> StepResult {
         let step = finished.launched.step
         let temporaries = step.temporaryProducts
-        let depfileTemporary = step.depfile.map(FileSystem.temporarySibling)
+        let depfileTemporary = step.depfile.map { step.depfileNamedByCommand ? $0 : FileSystem.temporarySibling(of: $0) }
         defer {
             if let depfileTemporary { files.remove(depfileTemporary) }
             // What a staged tool wrote besides its products, or everything when it failed.
@@ -520,6 +531,10 @@ public final class Executor {
         for (temporary, product) in zip(temporaries, step.products) {
             guard files.stat(temporary) != nil else {
                 return .couldNotCommitOutput(path: product, reason: "\(step.tool.displayName) exited 0 but did not write it")
+            }
+            if step.kind.keepsIdenticalOutputs, let existing = files.read(product), existing == files.read(temporary) {
+                files.remove(temporary)
+                continue
             }
             do {
                 if step.stagingDirectory != nil { try files.createDirectory(FileSystem.split(product).directory) }

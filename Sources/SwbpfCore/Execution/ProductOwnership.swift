@@ -35,10 +35,10 @@ struct ProductOwnership {
             // Recorded products first: a no-op build stats nothing here.
             for product in step.products where recorded[product] == nil && !isOwned(product) && files.stat(product) != nil {
                 // A binary (or an alias, a link to one) that the Makefile or an earlier build made.
-                if step.kind == .link || step.kind == .alias, let bytes = files.read(product), bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) {
+                if step.kind.linksBinary || step.kind == .alias, let bytes = files.read(product), bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46]) {
                     continue
                 }
-                throw OutputError.wouldOverwriteUserFile(path: product, key: step.kind == .link || step.kind == .alias ? "bin" : "output")
+                throw OutputError.wouldOverwriteUserFile(path: product, key: step.kind.linksBinary || step.kind == .alias ? "bin" : "output")
             }
         }
     }

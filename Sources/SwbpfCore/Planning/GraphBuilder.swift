@@ -44,7 +44,7 @@ struct GraphBuilder {
         }
         // An app's steps are everything its binary and its aliases need: the closure of their dependencies.
         var appSteps: [String: Set<Int>] = [:]
-        for step in steps where step.kind == .link || step.kind == .alias {
+        for step in steps where step.kind.linksBinary || step.kind == .alias {
             guard let app = step.app else { continue }
             var needed = appSteps[app] ?? []
             var pending = [step.id]

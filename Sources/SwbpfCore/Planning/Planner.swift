@@ -7,6 +7,11 @@ public struct BuildSettings: Equatable, Sendable {
     public var extraLdflags: [String] = []
     /// `CC` as given (`ccache cc`), which libbpf's Makefile is given too; nil for its default cc.
     public var makeCompiler: String?
+    /// `SWIFTFLAGS`: extra words for Swift compiles.
+    public var swiftFlags: [String] = []
+    /// `SWIFT_DEBUG`: 1 for a debug build of Swift apps, 0 for the default optimised one; nil
+    /// leaves it to swbpf.toml's swift-debug.
+    public var swiftDebug: Bool?
 
     public init() {}
 
@@ -17,6 +22,8 @@ public struct BuildSettings: Equatable, Sendable {
         }
         if let value = environment[FlagKnob.ldflags.rawValue] { ldflags = Shell.splitWords(value) }
         if let value = environment[FlagKnob.extraLdflags.rawValue] { extraLdflags = Shell.splitWords(value) }
+        if let value = environment[FlagKnob.swiftFlags.rawValue] { swiftFlags = Shell.splitWords(value) }
+        if let value = environment[FlagKnob.swiftDebug.rawValue], !value.isEmpty { swiftDebug = !["0", "no", "false"].contains(value) }
         if let value = environment[FlagKnob.cc.rawValue], !Shell.splitWords(value).isEmpty {
             makeCompiler = Shell.splitWords(value).joined(separator: " ")
         }
@@ -96,6 +103,10 @@ public struct Planner {
             let linked = bpfLinkStep(app: app, objects: bpfObjects)
             try graph.add(linked)
             try graph.add(skeletonStep(app: app, linkedObject: linked.primaryOutput))
+            if app.isSwift {
+                try addSwiftSteps(app: app, helperObjects: app.helpers.compactMap { helperObjects[$0] }, to: &graph)
+                continue
+            }
             var objects: [String] = []
             for (index, source) in app.userSources.enumerated() {
                 let step = userCompileStep(app: app, source: source,

@@ -16,6 +16,13 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     case alias
     /// swbpf's own loader (`swbpf verify`, `swbpf doctor`), linked against the project's libbpf.
     case kernelLoader
+    /// A file swiftc reads that swbpf writes for a Swift app: the module map and umbrella header
+    /// that import the skeleton and libbpf, and the output-file map that names the depfile.
+    case swiftSupport
+    /// `swiftc -c -wmo`: a Swift app's sources, compiled as one module into one object.
+    case swiftCompile
+    /// `swiftc OBJECT libbpf.a -lelf -lz -o BINARY`: a Swift app's binary.
+    case swiftLink
 
     /// The short label printed for the step, as libbpf-bootstrap's Makefile prints it.
     public var label: String {
@@ -31,23 +38,37 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
         case .bpftool: return "BPFTOOL"
         case .alias: return "SYMLINK"
         case .kernelLoader: return "LOADER"
+        case .swiftSupport: return "SWIFTGEN"
+        case .swiftCompile: return "SWIFTC"
+        case .swiftLink: return "BINARY"
         }
     }
 
     /// Whether the step compiles one source file (it belongs in compile_commands.json).
     public var compilesSource: Bool {
         switch self {
-        case .bpfCompile, .compile: return true
-        case .vmlinux, .precompiledHeader, .bpfLink, .skeleton, .link, .libbpf, .bpftool, .alias, .kernelLoader: return false
+        case .bpfCompile, .compile, .swiftCompile: return true
+        case .vmlinux, .precompiledHeader, .bpfLink, .skeleton, .link, .libbpf, .bpftool, .alias, .kernelLoader, .swiftSupport, .swiftLink:
+            return false
         }
     }
+
+    /// Whether a product rewritten with the bytes it already has is left as it was (same inode and
+    /// mtime): a Swift app's module map and umbrella header, which clang's module cache checks by
+    /// mtime and size, so an identical rewrite costs no module rebuild.
+    public var keepsIdenticalOutputs: Bool { self == .swiftSupport }
+
+    /// Whether the step links an app's binary (in C or in Swift).
+    public var linksBinary: Bool { self == .link || self == .swiftLink }
 
     /// Whether what the tool prints when it succeeds is progress (a nested make's `CC` and
     /// `INSTALL` lines) rather than diagnostics: shown with -v only.
     public var printsProgress: Bool {
         switch self {
         case .libbpf, .bpftool: return true
-        case .vmlinux, .precompiledHeader, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .alias, .kernelLoader: return false
+        case .vmlinux, .precompiledHeader, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .alias, .kernelLoader, .swiftSupport,
+             .swiftCompile, .swiftLink:
+            return false
         }
     }
 
@@ -55,11 +76,13 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     /// paths of the headers in it, so it is only good in the directory it was built in; what it
     /// saves is rebuilt in half a second, and the objects built with it are cached. The libbpf and
     /// bpftool builds read whole source trees, which the cache's keys do not cover yet; links to
-    /// aliases and swbpf's own loader are not worth a lookup.
+    /// aliases, swbpf's own loader and the few lines of a Swift app's support files are not worth a
+    /// lookup. A Swift object is the same bytes in any checkout (measured: two directories give
+    /// identical objects; with -g, -file-prefix-map keeps the path out of the debug info).
     public var cacheable: Bool {
         switch self {
-        case .vmlinux, .bpfCompile, .bpfLink, .skeleton, .compile, .link: return true
-        case .precompiledHeader, .libbpf, .bpftool, .alias, .kernelLoader: return false
+        case .vmlinux, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .swiftCompile, .swiftLink: return true
+        case .precompiledHeader, .libbpf, .bpftool, .alias, .kernelLoader, .swiftSupport: return false
         }
     }
 }
@@ -174,6 +197,12 @@ public enum ArgumentRole: String, Hashable, Sendable, Codable {
     case makeTarget
     /// What a symbolic link points to.
     case linkTarget
+    /// The text a support file of a Swift app holds (printf's argument).
+    case fileContents
+    /// swiftc's module and interop options: `-module-name`, `-I` for the module map, `-Xcc` for clang.
+    case swiftModule
+    /// `-emit-dependencies -output-file-map FILE`: where swiftc writes the depfile swbpf reads.
+    case dependencies
 }
 
 /// The Makefile variables swbpf honours as knobs that put words on command lines.
@@ -183,6 +212,10 @@ public enum FlagKnob: String, Hashable, Sendable, Codable {
     case extraLdflags = "EXTRA_LDFLAGS"
     /// The user-space compiler, which the libbpf build uses too.
     case cc = "CC"
+    /// Extra words for every swiftc compile of a Swift app.
+    case swiftFlags = "SWIFTFLAGS"
+    /// `SWIFT_DEBUG=1`: a debug build of Swift apps (-Onone -g, the dynamic standard library).
+    case swiftDebug = "SWIFT_DEBUG"
 }
 
 /// Where a group of words comes from. `swbpf explain` names it beside each word.
@@ -255,6 +288,9 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     /// Where the tool keeps intermediate files between runs (make's OBJDIR, so a rebuild compiles
     /// only what changed): not a product, but swbpf's to remove when cleaning.
     public var scratchDirectory: String?
+    /// What the tool writes besides its products and keeps no record of (swiftc's module cache, the
+    /// autolink file of a Swift link): swbpf's to remove when cleaning, never an input.
+    public var byproducts: [String] = []
     /// The libbpf whose headers a kernel part is compiled against, for the help line of a failure
     /// that a newer libbpf would fix.
     public var libbpf: LibbpfInUse?
@@ -262,6 +298,9 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     /// environment, so the trees' builds run without them: what they build is what their command
     /// line says, whatever swbpf's own knobs are.
     public var unsetEnvironment: [String] = []
+    /// The command itself says where the depfile goes (swiftc's output-file map), so it is written
+    /// at `depfile`, not at a temporary name, and swbpf adds no depfile flags.
+    public var depfileNamedByCommand = false
     /// Steps that must finish first: the producers of its inputs and order-only inputs, set by
     /// `GraphBuilder`.
     public internal(set) var dependencies: [Int] = []
@@ -342,7 +381,7 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     /// depfile. The depfile flags are swbpf's bookkeeping, so they are not in `displayCommand`.
     public var executedArguments: [String] {
         var words = tool.leadingArguments + arguments.map { $0.resolved(temporaryOutputs: true) }
-        if let depfile { words += ["-MD", "-MF", FileSystem.temporarySibling(of: depfile)] }
+        if let depfile, !depfileNamedByCommand { words += ["-MD", "-MF", FileSystem.temporarySibling(of: depfile)] }
         return words
     }
 }

@@ -14,6 +14,10 @@ public struct ProjectConfig: Equatable, Sendable {
     public var bpfCflags: [String] = []
     public var ldflags: [String] = []
     public var libs: [String] = []
+    /// `swift-flags`: extra words for every Swift app's swiftc compile.
+    public var swiftFlags: [String] = []
+    /// `swift-debug`: build Swift apps for debugging (-Onone -g, the dynamic standard library).
+    public var swiftDebug: Bool?
     public var sharedSources: [String] = []
     public var onlyApps: [String]?
     public var skipApps: [String] = []
@@ -40,6 +44,7 @@ public struct ProjectConfig: Equatable, Sendable {
         public var libs: [String] = []
         /// Other names for the binary, made as symbolic links beside it.
         public var aliases: [String] = []
+        public var swiftFlags: [String] = []
         public init() {}
     }
 
@@ -55,11 +60,12 @@ public struct ProjectConfig: Equatable, Sendable {
     public init() {}
 
     static let topLevelKeys = ["output", "bin", "arch", "vmlinux", "include", "cflags", "bpf-cflags", "ldflags",
-                               "libs", "sources", "apps", "skip", "compdb", "libbpf", "bpftool", "app", "cache"]
+                               "libs", "sources", "apps", "skip", "compdb", "libbpf", "bpftool", "app", "cache",
+                               "swift-flags", "swift-debug"]
     static let libbpfKeys = ["source", "archive", "include"]
     static let bpftoolKeys = ["source", "path"]
     static let cacheKeys = ["enabled", "remote", "remote-read-only", "max-size"]
-    static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs", "aliases"]
+    static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs", "aliases", "swift-flags"]
 
     /// Parses the text of a config file. `file` is the name used in error messages.
     public static func parse(_ text: String, file: String) throws -> ProjectConfig {
@@ -90,6 +96,8 @@ public struct ProjectConfig: Equatable, Sendable {
         config.ldflags = try reader.strings(table, "ldflags", section: [])
         config.libs = try reader.strings(table, "libs", section: [])
         config.sharedSources = try reader.strings(table, "sources", section: [])
+        config.swiftFlags = try reader.strings(table, "swift-flags", section: [])
+        config.swiftDebug = try reader.bool(table, "swift-debug", section: [])
         if table.contains(key: "apps") { config.onlyApps = try reader.strings(table, "apps", section: []) }
         config.skipApps = try reader.strings(table, "skip", section: [])
         config.compileCommands = try reader.bool(table, "compdb", section: []) ?? false
@@ -137,6 +145,7 @@ public struct ProjectConfig: Equatable, Sendable {
                 appConfig.ldflags = try reader.strings(app, "ldflags", section: section)
                 appConfig.libs = try reader.strings(app, "libs", section: section)
                 appConfig.aliases = try reader.strings(app, "aliases", section: section)
+                appConfig.swiftFlags = try reader.strings(app, "swift-flags", section: section)
                 for alias in appConfig.aliases where alias.isEmpty || alias.contains("/") || alias == "." || alias == ".." {
                     throw ConfigError.invalidValue(file: file, line: app.entry("aliases")?.keyPosition.line ?? app.position.line,
                                                         key: "app.\(name).aliases", message: "'\(alias)' is not a file name: an alias is a name for the binary in the same directory")

@@ -4,8 +4,14 @@ public struct App: Equatable, Sendable {
     public var name: String
     /// Kernel-side sources, relative to the project root; the first is NAME.bpf.c.
     public var bpfSources: [String]
-    /// User-space sources compiled for this app alone; the first is NAME.c.
+    /// User-space C sources compiled for this app alone; the first is NAME.c. Empty for a Swift app.
     public var userSources: [String]
+    /// A Swift app's sources (NAME.swift or the files of the NAME/ folder, then swbpf.toml's),
+    /// compiled as one module; empty for a C app.
+    public var swiftSources: [String] = []
+    public var swiftFlags: [String] = []
+    /// NAME.h beside NAME.bpf.c, the header both parts share, when there is one.
+    public var sharedHeader: String?
     /// Helper sources shared between apps (compiled once) that this app links.
     public var helpers: [String]
     public var cflags: [String] = []
@@ -24,6 +30,9 @@ public struct App: Equatable, Sendable {
     /// bpftool names the skeleton after the object file, with characters that cannot appear in a C
     /// identifier turned into underscores: xdp-counter.bpf.o gives `struct xdp_counter_bpf`.
     public var skeletonName: String { Self.skeletonName(of: name) }
+
+    /// Whether the user-space part is written in Swift.
+    public var isSwift: Bool { !swiftSources.isEmpty }
 
     public static func skeletonName(of app: String) -> String {
         String(app.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }) + "_bpf"

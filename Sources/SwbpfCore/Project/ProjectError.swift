@@ -6,6 +6,12 @@ public enum ProjectError: DiagnosticError, Equatable {
     case appWithoutUserPart(name: String, configFile: String, line: Int)
     case missingSource(path: String, referencedBy: String)
     case responseFileName(path: String, referencedBy: String)
+    /// NAME.c and a Swift user part (NAME.swift or a NAME/ folder of .swift files) both stand beside NAME.bpf.c.
+    case twoUserParts(name: String, swiftSources: [String])
+    /// A Swift app's swbpf.toml `sources` names a file that is not Swift.
+    case notASwiftSource(app: String, path: String, configFile: String, line: Int)
+    /// A Swift app's sources are in a NAME/ folder where its binary would go.
+    case swiftFolderIsBinaryPath(name: String)
 
     public var diagnostic: Diagnostic {
         switch self {
@@ -27,6 +33,17 @@ public enum ProjectError: DiagnosticError, Equatable {
         case .missingSource(let path, let referencedBy):
             return Diagnostic(.error, "source file '\(path)' does not exist (named by \(referencedBy))",
                               help: "create the file or fix the name in \(referencedBy)")
+        case .twoUserParts(let name, let swiftSources):
+            return Diagnostic(.error, "app '\(name)' has two user-space parts: \(name).c and \(swiftSources.joined(separator: ", "))",
+                              notes: ["an app's user space is NAME.c (C) or NAME.swift / a \(name)/ folder of .swift files (Swift), not both"],
+                              help: "remove or rename one of them: keep \(name).c for a C app, or \(swiftSources[0]) for a Swift app")
+        case .notASwiftSource(let app, let path, let file, let line):
+            return Diagnostic(.error, "'\(path)' in [app.\(app)] sources is not a .swift file, and \(app) is a Swift app",
+                              at: .init(file: file, line: line),
+                              help: "name only .swift files there; C code for a Swift app goes in a helper (HELPER.c with HELPER.h, included from \(app).h) or in the project-wide sources")
+        case .swiftFolderIsBinaryPath(let name):
+            return Diagnostic(.error, "the Swift sources of '\(name)' are in the folder \(name)/, where its binary \(name) would be written",
+                              help: "set bin = \"bin\" (or another directory) in swbpf.toml, or use a single \(name).swift")
         case .responseFileName(let path, let referencedBy):
             return Diagnostic(.error, "source file '\(path)' (named by \(referencedBy)) starts with '@': clang would read it as a list of options",
                               help: "rename the file")

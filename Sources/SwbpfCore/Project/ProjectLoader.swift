@@ -28,8 +28,12 @@ public enum ProjectLoader {
             let name = String(file.dropLast(".bpf.c".count))
             // Extra kernel parts named in the config belong to their app, not to an app of their own.
             if config.apps.values.contains(where: { $0.bpfSources.contains(file) }) { continue }
-            guard files.contains("\(name).c") else {
-                notes.append("\(file) has no \(name).c beside it, so it is not an app; skipping it")
+            let swiftSources = SwiftSources.discover(name: name, files: files, entries: entries, root: root)
+            if files.contains("\(name).c"), !swiftSources.isEmpty {
+                throw ProjectError.twoUserParts(name: name, swiftSources: swiftSources.contains("\(name).swift") ? ["\(name).swift"] : ["\(name)/"])
+            }
+            guard files.contains("\(name).c") || !swiftSources.isEmpty else {
+                notes.append("\(file) has no \(name).c (or \(name).swift) beside it, so it is not an app; skipping it")
                 continue
             }
             guard !file.hasPrefix("@") else {
@@ -45,10 +49,18 @@ public enum ProjectLoader {
                     throw ProjectError.responseFileName(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
                 }
             }
-            apps.append(App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
-                            helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
-                            ldflags: settings.ldflags, libs: settings.libs, aliases: settings.aliases,
-                            vmlinuxFirstSources: FirstInclude.vmlinuxFirst([file] + settings.bpfSources, root: root)))
+            var app = App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
+                          helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
+                          ldflags: settings.ldflags, libs: settings.libs, aliases: settings.aliases,
+                          vmlinuxFirstSources: FirstInclude.vmlinuxFirst([file] + settings.bpfSources, root: root))
+            if !swiftSources.isEmpty {
+                try SwiftSources.check(app: name, settings: settings, config: config, root: root, inFolder: !swiftSources.contains("\(name).swift"))
+                app.userSources = []
+                app.swiftSources = swiftSources + settings.sources.filter { !swiftSources.contains($0) }
+                app.swiftFlags = settings.swiftFlags
+                app.sharedHeader = files.contains("\(name).h") ? "\(name).h" : nil
+            }
+            apps.append(app)
         }
         for name in config.apps.keys.sorted() where !apps.contains(where: { $0.name == name }) {
             throw ProjectError.appWithoutUserPart(name: name, configFile: ProjectConfig.fileName, line: config.appLines[name] ?? 1)

@@ -127,9 +127,9 @@ public final class ConsoleReporter: BuildReporter {
         switch kind {
         case .vmlinux, .libbpf, .bpftool: return ANSI.magenta
         case .precompiledHeader, .bpfCompile, .bpfLink: return ANSI.yellow
-        case .skeleton: return ANSI.cyan
-        case .compile: return ANSI.blue
-        case .link, .alias: return ANSI.green
+        case .skeleton, .swiftSupport: return ANSI.cyan
+        case .compile, .swiftCompile: return ANSI.blue
+        case .link, .alias, .swiftLink: return ANSI.green
         case .kernelLoader: return ANSI.dim
         }
     }

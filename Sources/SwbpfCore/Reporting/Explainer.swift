@@ -49,7 +49,9 @@ public struct Explainer {
         }
         if let redirect = step.standardOutput {
             groups.append(Group(title: "output", role: "redirect", origin: "swbpf",
-                                summary: "bpftool prints the result on standard output; the shell redirect saves it.",
+                                summary: step.kind == .swiftSupport
+                                    ? "printf prints the text; the shell redirect saves it. swbpf writes it under a temporary name and renames it into place."
+                                    : "bpftool prints the result on standard output; the shell redirect saves it.",
                                 items: [Item(words: [">", redirect], meaning: "write standard output to \(redirect)")]))
         }
         return StepExplanation(label: step.kind.label, output: step.primaryOutput, app: step.app, purpose: purpose(of: step),
@@ -88,12 +90,19 @@ public struct Explainer {
             return "Give \(app)'s binary another name: a symbolic link beside it, as libbpf-tools' Makefile makes its aliases."
         case .kernelLoader:
             return "Build swbpf's kernel loader, which 'swbpf verify' and 'swbpf doctor' run to hand programs to the kernel. It links the libbpf the apps link, so the verifier sees exactly what an app's skeleton would load."
+        case .swiftSupport:
+            return swiftSupportPurpose(step)
+        case .swiftCompile:
+            return "Compile the Swift user-space part of \(app) as one module into one object. 'import C\(app)' gives it the skeleton's functions (\(App.skeletonName(of: app))__open(), __load(), __attach(), __destroy()) and libbpf's API, with no C shim."
+        case .swiftLink:
+            return "Link the Swift binary \(step.primaryOutput) with libbpf" + (step.arguments.contains(.flag("-static-stdlib")) ? " and Swift's standard library, so it runs on machines without a Swift toolchain." : ".")
         }
     }
 
     func title(of role: ArgumentRole, in step: Step) -> String {
         switch role {
         case .subcommand: return "bpftool command"
+        case .baseOptions where step.kind == .swiftSupport: return "format"
         case .baseOptions: return step.kind == .bpfCompile || step.kind == .precompiledHeader ? "base options" : "compiler options"
         case .userFlags: return "your flags"
         case .includePaths: return "include paths (-I)"
@@ -103,7 +112,10 @@ public struct Explainer {
         case .header: return "header"
         case .source: return "input"
         case .output: return "output"
-        case .objects: return step.kind == .link ? "objects" : "input"
+        case .objects: return step.kind.linksBinary ? "objects" : "input"
+        case .fileContents: return "file contents"
+        case .swiftModule: return step.kind == .swiftLink ? "module name" : "module and C interop"
+        case .dependencies: return "dependencies"
         case .libbpf: return "libbpf"
         case .linkerFlags: return "linker flags"
         case .libraries: return "your libraries"
@@ -117,6 +129,27 @@ public struct Explainer {
 
     func summary(of group: ArgumentGroup, in step: Step) -> String {
         switch (group.role, step.kind) {
+        case (.baseOptions, .swiftCompile) where group.origin == .swbpf && group.arguments.first == .flag("-c"):
+            return "One object from every source at once (whole-module), sources read as a library with an @main entry point, in the Swift 6 language mode."
+        case (.baseOptions, .swiftCompile), (.baseOptions, .swiftLink):
+            return group.origin == .swbpf ? "The default optimised build for a binary users run as root on other machines; SWIFT_DEBUG=1 or swbpf.toml swift-debug = true gives a debug build."
+                : "Chosen by \(group.origin)."
+        case (.baseOptions, .swiftSupport):
+            return "printf's format, which it repeats for each word that follows: the word as it is (no escape in it is interpreted), then a newline."
+        case (.fileContents, _):
+            return "The file's lines, one word each: the text is part of the command, so the step runs again exactly when it changes."
+        case (.swiftModule, .swiftLink):
+            return "swiftc names the file where it gathers the libraries the object asks for after the module; without a name, a temporary output name makes it main.autolink for every app."
+        case (.swiftModule, _):
+            return "Name the Swift module, where clang's parsed headers are kept between builds, and where the module map and the headers it includes are found."
+        case (.dependencies, _):
+            return "swiftc writes a make-style depfile (the headers and modules it read) where the output-file map says; swbpf reads it to know what to watch."
+        case (.source, .swiftCompile):
+            return "The app's Swift sources, compiled together as one module."
+        case (.objects, .swiftLink):
+            return "The app's Swift object and the C helpers it uses. The BPF object is inside the Swift object: the skeleton embeds it."
+        case (.linkerFlags, .swiftLink):
+            return "From \(group.origin), each handed to the clang driver swiftc links with (-Xclang-linker), as cc would take it."
         case (.baseOptions, .bpfCompile), (.baseOptions, .precompiledHeader):
             return "What makes this a CO-RE BPF compile: debug info and BTF, optimisation, the BPF target, and the architecture macro."
         case (.baseOptions, _):
@@ -178,6 +211,13 @@ public struct Explainer {
         switch group.role {
         case .systemIncludes:
             return stride(from: 0, to: words.count, by: 2).map { Item(words: [words[$0], words[$0 + 1]], meaning: systemDirectory(words[$0 + 1])) }
+        case .swiftModule, .dependencies, .fileContents:
+            return swiftItems(words, group: group, step: step)
+        case .baseOptions where step.kind == .swiftCompile || step.kind == .swiftSupport || step.kind == .swiftLink,
+             .pathMapping where step.kind == .swiftCompile:
+            return swiftItems(words, group: group, step: step)
+        case .source where step.kind == .swiftCompile:
+            return words.map { Item(words: [$0], meaning: "a source of module \(step.app ?? "")") }
         case .source where step.kind == .kernelLoader:
             return [Item(words: words, meaning: "compile and link \(words.last ?? "")")]
         case .source:
@@ -274,7 +314,7 @@ public struct Explainer {
             }
             return "your include directory (from swbpf.toml include)"
         case .objects:
-            if step.kind == .link { return word.hasSuffix(".o") ? "user-space object \(word)" : "input \(word)" }
+            if step.kind.linksBinary { return word.hasSuffix(".o") ? "user-space object \(word)" : "input \(word)" }
             if step.kind == .vmlinux { return "the BTF to dump: \(word == "/sys/kernel/btf/vmlinux" ? "the running kernel's own, published by CONFIG_DEBUG_INFO_BTF" : "your file")" }
             return "read \(word)"
         case .libbpf:
@@ -350,7 +390,7 @@ public struct Explainer {
 
     func notes(for step: Step) -> [String] {
         var notes: [String] = []
-        if step.depfile != nil {
+        if step.depfile != nil && !step.depfileNamedByCommand {
             notes.append("swbpf also passes -MD -MF to learn which headers the compile read; they are left out of the printed command because they only feed swbpf's build state.")
         }
         switch step.kind {
@@ -378,6 +418,8 @@ public struct Explainer {
             notes.append("It embeds the absolute paths of the headers in it, so it is the one product that is not independent of the checkout's path, and the shared cache does not keep it: the objects compiled with it are what it keeps.")
         case .bpfCompile where step.groups.contains { $0.role == .precompiledHeader }:
             notes.append("Without the -include-pch words the command gives the same object, only slower.")
+        case .swiftCompile, .swiftLink, .swiftSupport:
+            notes += swiftNotes(step)
         case .vmlinux, .bpfCompile, .compile, .alias:
             break
         }

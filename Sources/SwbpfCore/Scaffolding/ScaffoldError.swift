@@ -4,6 +4,8 @@ public enum ScaffoldError: DiagnosticError, Equatable {
     case unknownTemplate(name: String, available: [String])
     case directoryNotEmpty(path: String)
     case refusedToOverwrite(files: [String])
+    /// The template has no user space in the language asked for.
+    case noVersion(template: String, language: String, available: [String])
 
     public var diagnostic: Diagnostic {
         switch self {
@@ -15,6 +17,10 @@ public enum ScaffoldError: DiagnosticError, Equatable {
         case .directoryNotEmpty(let path):
             return Diagnostic(.error, "'\(path)' exists and is not empty",
                               help: "choose a new directory, or use 'swbpf add NAME --template T' inside an existing project")
+        case .noVersion(let template, let language, let available):
+            return Diagnostic(.error, "the '\(template)' template has no \(language == "swift" ? "Swift" : language) version",
+                              help: available.isEmpty ? "leave --lang out for the C version"
+                                  : "the templates with one are: \(available.joined(separator: ", ")); or leave --lang out for the C version of '\(template)'")
         case .refusedToOverwrite(let files):
             return Diagnostic(.error, "refusing to overwrite existing files: \(files.joined(separator: ", "))", help: "pass --force to replace them")
         }

@@ -12,6 +12,27 @@ public struct Template: Equatable {
     /// Files that belong to the project as a whole rather than to one app.
     static let projectFiles: Set<String> = ["README.md"]
 
+    /// The user-space source of each language, beside the shared @name@.h and @name@.bpf.c.
+    static func userSpaceFile(_ language: SourceLanguage) -> String {
+        switch language {
+        case .c: return "@name@.c"
+        case .swift: return "@name@.swift"
+        }
+    }
+
+    /// Whether the template has a user space in `language`.
+    public func has(_ language: SourceLanguage) -> Bool { files.contains { $0.path == Self.userSpaceFile(language) } }
+
+    /// The template's files for a user space in `language`: the other language's source left out,
+    /// and the README naming the user part as the project has it (one README serves both).
+    func files(for language: SourceLanguage) -> [(path: String, contents: String)] {
+        let others = SourceLanguage.allCases.filter { $0 != language }.map(Self.userSpaceFile)
+        return files.filter { !others.contains($0.path) }.map { file in
+            guard Self.projectFiles.contains(file.path), language != .c else { return file }
+            return (file.path, file.contents.replacing("`\(Self.userSpaceFile(.c))`", with: "`\(Self.userSpaceFile(language))`"))
+        }
+    }
+
     /// The templates built into this swbpf, in a fixed teaching order.
     public static var all: [Template] {
         let order = ["minimal", "tracepoint", "kprobe", "fentry", "ksyscall", "uprobe", "ringbuf", "xdp", "tc", "iter", "usdt", "profile"]
@@ -32,9 +53,38 @@ public struct Template: Equatable {
     }
 }
 
+/// The language of an app's user-space part.
+public enum SourceLanguage: String, CaseIterable, Sendable {
+    case c
+    case swift
+}
+
 /// `swbpf new` and `swbpf add`: write a template's files for an app name, never overwriting a
 /// user's file unless told to.
 public enum Scaffolder {
+    /// Swift keywords and the modules a Swift app imports: `-module-name` cannot be one of them.
+    static let swiftReservedNames: Set<String> = [
+        "associatedtype", "class", "deinit", "extension", "fileprivate", "func", "import", "init", "inout", "internal", "let",
+        "open", "operator", "private", "precedencegroup", "protocol", "public", "rethrows", "static", "subscript", "typealias",
+        "var", "defer", "guard", "in", "repeat", "as", "catch", "is", "nil", "super", "self", "Self", "throw", "throws", "try",
+        "Any", "Swift", "Glibc", "Foundation", "Dispatch", "where", "await", "async",
+    ]
+
+    /// `validate(name:)`, and for a Swift app also a name swiftc takes as a module name.
+    public static func validate(name: String, language: SourceLanguage) throws {
+        try validate(name: name)
+        if language == .swift, swiftReservedNames.contains(name) {
+            throw ScaffoldError.invalidAppName(name: name, reason: "'\(name)' is a Swift keyword or a module the app imports, and a Swift app's name is its module name")
+        }
+    }
+
+    /// The template, when it has a user space in `language`.
+    public static func checkLanguage(_ template: Template, _ language: SourceLanguage) throws {
+        guard !template.has(language) else { return }
+        throw ScaffoldError.noVersion(template: template.id, language: language.rawValue,
+                                      available: Template.all.filter { $0.has(language) }.map(\.id))
+    }
+
     static let reservedWords: Set<String> = [
         "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern", "float",
         "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed", "sizeof",
@@ -71,16 +121,16 @@ public enum Scaffolder {
     }
 
     /// The files `swbpf new` writes: the template's, plus swbpf.toml and .gitignore.
-    public static func projectFiles(template: Template, name: String) -> [(path: String, contents: String)] {
-        var files = template.files.map { (substitute($0.path, name: name), substitute($0.contents, name: name)) }
+    public static func projectFiles(template: Template, name: String, language: SourceLanguage = .c) -> [(path: String, contents: String)] {
+        var files = template.files(for: language).map { (substitute($0.path, name: name), substitute($0.contents, name: name)) }
         files.append(("swbpf.toml", configFile(name: name, template: template)))
         files.append((".gitignore", "# Build products of swbpf\n/.output/\n/\(name)\n"))
         return files
     }
 
     /// The files `swbpf add` writes: the app's sources only.
-    public static func appFiles(template: Template, name: String) -> [(path: String, contents: String)] {
-        template.files.filter { !Template.projectFiles.contains($0.path) }
+    public static func appFiles(template: Template, name: String, language: SourceLanguage = .c) -> [(path: String, contents: String)] {
+        template.files(for: language).filter { !Template.projectFiles.contains($0.path) }
             .map { (substitute($0.path, name: name), substitute($0.contents, name: name)) }
     }
 
@@ -96,23 +146,28 @@ public enum Scaffolder {
         # bpf-cflags = []           # extra flags for BPF compiles
         # sources = []              # user-space sources linked into every app
 
+        # swift-debug = false       # Swift apps: -Onone -g and the dynamic stdlib instead of -O -static-stdlib
+        # swift-flags = []          # extra flags for Swift compiles
+
         # [app.\(name)]
-        # sources = []              # more user-space sources for this app
+        # sources = []              # more user-space sources for this app (.swift files for a Swift app)
         # libs = []                 # libraries to link, e.g. ["pthread"]
+        # swift-flags = []          # extra flags for this Swift app's compile
 
         """
     }
 
     /// Creates `directory` as a new project from `template`.
-    public static func newProject(directory: String, template: Template, name: String) throws -> [String] {
-        try validate(name: name)
+    public static func newProject(directory: String, template: Template, name: String, language: SourceLanguage = .c) throws -> [String] {
+        try validate(name: name, language: language)
+        try checkLanguage(template, language)
         if FileSystem.exists(directory) {
             guard FileSystem.isDirectory(directory), (FileSystem.list(directory) ?? []).isEmpty else {
                 throw ScaffoldError.directoryNotEmpty(path: directory)
             }
         }
         try FileSystem.createDirectory(directory)
-        let files = projectFiles(template: template, name: name)
+        let files = projectFiles(template: template, name: name, language: language)
         for (path, contents) in files {
             try FileSystem.writeAtomically(FileSystem.join(directory, path), Array(contents.utf8))
         }
@@ -120,10 +175,11 @@ public enum Scaffolder {
     }
 
     /// Adds an app to an existing project; refuses to overwrite unless `force`.
-    public static func addApp(directory: String, template: Template, name: String, force: Bool) throws -> [String] {
-        try validate(name: name)
+    public static func addApp(directory: String, template: Template, name: String, force: Bool, language: SourceLanguage = .c) throws -> [String] {
+        try validate(name: name, language: language)
+        try checkLanguage(template, language)
         guard FileSystem.isDirectory(directory) else { throw ProjectError.projectDirectoryMissing(path: directory) }
-        let files = appFiles(template: template, name: name)
+        let files = appFiles(template: template, name: name, language: language)
         let existing = files.map(\.path).filter { FileSystem.exists(FileSystem.join(directory, $0)) }
         if !existing.isEmpty && !force { throw ScaffoldError.refusedToOverwrite(files: existing) }
         for (path, contents) in files {

@@ -8,6 +8,10 @@ public enum ToolRole: String, Hashable, Sendable, Codable, CustomStringConvertib
     case make
     /// Makes the symbolic links of app aliases.
     case ln
+    /// Compiles and links Swift apps.
+    case swiftc
+    /// Writes the support files of Swift apps (`printf %s TEXT > FILE`).
+    case printf
 
     public var description: String { rawValue }
 
@@ -20,13 +24,15 @@ public enum ToolRole: String, Hashable, Sendable, Codable, CustomStringConvertib
         case .pkgConfig: return "PKG_CONFIG"
         case .make: return "MAKE"
         case .ln: return "LN"
+        case .swiftc: return "SWIFTC"
+        case .printf: return "PRINTF"
         }
     }
 
     /// The name looked up on PATH.
     public var defaultName: String {
         switch self {
-        case .clang, .bpftool, .cc, .make, .ln: return rawValue
+        case .clang, .bpftool, .cc, .make, .ln, .swiftc, .printf: return rawValue
         case .pkgConfig: return "pkg-config"
         }
     }
@@ -35,7 +41,7 @@ public enum ToolRole: String, Hashable, Sendable, Codable, CustomStringConvertib
     var fallbacks: [String] {
         switch self {
         case .bpftool: return ["/usr/sbin/bpftool", "/usr/local/sbin/bpftool"]
-        case .clang, .cc, .pkgConfig, .make, .ln: return []
+        case .clang, .cc, .pkgConfig, .make, .ln, .swiftc, .printf: return []
         }
     }
 
@@ -47,7 +53,8 @@ public enum ToolRole: String, Hashable, Sendable, Codable, CustomStringConvertib
         case .cc: return "gcc (or clang)"
         case .pkgConfig: return "pkg-config"
         case .make: return "make"
-        case .ln: return "coreutils"
+        case .ln, .printf: return "coreutils"
+        case .swiftc: return "a Swift toolchain (no Debian package: the tarball from https://www.swift.org/install/linux/ or swiftly)"
         }
     }
 }
@@ -214,4 +221,6 @@ public struct Toolchain: Equatable, Sendable, Codable {
     public var bpftoolSource: BpftoolSourceBuild? = nil
     /// ln, when an app has aliases.
     public var ln: Tool? = nil
+    /// swiftc and what Swift apps need with it, when the project has one.
+    public var swift: SwiftTools? = nil
 }

@@ -6,9 +6,14 @@ public enum ToolchainError: DiagnosticError, Equatable {
     case libbpfNotFound(tried: [String])
     case noVmlinuxSource(btfPath: String)
     case vmlinuxSourceMissing(path: String, origin: String)
+    /// A Swift app needs swiftc, which no Debian package provides.
+    case swiftcNotFound(tried: [String], apps: [String])
 
     public var diagnostic: Diagnostic {
         switch self {
+        case .swiftcNotFound(let tried, let apps):
+            return Diagnostic(.error, "swiftc not found, and \(apps.joined(separator: ", ")) \(apps.count == 1 ? "is a Swift app" : "are Swift apps") (looked for: \(tried.joined(separator: ", ")))",
+                              help: "install a Swift toolchain (6.0 or later) from https://www.swift.org/install/linux/ (the tarball, or swiftly) and put its usr/bin on PATH, or set SWIFTC to its swiftc")
         case .toolNotFound(let tool, let tried, let package, let knob):
             return Diagnostic(.error, "\(tool) not found (looked for: \(tried.joined(separator: ", ")))",
                               help: "install it with 'apt-get install \(package)', or set \(knob) to its path")

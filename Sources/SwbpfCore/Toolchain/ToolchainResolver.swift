@@ -75,8 +75,12 @@ public struct ToolchainResolver: Sendable {
         guard let clangAnswer = cachedAnswers[probeKey(tools.clang)], let ccAnswer = cachedAnswers[probeKey(tools.cc)],
               let bpftoolAnswer = cached(tools.bpftool), let makeAnswer = cached(tools.make), let lnAnswer = cached(tools.ln),
               let pkgConfigAnswer = cached(tools.pkgConfig) else { return nil }
-        let toolchain = try assemble(choices, tools, clang: clangAnswer, cc: ccAnswer, bpftool: bpftoolAnswer, make: makeAnswer,
+        let swiftTools = try locateSwiftTools()
+        let swiftAnswers = swiftTools.compactMap { cachedAnswers[probeKey($0)] }
+        guard swiftAnswers.count == swiftTools.count else { return nil }
+        var toolchain = try assemble(choices, tools, clang: clangAnswer, cc: ccAnswer, bpftool: bpftoolAnswer, make: makeAnswer,
                                      ln: lnAnswer, pkgConfig: pkgConfigAnswer, facts: &facts)
+        toolchain.swift = self.swiftTools(swiftTools, answers: swiftAnswers, libbpf: toolchain.libbpf)
         return Resolution(toolchain: toolchain, freshAnswers: facts.fresh)
     }
 
@@ -86,6 +90,8 @@ public struct ToolchainResolver: Sendable {
         var facts = FileFacts(cached: cachedAnswers)
         let choices = try choose()
         let tools = try locate(choices)
+        let swiftTools = try locateSwiftTools()
+        async let swiftFacts = querySwiftTools(swiftTools)
         async let clangFacts = query(tools.clang) { try await Self.probeClang($0) }
         async let ccFacts = query(tools.cc) { try await Self.probeVersion($0, arguments: ["--version"]) }
         async let bpftoolFacts = optionalQuery(tools.bpftool) { try await Self.probeVersion($0, arguments: ["version"]) }
@@ -102,9 +108,11 @@ public struct ToolchainResolver: Sendable {
         }
         let required = try await [clangFacts, ccFacts]
         let optional = try await [bpftoolFacts, makeFacts, lnFacts, pkgConfigFacts]
-        let toolchain = try assemble(choices, tools, clang: required[0].values, cc: required[1].values, bpftool: optional[0]?.values,
+        let swift = try await swiftFacts
+        var toolchain = try assemble(choices, tools, clang: required[0].values, cc: required[1].values, bpftool: optional[0]?.values,
                                      make: optional[1]?.values, ln: optional[2]?.values, pkgConfig: optional[3]?.values, facts: &facts)
-        let fresh = (required + optional.compactMap { $0 }).filter(\.fresh).map { (key: $0.key, values: $0.values) }
+        toolchain.swift = self.swiftTools(swiftTools, answers: swift.map(\.values), libbpf: toolchain.libbpf)
+        let fresh = (required + optional.compactMap { $0 } + swift).filter(\.fresh).map { (key: $0.key, values: $0.values) }
         return Resolution(toolchain: toolchain, freshAnswers: fresh + facts.fresh)
     }
 
@@ -129,7 +137,8 @@ public struct ToolchainResolver: Sendable {
         }
         let vmlinux = (try? vmlinuxSource()) ?? .btf(path: kernelBTF, origin: .runningKernel)
         return Toolchain(clang: unresolved(.clang), bpftool: bpftool, cc: unresolved(.cc), clangSystemIncludes: [], libbpf: libbpf,
-                         arch: arch, vmlinux: vmlinux, make: unresolved(.make), bpftoolSource: bpftoolSource, ln: unresolved(.ln))
+                         arch: arch, vmlinux: vmlinux, make: unresolved(.make), bpftoolSource: bpftoolSource, ln: unresolved(.ln),
+                         swift: swiftApps.isEmpty ? nil : SwiftTools(swiftc: unresolved(.swiftc), printf: unresolved(.printf), libbpfHeaders: []))
     }
 
     func choose() throws -> Choices {
