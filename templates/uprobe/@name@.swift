@@ -146,12 +146,10 @@ func handleEvent(_ data: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
 /// limits the probe to this process; -1 would catch every process that runs
 /// the binary. libbpf resolves func_name to a file offset by reading the ELF
 /// symbol table of binary_path; the kernel then plants the breakpoint in
-/// the file's page, wherever the file is mapped. C fills the options with
-/// the LIBBPF_OPTS() macro, which Swift does not import: a zeroed struct
-/// whose sz tells libbpf which fields this program knows is the same thing.
+/// the file's page, wherever the file is mapped.
 func attachTarget(_ program: OpaquePointer?, retprobe: Bool) -> OpaquePointer? {
     var opts = bpf_uprobe_opts()
-    opts.sz = MemoryLayout<bpf_uprobe_opts>.size
+    prepareOptions(&opts)
     opts.retprobe = retprobe
     // libbpf reads func_name during the call only.
     return "@name@_target".withCString { name in
@@ -316,6 +314,19 @@ func printToStderr(_ level: libbpf_print_level, _ format: UnsafePointer<CChar>?,
         return 0
     }
     return vfprintf(stderr, format, args)
+}
+
+/// Fills a libbpf options struct as C's LIBBPF_OPTS() macro does (Swift
+/// does not import macros): every byte zero, then the leading `sz` field,
+/// which tells libbpf how much of the struct this program knows. Swift's
+/// own init() zeroes the fields but not the padding between and after
+/// them, and libbpf refuses an options struct with non-zero bytes past the
+/// fields it knows ("has non-zero extra bytes").
+func prepareOptions<LibbpfOptions>(_ options: inout LibbpfOptions) {
+    withUnsafeMutableBytes(of: &options) { bytes in
+        bytes.initializeMemory(as: UInt8.self, repeating: 0)
+        bytes.storeBytes(of: bytes.count, as: Int.self)
+    }
 }
 
 /// The number of programs in a BPF object. C has the macro
