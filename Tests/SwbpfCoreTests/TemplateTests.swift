@@ -17,8 +17,15 @@ struct TemplateTests {
         let id: String
         /// The programs in its BPF object: what `--load-only` counts.
         let programs: Int
-        var name: String { "t_\(id)" }
+        /// The app's name: t_ID unless a suite of its own picks another.
+        let name: String
         var testDescription: String { id }
+
+        init(id: String, programs: Int, name: String? = nil) {
+            self.id = id
+            self.programs = programs
+            self.name = name ?? "t_\(id)"
+        }
     }
 
     /// Every template, in the order `swbpf templates` lists them.
@@ -31,12 +38,18 @@ struct TemplateTests {
 
     static let templatesDirectory = repositoryRoot + "/templates"
 
-    /// The files of templates/ID as `swbpf new --name NAME` must write them (template.toml aside).
-    static func expectedFiles(_ id: String, name: String) throws -> [String: String] {
+    /// The files of templates/ID as `swbpf new --name NAME` must write them (template.toml aside),
+    /// with the user space in C or, when `swift`, in Swift: the other language's @name@.c or
+    /// @name@.swift left out, and for Swift the README naming `NAME.swift` where it names `NAME.c`.
+    static func expectedFiles(_ id: String, name: String, swift: Bool = false) throws -> [String: String] {
         let directory = templatesDirectory + "/" + id
+        let otherLanguage = swift ? "@name@.c" : "@name@.swift"
         var files: [String: String] = [:]
-        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file != "template.toml" {
-            let text = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file != "template.toml" && file != otherLanguage {
+            var text = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
+            if swift && file == "README.md" {
+                text = text.replacing("`@name@.c`", with: "`@name@.swift`")
+            }
             let substitute = { (s: String) in s.replacing("@NAME@", with: name.uppercased()).replacing("@name@", with: name) }
             files[substitute(file)] = substitute(text)
         }

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Swift twins of the templates (templates/T/@name@.swift), through the real swbpf, clang,
+/// bpftool, swiftc and kernel: each is created with `swbpf new --lang swift`, built, loaded with
+/// --load-only, and run by its C twin's recipe from TemplateTests, so it must print what the C
+/// twin's test asserts. The C twin is added to the same project and built with it, and both are
+/// given the same command lines (help, refusals, load): their outputs and exit statuses must be
+/// the same, apart from the app's name.
+///
+/// Helpers are in TemplateTestSupport.swift.
+@Suite(.timeLimit(.minutes(10)), .enabled(if: Kernel.isRoot, "needs root (CAP_BPF) to load BPF programs"))
+struct SwiftTemplateTests {
+    /// The templates with a Swift twin. Their apps are named sw_ID, unlike the C suite's t_ID.
+    static let templates: [TemplateTests.Spec] = [
+        ("tracepoint", 1), ("uprobe", 2), ("ringbuf", 2), ("xdp", 1), ("iter", 1),
+    ].map { TemplateTests.Spec(id: $0.0, programs: $0.1, name: "sw_\($0.0)") }
+
+    /// Command lines both twins must answer alike: help, getopt's refusals, bad values, stray
+    /// operands, long options shortened or given '=', and a load.
+    static func commandLines(_ id: String) -> [[String]] {
+        var lines = [["-h"], ["--help"], ["-z"], ["--bogus"], ["-d"], ["--duration"], ["-d", "0"], ["--dur=x"],
+                     ["--verbose=1"], ["--", "--load-only"], ["--load"], ["-vz"]]
+        switch id {
+        case "tracepoint": lines += [["-p", "abc"], ["-p0"], ["--load-only", "extra"]]
+        case "ringbuf": lines += [["-D", "-1"], ["--min-duration"], ["--load-only", "extra"]]
+        case "xdp": lines += [[], ["swbpf-no-such-if0"], ["--load-only", "lo", "extra"], ["--sk", "--load-only"]]
+        case "iter": lines += [["-t", "--load-only"], ["--load-only", "extra"]]
+        default: lines += [["--load-only", "extra"]]
+        }
+        return lines
+    }
+
+    @Test(arguments: SwiftTemplateTests.templates)
+    func swiftTwin(_ spec: TemplateTests.Spec) async throws {
+        let scratch = try TemporaryProject("swift-template-\(spec.id)")
+        let dir = scratch.path, name = spec.name, app = dir + "/" + spec.name
+
+        // swbpf new --lang swift: the template's files, with NAME.swift instead of NAME.c.
+        let new = try await TemplateHarness.swbpf(["new", dir, "--lang", "swift", "--template", spec.id, "--name", name], in: dir)
+        try #require(new.status == 0, "swbpf new --lang swift --template \(spec.id): \(new.output)")
+        var expected = try TemplateTests.expectedFiles(spec.id, name: name, swift: true)
+        #expect(expected.keys.contains("\(name).swift") && !expected.keys.contains("\(name).c"))
+        let created = TemplateHarness.matches(new.stdout, "  CREATE   " + TemplateHarness.literal(dir) + "/(.+)").map { $0[1] }
+        #expect(Set(created) == Set(expected.keys).union(["swbpf.toml", ".gitignore"]) && created.count == expected.count + 2,
+                "swbpf new printed: \(new.stdout)")
+        expected[".gitignore"] = "# Build products of swbpf\n/.output/\n/\(name)\n"
+        for (file, contents) in expected {
+            let written = try scratch.read(file)
+            #expect(written == contents, "\(file) differs from templates/\(spec.id) with @name@ = \(name)")
+            #expect(!written.contains("@name@") && !written.contains("@NAME@"), "\(file) has an unsubstituted placeholder")
+        }
+        #expect(!scratch.exists("\(name).c"))
+        #expect(try !scratch.read("README.md").contains("`\(name).c`"), "the README of a Swift project names the C file")
+
+        // Its C twin, added beside it, to compare the two on the same command lines.
+        let twin = "c_\(spec.id)", twinApp = dir + "/" + twin
+        let add = try await TemplateHarness.swbpf(["add", twin, "--template", spec.id], in: dir)
+        try #require(add.status == 0, "swbpf add \(twin) --template \(spec.id): \(add.output)")
+
+        // One build of both: the Swift app through SWIFTC, the C one through CC.
+        let build = try await TemplateHarness.swbpf(["build"], in: dir)
+        try #require(build.status == 0, "swbpf build of the Swift \(spec.id) template: \(build.output)")
+        for line in ["  SWIFTC   .output/\(name).swift.o", "  BINARY   \(name)", "  CC       .output/\(twin).o", "  BINARY   \(twin)"] {
+            #expect(TemplateHarness.lines(build.stdout).contains(line), "no '\(line)' in:\n\(build.stdout)")
+        }
+        #expect(!build.stdout.contains("  CC       .output/\(name).o"), "\(build.stdout)")
+        try #require(FileManager.default.isExecutableFile(atPath: app), "no binary \(name) after the build")
+
+        // The same answers as the C twin, the name aside (and where it is the path, the path).
+        for arguments in Self.commandLines(spec.id) {
+            let swift = try await TemplateHarness.run(app, arguments, in: dir)
+            let c = try await TemplateHarness.run(twinApp, arguments, in: dir)
+            let renamed = { (text: String) in text.replacing(twinApp, with: app).replacing(twin, with: name) }
+            #expect(swift.status == c.status && swift.signaled == c.signaled, "\(arguments): Swift \(swift)\nC \(c)")
+            #expect(swift.stdout == renamed(c.stdout), "stdout of \(arguments): Swift \(swift)\nC \(c)")
+            #expect(swift.stderr == renamed(c.stderr), "stderr of \(arguments): Swift \(swift)\nC \(c)")
+        }
+
+        // What the C suite asserts of every template: -h, the verifier, --load-only and -v.
+        let help = try await TemplateHarness.run(app, ["-h"], in: dir)
+        #expect(help.exitedWith0 && help.stderr.isEmpty && help.stdout.hasPrefix("Usage: \(app) "), "\(name) -h: \(help)")
+        for option in ["-v, --verbose", "-d, --duration SECONDS", "--load-only", "-h, --help"] {
+            #expect(help.stdout.contains(option), "\(name) -h does not mention \(option):\n\(help.stdout)")
+        }
+        let object = dir + "/.output/\(name).bpf.o"
+        let verifier = try await TemplateHarness.offThread { try Kernel.verifierCheck(object) }
+        #expect(verifier.status == 0, "bpftool prog loadall refused \(name).bpf.o: \(verifier.output)")
+        let loaded = "\(name): loaded \(spec.programs) programs (verifier accepted)\n"
+        let load = try await TemplateHarness.run(app, ["--load-only"], in: dir)
+        #expect(load.exitedWith0 && load.stdout == loaded && load.stderr.isEmpty, "\(name) --load-only: \(load)")
+        let verbose = try await TemplateHarness.run(app, ["-v", "--load-only"], in: dir)
+        #expect(verbose.exitedWith0 && verbose.stdout == loaded && verbose.stderr.contains("libbpf: "), "\(name) -v --load-only: \(verbose)")
+
+        // And the run, by the C twin's recipe.
+        if let skip = try await TemplateTests.EveryTemplate.run(spec, app: app, in: dir) {
+            print("skipped: \(skip)")
+            try Test.cancel(Comment(rawValue: skip))
+        }
+    }
+}
