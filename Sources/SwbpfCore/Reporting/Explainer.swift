@@ -173,6 +173,8 @@ public struct Explainer {
             return "Compile the header itself into a precompiled header."
         case (.source, _):
             return "The source file, compiled (-c) into an object without linking."
+        case (.output, .swiftCompile):
+            return "Where the object goes. swiftc records the object's file name in it, so swbpf has it written under its own name in a fresh temporary directory beside it, then moves it into place: an interrupted build never leaves a truncated object. (Its 16-byte .swift_modhash, an MD5 of the module and the path written to, is the one part that differs from the printed command's.)"
         case (.output, _):
             return "Where the result goes. swbpf writes it under a temporary name and renames it into place, so an interrupted build never leaves a truncated file that looks finished."
         case (.objects, .link):
