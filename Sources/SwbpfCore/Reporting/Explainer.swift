@@ -103,6 +103,7 @@ public struct Explainer {
         switch role {
         case .subcommand: return "bpftool command"
         case .baseOptions where step.kind == .swiftSupport: return "format"
+        case .baseOptions where step.kind == .swiftLink: return "standard library"
         case .baseOptions: return step.kind == .bpfCompile || step.kind == .precompiledHeader ? "base options" : "compiler options"
         case .userFlags: return "your flags"
         case .includePaths: return "include paths (-I)"
