@@ -167,7 +167,7 @@ import Testing
         #expect(build.status == 0, "build failed: \(build.output)")
         // The orphan kernel part is mentioned once and skipped.
         let notes = build.stderr.lines.filter { $0.hasPrefix("note:") }
-        #expect(notes == ["note: lonely.bpf.c has no lonely.c beside it, so it is not an app; skipping it"], "stderr: \(build.stderr)")
+        #expect(notes == ["note: lonely.bpf.c has no lonely.c (or lonely.swift) beside it, so it is not an app; skipping it"], "stderr: \(build.stderr)")
         #expect(!build.output.contains("lonely.tmp.bpf.o") && !project.exists(".output/lonely.bpf.o"))
         // The tests/ subfolder is not part of the project.
         #expect(!build.output.contains("tests/") && !build.output.contains("broken"))

@@ -24,9 +24,9 @@ import Testing
         #expect(build.status == 0, "build failed: \(build.output)")
         let ran = ranSteps(build)
         #expect(Set(ran).isSuperset(of: ["SWIFTGEN .output/swift/hello/module.modulemap", "SWIFTGEN .output/swift/hello/Chello.h",
-                                         "SWIFTGEN .output/swift/hello/output-file-map.json", "SWIFTC .output/hello.swift.o", "BINARY hello"]),
+                                         "SWIFTGEN .output/swift/hello/output-file-map.json", "SWIFTC .output/swift/hello/hello.swift.o", "BINARY hello"]),
                 "\(build.stdout)")
-        #expect(ran.suffix(2) == ["SWIFTC .output/hello.swift.o", "BINARY hello"], "\(build.stdout)")
+        #expect(ran.suffix(2) == ["SWIFTC .output/swift/hello/hello.swift.o", "BINARY hello"], "\(build.stdout)")
         #expect(!ran.contains { $0.hasPrefix("CC ") }, "a Swift app has no C compile: \(build.stdout)")
         let loaded = try project.runApp("hello", ["--load-only"])
         #expect(loaded.status == 0 && loaded.stdout == "hello: loaded 1 programs (verifier accepted)\n", "\(loaded.output)")
@@ -37,7 +37,7 @@ import Testing
         #expect(refused.status == 2 && refused.stderr.contains("unknown option: --bogus") && refused.stderr.contains("Usage:"))
 
         expectNothingToDo(try project.swbpf("build"), steps: 10)
-        #expect(project.exists(".output/hello.autolink") && !project.exists(".output/main.autolink"), "each link names its own autolink file")
+        #expect(project.exists(".output/swift/hello/hello.autolink") && !project.exists(".output/swift/main/main.autolink"), "each link names its own autolink file")
 
         // A support file that was edited is written again; one that was only touched is rewritten
         // with the same bytes and left as it is. Neither recompiles.
@@ -104,13 +104,13 @@ import Testing
         try project.append("first.swift", "\n// an edit\nfunc added() -> Int { 1 }\n")
         let edited = try project.swbpf("build")
         #expect(edited.status == 0, "\(edited.output)")
-        #expect(ranSteps(edited) == ["SWIFTC .output/first.swift.o", "BINARY first"], "\(edited.stdout)")
+        #expect(ranSteps(edited) == ["SWIFTC .output/swift/first/first.swift.o", "BINARY first"], "\(edited.stdout)")
 
         try project.write("second.bpf.c", try project.read("second.bpf.c").replacing("BPF triggered from PID %d.", with: "second saw PID %d."))
         let kernelEdit = try project.swbpf("build")
         #expect(kernelEdit.status == 0, "\(kernelEdit.output)")
         #expect(ranSteps(kernelEdit) == ["BPF .output/second.tmp.bpf.o", "GEN-OBJ .output/second.bpf.o", "GEN-SKEL .output/second.skel.h",
-                                         "SWIFTC .output/second.swift.o", "BINARY second"], "\(kernelEdit.stdout)")
+                                         "SWIFTC .output/swift/second/second.swift.o", "BINARY second"], "\(kernelEdit.stdout)")
         let loaded = try project.runApp("second", ["--load-only"])
         #expect(loaded.status == 0, "\(loaded.output)")
 
@@ -139,7 +139,7 @@ import Testing
         try project.append("libbpf-headers/bpf/libbpf.h", "\n/* edited by the test */\n")
         let rebuilt = try project.swbpf("build")
         #expect(rebuilt.status == 0, "\(rebuilt.output)")
-        #expect(ranSteps(rebuilt).contains("SWIFTC .output/watcher.swift.o"), "\(rebuilt.stdout)")
+        #expect(ranSteps(rebuilt).contains("SWIFTC .output/swift/watcher/watcher.swift.o"), "\(rebuilt.stdout)")
     }
 
     @Test func theStaticBinaryRunsWithTheSwiftToolchainHiddenAndTheDebugOneDoesNot() throws {
@@ -171,7 +171,7 @@ import Testing
         let project = try newSwiftProject("swift-views", name: "view")
         let dryRun = try project.swbpf("build", "-n", "-v")
         #expect(dryRun.status == 0, "\(dryRun.output)")
-        #expect(dryRun.stdout.lines.contains { matchesShape($0, "swiftc -c -wmo -parse-as-library -swift-version 6 -O -file-prefix-map {} -module-name view {...} view.swift -o .output/view.swift.o") },
+        #expect(dryRun.stdout.lines.contains { matchesShape($0, "swiftc -c -wmo -parse-as-library -swift-version 6 -O -file-prefix-map {} -module-name view {...} view.swift -o .output/swift/view/view.swift.o") },
                 "\(dryRun.stdout)")
         #expect(!project.exists(".output/swift"), "a dry run writes nothing")
         let json = try project.swbpf("build", "--format", "json")
@@ -208,10 +208,58 @@ import Testing
         try project.append("swbpf.toml", "\nbin = \"bin\"\n")
         let build = try project.swbpf("build", "-v")
         #expect(build.status == 0, "\(build.output)")
-        #expect(build.stdout.contains("multi/lines.swift multi/main.swift -o .output/multi.swift.o"), "\(build.stdout)")
-        #expect(build.stdout.contains(".output/multi.swift.o .output/helper.o "), "the helper is linked: \(build.stdout)")
+        #expect(build.stdout.contains("multi/lines.swift multi/main.swift -o .output/swift/multi/multi.swift.o"), "\(build.stdout)")
+        #expect(build.stdout.contains(".output/swift/multi/multi.swift.o .output/helper.o "), "the helper is linked: \(build.stdout)")
         let loaded = try runProcess(project.path("bin/multi"), ["--load-only"], in: project.path)
         #expect(loaded.status == 0 && loaded.stdout == "multi: loaded 1 programs (verifier accepted), helper says 42\n", "\(loaded.output)")
+    }
+
+    /// The commands `build -v` prints rebuild every product byte for byte when run with `sh -e`,
+    /// in a directory whose name needs quoting (given the directories the products go in, as the
+    /// C test is given the output directory). The one exception is swiftc's `.swift_modhash`, an
+    /// MD5 of the module that covers the path the object is written to (swbpf's is a temporary
+    /// directory beside it): the object and the binary are compared without that section (and the
+    /// binary without its build id, a hash of the whole file).
+    @Test func printedSwiftCommandsReproduceEveryProductByteForByte() throws {
+        let project = try TemporaryProject("it's swift")
+        let created = try Swbpf.run(["new", "--lang", "swift", "--name", "quoted", project.path], in: project.path)
+        #expect(created.status == 0, "\(created.output)")
+        let build = try project.swbpf("build", "-v")
+        #expect(build.status == 0, "build failed: \(build.output)")
+        let commands = build.stdout.lines
+        #expect(commands.allSatisfy { ["printf ", "swiftc ", "clang ", "bpftool ", "/usr/sbin/bpftool "].contains(where: $0.hasPrefix) },
+                "stdout of -v holds something other than a command: \(build.stdout)")
+        let products = [".output/vmlinux.h", ".output/vmlinux.h.pch", ".output/quoted.tmp.bpf.o", ".output/quoted.bpf.o", ".output/quoted.skel.h",
+                        ".output/swift/quoted/module.modulemap", ".output/swift/quoted/Cquoted.h", ".output/swift/quoted/output-file-map.json",
+                        ".output/swift/quoted/quoted.swift.o", "quoted"]
+        var saved: [String: Data] = [:]
+        for product in products { saved[product] = project.data(product) }
+        #expect(saved.count == products.count, "missing products: \(products.filter { saved[$0] == nil })")
+        try FileManager.default.removeItem(atPath: project.path(".output"))
+        try FileManager.default.removeItem(atPath: project.path("quoted"))
+        try FileManager.default.createDirectory(atPath: project.path(".output/swift/quoted"), withIntermediateDirectories: true)
+
+        let script = try TemporaryProject("swift-script")
+        try script.write("build.sh", commands.joined(separator: "\n") + "\n")
+        let replay = try runProcess("/bin/sh", ["-e", script.path("build.sh")], in: project.path)
+        #expect(replay.status == 0, "the printed commands failed under sh -e: \(replay.output)")
+        func withoutModuleHash(_ bytes: Data?) throws -> Data? {
+            guard let bytes else { return nil }
+            let scratch = try TemporaryProject("modhash")
+            try bytes.write(to: scratch.url("in"))
+            let stripped = try runProcess("/usr/bin/objcopy", ["--remove-section=.swift_modhash", "--remove-section=.note.gnu.build-id",
+                                                                          scratch.path("in"), scratch.path("out")])
+            #expect(stripped.status == 0, "\(stripped.output)")
+            return scratch.data("out")
+        }
+        for product in products {
+            let hashed = product.hasSuffix(".swift.o") || product == "quoted"
+            let original = hashed ? try withoutModuleHash(saved[product]) : saved[product]
+            let replayed = hashed ? try withoutModuleHash(project.data(product)) : project.data(product)
+            #expect(original != nil && original == replayed, "\(product) differs between swbpf and the printed commands")
+        }
+        let loaded = try project.runApp("quoted", ["--load-only"])
+        #expect(loaded.status == 0, "\(loaded.output)")
     }
 
     @Test func errorsNameTheFilesAndTheTemplates() throws {

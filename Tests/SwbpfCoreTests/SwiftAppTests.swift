@@ -35,8 +35,8 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
             "printf '%s\\n' '{\"\": {\"dependencies\": \".output/swift/hello/hello.d\"}}' > .output/swift/hello/output-file-map.json",
             "swiftc -c -wmo -parse-as-library -swift-version 6 -O -file-prefix-map /work/p=. -module-name hello "
                 + "-module-cache-path .output/swift/ModuleCache -I .output/swift/hello -Xcc -I.output -Xcc -I. "
-                + "-emit-dependencies -output-file-map .output/swift/hello/output-file-map.json hello.swift -o .output/hello.swift.o",
-            "swiftc -static-stdlib -module-name hello .output/hello.swift.o /usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -o hello",
+                + "-emit-dependencies -output-file-map .output/swift/hello/output-file-map.json hello.swift -o .output/swift/hello/hello.swift.o",
+            "swiftc -static-stdlib -module-name hello .output/swift/hello/hello.swift.o /usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -o hello",
         ])
         #expect(swiftSteps.map(\.kind.label) == ["SWIFTGEN", "SWIFTGEN", "SWIFTGEN", "SWIFTC", "BINARY"])
         #expect(!plan.steps.contains { $0.kind == .compile || $0.kind == .link }, "a Swift app has no cc steps")
@@ -51,11 +51,13 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
         // The depfile is where the output-file map says: no -MD, the object at a temporary name.
         #expect(compile.depfile == ".output/swift/hello/hello.d" && compile.depfileNamedByCommand)
         #expect(!compile.executedArguments.contains("-MD"))
-        #expect(compile.executedArguments.last?.hasSuffix(".swbpf-tmp") == true)
+        // Written under its own name in a fresh directory (swiftc records the object's file name in it).
+        #expect(compile.stagingDirectory == ".output/swift/hello")
+        #expect(compile.executedArguments.last == FileSystem.stagingDirectory(in: ".output/swift/hello") + "/hello.swift.o")
         let link = try #require(swiftSteps.last)
         #expect(link.dependencies == [compile.id])
         // What swiftc leaves besides the products, for clean: the shared module cache, the link's autolink file.
-        #expect(compile.byproducts == [".output/swift/ModuleCache"] && link.byproducts == [".output/hello.autolink"])
+        #expect(compile.byproducts == [".output/swift/ModuleCache"] && link.byproducts == [".output/swift/hello/hello.autolink"])
         #expect(plan.appSteps["hello"]?.contains(link.id) == true, "the Swift link is the app's binary")
     }
 
@@ -94,7 +96,7 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
         let plan = try Planner(project: project([app], helpers: ["util.c"], config: config), toolchain: swiftToolchain(),
                                settings: BuildSettings()).plan()
         let link = try #require(plan.steps.first { $0.kind == .swiftLink })
-        #expect(link.shellCommand == "swiftc -static-stdlib -module-name tool .output/tool.swift.o .output/util.o /usr/lib/x86_64-linux-gnu/libbpf.a "
+        #expect(link.shellCommand == "swiftc -static-stdlib -module-name tool .output/swift/tool/tool.swift.o .output/util.o /usr/lib/x86_64-linux-gnu/libbpf.a "
                 + "-Xclang-linker -Wl,--as-needed -lm -lelf -lz -o tool")
     }
 

@@ -22,7 +22,8 @@ func runProcess(_ executable: String, _ arguments: [String], in directory: Strin
     for key in removing { environment[key] = nil }
     for (key, value) in extra { environment[key] = value }
     // The user's own knobs must not leak into tests.
-    for knob in ["CLANG", "BPFTOOL", "CC", "ARCH", "CFLAGS", "LDFLAGS", "EXTRA_LDFLAGS", "LIBBPF_OBJ", "VMLINUX", "V"]
+    for knob in ["CLANG", "BPFTOOL", "CC", "ARCH", "CFLAGS", "LDFLAGS", "EXTRA_LDFLAGS", "LIBBPF_OBJ", "VMLINUX", "V",
+                 "SWIFTC", "SWIFTFLAGS", "SWIFT_DEBUG"]
     where extra[knob] == nil { environment[knob] = nil }
     // Tests build without the shared cache unless they are about it: a hit would replace the
     // steps they watch, and the user's cache is not theirs to fill.

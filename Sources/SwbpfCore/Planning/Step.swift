@@ -77,8 +77,9 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     /// saves is rebuilt in half a second, and the objects built with it are cached. The libbpf and
     /// bpftool builds read whole source trees, which the cache's keys do not cover yet; links to
     /// aliases, swbpf's own loader and the few lines of a Swift app's support files are not worth a
-    /// lookup. A Swift object is the same bytes in any checkout (measured: two directories give
-    /// identical objects; with -g, -file-prefix-map keeps the path out of the debug info).
+    /// lookup. A Swift object names no checkout path (relative paths; -file-prefix-map for debug
+    /// info); only its 16-byte .swift_modhash, an MD5 swiftc takes over the module and the path it
+    /// writes to, differs from one compile to the next, which a cached copy serves as well.
     public var cacheable: Bool {
         switch self {
         case .vmlinux, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .swiftCompile, .swiftLink: return true
@@ -377,10 +378,20 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
         }).filter { seen.insert($0).inserted }
     }
 
+    /// A word as executed. A staged step's output arguments name their place in the staging
+    /// directory, where the file keeps its own name (swiftc records an object's file name in it).
+    func executedWord(_ argument: StepArgument) -> String {
+        guard stagingDirectory != nil, let (path, use) = argument.pathAndUse, use == .output,
+              let index = products.firstIndex(of: path) else { return argument.resolved(temporaryOutputs: true) }
+        let staged = temporaryProducts[index]
+        if case .joined(let option, _, _) = argument { return option + staged }
+        return StepArgument.notAnOption(staged)
+    }
+
     /// The argv actually executed: outputs go to temporary names, and compilers are asked for a
     /// depfile. The depfile flags are swbpf's bookkeeping, so they are not in `displayCommand`.
     public var executedArguments: [String] {
-        var words = tool.leadingArguments + arguments.map { $0.resolved(temporaryOutputs: true) }
+        var words = tool.leadingArguments + arguments.map(executedWord)
         if let depfile, !depfileNamedByCommand { words += ["-MD", "-MF", FileSystem.temporarySibling(of: depfile)] }
         return words
     }

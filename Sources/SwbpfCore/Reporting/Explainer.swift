@@ -103,6 +103,7 @@ public struct Explainer {
         switch role {
         case .subcommand: return "bpftool command"
         case .baseOptions where step.kind == .swiftSupport: return "format"
+        case .baseOptions where step.kind == .swiftLink: return "standard library"
         case .baseOptions: return step.kind == .bpfCompile || step.kind == .precompiledHeader ? "base options" : "compiler options"
         case .userFlags: return "your flags"
         case .includePaths: return "include paths (-I)"
@@ -173,6 +174,8 @@ public struct Explainer {
             return "Compile the header itself into a precompiled header."
         case (.source, _):
             return "The source file, compiled (-c) into an object without linking."
+        case (.output, .swiftCompile):
+            return "Where the object goes. swiftc records the object's file name in it, so swbpf has it written under its own name in a fresh temporary directory beside it, then moves it into place: an interrupted build never leaves a truncated object. (Its 16-byte .swift_modhash, an MD5 of the module and the path written to, is the one part that differs from the printed command's.)"
         case (.output, _):
             return "Where the result goes. swbpf writes it under a temporary name and renames it into place, so an interrupted build never leaves a truncated file that looks finished."
         case (.objects, .link):

@@ -162,7 +162,7 @@ public final class SharedCache: StepCache {
             written.forEach(files.remove)
             return nil
         }
-        for output in entry.outputs {
+        for (output, temporary) in zip(entry.outputs, step.temporaryProducts) {
             guard let (bytes, blobSource) = await fetch(.cas, output.sha256, notes: &notes) else { return abandon() }
             // Never a wrong output: a blob that is not what the entry names is a miss.
             guard bytes.count == output.size, SHA256Hex.of(bytes) == output.sha256 else { return abandon() }
@@ -170,8 +170,11 @@ public final class SharedCache: StepCache {
                 source = .remote
                 keepLocally(.cas, output.sha256, bytes, notes: &notes)
             }
-            let temporary = FileSystem.temporarySibling(of: output.path)
-            do { try files.write(temporary, bytes, executable: output.executable) } catch { return abandon() }
+            do {
+                // A staged step's products wait in its staging directory, where the executor commits them from.
+                if step.stagingDirectory != nil { try files.createDirectory(FileSystem.split(temporary).directory) }
+                try files.write(temporary, bytes, executable: output.executable)
+            } catch { return abandon() }
             written.append(temporary)
             digests[output.path] = Digest(hex: Array(output.sha256.utf8.prefix(32)))
         }

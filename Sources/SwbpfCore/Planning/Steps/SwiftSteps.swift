@@ -28,6 +28,9 @@ extension Planner {
     /// keyed by the flags and headers, and written with atomic renames under locks).
     var swiftModuleCache: String { inOutput("swift/ModuleCache") }
 
+    /// The object of a Swift app, in its own directory (the compile is staged there).
+    func swiftObject(of app: App) -> String { FileSystem.join(swiftDirectory(of: app), app.name + ".swift.o") }
+
     func swiftDepfile(of app: App) -> String { FileSystem.join(swiftDirectory(of: app), app.name + ".d") }
 
     /// The libbpf headers the umbrella header reaches, which the Swift compile lists as inputs:
@@ -98,7 +101,7 @@ extension Planner {
         return out + "\""
     }
 
-    /// `swiftc -c -wmo -parse-as-library -swift-version 6 -O ... SOURCES -o .output/NAME.swift.o`:
+    /// `swiftc -c -wmo -parse-as-library -swift-version 6 -O ... SOURCES -o .output/swift/NAME/NAME.swift.o`:
     /// every source of a Swift app compiled as one module (-wmo: one object, so the skeleton's
     /// embedded BPF object is in the binary once, not once per file).
     func swiftCompileStep(app: App, swift: SwiftTools) -> Step {
@@ -119,18 +122,21 @@ extension Planner {
             + [ArgumentGroup(.dependencies, [.flag("-emit-dependencies"), .flag("-output-file-map"),
                                              .input(swiftSupportPath(.outputFileMap, of: app))]),
                ArgumentGroup(.source, app.swiftSources.map(StepArgument.input)),
-               ArgumentGroup(.output, [.flag("-o"), .output(inOutput(app.name + ".swift.o"))])]
+               ArgumentGroup(.output, [.flag("-o"), .output(swiftObject(of: app))])]
+        // Staged: swiftc writes the object's file name into it (a FILE symbol), so it is written as
+        // NAME.swift.o in a fresh directory, not under a temporary name: the same bytes every time.
         var step = Step(kind: .swiftCompile, app: app.name, tool: swift.swiftc, groups: groups,
                         orderOnlyInputs: [skeletonHeader(of: app)] + libbpfHeadersReady, depfile: swiftDepfile(of: app),
                         unlistedInputs: [swiftSupportPath(.moduleMap, of: app), swiftSupportPath(.umbrellaHeader, of: app)]
-                            + swiftLibbpfHeaders(swift))
+                            + swiftLibbpfHeaders(swift),
+                        stagingDirectory: swiftDirectory)
         step.depfileNamedByCommand = true
         step.byproducts = [swiftModuleCache]
         step.libbpf = libbpfInUse
         return step
     }
 
-    /// `swiftc -static-stdlib -module-name NAME .output/NAME.swift.o libbpf.a -lelf -lz -o NAME`: the
+    /// `swiftc -static-stdlib -module-name NAME .output/swift/NAME/NAME.swift.o libbpf.a -lelf -lz -o NAME`: the
     /// binary, with Swift's runtime inside it, so it runs on machines without a Swift toolchain.
     /// swiftc writes the libraries the object asks for into MODULE.autolink beside the first object,
     /// MODULE being `main` when the output's (temporary) name is not an identifier: -module-name
