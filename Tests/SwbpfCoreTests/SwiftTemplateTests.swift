@@ -65,8 +65,8 @@ struct SwiftTemplateTests {
         // One build of both: the Swift app through SWIFTC, the C one through CC.
         let build = try await TemplateHarness.swbpf(["build"], in: dir)
         try #require(build.status == 0, "swbpf build of the Swift \(spec.id) template: \(build.output)")
-        for line in ["  SWIFTC   .output/\(name).swift.o", "  BINARY   \(name)", "  CC       .output/\(twin).o", "  BINARY   \(twin)"] {
-            #expect(TemplateHarness.lines(build.stdout).contains(line), "no '\(line)' in:\n\(build.stdout)")
+        for line in ["  SWIFTC   \\S+/\(name)\\.swift\\.o", "  BINARY   \(name)", "  CC       \\.output/\(twin)\\.o", "  BINARY   \(twin)"] {
+            #expect(!TemplateHarness.matches(build.stdout, line).isEmpty, "no line '\(line)' in:\n\(build.stdout)")
         }
         #expect(!build.stdout.contains("  CC       .output/\(name).o"), "\(build.stdout)")
         try #require(FileManager.default.isExecutableFile(atPath: app), "no binary \(name) after the build")
