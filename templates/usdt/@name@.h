@@ -20,4 +20,20 @@ struct @name@_event {
 	char msg[@NAME@_MSG_LEN];	/* probe argument 3: a user-space string */
 };
 
+/*
+ * The probe site of the Swift user part (@name@.swift). DTRACE_PROBE3()
+ * expands to an inline asm statement, which Swift cannot write, so the
+ * site is this static inline function: Swift compiles it through its Clang
+ * importer, which defines __swift__. The C user part and the kernel part
+ * do not see it (@name@.c has its own fire_tick()).
+ */
+#ifdef __swift__
+#include <sys/sdt.h>	/* DTRACE_PROBEn(); package systemtap-sdt-dev */
+
+static inline void @name@_fire_tick(long seq, long value, const char *msg)
+{
+	DTRACE_PROBE3(@name@, tick, seq, value, msg);
+}
+#endif
+
 #endif /* __@NAME@_H */

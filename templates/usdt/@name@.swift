@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+//
+// @name@.swift - user-space half of @name@, in Swift.
+//
+// This program is both the tracer and the traced: it contains a USDT probe
+// (provider "@name@", name "tick"), attaches the BPF program from
+// @name@.bpf.o to that probe in its own process, then fires the probe at a
+// fixed interval. Each hit runs the BPF program, which passes the probe's
+// arguments back through a ring buffer; they are printed here. swbpf makes
+// the skeleton, libbpf's API and @name@.h one Clang module, C@name@, so this
+// file calls them directly, as @name@.c does. The probe site itself is
+// @name@_fire_tick() in @name@.h: a USDT probe is an inline asm statement,
+// which only C can write.
+//
+// Usage: @name@ [-v] [-d SECONDS] [-i MS] [--load-only]
+
+// @preconcurrency: C globals (stdout, stderr) and libbpf's types predate
+// Swift's concurrency checking; this program uses them from one thread.
+@preconcurrency import Glibc
+@preconcurrency import C@name@
+import Synchronization
+
+/// Set by the signal handler, read by the main loop. An atomic may be
+/// stored from a signal handler (it is lock-free); a plain variable would
+/// be a data race, which the optimiser may turn into an endless loop.
+let exiting = Atomic<Bool>(false)
+
+struct Options {
+    var verbose = false
+    var loadOnly = false
+    var duration = 0       // seconds; 0 = until Ctrl-C
+    var intervalMs = 500
+}
+
+@main
+enum App {
+    static func main() {
+        // First thing, so that a Ctrl-C during start-up already takes the
+        // clean exit path. No SA_RESTART: a signal interrupts the epoll
+        // wait right away.
+        stopOnSignals([SIGINT, SIGTERM])
+        exit(run(parseOptions()))
+    }
+
+    static func run(_ options: Options) -> Int32 {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        // libbpf reports through this callback; with none it stays quiet.
+        libbpf_set_print(options.verbose ? printToStderr : nil)
+
+        guard let skel = @name@_bpf__open_and_load() else {
+            fail("failed to open and load BPF skeleton: \(errorText(errno))")
+            return 1
+        }
+        // Detaches and unloads everything, on every return below.
+        defer { @name@_bpf__destroy(skel) }
+
+        if options.loadOnly {
+            print("@name@: loaded \(programCount(skel.pointee.obj)) programs (verifier accepted)")
+            return 0
+        }
+
+        // Attach to our own probe: pid restricts the uprobe to this process;
+        // the binary is found through /proc/self/exe, whose ELF notes libbpf
+        // parses to find the probe address and argument specs. The link is
+        // stored in the skeleton so that __destroy() detaches it.
+        skel.pointee.links.handle_tick = bpf_program__attach_usdt(skel.pointee.progs.handle_tick, getpid(),
+                                                                   "/proc/self/exe", "@name@", "tick", nil)
+        if skel.pointee.links.handle_tick == nil {
+            fail("failed to attach to USDT probe @name@:tick: \(errorText(errno))")
+            return 1
+        }
+
+        // A closure that captures nothing is a plain C function pointer,
+        // which is what libbpf's callback is.
+        guard let rb = ring_buffer__new(bpf_map__fd(skel.pointee.maps.events),
+                                        { _, data, size in handleEvent(data, size) }, nil, nil) else {
+            fail("failed to create ring buffer: \(errorText(errno))")
+            return 1
+        }
+        defer { ring_buffer__free(rb) }
+
+        print("@name@: firing USDT probe @name@:tick every \(options.intervalMs) ms in pid \(getpid())")
+        print("\(column("TIME", 8)) \(column("PID", 7)) \(column("COMM", 16)) \(column("SEQ", 5)) "
+              + "\(column("VALUE", 7)) \(column("ARGS", 4)) MESSAGE")
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = options.duration > 0 ? start + .seconds(options.duration) : nil
+        let interval = Duration.milliseconds(options.intervalMs)
+        var nextFire = start
+        var seq = 0
+        while !exiting.load(ordering: .relaxed) {
+            let now = clock.now
+            if let deadline, now >= deadline {
+                break
+            }
+            if now >= nextFire {
+                // Fire the probe: the uprobe traps into the kernel, the BPF
+                // program runs, then this call returns. The message is
+                // passed as a C string, valid for the call.
+                seq += 1
+                "tick \(seq)".withCString { message in
+                    @name@_fire_tick(seq, milliseconds(now - start), message)
+                }
+                nextFire += interval
+            }
+            // Sleep in the ring buffer's epoll until the next tick (or the
+            // deadline), printing records as they arrive.
+            var wait = nextFire - clock.now
+            if let deadline, deadline - clock.now < wait {
+                wait = deadline - clock.now
+            }
+            let err = ring_buffer__poll(rb, wait > .zero ? Int32(milliseconds(wait) + 1) : 0)
+            if err == -EINTR {
+                break
+            }
+            if err < 0 {
+                fail("error polling ring buffer: \(errorText(-err))")
+                return 1
+            }
+        }
+        // Print anything still queued.
+        ring_buffer__consume(rb)
+        return 0
+    }
+}
+
+/// Called by ring_buffer__poll() for each record the BPF program sent;
+/// loadUnaligned copies it into a value of the C struct's type.
+func handleEvent(_ data: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
+    guard let data, size >= MemoryLayout<@name@_event>.size else {
+        return 0
+    }
+    let e = data.loadUnaligned(as: @name@_event.self)
+    print("\(clockTime()) \(column(e.pid, 7)) \(column(cString(e.comm), 16)) \(column(e.seq, 5)) "
+          + "\(column(e.value, 7)) \(column(e.arg_cnt, 4)) \(cString(e.msg))")
+    return 0
+}
+
+/// Whole milliseconds of a duration, rounded down as C's (long) cast of
+/// seconds * 1000 does.
+func milliseconds(_ duration: Duration) -> Int {
+    let (seconds, attoseconds) = duration.components
+    return Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+}
+
+/// The local wall-clock time, "09:46:42".
+func clockTime() -> String {
+    var now = time(nil)
+    var local = tm()
+    localtime_r(&now, &local)
+    let twoDigits = { (value: Int32) in value < 10 ? "0\(value)" : "\(value)" }
+    return "\(twoDigits(local.tm_hour)):\(twoDigits(local.tm_min)):\(twoDigits(local.tm_sec))"
+}
+
+// MARK: - Command line: the options of @name@.c, read the way getopt_long(3) reads them
+
+func usage(_ out: UnsafeMutablePointer<FILE>) {
+    fputs("""
+        Usage: \(CommandLine.arguments[0]) [-v] [-d SECONDS] [-i MS] [--load-only]
+        Fire the USDT probe @name@:tick in this process and trace it.
+          -v, --verbose           print libbpf's debug messages
+          -d, --duration SECONDS  stop after SECONDS (default: until Ctrl-C)
+          -i, --interval MS       fire the probe every MS ms (default 500)
+          --load-only             load the program (verifier check) and exit
+          -h, --help              show this help
+
+        """, out)
+}
+
+/// The options, or an exit: status 2 after a bad command line, 0 after -h.
+func parseOptions() -> Options {
+    let specs = [
+        OptionSpec(short: "v", long: "verbose"),
+        OptionSpec(short: "d", long: "duration", takesValue: true),
+        OptionSpec(short: "i", long: "interval", takesValue: true),
+        OptionSpec(short: nil, long: "load-only"),
+        OptionSpec(short: "h", long: "help"),
+    ]
+    var options = Options()
+    let operands = readCommandLine(specs) { spec, value in
+        switch spec.long {
+        case "verbose":
+            options.verbose = true
+        case "duration":
+            guard let duration = value.flatMap({ Int($0) }), duration >= 1 else {
+                fail("invalid duration '\(value ?? "")'")
+                exit(2)
+            }
+            options.duration = duration
+        case "interval":
+            guard let interval = value.flatMap({ Int($0) }), interval >= 1 else {
+                fail("invalid interval '\(value ?? "")'")
+                exit(2)
+            }
+            options.intervalMs = interval
+        case "load-only":
+            options.loadOnly = true
+        default:
+            usage(stdout)
+            exit(0)
+        }
+    }
+    guard let operands else {
+        usage(stderr)
+        exit(2)
+    }
+    if let extra = operands.first {
+        fail("unexpected argument '\(extra)'")
+        usage(stderr)
+        exit(2)
+    }
+    return options
+}
+
+/// One option: its letter (-v), its long name (--verbose), and whether it
+/// takes a value.
+struct OptionSpec {
+    var short: Character?
+    var long: String
+    var takesValue = false
+}
+
+/// Reads CommandLine.arguments as getopt_long(3) reads them for @name@.c:
+/// letters may be grouped (-vd 5, -d5), a long name may be shortened while
+/// it stays unambiguous and takes its value after '=' or as the next
+/// argument, "--" ends the options, and operands may come anywhere. Calls
+/// `handle` for each option in order and returns the operands; prints
+/// getopt's message and returns nil for an unknown option or a missing or
+/// unwanted value.
+func readCommandLine(_ specs: [OptionSpec], _ handle: (OptionSpec, String?) -> Void) -> [String]? {
+    let arguments = CommandLine.arguments
+    func complain(_ message: String) -> [String]? {
+        fputs("\(arguments[0]): \(message)\n", stderr)
+        return nil
+    }
+    var operands: [String] = []
+    var index = 1
+    while index < arguments.count {
+        let argument = arguments[index]
+        index += 1
+        if argument == "--" {
+            operands += arguments[index...]
+            break
+        }
+        if argument.hasPrefix("--") {
+            let body = argument.dropFirst(2)
+            let name = body.prefix { $0 != "=" }
+            let attached = body.contains("=") ? String(body.drop { $0 != "=" }.dropFirst()) : nil
+            let candidates = specs.filter { $0.long.hasPrefix(name) }
+            guard let spec = specs.first(where: { $0.long == name }) ?? (candidates.count == 1 ? candidates[0] : nil) else {
+                if candidates.isEmpty {
+                    return complain("unrecognized option '\(argument)'")
+                }
+                return complain("option '\(argument)' is ambiguous; possibilities:" + candidates.map { " '--\($0.long)'" }.joined())
+            }
+            if !spec.takesValue {
+                guard attached == nil else {
+                    return complain("option '--\(spec.long)' doesn't allow an argument")
+                }
+                handle(spec, nil)
+            } else if let attached {
+                handle(spec, attached)
+            } else if index < arguments.count {
+                handle(spec, arguments[index])
+                index += 1
+            } else {
+                return complain("option '--\(spec.long)' requires an argument")
+            }
+        } else if argument.hasPrefix("-") && argument != "-" {
+            var letters = argument.dropFirst()
+            while let letter = letters.popFirst() {
+                guard let spec = specs.first(where: { $0.short == letter }) else {
+                    return complain("invalid option -- '\(letter)'")
+                }
+                if !spec.takesValue {
+                    handle(spec, nil)
+                    continue
+                }
+                if !letters.isEmpty {
+                    handle(spec, String(letters))
+                } else if index < arguments.count {
+                    handle(spec, arguments[index])
+                    index += 1
+                } else {
+                    return complain("option requires an argument -- '\(letter)'")
+                }
+                break
+            }
+        } else {
+            operands.append(argument)
+        }
+    }
+    return operands
+}
+
+// MARK: - Small helpers around the C API
+
+/// Installs one handler for `signals`: it only sets `exiting`, which is all
+/// a signal handler may safely do. sa_flags stays 0 (no SA_RESTART), so a
+/// blocking call returns EINTR when a signal arrives.
+func stopOnSignals(_ signals: [Int32]) {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = { _ in exiting.store(true, ordering: .relaxed) }
+    sigemptyset(&action.sa_mask)
+    for signal in signals {
+        sigaction(signal, &action, nil)
+    }
+}
+
+/// libbpf's log callback for -v: libbpf passes a printf format and its
+/// va_list, which vfprintf() formats as in C.
+func printToStderr(_ level: libbpf_print_level, _ format: UnsafePointer<CChar>?, _ args: CVaListPointer?) -> Int32 {
+    guard let format, let args else {
+        return 0
+    }
+    return vfprintf(stderr, format, args)
+}
+
+/// The number of programs in a BPF object. C has the macro
+/// bpf_object__for_each_program(); Swift does not import macros, so this is
+/// the loop it stands for.
+func programCount(_ object: OpaquePointer?) -> Int {
+    var count = 0
+    var program = bpf_object__next_program(object, nil)
+    while let current = program {
+        count += 1
+        program = bpf_object__next_program(object, current)
+    }
+    return count
+}
+
+/// A C `char name[N]` field, which Swift sees as a tuple of N CChars, read
+/// up to its NUL.
+func cString<Chars>(_ chars: Chars) -> String {
+    withUnsafeBytes(of: chars) { bytes in
+        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+}
+
+/// `value` left-aligned in a column at least `width` wide, like printf's %-*d.
+func column(_ value: some CustomStringConvertible, _ width: Int) -> String {
+    let text = value.description
+    return text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+/// strerror(3) of a positive errno value.
+func errorText(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}
+
+/// Prints "@name@: MESSAGE" on stderr.
+func fail(_ message: String) {
+    fputs("@name@: \(message)\n", stderr)
+}
