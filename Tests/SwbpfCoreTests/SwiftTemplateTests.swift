@@ -103,4 +103,27 @@ struct SwiftTemplateTests {
             try Test.cancel(Comment(rawValue: skip))
         }
     }
+
+    /// Ctrl-C and SIGTERM take the clean exit path (status 0, the C twin's) in a loop that waits in
+    /// ring_buffer__poll() (ringbuf) and in one that sleeps (uprobe): the handler that only stores
+    /// a flag interrupts the wait. Without it the default action would kill the app.
+    @Test(arguments: [("ringbuf", "TIME     EVENT COMM.*"), ("uprobe", "sw_sig_uprobe: probing .*")])
+    func swiftTwinStopsCleanlyOnSIGINTAndSIGTERM(_ id: String, _ readyLine: String) async throws {
+        let scratch = try TemporaryProject("swift-template-signal-\(id)")
+        let dir = scratch.path, name = "sw_sig_\(id)"
+        let new = try await TemplateHarness.swbpf(["new", dir, "--lang", "swift", "--template", id, "--name", name], in: dir)
+        try #require(new.status == 0, "\(new.output)")
+        let build = try await TemplateHarness.swbpf(["build"], in: dir)
+        try #require(build.status == 0, "\(build.output)")
+        for signal in [SIGINT, SIGTERM] {
+            let child = try TemplateChild(dir + "/" + name, [], in: dir)
+            guard await child.waitForLine(readyLine, timeout: 30) != nil else {
+                Issue.record("\(name) did not start: \(await child.finish())")
+                return
+            }
+            kill(child.pid, signal)
+            let run = await child.finish(timeout: 10)
+            #expect(run.exitedWith0 && run.stderr.isEmpty, "\(name) after signal \(signal): \(run)")
+        }
+    }
 }
