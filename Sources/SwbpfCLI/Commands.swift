@@ -50,6 +50,13 @@ struct BuildOptions: ParsableArguments {
     @Flag(help: "Do not use the shared build cache (neither look up nor store).")
     var noCache = false
 
+    @Option(help: ArgumentHelp("Build for this machine (as ARCH=...): \(TargetArch.all.map(\.name).joined(separator: ", ")), or Debian's names (aarch64, riscv64, x86_64, s390x, ppc64le, loongarch64, armhf).",
+                               valueName: "ARCH"))
+    var arch: String?
+
+    @Flag(name: .customLong("static"), help: "Link fully static binaries (as static = true in swbpf.toml).")
+    var staticLink = false
+
     func validate() throws {
         if let jobs, jobs < 1 {
             throw ValidationError("-j \(jobs): swbpf needs to run at least 1 step at a time; give -j 1 or more, or leave -j out for one per core")
@@ -198,7 +205,7 @@ struct Clean: AsyncParsableCommand {
 
     func run() async throws {
         await runReportingErrors {
-            let loaded = try OpenedProject.load(project.directory)
+            let loaded = try OpenedProject.load(project.directory, environment: currentEnvironment())
             _ = try loaded.selectApps(apps)
             let plan = try OpenedProject.outputsOnlyPlan(project: loaded, environment: currentEnvironment())
             let outcome = try await Cleaner.clean(project: loaded, plan: plan, apps: apps, lockTimeoutSeconds: 600,
@@ -394,6 +401,7 @@ extension BuildOptions {
         request.traceFile = trace
         request.compileCommands = compdb
         request.noCache = noCache
+        request.target = TargetOptions(arch: arch, staticLink: staticLink)
         return BuildInvocation(request: request, json: format == .json, notes: bounded.note.map { [$0] } ?? [])
     }
 }

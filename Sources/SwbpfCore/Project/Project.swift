@@ -45,8 +45,26 @@ public struct Project: Equatable, Sendable {
     /// Remarks about files that look like apps but are not (shown as notes, not errors).
     public var notes: [String]
 
-    public var outputDirectory: String { config.output ?? ".output" }
-    public var binaryDirectory: String { config.binaryDirectory ?? "." }
+    /// The machine the build is for, and its linkage (`selectTarget`); the host's until chosen.
+    public var target = TargetSelection.host
+
+    /// Where vmlinux.h, objects, skeletons and the state go: the configured directory, or its
+    /// subdirectory named after a non-host target (`.output/arm64`), so the two never mix.
+    public var outputDirectory: String {
+        let base = config.output ?? ".output"
+        return target.subdirectory.map { FileSystem.join(base, $0) } ?? base
+    }
+    /// Where binaries go: the configured directory, or its subdirectory named after a non-host
+    /// target (`arm64/NAME`).
+    public var binaryDirectory: String {
+        let base = config.binaryDirectory ?? "."
+        return target.subdirectory.map { FileSystem.join(base, $0) } ?? base
+    }
+
+    /// Chooses the target from `--arch`, `ARCH` and swbpf.toml, and the linkage.
+    public mutating func selectTarget(option: String?, environment: [String: String], staticOption: Bool) throws {
+        target = try TargetSelection.resolve(option: option, environment: environment, config: config, staticOption: staticOption)
+    }
 
     public func app(named name: String) -> App? { apps.first { $0.name == name } }
 

@@ -214,4 +214,6 @@ public struct Toolchain: Equatable, Sendable, Codable {
     public var bpftoolSource: BpftoolSourceBuild? = nil
     /// ln, when an app has aliases.
     public var ln: Tool? = nil
+    /// The machine the products are for, and what follows from it.
+    public var target = Target.host
 }
