@@ -37,8 +37,8 @@ public enum CacheKey {
     public static func manifest(of step: Step, root: String, digest: (String) -> Digest?) -> String? {
         var text = version + "\n"
         text += "kind \(step.kind.rawValue)\n"
-        text += "tool \(line(step.tool.role.rawValue, FileSystem.split(step.tool.displayName).base, step.tool.version,
-                             step.tool.leadingArguments.joined(separator: " ")))\n"
+        let tool = step.tool
+        text += "tool " + line(tool.role.rawValue, FileSystem.split(tool.displayName).base, tool.version, tool.leadingArguments.joined(separator: " ")) + "\n"
         for word in step.displayCommand.dropFirst() { text += "arg \(line(portable(word, root: root)))\n" }
         if let file = step.standardOutput { text += "stdout \(line(file))\n" }
         // Not the precompiled header a compile loads: its bytes hold the checkout's absolute paths,
