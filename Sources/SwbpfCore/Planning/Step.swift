@@ -365,7 +365,7 @@ public enum StepPostcondition: Hashable, Sendable, Codable {
         switch self {
         case .elf(let expected):
             guard let actual = ELFIdentity(header: bytes) else { return "it is not an ELF file; expected one for \(expected)" }
-            return actual == expected ? nil : "it is built for \(actual), but the target is \(expected)"
+            return actual == expected ? nil : "it is built for \(actual), not for the target's \(expected)"
         }
     }
 }
