@@ -22,6 +22,8 @@ public struct BuildRequest: Sendable {
     public var noCache = false
     /// `--arch` and `--static`.
     public var target = TargetOptions()
+    /// The command that runs the products here (`verify`, `run`): refused for another target.
+    public var runsHere: String?
     public var environment: [String: String]
 
     public init(directory: String, jobs: Int, environment: [String: String]) {
@@ -131,6 +133,9 @@ public enum BuildSession {
     /// every tool answer is cached. Errors are thrown for the caller to report as diagnostics.
     public static func prepare(_ request: BuildRequest, console: BuildReporter) throws -> PreparedBuild {
         let project = try OpenedProject.load(request.directory, environment: request.environment, target: request.target)
+        if let command = request.runsHere, !project.target.isHost {
+            throw PlanError.notThisMachine(command: command, target: project.target.name, origin: project.target.origin.description)
+        }
         let reporter = reporter(for: request, project: project, console: console)
         project.notes.forEach { reporter.handle(.diagnostic(Diagnostic(.note, $0))) }
         let selected = try project.selectApps(request.apps)

@@ -46,7 +46,7 @@ public enum ToolchainError: DiagnosticError, Equatable {
             return Diagnostic(.error, "\(library) for \(arch) not found (looked for: \(tried.joined(separator: ", ")))",
                               help: "install \(package): '\(install)'")
         case .noTargetVmlinux(let arch, let tried):
-            return Diagnostic(.error, "no vmlinux.h for \(arch): the running kernel's BTF describes this machine's kernel, not an \(arch) one, and none of \(tried.joined(separator: ", ")) exists",
+            return Diagnostic(.error, "no vmlinux.h for \(arch): the running kernel's BTF describes this machine's kernel, not one for \(arch), and none of \(tried.joined(separator: ", ")) exists",
                               help: "take the header for \(arch) from https://github.com/libbpf/vmlinux.h (as libbpf-bootstrap vendors it at ../../vmlinux.h/include/), or run 'bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h' ON the \(arch) machine; then set vmlinux in swbpf.toml (\"{arch}\" is replaced: \"vmlinux/{arch}/vmlinux.h\") or VMLINUX")
         case .crossEndianBpftool(let arch, let bpftool, let libbpf):
             return Diagnostic(.error, "\(arch) is big-endian, and \(bpftool) (using libbpf \(libbpf ?? "of unknown version")) cannot open big-endian BPF objects: its gen object and gen skeleton would fail with 'libbpf: unsupported byte order of ELF file'",
