@@ -2,8 +2,9 @@ import FoundationEssentials
 
 /// The machine a build's products run on, resolved into everything the planner needs from it:
 /// the BPF target and system headers of kernel-part compiles, the user-space compiler's origin,
-/// the libraries of the link and the ELF identity its binaries must carry. For the host, every
-/// value is what builds used before targets existed.
+/// the target's library directories, the libraries of the link and the ELF identity its binaries
+/// must carry. The toolchain's `cc`, `libbpf` and `vmlinux` are resolved for this target too. For
+/// the host, every value is what builds used before targets existed.
 public struct Target: Equatable, Sendable, Codable {
     public var selection: TargetSelection
     /// clang's `-target`: `bpf` (the host's byte order) for the host, else `bpfel` or `bpfeb`.
@@ -14,6 +15,11 @@ public struct Target: Equatable, Sendable, Codable {
     public var bpfSystemIncludes: [String]?
     /// How the user-space compiler was chosen (`CC`, `CROSS_COMPILE=aarch64-linux-gnu-`, ...).
     public var compilerOrigin: String
+    /// Where the target's libraries are (`/usr/lib/aarch64-linux-gnu`, then the cross sysroot's
+    /// lib/); empty for the host, whose compiler knows its own.
+    public var libraryDirectories: [String] = []
+    /// The cross sysroot (`/usr/aarch64-linux-gnu`) when there is one; nil for the host.
+    public var sysroot: String?
     /// What libbpf.a needs after it on the link line: `-lelf -lz`, or pkg-config's static list.
     public var libraries: [String]
     /// Where `libraries` come from.
@@ -25,6 +31,17 @@ public struct Target: Equatable, Sendable, Codable {
 
     public static let host = Target(selection: .host, bpfTarget: "bpf", bpfSystemIncludes: nil, compilerOrigin: "CC",
                                     libraries: ["-lelf", "-lz"], librariesOrigin: "swbpf", expectedBinary: nil)
+
+    init(selection: TargetSelection, bpfTarget: String, bpfSystemIncludes: [String]?, compilerOrigin: String,
+         libraries: [String], librariesOrigin: String, expectedBinary: ELFIdentity?) {
+        self.selection = selection
+        self.bpfTarget = bpfTarget
+        self.bpfSystemIncludes = bpfSystemIncludes
+        self.compilerOrigin = compilerOrigin
+        self.libraries = libraries
+        self.librariesOrigin = librariesOrigin
+        self.expectedBinary = expectedBinary
+    }
 
     /// `-target` for a selection: the host keeps `bpf`, other targets name their byte order.
     static func bpfTarget(for selection: TargetSelection) -> String {

@@ -247,6 +247,8 @@ public struct ToolchainResolver: Sendable {
         if let arch = selection.arch, !selection.isHost {
             try checkTargetLibraries(arch, staticLink: selection.staticLink)
             target.expectedBinary = arch.elf
+            target.libraryDirectories = targetLibraryDirectories(arch).filter(FileSystem.isDirectory)
+            target.sysroot = FileSystem.isDirectory("/usr/" + arch.triple) ? "/usr/" + arch.triple : nil
         } else if selection.staticLink {
             try checkHostStaticLibraries()
         }
