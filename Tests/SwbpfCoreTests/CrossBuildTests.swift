@@ -395,6 +395,32 @@ struct CrossBuildIntegrationTests {
         #expect(passed.status == 1 && !passed.stderr.contains("big-endian"), "\(passed.output)")
     }
 
+    @Test func theCompilerComesFromCrossCompileThenTheTripleThenClang() throws {
+        let layout = try CrossLayout("cross-compilers", templates: [("tracer", "minimal")])
+        let project = layout.project
+        let prefixed = try project.swbpf("build", "-v", "ARCH=arm64", environment: ["CROSS_COMPILE": "aarch64-linux-gnu-"])
+        #expect(prefixed.status == 0 && prefixed.stderr.contains("from ARCH) with aarch64-linux-gnu-gcc;"), "\(prefixed.output)")
+        let missing = try project.swbpf("build", "ARCH=arm64", environment: ["CROSS_COMPILE": "no-such-toolchain-"])
+        #expect(missing.status == 1 && missing.stderr.contains("no C compiler for arm64")
+                && missing.stderr.contains("gcc-aarch64-linux-gnu"), "\(missing.output)")
+        // With no aarch64-linux-gnu-gcc on PATH, clang cross-compiles, linking with the cross ld.
+        let tools = try TemporaryProject("cross-path")
+        for tool in ["/usr/bin/clang", "/usr/bin/aarch64-linux-gnu-ld", "/usr/bin/make", "/usr/bin/ln", "/usr/bin/pkg-config"] {
+            try FileManager.default.createSymbolicLink(atPath: tools.url(URL(fileURLWithPath: tool).lastPathComponent).path,
+                                                       withDestinationPath: tool)
+        }
+        let clang = try project.swbpf("build", "-v", "ARCH=arm64", environment: ["PATH": tools.path])
+        #expect(clang.status == 0, "\(clang.output)")
+        #expect(clang.stdout.lines.contains { $0.hasPrefix("clang --target=aarch64-linux-gnu -g -Wall ") && $0.hasSuffix(" -o arm64/tracer") },
+                "\(clang.stdout)")
+        #expect(try layout.readelf("arm64/tracer").contains("AArch64"))
+        #expect(try layout.qemu("arm64/tracer", sysroot: true).stdout.hasPrefix("Usage: ./arm64/tracer "))
+        // Without a linker for the target either, the error names the package.
+        try FileManager.default.removeItem(atPath: tools.url("aarch64-linux-gnu-ld").path)
+        let none = try project.swbpf("build", "ARCH=arm64", environment: ["PATH": tools.path])
+        #expect(none.status == 1 && none.stderr.contains("apt-get install gcc-aarch64-linux-gnu libbpf-dev:arm64"), "\(none.output)")
+    }
+
     @Test func aStaticHostBinaryLoadsItsPrograms() throws {
         let layout = try CrossLayout("static-host", templates: [("tracer", "minimal")])
         let built = try layout.project.swbpf("build", "-v", "--static")
