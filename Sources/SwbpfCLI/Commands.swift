@@ -64,6 +64,17 @@ struct BuildOptions: ParsableArguments {
     }
 }
 
+/// `--arch` and `--static` for the commands that show a plan without building it (explain, compdb).
+struct TargetArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("The target machine, as for build (as ARCH=...).", valueName: "ARCH"))
+    var arch: String?
+
+    @Flag(name: .customLong("static"), help: "Plan fully static binaries, as build --static does.")
+    var staticLink = false
+
+    var options: TargetOptions { TargetOptions(arch: arch, staticLink: staticLink) }
+}
+
 enum OutputFormat: String, ExpressibleByArgument {
     case human, json
 }
@@ -155,10 +166,12 @@ struct Explain: AsyncParsableCommand {
     @Option(help: "Output format: 'human' or 'json'.")
     var format: OutputFormat = .human
 
+    @OptionGroup var target: TargetArguments
+
     func run() async throws {
         await runReportingErrors {
             let opened = try await OpenedProject.open(directory: project.directory, apps: app.map { [$0] } ?? [],
-                                                      environment: currentEnvironment(), diagnostics: printDiagnostic)
+                                                      environment: currentEnvironment(), target: target.options, diagnostics: printDiagnostic)
             let explainer = Explainer(toolchain: opened.toolchain, root: opened.project.root)
             let explanations = opened.selectedSteps.map(explainer.explain)
             switch format {
@@ -179,11 +192,12 @@ struct Compdb: AsyncParsableCommand {
         abstract: "Write compile_commands.json for the BPF and user-space sources (for clangd and other editors).")
 
     @OptionGroup var project: ProjectOptions
+    @OptionGroup var target: TargetArguments
 
     func run() async throws {
         await runReportingErrors {
             let opened = try await OpenedProject.open(directory: project.directory, apps: [], environment: currentEnvironment(),
-                                                      diagnostics: printDiagnostic)
+                                                      target: target.options, diagnostics: printDiagnostic)
             let path = try CompilationDatabase.write(plan: opened.plan)
             let count = CompilationDatabase.entries(for: opened.plan.steps, root: opened.project.root).count
             TextOutput.standardOutput.write("swbpf: wrote \(path.escapedForDisplay()) (\(count) entries)\n")

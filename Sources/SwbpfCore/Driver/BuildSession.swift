@@ -71,9 +71,9 @@ public struct OpenedProject {
 
     /// Opens a project for a read-only view (explain, compdb): tools are asked what the cache
     /// does not know, and nothing is written.
-    public static func open(directory: String, apps: [String], environment: [String: String],
+    public static func open(directory: String, apps: [String], environment: [String: String], target: TargetOptions = TargetOptions(),
                             diagnostics: (Diagnostic) -> Void) async throws -> OpenedProject {
-        let project = try load(directory, environment: environment)
+        let project = try load(directory, environment: environment, target: target)
         project.notes.forEach { diagnostics(Diagnostic(.note, $0)) }
         let selected = try project.selectApps(apps)
         let state = BuildState.load(path: FileSystem.join(stateDirectory(of: project), "state"))
