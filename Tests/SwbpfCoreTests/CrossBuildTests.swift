@@ -233,7 +233,7 @@ struct TargetPlanTests {
         project.target = TargetSelection(name: "s390", arch: TargetArch.named("s390"), origin: .knob)
         let resolver = ToolchainResolver(project: project, environment: [:], cachedAnswers: [:])
         let bpftool = ToolchainResolver.BpftoolChoice.program(fixedToolchain().bpftool)
-        #expect(throws: ToolchainError.crossEndianBpftool(arch: "s390", bpftool: "bpftool 7.1.0 (/usr/sbin/bpftool)", libbpf: "1.1")) {
+        #expect(throws: ToolchainError.crossEndianBpftool(arch: "s390", byteOrder: .big, bpftool: "bpftool 7.1.0 (/usr/sbin/bpftool)", libbpf: "1.1")) {
             try resolver.checkByteOrder(bpftool: bpftool, answer: ["7.1.0", "1.1"])
         }
         #expect(throws: ToolchainError.self) { try resolver.checkByteOrder(bpftool: bpftool, answer: ["7.1.0"]) }

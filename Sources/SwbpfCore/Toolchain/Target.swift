@@ -188,11 +188,12 @@ extension ToolchainResolver {
         return [String(decoding: outcome.standardOutput, as: UTF8.self).trimmed()]
     }
 
-    // MARK: Big-endian targets
+    // MARK: Targets of the other byte order
 
-    /// A big-endian target's objects must be opened by bpftool's libbpf for gen object and gen
-    /// skeleton; libbpf before 1.5 refuses them (`libbpf: unsupported byte order of ELF file`).
-    /// Refused here, before any step runs, naming the bpftool and its libbpf.
+    /// A big-endian target's objects (or a little-endian one's, on a big-endian host) must be
+    /// opened by bpftool's libbpf for gen object and gen skeleton; libbpf before 1.5 refuses an
+    /// object of the other byte order (`libbpf: unsupported byte order of ELF file`). Refused
+    /// here, before any step runs, naming the bpftool and its libbpf.
     func checkByteOrder(bpftool: BpftoolChoice, answer: [String]?) throws {
         guard !selection.isHost, let arch = selection.arch, arch.byteOrder != (TargetArch.host?.byteOrder ?? .little) else { return }
         let name: String, libbpfVersion: String?
@@ -206,6 +207,6 @@ extension ToolchainResolver {
         }
         let parts = (libbpfVersion ?? "").split(separator: ".").compactMap { Int($0) }
         if !parts.isEmpty, !parts.lexicographicallyPrecedes(Target.crossEndianLibbpf) { return }
-        throw ToolchainError.crossEndianBpftool(arch: arch.name, bpftool: name, libbpf: libbpfVersion)
+        throw ToolchainError.crossEndianBpftool(arch: arch.name, byteOrder: arch.byteOrder, bpftool: name, libbpf: libbpfVersion)
     }
 }

@@ -14,8 +14,9 @@ public enum ToolchainError: DiagnosticError, Equatable {
     case targetLibraryMissing(library: String, arch: String, tried: [String], install: String, package: String)
     /// A non-host target with no vmlinux.h for it: the running kernel's BTF is the host's.
     case noTargetVmlinux(arch: String, tried: [String])
-    /// A big-endian target, and a bpftool whose libbpf cannot open big-endian objects.
-    case crossEndianBpftool(arch: String, bpftool: String, libbpf: String?)
+    /// A target of the other byte order (big-endian s390 on a little-endian host), and a bpftool
+    /// whose libbpf cannot open objects of that order.
+    case crossEndianBpftool(arch: String, byteOrder: ByteOrder, bpftool: String, libbpf: String?)
 
     public var diagnostic: Diagnostic {
         switch self {
@@ -48,9 +49,9 @@ public enum ToolchainError: DiagnosticError, Equatable {
         case .noTargetVmlinux(let arch, let tried):
             return Diagnostic(.error, "no vmlinux.h for \(arch): the running kernel's BTF describes this machine's kernel, not one for \(arch), and none of \(tried.joined(separator: ", ")) exists",
                               help: "take the header for \(arch) from https://github.com/libbpf/vmlinux.h (as libbpf-bootstrap vendors it at ../../vmlinux.h/include/), or run 'bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h' ON the \(arch) machine; then set vmlinux in swbpf.toml (\"{arch}\" is replaced: \"vmlinux/{arch}/vmlinux.h\") or VMLINUX")
-        case .crossEndianBpftool(let arch, let bpftool, let libbpf):
-            return Diagnostic(.error, "\(arch) is big-endian, and \(bpftool) (using libbpf \(libbpf ?? "of unknown version")) cannot open big-endian BPF objects: its gen object and gen skeleton would fail with 'libbpf: unsupported byte order of ELF file'",
-                              help: "libbpf reads objects of either byte order from 1.5 on: build with a bpftool that uses libbpf 1.5 or newer ([bpftool] source = a bpftool 7.5+ tree in swbpf.toml, or BPFTOOL=...), or build on a big-endian machine")
+        case .crossEndianBpftool(let arch, let byteOrder, let bpftool, let libbpf):
+            return Diagnostic(.error, "\(arch) is \(byteOrder.rawValue)-endian, and \(bpftool) (using libbpf \(libbpf ?? "of unknown version")) cannot open \(byteOrder.rawValue)-endian BPF objects: its gen object and gen skeleton would fail with 'libbpf: unsupported byte order of ELF file'",
+                              help: "libbpf reads objects of either byte order from 1.5 on: build with a bpftool that uses libbpf 1.5 or newer ([bpftool] source = a bpftool 7.5+ tree in swbpf.toml, or BPFTOOL=...), or build on a \(byteOrder.rawValue)-endian machine")
         }
     }
 }
