@@ -50,11 +50,29 @@ struct BuildOptions: ParsableArguments {
     @Flag(help: "Do not use the shared build cache (neither look up nor store).")
     var noCache = false
 
+    @Option(help: ArgumentHelp("Build for this machine (as ARCH=...): \(TargetArch.all.map(\.name).joined(separator: ", ")), or Debian's names (aarch64, riscv64, x86_64, s390x, ppc64le, loongarch64, armhf).",
+                               valueName: "ARCH"))
+    var arch: String?
+
+    @Flag(name: .customLong("static"), help: "Link fully static binaries (as static = true in swbpf.toml).")
+    var staticLink = false
+
     func validate() throws {
         if let jobs, jobs < 1 {
             throw ValidationError("-j \(jobs): swbpf needs to run at least 1 step at a time; give -j 1 or more, or leave -j out for one per core")
         }
     }
+}
+
+/// `--arch` and `--static` for the commands that show a plan without building it (explain, compdb).
+struct TargetArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("The target machine, as for build (as ARCH=...).", valueName: "ARCH"))
+    var arch: String?
+
+    @Flag(name: .customLong("static"), help: "Plan fully static binaries, as build --static does.")
+    var staticLink = false
+
+    var options: TargetOptions { TargetOptions(arch: arch, staticLink: staticLink) }
 }
 
 enum OutputFormat: String, ExpressibleByArgument {
@@ -148,10 +166,12 @@ struct Explain: AsyncParsableCommand {
     @Option(help: "Output format: 'human' or 'json'.")
     var format: OutputFormat = .human
 
+    @OptionGroup var target: TargetArguments
+
     func run() async throws {
         await runReportingErrors {
             let opened = try await OpenedProject.open(directory: project.directory, apps: app.map { [$0] } ?? [],
-                                                      environment: currentEnvironment(), diagnostics: printDiagnostic)
+                                                      environment: currentEnvironment(), target: target.options, diagnostics: printDiagnostic)
             let explainer = Explainer(toolchain: opened.toolchain, root: opened.project.root)
             let explanations = opened.selectedSteps.map(explainer.explain)
             switch format {
@@ -172,11 +192,12 @@ struct Compdb: AsyncParsableCommand {
         abstract: "Write compile_commands.json for the BPF and user-space sources (for clangd and other editors).")
 
     @OptionGroup var project: ProjectOptions
+    @OptionGroup var target: TargetArguments
 
     func run() async throws {
         await runReportingErrors {
             let opened = try await OpenedProject.open(directory: project.directory, apps: [], environment: currentEnvironment(),
-                                                      diagnostics: printDiagnostic)
+                                                      target: target.options, diagnostics: printDiagnostic)
             let path = try CompilationDatabase.write(plan: opened.plan)
             let count = CompilationDatabase.entries(for: opened.plan.steps, root: opened.project.root).count
             TextOutput.standardOutput.write("swbpf: wrote \(path.escapedForDisplay()) (\(count) entries)\n")
@@ -198,7 +219,7 @@ struct Clean: AsyncParsableCommand {
 
     func run() async throws {
         await runReportingErrors {
-            let loaded = try OpenedProject.load(project.directory)
+            let loaded = try OpenedProject.load(project.directory, environment: currentEnvironment())
             _ = try loaded.selectApps(apps)
             let plan = try OpenedProject.outputsOnlyPlan(project: loaded, environment: currentEnvironment())
             let outcome = try await Cleaner.clean(project: loaded, plan: plan, apps: apps, lockTimeoutSeconds: 600,
@@ -405,6 +426,7 @@ extension BuildOptions {
         request.traceFile = trace
         request.compileCommands = compdb
         request.noCache = noCache
+        request.target = TargetOptions(arch: arch, staticLink: staticLink)
         return BuildInvocation(request: request, json: format == .json, notes: bounded.note.map { [$0] } ?? [])
     }
 }

@@ -101,9 +101,12 @@ struct Doctor: AsyncParsableCommand {
     @Option(help: "Output format: 'human', or 'json'.")
     var format: OutputFormat = .human
 
+    @Option(help: ArgumentHelp("Also check the cross toolchain for this target (as ARCH=...; swbpf.toml's arch is checked too).", valueName: "ARCH"))
+    var arch: String?
+
     func run() async throws {
         await runReportingErrors {
-            let report = await SwbpfCore.Doctor.run(directory: project.directory, environment: currentEnvironment())
+            let report = await SwbpfCore.Doctor.run(directory: project.directory, environment: currentEnvironment(), arch: arch)
             switch format {
             case .human: TextOutput.standardOutput.write(SwbpfCore.Doctor.render(report))
             case .json:

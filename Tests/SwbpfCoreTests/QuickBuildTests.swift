@@ -92,6 +92,7 @@ import Testing
         "-k": [], "-n --dry-run": [], "-v --verbose": [], "--explain": [], "--timings": [], "--compdb": [], "--watch": [], "--no-cache": [],
         "--lock-timeout": ["5", "-1", "x"],
         "--trace": ["t.json"],
+        "--arch": ["arm64", "aarch64", "bogus", ""], "--static": [],
         "--format": ["human", "json", "xml"],
         "-h --help": [],
     ]

@@ -167,6 +167,31 @@ import Testing
         #expect(dynamic.status != 0 && dynamic.stderr.contains("libswift"), "hiding /opt/swift hides the dynamic runtime: \(dynamic.output)")
     }
 
+    /// --static links the whole Swift binary statically; a build for another machine leaves the
+    /// Swift app out with a note, and naming it is an error that says why.
+    @Test func staticAndOtherMachineBuilds() throws {
+        let project = try newSwiftProject("swift-static-arch", name: "lone")
+        let build = try project.swbpf("build", "--static", "-v")
+        #expect(build.status == 0, "\(build.output)")
+        #expect(build.stdout.contains("swiftc -static-executable -module-name lone "), "\(build.stdout)")
+        let kind = try runProcess("/usr/bin/file", [project.path("lone")])
+        #expect(kind.stdout.contains("statically linked"), "\(kind.stdout)")
+        #expect(try project.runApp("lone", ["--load-only"]).stdout == "lone: loaded 1 programs (verifier accepted)\n")
+
+        guard CrossPackages.missing.isEmpty else {
+            print("skipped the arm64 part: the arm64 cross toolchain is not installed (missing: \(CrossPackages.missing.joined(separator: ", ")))")
+            return
+        }
+        // A vmlinux.h for the header the arm64 build asks for: this machine's will do for planning.
+        let header = project.path(".output/vmlinux.h")
+        let other = try project.swbpf("build", environment: ["ARCH": "arm64", "VMLINUX": header])
+        #expect(other.status == 0 && other.stderr.contains("note: lone is a Swift app, which swbpf cannot build for arm64; building the other apps"),
+                "\(other.output)")
+        #expect(!project.exists("arm64/lone"))
+        let named = try project.swbpf("build", "lone", environment: ["ARCH": "arm64", "VMLINUX": header])
+        #expect(named.status != 0 && named.stderr.contains("error: lone is a Swift app, and the build is for arm64 (from ARCH)"), "\(named.output)")
+    }
+
     @Test func theViewsShowTheSwiftSteps() throws {
         let project = try newSwiftProject("swift-views", name: "view")
         let dryRun = try project.swbpf("build", "-n", "-v")

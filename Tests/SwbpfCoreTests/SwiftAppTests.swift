@@ -140,6 +140,31 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
         }
     }
 
+    @Test func aBuildForAnotherMachineRefusesSwiftAppsAndStaticLinksEverything() throws {
+        // For arm64 the Swift app is left out with a note, the C app is built, and naming it is an error.
+        var arm64 = TargetPlanTests.arm64Toolchain()
+        arm64.swift = swiftToolchain().swift
+        var mixed = project([swiftApp("hello"), simpleApp("plain")])
+        try mixed.selectTarget(option: "arm64", environment: [:], staticOption: false)
+        #expect(mixed.notes == ["hello is a Swift app, which swbpf cannot build for arm64; building the other apps"])
+        #expect(try mixed.selectApps([]).map(\.name) == ["plain"])
+        #expect(throws: ProjectError.swiftForOtherTarget(app: "hello", target: "arm64", origin: mixed.target.origin.description)) {
+            try mixed.selectApps(["hello"])
+        }
+        let crossPlan = try Planner(project: mixed, toolchain: arm64, settings: BuildSettings()).plan()
+        #expect(!crossPlan.steps.contains { $0.app == "hello" } && crossPlan.appSteps["plain"] != nil)
+        var host = swiftToolchain()
+        host.target.selection.staticLink = true
+        host.target.selection.staticOrigin = "--static"
+        host.target.libraries = ["-lelf", "-lz", "-lzstd"]
+        host.target.librariesOrigin = "pkg-config --static --libs libelf"
+        let plan = try Planner(project: project([swiftApp("hello")]), toolchain: host, settings: BuildSettings()).plan()
+        let link = try #require(plan.steps.first { $0.kind == .swiftLink })
+        #expect(link.shellCommand == "swiftc -static-executable -module-name hello .output/swift/hello/hello.swift.o "
+                + "/usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -lzstd -o hello")
+        #expect(link.groups.first?.origin == .target("--static"))
+    }
+
     @Test func swiftKeysParse() throws {
         let config = try ProjectConfig.parse("swift-debug = true\nswift-flags = [\"-warnings-as-errors\"]\n[app.a]\nswift-flags = [\"-DA\"]\n",
                                              file: "swbpf.toml")

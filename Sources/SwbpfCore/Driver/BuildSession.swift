@@ -20,12 +20,27 @@ public struct BuildRequest: Sendable {
     public var kernelLoader = false
     /// Neither look up nor store anything in the shared cache (`--no-cache`).
     public var noCache = false
+    /// `--arch` and `--static`.
+    public var target = TargetOptions()
+    /// The command that runs the products here (`verify`, `run`): refused for another target.
+    public var runsHere: String?
     public var environment: [String: String]
 
     public init(directory: String, jobs: Int, environment: [String: String]) {
         self.directory = directory
         self.jobs = jobs
         self.environment = environment
+    }
+}
+
+/// The command-line options that choose the target machine and the linkage (the `ARCH` knob and
+/// swbpf.toml's `arch` and `static` keys choose them too: `TargetSelection.resolve`).
+public struct TargetOptions: Sendable, Equatable {
+    public var arch: String?
+    public var staticLink = false
+    public init(arch: String? = nil, staticLink: Bool = false) {
+        self.arch = arch
+        self.staticLink = staticLink
     }
 }
 
@@ -47,15 +62,18 @@ public struct OpenedProject {
         FileSystem.absolute(project.outputDirectory, base: project.root)
     }
 
-    public static func load(_ directory: String) throws -> Project {
-        try ProjectLoader.load(directory: FileSystem.absolute(directory, base: FileSystem.currentDirectory()))
+    /// Loads the project and chooses its target (which decides its output directory).
+    public static func load(_ directory: String, environment: [String: String], target: TargetOptions = TargetOptions()) throws -> Project {
+        var project = try ProjectLoader.load(directory: FileSystem.absolute(directory, base: FileSystem.currentDirectory()))
+        try project.selectTarget(option: target.arch, environment: environment, staticOption: target.staticLink)
+        return project
     }
 
     /// Opens a project for a read-only view (explain, compdb): tools are asked what the cache
     /// does not know, and nothing is written.
-    public static func open(directory: String, apps: [String], environment: [String: String],
+    public static func open(directory: String, apps: [String], environment: [String: String], target: TargetOptions = TargetOptions(),
                             diagnostics: (Diagnostic) -> Void) async throws -> OpenedProject {
-        let project = try load(directory)
+        let project = try load(directory, environment: environment, target: target)
         project.notes.forEach { diagnostics(Diagnostic(.note, $0)) }
         let selected = try project.selectApps(apps)
         let state = BuildState.load(path: FileSystem.join(stateDirectory(of: project), "state"))
@@ -114,7 +132,10 @@ public enum BuildSession {
     /// Loads the project, takes the lock if it is free, reads the state, and plans the build when
     /// every tool answer is cached. Errors are thrown for the caller to report as diagnostics.
     public static func prepare(_ request: BuildRequest, console: BuildReporter) throws -> PreparedBuild {
-        let project = try OpenedProject.load(request.directory)
+        let project = try OpenedProject.load(request.directory, environment: request.environment, target: request.target)
+        if let command = request.runsHere, !project.target.isHost {
+            throw PlanError.notThisMachine(command: command, target: project.target.name, origin: project.target.origin.description)
+        }
         let reporter = reporter(for: request, project: project, console: console)
         project.notes.forEach { reporter.handle(.diagnostic(Diagnostic(.note, $0))) }
         let selected = try project.selectApps(request.apps)
@@ -184,7 +205,7 @@ public enum BuildSession {
         let request = prepared.request
         let opened = try OpenedProject.plan(project: prepared.project, selected: prepared.selected, state: prepared.state,
                                             toolchain: toolchain, environment: request.environment)
-        ToolchainAnnouncement.announce(toolchain, state: prepared.state, reporter: prepared.reporter, root: prepared.project.root)
+        ToolchainAnnouncement.announce(toolchain, state: prepared.state, reporter: prepared.reporter, project: prepared.project)
         let files = ProjectFileSystem(root: prepared.project.root)
         let steps = opened.selectedSteps + (request.kernelLoader ? opened.plan.tools : [])
         if prepared.writes {

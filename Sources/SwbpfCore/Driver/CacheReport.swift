@@ -12,7 +12,7 @@ public enum CacheReport {
     public static func target(environment: [String: String], projectDirectory: String?) throws -> Target {
         guard let directory = CacheSettings.localDirectory(environment: environment) else { throw CacheError.noCacheDirectory }
         // The project, when there is one, may configure the cache; elsewhere only the environment does.
-        let project = projectDirectory.flatMap { try? OpenedProject.load($0) }
+        let project = projectDirectory.flatMap { try? OpenedProject.load($0, environment: environment) }
         let config = project?.config ?? ProjectConfig()
         var target = Target(store: LocalCacheStore(directory: directory), sizeLimit: CacheSettings.defaultSizeLimit)
         if let settings = try CacheSettings.resolve(environment: environment, config: config, disabled: false) {

@@ -18,6 +18,7 @@ public enum RunSession {
     public static func build(_ request: BuildRequest, app: String, console: BuildReporter) async -> (Built?, status: Int32) {
         var request = request
         request.apps = [app]
+        request.runsHere = "run"
         let (status, prepared) = await BuildSession.build(request, console: console)
         guard status == 0, let opened = prepared?.plannedProject else { return (nil, status) }
         guard let link = opened.plan.steps.first(where: { $0.kind.linksBinary && $0.app == app }) else { return (nil, 1) }

@@ -28,17 +28,26 @@ enum ToolchainAnnouncement {
         return "\(toolchain.libbpf.summary(root: root)), \(bpftool), \(vmlinux)"
     }
 
+    /// For a non-host target: what it is, who chose it, its compiler and where its products go.
+    static func targetSummary(_ toolchain: Toolchain, project: Project) -> String {
+        let target = toolchain.target
+        guard !target.isHost, let arch = target.selection.arch else { return "" }
+        let compiler = ([toolchain.cc.displayName] + toolchain.cc.leadingArguments).joined(separator: " ")
+        return "building for \(arch.name) (\(arch.triple), from \(target.selection.origin)) with \(compiler); outputs in "
+            + "\(project.outputDirectory), binaries in \(project.binaryDirectory)/; "
+    }
+
     /// Whether anything comes from a source tree or a vendored directory: what a user who cloned a
     /// project with submodules should be told about.
     static func isNotable(_ toolchain: Toolchain) -> Bool {
-        if toolchain.bpftoolSource != nil || toolchain.libbpf.sourceBuild != nil { return true }
+        if toolchain.bpftoolSource != nil || toolchain.libbpf.sourceBuild != nil || !toolchain.target.isHost { return true }
         if case .header(_, .vendored) = toolchain.vmlinux { return true }
         return false
     }
 
     /// Reports the note when it differs from the last one shown, and records it.
-    static func announce(_ toolchain: Toolchain, state: BuildState, reporter: BuildReporter, root: String) {
-        let text = line(for: toolchain, root: root)
+    static func announce(_ toolchain: Toolchain, state: BuildState, reporter: BuildReporter, project: Project) {
+        let text = targetSummary(toolchain, project: project) + line(for: toolchain, root: project.root)
         let previous = state.probe(stateKey)?.first
         guard previous != text, previous != nil || isNotable(toolchain) else { return }
         reporter.handle(.diagnostic(Diagnostic(.note, text)))

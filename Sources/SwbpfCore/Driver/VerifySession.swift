@@ -14,6 +14,7 @@ public struct VerifyRequest: Sendable {
     public init(build: BuildRequest) {
         self.build = build
         self.build.kernelLoader = true
+        self.build.runsHere = "verify"
     }
 }
 

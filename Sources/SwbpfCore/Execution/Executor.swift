@@ -509,7 +509,7 @@ public final class Executor {
         case .success(let outcome) where outcome.status != 0:
             failure = .exited(status: outcome.status)
         case .success:
-            failure = commit(step, temporaries: temporaries)
+            failure = violatedPostcondition(step, temporaries: temporaries) ?? commit(step, temporaries: temporaries)
         }
         if let failure {
             temporaries.forEach(files.remove)
@@ -524,6 +524,14 @@ public final class Executor {
         let headers = finished.restored.map(\.headers) ?? depfileTemporary.map(discoveredHeaders(depfile:)) ?? []
         record(step, launched: finished.launched, headers: headers, forTheCache: finished.restored == nil)
         return .succeeded
+    }
+
+    /// The failure when the primary output, still under its temporary name, breaks the step's
+    /// postcondition (a binary for the wrong machine): it is then removed with the rest.
+    private func violatedPostcondition(_ step: Step, temporaries: [String]) -> StepFailure? {
+        guard let postcondition = step.postcondition, let index = step.products.firstIndex(of: step.primaryOutput),
+              let bytes = files.read(temporaries[index]) else { return nil }
+        return postcondition.violation(bytes).map { .wrongOutput(path: step.primaryOutput, reason: $0) }
     }
 
     /// Renames every temporary into place; the failure, if one could not be.

@@ -66,7 +66,9 @@ public enum Doctor {
         }
     }
 
-    public static func run(directory: String, environment: [String: String]) async -> Report {
+    /// `arch` is `--arch`; ARCH and swbpf.toml's arch name a target too. For a target other than
+    /// this machine, its cross toolchain is checked as well.
+    public static func run(directory: String, environment: [String: String], arch: String? = nil) async -> Report {
         var checks: [Check] = []
         let root = FileSystem.absolute(directory, base: FileSystem.currentDirectory())
         var project: Project?
@@ -88,6 +90,7 @@ public enum Doctor {
         let libbpf = await libbpfCheck(resolver)
         checks.append(libbpf.check)
         if let tool = cc.tool { checks += await libraryChecks(tool) }
+        checks += await targetChecks(resolver, arch: arch)
         checks += kernelChecks(resolver)
 
         var features: KernelFeatures?
@@ -220,6 +223,77 @@ public enum Doctor {
     /// What a program prints, run the way every child of swbpf is.
     static func capture(_ executable: String, _ arguments: [String]) async throws -> ProcessOutcome {
         try await SystemProcessRunner().run(ProcessRequest(executable: executable, arguments: arguments, workingDirectory: "/"))
+    }
+
+    // MARK: Cross toolchain
+
+    /// For a non-host target (from --arch, ARCH or swbpf.toml): its compiler, kernel headers,
+    /// libraries, vmlinux.h and, for a big-endian one, whether bpftool can read its objects, each
+    /// failure with the exact packages to install.
+    static func targetChecks(_ host: ToolchainResolver, arch option: String?) async -> [Check] {
+        var resolver = host
+        do {
+            resolver.project.target = try TargetSelection.resolve(option: option, environment: host.environment, config: host.project.config,
+                                                                  staticOption: false)
+        } catch {
+            return [missing("target", "target", error, fix: Diagnostic(of: error).help ?? "")]
+        }
+        guard !resolver.selection.isHost, let arch = resolver.selection.arch else { return [] }
+        let section = "target \(arch.name) (\(arch.triple), from \(resolver.selection.origin))"
+        func check(_ name: String, _ body: () throws -> String) -> Check {
+            do {
+                return Check(section: section, name: name, ok: true, required: true, detail: try body())
+            } catch {
+                return missing(section, name, error, fix: Diagnostic(of: error).help ?? arch.installCommand)
+            }
+        }
+        var checks = [
+            check("compiler") {
+                let compiler = try resolver.userCompiler()
+                return "\(([compiler.tool.displayName] + compiler.tool.leadingArguments).joined(separator: " ")) (\(compiler.tool.path), \(compiler.origin))"
+            },
+            check("kernel headers") {
+                let directories = try resolver.bpfSystemIncludes(clang: ["/usr/include"]) ?? []
+                return "kernel headers for \(arch.name) in \(directories.first ?? "?")"
+            },
+            check("libbpf") {
+                var facts = FileFacts(cached: [:])
+                if case .source(_, let display, _) = try resolver.libbpfChoice() { return "libbpf built from \(display) with the \(arch.name) compiler" }
+                let libbpf = try resolver.targetSystemLibbpf(arch, facts: &facts)
+                return "libbpf \(libbpf.version ?? "of unknown version") (\(libbpf.archive))"
+            },
+            check("libelf and zlib") {
+                try resolver.checkTargetLibraries(arch, staticLink: false)
+                return "libelf and zlib for \(arch.name) in \(resolver.targetLibraryDirectories(arch)[0])"
+            },
+            check("vmlinux.h") {
+                let source = try resolver.vmlinuxSource()
+                return "vmlinux.h for \(arch.name): " + (source.includeDirectory(root: resolver.project.root) ?? "\(source)")
+            },
+        ]
+        var staticCheck = check("static libraries") {
+            try resolver.checkTargetLibraries(arch, staticLink: true)
+            return "static libelf and zlib for \(arch.name) (--static)"
+        }
+        staticCheck.required = false
+        checks.append(staticCheck)
+        if resolver.needsByteOrderCheck {
+            var answer: [String]?
+            let choice = try? resolver.bpftoolChoice()
+            if case .program(let tool)? = choice { answer = try? await ToolchainResolver.probeBpftool(tool) }
+            checks.append(check("byte order") {
+                guard let choice else { throw ToolchainError.toolNotFound(tool: "bpftool", tried: ["bpftool on PATH"], package: "bpftool", knob: "BPFTOOL") }
+                try resolver.checkByteOrder(bpftool: choice, answer: answer)
+                return "bpftool reads big-endian objects"
+            })
+        }
+        let qemu = "qemu-\(arch.machine == "armv7l" ? "arm" : arch.machine)-static"
+        let emulator = try? resolver.locate(.cc, configured: qemu)
+        checks.append(Check(section: section, name: "emulator", ok: emulator != nil, required: false,
+                            detail: emulator.map { "\($0.path): runs \(arch.name) binaries here (\(qemu) -L /usr/\(arch.triple) ./NAME)" }
+                                ?? "no \(qemu): \(arch.name) binaries cannot be tried on this machine",
+                            fix: emulator == nil ? "apt-get install qemu-user-static" : nil))
+        return checks
     }
 
     static func missing(_ section: String, _ name: String, _ error: Error, fix: String) -> Check {

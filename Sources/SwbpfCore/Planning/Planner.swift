@@ -86,7 +86,8 @@ public struct Planner {
             helperObjects[helper] = object
         }
         var precompiledHeaders = Set<String>()
-        for app in project.apps {
+        // A Swift app cannot be built for another machine (`Project.selectTarget` leaves it out).
+        for app in project.apps where !(app.isSwift && !toolchain.target.isHost) {
             var precompiledHeader: String?
             if !app.vmlinuxFirstSources.isEmpty, let step = precompiledHeaderStep(app: app) {
                 precompiledHeader = step.primaryOutput

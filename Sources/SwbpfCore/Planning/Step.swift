@@ -232,6 +232,9 @@ public enum ArgumentOrigin: Hashable, Sendable, Codable, CustomStringConvertible
     case appConfig(app: String, key: String)
     /// Where the toolchain found libbpf.
     case libbpf(LibbpfOrigin)
+    /// What follows from the target or the linkage, and what chose it (`ARCH`, `--static`,
+    /// `pkg-config --static --libs libelf`).
+    case target(String)
 
     public var description: String {
         switch self {
@@ -241,6 +244,7 @@ public enum ArgumentOrigin: Hashable, Sendable, Codable, CustomStringConvertible
         case .config(let key): return "swbpf.toml \(key)"
         case .appConfig(let app, let key): return "swbpf.toml [app.\(app)] \(key)"
         case .libbpf(let origin): return origin.description
+        case .target(let origin): return origin
         }
     }
 }
@@ -302,6 +306,9 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     /// The command itself says where the depfile goes (swiftc's output-file map), so it is written
     /// at `depfile`, not at a temporary name, and swbpf adds no depfile flags.
     public var depfileNamedByCommand = false
+    /// What must hold of the step's primary output before it is moved into place; checked by the
+    /// executor, so a wrong product is a failed step and never looks finished.
+    public var postcondition: StepPostcondition?
     /// Steps that must finish first: the producers of its inputs and order-only inputs, set by
     /// `GraphBuilder`.
     public internal(set) var dependencies: [Int] = []
@@ -394,6 +401,22 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
         var words = tool.leadingArguments + arguments.map(executedWord)
         if let depfile, !depfileNamedByCommand { words += ["-MD", "-MF", FileSystem.temporarySibling(of: depfile)] }
         return words
+    }
+}
+
+/// A check on a step's primary output that the tool's exit status cannot give.
+public enum StepPostcondition: Hashable, Sendable, Codable {
+    /// The output is an ELF file for this machine, class and byte order: a binary built for
+    /// another target (a host compiler, a host object in the link) is refused.
+    case elf(ELFIdentity)
+
+    /// Nil when `bytes` satisfy it, else what is wrong.
+    public func violation(_ bytes: [UInt8]) -> String? {
+        switch self {
+        case .elf(let expected):
+            guard let actual = ELFIdentity(header: bytes) else { return "it is not an ELF file; expected one for \(expected)" }
+            return actual == expected ? nil : "it is built for \(actual), not for the target's \(expected)"
+        }
     }
 }
 

@@ -8,6 +8,10 @@ public struct ProjectConfig: Equatable, Sendable {
     public var output: String?
     public var binaryDirectory: String?
     public var arch: String?
+    /// The line of `arch`, for the error that refuses an unknown one.
+    public var archLine = 0
+    /// `static = true`: fully static binaries.
+    public var staticLink = false
     public var vmlinux: String?
     public var includeDirectories: [String] = []
     public var cflags: [String] = []
@@ -60,7 +64,7 @@ public struct ProjectConfig: Equatable, Sendable {
     public init() {}
 
     static let topLevelKeys = ["output", "bin", "arch", "vmlinux", "include", "cflags", "bpf-cflags", "ldflags",
-                               "libs", "sources", "apps", "skip", "compdb", "libbpf", "bpftool", "app", "cache",
+                               "libs", "sources", "apps", "skip", "compdb", "static", "libbpf", "bpftool", "app", "cache",
                                "swift-flags", "swift-debug"]
     static let libbpfKeys = ["source", "archive", "include"]
     static let bpftoolKeys = ["source", "path"]
@@ -89,6 +93,8 @@ public struct ProjectConfig: Equatable, Sendable {
         config.output = try reader.string(table, "output", section: [])
         config.binaryDirectory = try reader.string(table, "bin", section: [])
         config.arch = try reader.string(table, "arch", section: [])
+        config.archLine = table.entry("arch")?.keyPosition.line ?? 0
+        config.staticLink = try reader.bool(table, "static", section: []) ?? false
         config.vmlinux = try reader.string(table, "vmlinux", section: [])
         config.includeDirectories = try reader.strings(table, "include", section: [])
         config.cflags = try reader.strings(table, "cflags", section: [])

@@ -6,6 +6,8 @@ public enum ConfigError: DiagnosticError, Equatable {
     case invalidValue(file: String, line: Int, key: String, message: String)
     case notAFile(path: String, kind: String)
     case tooLarge(path: String, size: Int64, limit: Int)
+    /// An ARCH (knob, --arch or swbpf.toml arch) that names no target swbpf knows.
+    case unknownArch(value: String, origin: String, accepted: String)
 
     public var diagnostic: Diagnostic {
         switch self {
@@ -26,6 +28,9 @@ public enum ConfigError: DiagnosticError, Equatable {
         case .tooLarge(let path, let size, let limit):
             return Diagnostic(.error, "'\(path)' is \(size) bytes, more than the \(limit / 1024 / 1024) MiB a swbpf.toml may have",
                               help: "a project's settings fit in a few lines: check that this is the right file")
+        case .unknownArch(let value, let origin, let accepted):
+            return Diagnostic(.error, "'\(value)' (\(origin)) is not an architecture swbpf can build for",
+                              help: "use one of: \(accepted) (the kernel's name or Debian's), or leave it out to build for this machine")
         }
     }
 

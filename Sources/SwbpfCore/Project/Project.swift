@@ -54,30 +54,63 @@ public struct Project: Equatable, Sendable {
     /// Remarks about files that look like apps but are not (shown as notes, not errors).
     public var notes: [String]
 
-    public var outputDirectory: String { config.output ?? ".output" }
-    public var binaryDirectory: String { config.binaryDirectory ?? "." }
+    /// The machine the build is for, and its linkage (`selectTarget`); the host's until chosen.
+    public var target = TargetSelection.host
+
+    /// Where vmlinux.h, objects, skeletons and the state go: the configured directory, or its
+    /// subdirectory named after a non-host target (`.output/arm64`), so the two never mix.
+    public var outputDirectory: String {
+        let base = config.output ?? ".output"
+        return target.subdirectory.map { FileSystem.join(base, $0) } ?? base
+    }
+    /// Where binaries go: the configured directory, or its subdirectory named after a non-host
+    /// target (`arm64/NAME`).
+    public var binaryDirectory: String {
+        let base = config.binaryDirectory ?? "."
+        return target.subdirectory.map { FileSystem.join(base, $0) } ?? base
+    }
+
+    /// Chooses the target from `--arch`, `ARCH` and swbpf.toml, and the linkage.
+    public mutating func selectTarget(option: String?, environment: [String: String], staticOption: Bool) throws {
+        target = try TargetSelection.resolve(option: option, environment: environment, config: config, staticOption: staticOption)
+        // No Swift SDK for another machine here: its Swift apps are left out, with a note.
+        guard !target.isHost else { return }
+        for index in apps.indices where apps[index].isSwift && apps[index].unavailable == nil {
+            let reason = "\(apps[index].name) is a Swift app, which swbpf cannot build for \(target.name); building the other apps"
+            apps[index].unavailable = reason
+            notes.append(reason)
+        }
+    }
 
     public func app(named name: String) -> App? { apps.first { $0.name == name } }
 
     /// The apps a build of `names` covers: the named ones, else the configured selection, else all.
     public func selectApps(_ names: [String]) throws -> [App] {
         if !names.isEmpty {
-            return try names.map { name in
+            return try refusingSwiftForOtherTarget(try names.map { name in
                 guard let app = app(named: name) else {
                     throw ProjectError.unknownApp(name: name, available: apps.map(\.name))
                 }
                 return app
-            }
+            })
         }
         var selected = apps
         if let only = config.onlyApps {
             for name in only where app(named: name) == nil {
                 throw ProjectError.unknownApp(name: name, available: apps.map(\.name))
             }
-            selected = selected.filter { only.contains($0.name) }
+            selected = try refusingSwiftForOtherTarget(selected.filter { only.contains($0.name) })
         } else {
             selected = selected.filter { $0.unavailable == nil }
         }
         return selected.filter { !config.skipApps.contains($0.name) }
+    }
+
+    /// `apps`, unless one is a Swift app asked for by name in a build for another machine.
+    func refusingSwiftForOtherTarget(_ apps: [App]) throws -> [App] {
+        if !target.isHost, let app = apps.first(where: \.isSwift) {
+            throw ProjectError.swiftForOtherTarget(app: app.name, target: target.name, origin: target.origin.description)
+        }
+        return apps
     }
 }

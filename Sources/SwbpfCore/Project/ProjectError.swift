@@ -12,6 +12,8 @@ public enum ProjectError: DiagnosticError, Equatable {
     case notASwiftSource(app: String, path: String, configFile: String, line: Int)
     /// A Swift app's sources are in a NAME/ folder where its binary would go.
     case swiftFolderIsBinaryPath(name: String)
+    /// A Swift app in a build for another machine: there is no Swift SDK for it here.
+    case swiftForOtherTarget(app: String, target: String, origin: String)
 
     public var diagnostic: Diagnostic {
         switch self {
@@ -44,6 +46,10 @@ public enum ProjectError: DiagnosticError, Equatable {
         case .swiftFolderIsBinaryPath(let name):
             return Diagnostic(.error, "the Swift sources of '\(name)' are in the folder \(name)/, where its binary \(name) would be written",
                               help: "set bin = \"bin\" (or another directory) in swbpf.toml, or use a single \(name).swift")
+        case .swiftForOtherTarget(let app, let target, let origin):
+            return Diagnostic(.error, "\(app) is a Swift app, and the build is for \(target) (from \(origin)): swbpf cannot build Swift user space for another machine",
+                              notes: ["that needs a Swift SDK for \(target) (its standard library and runtime built for it), which this toolchain does not have"],
+                              help: "build \(app) on an \(target) machine, or write its user space in C; a build that does not name \(app) leaves it out with a note")
         case .responseFileName(let path, let referencedBy):
             return Diagnostic(.error, "source file '\(path)' (named by \(referencedBy)) starts with '@': clang would read it as a list of options",
                               help: "rename the file")

@@ -117,7 +117,7 @@ public enum ProjectLoader {
         let helperSources = config.sharedSources + usedHelpers.sorted().filter { !config.sharedSources.contains($0) }
         for index in apps.indices {
             let directories = AppRequirements.includeDirectories(of: apps[index], config: config,
-                                                                 arch: config.arch ?? Arch.bpfArch(forMachine: Arch.hostMachine()))
+                                                                 arch: config.arch.flatMap(TargetArch.named)?.name ?? TargetSelection.host.name)
             apps[index].unavailable = AppRequirements.unavailable(apps[index], root: root, directories: directories)
             if let reason = apps[index].unavailable, config.onlyApps?.contains(apps[index].name) != true { notes.append(reason) }
         }

@@ -9,6 +9,8 @@ public enum StepFailure: Equatable, Sendable {
     case couldNotWriteOutput(path: String, reason: String)
     /// The tool succeeded but an output could not be moved into place, or was never written.
     case couldNotCommitOutput(path: String, reason: String)
+    /// The tool succeeded but its output is not what the step promises (`Step.postcondition`).
+    case wrongOutput(path: String, reason: String)
 
     /// `cc exited with status 1`, `could not move .output/x.o into place: No space left on device`.
     public func describe(tool: Tool) -> String {
@@ -18,6 +20,7 @@ public enum StepFailure: Equatable, Sendable {
         case .couldNotLaunch(let reason): return "could not run \(tool.path): \(reason)"
         case .couldNotWriteOutput(let path, let reason): return "could not write \(tool.displayName)'s output to \(path): \(reason)"
         case .couldNotCommitOutput(let path, let reason): return "could not move \(path) into place: \(reason)"
+        case .wrongOutput(let path, let reason): return "\(tool.displayName) made \(path), but \(reason); it was removed"
         }
     }
 

@@ -162,6 +162,8 @@ public struct Explainer {
             return "Searched first, in this order: the output directory (the generated vmlinux.h), then libbpf's and your own header directories."
         case (.includePaths, _):
             return "The output directory comes first because the skeleton header is generated there."
+        case (.systemIncludes, _) where !toolchain.target.isHost:
+            return "clang's default system include directories (from 'clang -v -E -'), appended with -idirafter, with the host's multiarch directory replaced by \(targetName)'s: kernel parts include <asm/types.h>, whose layout is the target's\(targetOrigin). -idirafter adds them after every -I directory, so nothing the project, libbpf or vmlinux.h provides can be shadowed."
         case (.systemIncludes, _):
             return "clang's default system include directories for the host (from 'clang -v -E -'), appended with -idirafter. With -target bpf clang knows no host triple, so it does not search the host's multiarch directory (/usr/include/<triple>, where asm/types.h lives), yet linux/*.h headers need it. -idirafter adds these directories after every -I directory and after the target's own, so nothing the project, libbpf or vmlinux.h provides can be shadowed by a host header; with -I, host headers would be searched first and could replace them."
         case (.source, .kernelLoader):
@@ -188,6 +190,8 @@ public struct Explainer {
             return "From \(group.origin)."
         case (.libraries, _):
             return "Extra libraries from \(group.origin)."
+        case (.systemLibraries, _) where toolchain.target.selection.staticLink:
+            return "libbpf.a is a static archive, so the libraries it needs must be named too; for a static link they are what libelf needs in turn (from \(toolchain.target.librariesOrigin)), each a static archive."
         case (.systemLibraries, _):
             return "libbpf.a is a static archive, so the libraries it needs must be named too: libelf to parse the embedded ELF object, zlib to read compressed kernel configs and BTF."
         case (.subcommand, .vmlinux):
@@ -271,6 +275,10 @@ public struct Explainer {
             return "optimise: unoptimised BPF code spills and reloads registers in ways the verifier cannot follow, so BPF is always built optimised"
         case "-target bpf":
             return "generate eBPF bytecode (little-endian on this host) instead of machine code for the host CPU"
+        case "-target bpfel", "-target bpfeb":
+            return "generate eBPF bytecode in the byte order of \(targetName) (\(word.hasSuffix("el") ? "little" : "big")-endian), whatever this host's is: the kernel loads BPF in its own byte order\(targetOrigin)"
+        case "-static":
+            return "link a fully static binary: libc, libbpf, libelf and zlib inside it, so it runs on a machine with none of them installed" + origin
         case "-Wall": return "enable the common warnings" + origin
         case "-include-pch": return "load the precompiled header that follows before the source"
         case "-Xclang": return "pass the next word to clang's compiler proper"
@@ -288,7 +296,8 @@ public struct Explainer {
         if step.kind == .precompiledHeader, group.role == .header { return "the header to precompile: \(word)" }
         if word.hasPrefix("-D__TARGET_ARCH_") {
             let arch = word.dropFirst("-D__TARGET_ARCH_".count)
-            return "tell bpf/bpf_tracing.h the target is \(arch), so PT_REGS_PARM1() and the BPF_KPROBE macros read arguments from the right registers of struct pt_regs (from uname -m, or ARCH)"
+            let chosen = toolchain.target.selection.origin == .host ? " (from uname -m, or ARCH)" : targetOrigin
+            return "tell bpf/bpf_tracing.h the target is \(arch), so PT_REGS_PARM1() and the BPF_KPROBE macros read arguments from the right registers of struct pt_regs\(chosen)"
         }
         switch group.role {
         case .includePaths:
@@ -355,11 +364,17 @@ public struct Explainer {
         case "UAPIDIR": return "empty: the UAPI headers are not installed (compiles read them from the tree's include/uapi)"
         case "ARCH": return "empty, overriding an ARCH in the environment: ARCH names the BPF target, but bpftool runs on the build machine"
         case "CROSS_COMPILE": return "empty: bpftool is built with the host's compiler even in a cross build"
+        case "CC" where !toolchain.target.isHost && settingsCompilerIsTarget(value):
+            return "the compiler libbpf is built with: the one for \(targetName) (\(toolchain.target.compilerOrigin)), so libbpf.a is built for the binaries' machine"
         case "CC": return "the compiler libbpf is built with: your CC, as for the apps"
         case "OUTPUT":
             return "where the Makefile writes its objects and the bootstrap bpftool (OUTPUTbootstrap/bpftool); while the step runs swbpf points it at a fresh temporary directory and then moves the program into place"
         default: return "sets the Makefile variable \(name)"
         }
+    }
+
+    func settingsCompilerIsTarget(_ value: Substring) -> Bool {
+        value == ([toolchain.cc.displayName] + toolchain.cc.leadingArguments).joined(separator: " ")
     }
 
     /// A plain-words reading of a user flag, or a neutral one when it is not a common form.
@@ -377,9 +392,23 @@ public struct Explainer {
         return "passed to the tool as is"
     }
 
+    /// The target as explanations name it, and what chose it.
+    var targetName: String { toolchain.target.selection.arch.map { "\($0.name) (\($0.triple))" } ?? toolchain.arch }
+    var targetOrigin: String {
+        switch toolchain.target.selection.origin {
+        case .host: return ""
+        case .knob: return " (from ARCH=\(toolchain.arch))"
+        case .option: return " (from --arch \(toolchain.arch))"
+        case .config(let line): return " (from swbpf.toml arch, line \(line))"
+        }
+    }
+
     func systemDirectory(_ directory: String) -> String {
         if directory.contains("/clang/") || directory.hasSuffix("/include") && directory.contains("llvm") {
             return "clang's own builtin headers (stddef.h, stdint.h, stdarg.h)"
+        }
+        if let arch = toolchain.target.selection.arch, !toolchain.target.isHost, directory.contains(arch.triple) {
+            return "\(arch.name)'s multiarch headers (asm/types.h and friends from linux-libc-dev:\(arch.debian)), in place of the host's, so kernel parts see the target's types\(targetOrigin)"
         }
         if directory.hasSuffix("-linux-gnu") || directory.contains("-linux-") {
             return "the host's multiarch headers (asm/types.h and friends from linux-libc-dev), which the bpf target alone would not search"
@@ -396,6 +425,9 @@ public struct Explainer {
         if step.depfile != nil && !step.depfileNamedByCommand {
             notes.append("swbpf also passes -MD -MF to learn which headers the compile read; they are left out of the printed command because they only feed swbpf's build state.")
         }
+        if step.kind == .compile, !toolchain.target.isHost {
+            notes.append("Compiled for \(targetName)\(targetOrigin) by \(step.tool.displayName) (\(toolchain.target.compilerOrigin)).")
+        }
         switch step.kind {
         case .skeleton:
             let name = App.skeletonName(of: step.app ?? "NAME")
@@ -409,6 +441,9 @@ public struct Explainer {
                 notes.append("global variables, set before load (rodata) or read and written at run time: " + contents.globals.map { "skel->\($0)" }.joined(separator: ", "))
             }
         case .link:
+            if case .elf(let identity)? = step.postcondition {
+                notes.append("Built for \(targetName)\(targetOrigin) by \(step.tool.displayName) (\(toolchain.target.compilerOrigin)); the binary goes to \(step.primaryOutput), beside no host binary, and is checked after the link to be an ELF file for \(identity): anything else fails the step and is removed.")
+            }
             notes.append("The .bpf.o is not on this line: the skeleton embeds it in \(step.app ?? "the app").o. At run time the skeleton's load call hands those bytes to libbpf, which applies the CO-RE relocations for the running kernel and loads each program through the bpf() system call; the kernel verifier checks every program before it can run.")
         case .bpfLink:
             notes.append("gen object keeps the BTF and its CO-RE relocation records, so the object stays portable across kernels.")

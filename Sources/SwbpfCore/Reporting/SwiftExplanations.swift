@@ -61,6 +61,8 @@ extension Explainer {
         case "-Onone": return "no optimisation (the debug build)"
         case "-g": return "emit debug info for lldb and gdb"
         case "-static-stdlib": return "link Swift's standard library and runtime into the binary: it runs without /opt/swift or any Swift toolchain (6.5 MB stripped)"
+        case "-static-executable":
+            return "link everything statically, Swift's runtime, libbpf's libraries and the C library included (--static): the binary needs no shared library at all"
         case "-emit-dependencies": return "write a depfile of what the compile read"
         case "%s\\n": return "print each word that follows as it is, as a line of its own"
         case "-Xclang-linker": return "hand the next word to the clang driver that links"

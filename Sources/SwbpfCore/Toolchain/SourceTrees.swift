@@ -9,8 +9,12 @@ enum SourceTrees {
     static let libbpfPlaces = ["../../libbpf", "../third_party/libbpf"]
     static let bpftoolPlaces = ["../../bpftool", "../third_party/bpftool"]
 
-    static func vmlinuxPlaces(arch: String) -> [String] {
-        ["../../vmlinux.h/include/\(arch)", "../third_party/vmlinux/\(arch)"]
+    /// The vendored vmlinux.h directories for an architecture known by `names` (its kernel name
+    /// first, then libbpf/vmlinux.h's own directory names: `arm64`, `aarch64`).
+    static func vmlinuxPlaces(names: [String]) -> [String] {
+        var seen = Set<String>()
+        let unique = names.filter { seen.insert($0).inserted }
+        return unique.map { "../../vmlinux.h/include/\($0)" } + ["../third_party/vmlinux/\(unique[0])"]
     }
 
     enum Kind: String {

@@ -223,4 +223,6 @@ public struct Toolchain: Equatable, Sendable, Codable {
     public var ln: Tool? = nil
     /// swiftc and what Swift apps need with it, when the project has one.
     public var swift: SwiftTools? = nil
+    /// The machine the products are for, and what follows from it.
+    public var target = Target.host
 }

@@ -56,16 +56,29 @@ public struct ToolchainResolver: Sendable {
     struct Located {
         var clang: Tool
         var cc: Tool
+        /// How the user-space compiler was chosen.
+        var ccOrigin: String
         var bpftool: Tool?
         var make: Tool?
         var ln: Tool?
         var pkgConfig: Tool?
+        /// pkg-config, asked for libelf's static libraries, for a static link.
+        var staticPkgConfig: Tool?
     }
 
     /// The toolchain from cached answers alone, or nil when some tool must be asked. This is what
     /// a no-op build uses: no process, no concurrency.
     public func resolveFromCache() throws -> Resolution? {
         var facts = FileFacts(cached: cachedAnswers)
+        let early = try bpftoolChoice()
+        if needsByteOrderCheck {
+            var answer: [String]?
+            if case .program(let tool) = early {
+                guard let cached = cachedAnswers[probeKey(tool)] else { return nil }
+                answer = cached
+            }
+            try checkByteOrder(bpftool: early, answer: answer)
+        }
         let choices = try choose()
         let tools = try locate(choices)
         func cached(_ tool: Tool?) -> [String]?? {
@@ -75,11 +88,16 @@ public struct ToolchainResolver: Sendable {
         guard let clangAnswer = cachedAnswers[probeKey(tools.clang)], let ccAnswer = cachedAnswers[probeKey(tools.cc)],
               let bpftoolAnswer = cached(tools.bpftool), let makeAnswer = cached(tools.make), let lnAnswer = cached(tools.ln),
               let pkgConfigAnswer = cached(tools.pkgConfig) else { return nil }
+        var staticAnswer: [String]?
+        if let tool = tools.staticPkgConfig {
+            guard let cached = cachedAnswers[staticLibrariesKey(tool)] else { return nil }
+            staticAnswer = cached
+        }
         let swiftTools = try locateSwiftTools()
         let swiftAnswers = swiftTools.compactMap { cachedAnswers[probeKey($0)] }
         guard swiftAnswers.count == swiftTools.count else { return nil }
         var toolchain = try assemble(choices, tools, clang: clangAnswer, cc: ccAnswer, bpftool: bpftoolAnswer, make: makeAnswer,
-                                     ln: lnAnswer, pkgConfig: pkgConfigAnswer, facts: &facts)
+                                     ln: lnAnswer, pkgConfig: pkgConfigAnswer, staticLibraries: staticAnswer, facts: &facts)
         toolchain.swift = self.swiftTools(swiftTools, answers: swiftAnswers, libbpf: toolchain.libbpf)
         return Resolution(toolchain: toolchain, freshAnswers: facts.fresh)
     }
@@ -88,13 +106,25 @@ public struct ToolchainResolver: Sendable {
     public func resolve() async throws -> Resolution {
         if let cached = try resolveFromCache() { return cached }
         var facts = FileFacts(cached: cachedAnswers)
+        // A big-endian target that bpftool cannot handle is refused before anything else is asked.
+        var earlyAnswers: [(key: String, values: [String], fresh: Bool)] = []
+        if needsByteOrderCheck {
+            let early = try bpftoolChoice()
+            var answer: [String]?
+            if case .program(let tool) = early {
+                let asked = try await query(tool) { try await Self.probeBpftool($0) }
+                earlyAnswers.append(asked)
+                answer = asked.values
+            }
+            try checkByteOrder(bpftool: early, answer: answer)
+        }
         let choices = try choose()
         let tools = try locate(choices)
         let swiftTools = try locateSwiftTools()
         async let swiftFacts = querySwiftTools(swiftTools)
         async let clangFacts = query(tools.clang) { try await Self.probeClang($0) }
         async let ccFacts = query(tools.cc) { try await Self.probeVersion($0, arguments: ["--version"]) }
-        async let bpftoolFacts = optionalQuery(tools.bpftool) { try await Self.probeVersion($0, arguments: ["version"]) }
+        async let bpftoolFacts = optionalQuery(tools.bpftool) { try await Self.probeBpftool($0) }
         async let makeFacts = optionalQuery(tools.make) { try await Self.probeVersion($0, arguments: ["--version"]) }
         async let lnFacts = optionalQuery(tools.ln) { try await Self.probeVersion($0, arguments: ["--version"]) }
         async let pkgConfigFacts = optionalQuery(tools.pkgConfig) { tool -> [String] in
@@ -106,13 +136,15 @@ public struct ToolchainResolver: Sendable {
             guard outcomes.allSatisfy({ $0.status == 0 }) else { return [] }
             return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() }
         }
+        async let staticFacts = optionalStaticQuery(tools.staticPkgConfig)
         let required = try await [clangFacts, ccFacts]
-        let optional = try await [bpftoolFacts, makeFacts, lnFacts, pkgConfigFacts]
+        let optional = try await [bpftoolFacts, makeFacts, lnFacts, pkgConfigFacts, staticFacts]
         let swift = try await swiftFacts
         var toolchain = try assemble(choices, tools, clang: required[0].values, cc: required[1].values, bpftool: optional[0]?.values,
-                                     make: optional[1]?.values, ln: optional[2]?.values, pkgConfig: optional[3]?.values, facts: &facts)
+                                     make: optional[1]?.values, ln: optional[2]?.values, pkgConfig: optional[3]?.values,
+                                     staticLibraries: optional[4]?.values, facts: &facts)
         toolchain.swift = self.swiftTools(swiftTools, answers: swift.map(\.values), libbpf: toolchain.libbpf)
-        let fresh = (required + optional.compactMap { $0 } + swift).filter(\.fresh).map { (key: $0.key, values: $0.values) }
+        let fresh = (earlyAnswers + required + optional.compactMap { $0 } + swift).filter(\.fresh).map { (key: $0.key, values: $0.values) }
         return Resolution(toolchain: toolchain, freshAnswers: fresh + facts.fresh)
     }
 
@@ -136,9 +168,11 @@ public struct ToolchainResolver: Sendable {
             bpftool = builtBpftool(from: display)
         }
         let vmlinux = (try? vmlinuxSource()) ?? .btf(path: kernelBTF, origin: .runningKernel)
-        return Toolchain(clang: unresolved(.clang), bpftool: bpftool, cc: unresolved(.cc), clangSystemIncludes: [], libbpf: libbpf,
-                         arch: arch, vmlinux: vmlinux, make: unresolved(.make), bpftoolSource: bpftoolSource, ln: unresolved(.ln),
-                         swift: swiftApps.isEmpty ? nil : SwiftTools(swiftc: unresolved(.swiftc), printf: unresolved(.printf), libbpfHeaders: []))
+        var toolchain = Toolchain(clang: unresolved(.clang), bpftool: bpftool, cc: unresolved(.cc), clangSystemIncludes: [], libbpf: libbpf,
+                                  arch: arch, vmlinux: vmlinux, make: unresolved(.make), bpftoolSource: bpftoolSource, ln: unresolved(.ln))
+        toolchain.target.selection = selection
+        toolchain.swift = swiftApps.isEmpty ? nil : SwiftTools(swiftc: unresolved(.swiftc), printf: unresolved(.printf), libbpfHeaders: [])
+        return toolchain
     }
 
     func choose() throws -> Choices {
@@ -146,17 +180,19 @@ public struct ToolchainResolver: Sendable {
     }
 
     func locate(_ choices: Choices) throws -> Located {
-        var located = Located(clang: try locate(.clang), cc: try locate(.cc))
+        let compiler = try userCompiler()
+        var located = Located(clang: try locate(.clang), cc: compiler.tool, ccOrigin: compiler.origin)
         if case .program(let tool) = choices.bpftool { located.bpftool = tool }
         if choices.needsMake { located.make = try makeTool() }
         if project.apps.contains(where: { !$0.aliases.isEmpty }) { located.ln = try locate(.ln) }
-        if case .system = choices.libbpf { located.pkgConfig = pkgConfigTool() }
+        if case .system = choices.libbpf, selection.isHost { located.pkgConfig = pkgConfigTool() }
+        if selection.staticLink { located.staticPkgConfig = pkgConfigTool() }
         return located
     }
 
     func assemble(_ choices: Choices, _ tools: Located, clang clangAnswer: [String], cc ccAnswer: [String], bpftool bpftoolAnswer: [String]?,
                   make makeAnswer: [String]?, ln lnAnswer: [String]?, pkgConfig pkgConfigAnswer: [String]?,
-                  facts: inout FileFacts) throws -> Toolchain {
+                  staticLibraries staticAnswer: [String]?, facts: inout FileFacts) throws -> Toolchain {
         var clang = tools.clang, cc = tools.cc
         clang.version = clangAnswer.first ?? "unknown"
         guard clangAnswer.count >= 2, clangAnswer[1] == "bpf" else {
@@ -168,7 +204,11 @@ public struct ToolchainResolver: Sendable {
         case .archive(let path, let include, let origin):
             libbpf = try explicitLibbpf(archive: path, include: include, origin: origin, facts: &facts)
         case .system:
-            libbpf = try systemLibbpf(pkgConfigAnswer: pkgConfigAnswer, facts: &facts)
+            if !selection.isHost, let arch = selection.arch {
+                libbpf = try targetSystemLibbpf(arch, facts: &facts)
+            } else {
+                libbpf = try systemLibbpf(pkgConfigAnswer: pkgConfigAnswer, facts: &facts)
+            }
         case .source(let tree, let display, let chosenBy):
             libbpf = try sourceLibbpf(tree: tree, display: display, chosenBy: chosenBy, facts: &facts)
         }
@@ -184,6 +224,7 @@ public struct ToolchainResolver: Sendable {
         }
         var toolchain = Toolchain(clang: clang, bpftool: bpftool, cc: cc, clangSystemIncludes: Array(clangAnswer.dropFirst(2)),
                                   libbpf: libbpf, arch: arch, vmlinux: choices.vmlinux, bpftoolSource: bpftoolSource)
+        toolchain.target = try target(tools, clangIncludes: toolchain.clangSystemIncludes, staticAnswer: staticAnswer)
         if var make = tools.make {
             make.version = makeAnswer?.first ?? "unknown"
             toolchain.make = make
@@ -195,10 +236,43 @@ public struct ToolchainResolver: Sendable {
         return toolchain
     }
 
-    var arch: String {
-        if let value = environment["ARCH"], !value.isEmpty { return value }
-        if let value = project.config.arch { return value }
-        return Arch.bpfArch(forMachine: Arch.hostMachine())
+    /// The `__TARGET_ARCH_` name of the project's target.
+    var arch: String { project.target.name }
+
+    /// Whether bpftool must be asked whether it can read the target's objects.
+    var needsByteOrderCheck: Bool {
+        guard let arch = selection.arch, !selection.isHost else { return false }
+        return arch.byteOrder != (TargetArch.host?.byteOrder ?? .little)
+    }
+
+    /// The resolved target: its BPF target and headers, compiler origin, libraries and the ELF
+    /// identity its binaries must have.
+    func target(_ tools: Located, clangIncludes: [String], staticAnswer: [String]?) throws -> Target {
+        var target = Target.host
+        target.selection = selection
+        target.bpfTarget = Target.bpfTarget(for: selection)
+        target.compilerOrigin = tools.ccOrigin
+        target.bpfSystemIncludes = try bpfSystemIncludes(clang: clangIncludes)
+        if let arch = selection.arch, !selection.isHost {
+            try checkTargetLibraries(arch, staticLink: selection.staticLink)
+            target.expectedBinary = arch.elf
+            target.libraryDirectories = targetLibraryDirectories(arch).filter(FileSystem.isDirectory)
+            target.sysroot = FileSystem.isDirectory("/usr/" + arch.triple) ? "/usr/" + arch.triple : nil
+        } else if selection.staticLink {
+            try checkHostStaticLibraries()
+        }
+        if selection.staticLink {
+            (target.libraries, target.librariesOrigin) = Self.staticLibraries(answer: staticAnswer)
+        }
+        return target
+    }
+
+    func optionalStaticQuery(_ tool: Tool?) async throws -> (key: String, values: [String], fresh: Bool)? {
+        guard let tool else { return nil }
+        let key = staticLibrariesKey(tool)
+        if let cached = cachedAnswers[key] { return (key, cached, false) }
+        let query = staticLibrariesQuery(tool)
+        return (key, try await Self.askStaticLibraries(tool, arguments: query.arguments, environment: query.environment), true)
     }
 
     /// The output directory as steps name it (as the planner does).
@@ -241,7 +315,8 @@ public struct ToolchainResolver: Sendable {
     }
 
     func probeKey(_ tool: Tool) -> String {
-        "\(tool.role) \(tool.path) \(tool.leadingArguments.joined(separator: " ")) \(tool.fingerprint)"
+        // bpftool's answer holds its libbpf's version too.
+        "\(tool.role)\(tool.role == .bpftool ? "+libbpf" : "") \(tool.path) \(tool.leadingArguments.joined(separator: " ")) \(tool.fingerprint)"
     }
 
     /// A tool's answers from the cache while the executable is unchanged, else from `ask`. Fresh
@@ -291,6 +366,18 @@ public struct ToolchainResolver: Sendable {
             throw ToolchainError.toolProbeFailed(tool: tool.role.rawValue, command: Shell.join([tool.path] + arguments), output: text)
         }
         return [versionWord(String(first))]
+    }
+
+    /// bpftool's version, then its libbpf's (`using libbpf v1.1` on the second line), or "".
+    static func probeBpftool(_ tool: Tool) async throws -> [String] {
+        let outcome = try await ProcessRunner.capture(tool.path, tool.leadingArguments + ["version"])
+        let text = String(decoding: outcome.standardOutput + outcome.standardError, as: UTF8.self)
+        let lines = text.split(separator: "\n").map(String.init)
+        guard outcome.status == 0, let first = lines.first else {
+            throw ToolchainError.toolProbeFailed(tool: tool.role.rawValue, command: Shell.join([tool.path, "version"]), output: text)
+        }
+        let libbpf = lines.first { $0.hasPrefix("using libbpf") }.map { versionWord($0) } ?? ""
+        return [versionWord(first), libbpf]
     }
 
     /// The version in a banner: the word after "version", else the last word with a digit in it
@@ -362,16 +449,22 @@ public struct ToolchainResolver: Sendable {
             try checkNotALinkStoredAsFile(path, display: value)
             return .header(path: path, origin: origin)
         }
-        if choice == nil, let local = project.localVmlinuxHeader {
+        if !selection.isHost, choice?.value == "kernel" { throw ToolchainError.noTargetVmlinux(arch: arch, tried: [choice?.origin.description ?? "kernel"]) }
+        // A vmlinux.h beside the sources is the host's as far as anyone can tell.
+        if choice == nil, selection.isHost, let local = project.localVmlinuxHeader {
             return .header(path: FileSystem.join(project.root, local), origin: .projectDirectory)
         }
         if choice == nil {
-            for place in SourceTrees.vmlinuxPlaces(arch: arch) {
+            for place in SourceTrees.vmlinuxPlaces(names: [arch] + (selection.arch?.vendoredDirectories ?? [])) {
                 let header = FileSystem.absolute(FileSystem.join(place, "vmlinux.h"), base: project.root)
                 guard FileSystem.exists(header) else { continue }
                 try checkNotALinkStoredAsFile(header, display: FileSystem.join(place, "vmlinux.h"))
                 return .header(path: header, origin: .vendored(directory: place))
             }
+        }
+        guard selection.isHost else {
+            throw ToolchainError.noTargetVmlinux(arch: arch, tried: SourceTrees.vmlinuxPlaces(names: [arch] + (selection.arch?.vendoredDirectories ?? []))
+                .map { FileSystem.join($0, "vmlinux.h") })
         }
         guard FileSystem.exists(kernelBTF) else { throw ToolchainError.noVmlinuxSource(btfPath: kernelBTF) }
         return .btf(path: kernelBTF, origin: .runningKernel)

@@ -18,12 +18,13 @@ extension Planner {
     /// Every word of an app's BPF compiles before the source: what a precompiled header must be
     /// built with to be usable by them.
     func bpfFlagGroups(app: App) -> [ArgumentGroup] {
-        [ArgumentGroup(.baseOptions, [.flag("-g"), .flag("-O2"), .flag("-target"), .flag("bpf"),
+        [ArgumentGroup(.baseOptions, [.flag("-g"), .flag("-O2"), .flag("-target"), .flag(toolchain.target.bpfTarget),
                                       .flag("-D__TARGET_ARCH_\(toolchain.arch)")])]
             + pathMappingGroups
             + Self.flagGroups(.userFlags, [(.config(key: "bpf-cflags"), project.config.bpfCflags),
                                            (.appConfig(app: app.name, key: "bpf-cflags"), app.bpfCflags)])
             + [bpfIncludeGroup,
-               ArgumentGroup(.systemIncludes, toolchain.clangSystemIncludes.flatMap { [.flag("-idirafter"), .searchDirectory($0)] })]
+               ArgumentGroup(.systemIncludes, (toolchain.target.bpfSystemIncludes ?? toolchain.clangSystemIncludes)
+                .flatMap { [.flag("-idirafter"), .searchDirectory($0)] })]
     }
 }

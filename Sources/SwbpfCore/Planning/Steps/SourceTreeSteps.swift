@@ -11,7 +11,7 @@ extension Planner {
             ArgumentGroup(.makeVariables, [.flag("BUILD_STATIC_ONLY=1"), .flag("OBJDIR=" + FileSystem.join(absoluteOutput, "libbpf")),
                                            .joined("DESTDIR=", absoluteOutput, .staging),
                                            .flag("INCLUDEDIR="), .flag("LIBDIR="), .flag("UAPIDIR=")]),
-        ] + Self.flagGroups(.makeVariables, [(.knob(.cc), settings.makeCompiler.map { ["CC=" + $0] } ?? [])])
+        ] + libbpfCompilerGroups
           + [ArgumentGroup(.makeTarget, [.flag("install")])]
         var step = Step(kind: .libbpf, app: nil, tool: make, groups: groups, unlistedInputs: [toolchain.cc.path],
                         treeInputs: [TreeInput(path: build.display, excluded: Self.libbpfBuildOutputs)],
@@ -38,6 +38,15 @@ extension Planner {
                         stagingDirectory: directory, extraOutputs: [toolchain.bpftool.path])
         step.unsetEnvironment = Self.makeSteering
         return step
+    }
+
+    /// `CC=...` for libbpf's Makefile: the CC knob as given, or for a non-host target the
+    /// target's compiler (the libbpf the binaries link must be built for their machine).
+    var libbpfCompilerGroups: [ArgumentGroup] {
+        if let compiler = settings.makeCompiler { return [ArgumentGroup(.makeVariables, [.flag("CC=" + compiler)], origin: .knob(.cc))] }
+        guard !toolchain.target.isHost else { return [] }
+        let compiler = ([toolchain.cc.displayName] + toolchain.cc.leadingArguments).joined(separator: " ")
+        return [ArgumentGroup(.makeVariables, [.flag("CC=" + compiler)], origin: .target(toolchain.target.compilerOrigin))]
     }
 
     /// The variables the libbpf and bpftool Makefiles (and make itself) read from the environment.

@@ -149,14 +149,20 @@ extension Planner {
                            (.config(key: "ldflags"), config.ldflags), (.appConfig(app: app.name, key: "ldflags"), app.ldflags)]
             .filter { !$0.1.isEmpty }
             .map { ArgumentGroup(.linkerFlags, $0.1.flatMap { [StepArgument.flag("-Xclang-linker"), .flag($0)] }, origin: $0.0) }
-        let groups = (debug.on ? [] : [ArgumentGroup(.baseOptions, [.flag("-static-stdlib")], origin: debug.origin)])
+        // --static: the whole binary static, Swift's runtime included; else only Swift's runtime.
+        let selection = toolchain.target.selection
+        let staticWords = selection.staticLink ? [ArgumentGroup(.baseOptions, [.flag("-static-executable")],
+                                                                origin: .target(selection.staticOrigin ?? "--static"))]
+            : debug.on ? [] : [ArgumentGroup(.baseOptions, [.flag("-static-stdlib")], origin: debug.origin)]
+        let groups = staticWords
             + [ArgumentGroup(.swiftModule, [.flag("-module-name"), .flag(app.name)]),
                ArgumentGroup(.objects, objects.map(StepArgument.input)),
                ArgumentGroup(.libbpf, [.input(libbpfArchive)], origin: .libbpf(toolchain.libbpf.origin))]
             + linkerFlags
             + Self.flagGroups(.libraries, [(.config(key: "libs"), Self.libraryWords(config.libs)),
                                            (.appConfig(app: app.name, key: "libs"), Self.libraryWords(app.libs))])
-            + [ArgumentGroup(.systemLibraries, [.flag("-lelf"), .flag("-lz")]),
+            + [ArgumentGroup(.systemLibraries, toolchain.target.libraries.map(StepArgument.flag),
+                             origin: selection.staticLink ? .target(toolchain.target.librariesOrigin) : .swbpf),
                ArgumentGroup(.output, [.flag("-o"), .output(FileSystem.join(binaryDirectory, app.name))])]
         var step = Step(kind: .swiftLink, app: app.name, tool: swiftc, groups: groups)
         step.byproducts = objects.first.map { [FileSystem.join(FileSystem.split($0).directory, app.name + ".autolink")] } ?? []
