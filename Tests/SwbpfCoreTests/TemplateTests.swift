@@ -67,13 +67,14 @@ struct TemplateTests {
         }
 
         /// `swbpf templates` names all twelve templates in order, each with the description and the
-        /// kernel feature ("needs:") from its template.toml.
+        /// kernel feature ("needs:") from its template.toml, and the languages of its user space:
+        /// Swift where templates/ID has an @name@.swift.
         @Test func templatesListsEveryTemplateWithDescriptionAndNeeds() async throws {
             let scratch = try TemporaryProject("templates-list")
             let list = try await TemplateHarness.swbpf(["templates"], in: scratch.path)
             #expect(list.status == 0 && list.stderr.isEmpty, "swbpf templates: \(list.output)")
             let lines = TemplateHarness.lines(list.stdout)
-            try #require(lines.count == 2 * TemplateTests.templates.count, "swbpf templates printed:\n\(list.stdout)")
+            try #require(lines.count == 3 * TemplateTests.templates.count, "swbpf templates printed:\n\(list.stdout)")
             let width = TemplateTests.templates.map(\.id.count).max()! + 2
             for (index, spec) in TemplateTests.templates.enumerated() {
                 let toml = try String(contentsOfFile: "\(TemplateTests.templatesDirectory)/\(spec.id)/template.toml", encoding: .utf8)
@@ -81,8 +82,11 @@ struct TemplateTests {
                 let feature = try #require(TemplateHarness.tomlString(toml, "feature"), "\(spec.id)/template.toml has no feature")
                 #expect(!description.isEmpty && !feature.isEmpty, "\(spec.id)")
                 let padding = String(repeating: " ", count: width - spec.id.count)
-                #expect(lines[2 * index] == spec.id + padding + description, "line \(2 * index + 1)")
-                #expect(lines[2 * index + 1] == String(repeating: " ", count: width) + "needs: " + feature, "line \(2 * index + 2)")
+                let hasSwift = FileManager.default.fileExists(atPath: "\(TemplateTests.templatesDirectory)/\(spec.id)/@name@.swift")
+                let indent = String(repeating: " ", count: width)
+                #expect(lines[3 * index] == spec.id + padding + description, "line \(3 * index + 1)")
+                #expect(lines[3 * index + 1] == indent + "needs: " + feature, "line \(3 * index + 2)")
+                #expect(lines[3 * index + 2] == indent + "user space in: " + (hasSwift ? "C, Swift (--lang swift)" : "C"), "line \(3 * index + 3)")
             }
             // And nothing is listed that templates/ does not have (or the other way round).
             let onDisk = try FileManager.default.contentsOfDirectory(atPath: TemplateTests.templatesDirectory)
