@@ -149,7 +149,7 @@ func handleEvent(_ data: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
 /// the file's page, wherever the file is mapped.
 func attachTarget(_ program: OpaquePointer?, retprobe: Bool) -> OpaquePointer? {
     var opts = bpf_uprobe_opts()
-    prepareOptions(&opts)
+    prepareOptions(&opts)  // what LIBBPF_OPTS() does in C
     opts.retprobe = retprobe
     // libbpf reads func_name during the call only.
     return "@name@_target".withCString { name in

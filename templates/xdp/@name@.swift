@@ -93,7 +93,7 @@ enum App {
         // process dies. The link also refuses to replace a program someone
         // else attached. The mode flags select generic or native XDP; 0 lets
         // the kernel use native mode when the driver implements it and
-        // generic otherwise.
+        // generic otherwise. prepareOptions() does what LIBBPF_OPTS() does in C.
         var linkOptions = bpf_link_create_opts()
         prepareOptions(&linkOptions)
         linkOptions.flags = options.xdpFlags
