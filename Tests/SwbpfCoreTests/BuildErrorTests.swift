@@ -297,7 +297,7 @@ import Testing
         let inApp = try project.swbpf("build")
         expectError(inApp, """
             error: swbpf.toml:3: unknown key 'app.tiny.flagz'
-            help: the keys allowed here are: sources, bpf-sources, cflags, bpf-cflags, ldflags, libs, aliases
+            help: the keys allowed here are: sources, bpf-sources, cflags, bpf-cflags, ldflags, libs, aliases, swift-flags
             """)
         #expect(!project.exists(".output/vmlinux.h"))
     }
