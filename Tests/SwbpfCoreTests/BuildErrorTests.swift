@@ -248,6 +248,17 @@ import Testing
             """)
     }
 
+    @Test func vmlinuxHeaderUnderAnotherNameIsRefusedBeforeAnyStep() throws {
+        let project = try tinyProject("vmlinux-misnamed")
+        try project.write("headers/vmlinux_6.18.h", "/* a vmlinux.h under its versioned name */\n")
+        let result = try project.swbpf("build", environment: ["VMLINUX": "headers/vmlinux_6.18.h"])
+        expectError(result, """
+            error: vmlinux header 'headers/vmlinux_6.18.h' (from VMLINUX) is not named vmlinux.h: sources include "vmlinux.h", found through -I of the header's directory, where this file cannot be found by that name
+            help: point it at a file named vmlinux.h (libbpf/vmlinux.h's vmlinux.h links to its versioned file, as 'vmlinux.h -> vmlinux_6.18.h'), for example a directory of your own holding vmlinux.h as a link to or a copy of this file
+            """)
+        #expect(!result.output.contains("BPF "), "no step may run: \(result.output)")
+    }
+
     // MARK: The output directory
 
     /// Permission bits do not stop root, so the output path is made impossible instead: a regular
@@ -297,7 +308,7 @@ import Testing
         let inApp = try project.swbpf("build")
         expectError(inApp, """
             error: swbpf.toml:3: unknown key 'app.tiny.flagz'
-            help: the keys allowed here are: sources, bpf-sources, cflags, bpf-cflags, ldflags, libs, aliases
+            help: the keys allowed here are: sources, bpf-sources, cflags, bpf-cflags, ldflags, libs, aliases, swift-flags
             """)
         #expect(!project.exists(".output/vmlinux.h"))
     }

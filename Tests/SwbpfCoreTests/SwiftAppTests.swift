@@ -34,7 +34,7 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
                 + "'#include <bpf/libbpf.h>' '#include <bpf/bpf.h>' '#include \"hello.h\"' '#include \"hello.skel.h\"' > .output/swift/hello/Chello.h",
             "printf '%s\\n' '{\"\": {\"dependencies\": \".output/swift/hello/hello.d\"}}' > .output/swift/hello/output-file-map.json",
             "swiftc -c -wmo -parse-as-library -swift-version 6 -O -file-prefix-map /work/p=. -module-name hello "
-                + "-module-cache-path .output/swift/ModuleCache -I .output/swift/hello -Xcc -I.output -Xcc -I. "
+                + "-module-cache-path .output/swift/module-cache -I .output/swift/hello -Xcc -I.output -Xcc -I. "
                 + "-emit-dependencies -output-file-map .output/swift/hello/output-file-map.json hello.swift -o .output/swift/hello/hello.swift.o",
             "swiftc -static-stdlib -module-name hello .output/swift/hello/hello.swift.o /usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -o hello",
         ])
@@ -57,7 +57,7 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
         let link = try #require(swiftSteps.last)
         #expect(link.dependencies == [compile.id])
         // What swiftc leaves besides the products, for clean: the shared module cache, the link's autolink file.
-        #expect(compile.byproducts == [".output/swift/ModuleCache"] && link.byproducts == [".output/swift/hello/hello.autolink"])
+        #expect(compile.byproducts == [".output/swift/module-cache"] && link.byproducts == [".output/swift/hello/hello.autolink"])
         #expect(plan.appSteps["hello"]?.contains(link.id) == true, "the Swift link is the app's binary")
     }
 
@@ -116,7 +116,7 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
         let plan = try plan([swiftApp("one"), swiftApp("two")])
         let compiles = plan.steps.filter { $0.kind == .swiftCompile }
         #expect(compiles.map { $0.shellCommand.contains("-I .output/swift/\($0.app!) ") } == [true, true])
-        #expect(compiles.allSatisfy { $0.shellCommand.contains("-module-cache-path .output/swift/ModuleCache ") })
+        #expect(compiles.allSatisfy { $0.shellCommand.contains("-module-cache-path .output/swift/module-cache ") })
         #expect(Set(plan.appSteps["one"] ?? []).isDisjoint(with: compiles.filter { $0.app == "two" }.map(\.id)))
     }
 

@@ -8,6 +8,8 @@ public enum ToolchainError: DiagnosticError, Equatable {
     case vmlinuxSourceMissing(path: String, origin: String)
     /// A Swift app needs swiftc, which no Debian package provides.
     case swiftcNotFound(tried: [String], apps: [String])
+    /// A header named other than vmlinux.h, which `#include "vmlinux.h"` cannot find.
+    case vmlinuxHeaderMisnamed(path: String, origin: String)
     /// No compiler for a non-host target's user space.
     case noCrossCompiler(arch: String, triple: String, install: String, package: String)
     /// The target's kernel UAPI headers (asm/types.h) are not here.
@@ -42,6 +44,9 @@ public enum ToolchainError: DiagnosticError, Equatable {
         case .vmlinuxSourceMissing(let path, let origin):
             return Diagnostic(.error, "vmlinux source '\(path)' (from \(origin)) does not exist",
                               help: "point it at an existing vmlinux.h or BTF file, or unset it to use the running kernel's BTF")
+        case .vmlinuxHeaderMisnamed(let path, let origin):
+            return Diagnostic(.error, "vmlinux header '\(path)' (from \(origin)) is not named vmlinux.h: sources include \"vmlinux.h\", found through -I of the header's directory, where this file cannot be found by that name",
+                              help: "point it at a file named vmlinux.h (libbpf/vmlinux.h's vmlinux.h links to its versioned file, as 'vmlinux.h -> vmlinux_6.18.h'), for example a directory of your own holding vmlinux.h as a link to or a copy of this file")
         case .noCrossCompiler(let arch, let triple, let install, let package):
             return Diagnostic(.error, "no C compiler for \(arch): \(triple)-gcc is not on PATH, and clang has no linker for \(triple) (\(triple)-ld or ld.lld)",
                               help: "install the cross toolchain (\(package)): '\(install)'; or set CROSS_COMPILE to your toolchain's prefix (CROSS_COMPILE=\(triple)-), or CC to a compiler for \(arch)")

@@ -447,6 +447,10 @@ public struct ToolchainResolver: Sendable {
             guard FileSystem.exists(path) else { throw ToolchainError.vmlinuxSourceMissing(path: value, origin: origin.description) }
             guard value.hasSuffix(".h") else { return .btf(path: path, origin: origin) }
             try checkNotALinkStoredAsFile(path, display: value)
+            // Sources say `#include "vmlinux.h"` and find it through -I of its directory.
+            guard FileSystem.split(path).base == "vmlinux.h" else {
+                throw ToolchainError.vmlinuxHeaderMisnamed(path: value, origin: origin.description)
+            }
             return .header(path: path, origin: origin)
         }
         if !selection.isHost, choice?.value == "kernel" { throw ToolchainError.noTargetVmlinux(arch: arch, tried: [choice?.origin.description ?? "kernel"]) }

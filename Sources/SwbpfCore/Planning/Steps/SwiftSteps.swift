@@ -25,8 +25,9 @@ extension Planner {
     }
 
     /// Where clang keeps the modules it builds from headers, shared by the apps (its entries are
-    /// keyed by the flags and headers, and written with atomic renames under locks).
-    var swiftModuleCache: String { inOutput("swift/ModuleCache") }
+    /// keyed by the flags and headers, and written with atomic renames under locks). The '-' keeps
+    /// it apart from every app's directory: app names are C identifiers.
+    var swiftModuleCache: String { inOutput("swift/module-cache") }
 
     /// The object of a Swift app, in its own directory (the compile is staged there).
     func swiftObject(of app: App) -> String { FileSystem.join(swiftDirectory(of: app), app.name + ".swift.o") }
