@@ -224,6 +224,24 @@ final class TemplateChild: @unchecked Sendable {
         }
     }
 
+    /// Waits until `done` holds for the stdout read so far; false if the child exits or `timeout`
+    /// seconds pass first.
+    func waitForOutput(timeout: Double, _ done: (String) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let exited = finished
+            if done(stdout) { return true }
+            if exited || Date() >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Ctrl-C: runs are stopped once they showed what the test waits for, not after a fixed
+    /// duration that a loaded machine can use up before the traced event even starts.
+    func interrupt() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGINT) }
+    }
+
     /// Waits for the child to exit (killing it after `timeout` seconds) and for its output.
     func finish(timeout: Double = 30) async -> TemplateRun {
         let deadline = Date().addingTimeInterval(timeout)
