@@ -228,4 +228,23 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
         #expect(!FileManager.default.fileExists(atPath: temporary.path + "/new"), "nothing is written for a refused template")
         #expect(throws: ScaffoldError.self) { try Scaffolder.validate(name: "class", language: .swift) }
     }
+
+    /// An app named like a module its template imports would be that module (-module-name): every
+    /// module a Swift template imports, but its own C module, is a name `new --lang swift` refuses.
+    @Test func everyModuleATemplateImportsIsAReservedName() throws {
+        for template in Template.all {
+            for file in template.files where file.path.hasSuffix(".swift") {
+                // Import declarations: `import M` or `@preconcurrency import M`, at the start of a line.
+                let imported = file.contents.split(separator: "\n").compactMap { line -> String? in
+                    let words = line.split(separator: " ").drop { $0.hasPrefix("@") }
+                    guard words.first == "import", words.count == 2 else { return nil }
+                    return String(words.last!)
+                }
+                #expect(!imported.isEmpty, "\(template.id)/\(file.path) imports nothing?")
+                for module in imported where module != "C@name@" {
+                    #expect(Scaffolder.swiftReservedNames.contains(module), "\(template.id)/\(file.path) imports \(module), which an app may still be named")
+                }
+            }
+        }
+    }
 }

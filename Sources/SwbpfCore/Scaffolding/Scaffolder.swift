@@ -67,7 +67,7 @@ public enum Scaffolder {
         "associatedtype", "class", "deinit", "extension", "fileprivate", "func", "import", "init", "inout", "internal", "let",
         "open", "operator", "private", "precedencegroup", "protocol", "public", "rethrows", "static", "subscript", "typealias",
         "var", "defer", "guard", "in", "repeat", "as", "catch", "is", "nil", "super", "self", "Self", "throw", "throws", "try",
-        "Any", "Swift", "Glibc", "Foundation", "Dispatch", "where", "await", "async",
+        "Any", "Swift", "Glibc", "Foundation", "Dispatch", "Synchronization", "where", "await", "async",
     ]
 
     /// `validate(name:)`, and for a Swift app also a name swiftc takes as a module name.
