@@ -16,7 +16,7 @@ import Glibc
 struct SwiftTemplateTests {
     /// The templates with a Swift twin. Their apps are named sw_ID, unlike the C suite's t_ID.
     static let templates: [TemplateTests.Spec] = [
-        ("tracepoint", 1), ("uprobe", 2), ("ringbuf", 2), ("xdp", 1), ("tc", 1), ("iter", 1), ("usdt", 1),
+        ("minimal", 1), ("tracepoint", 1), ("uprobe", 2), ("ringbuf", 2), ("xdp", 1), ("tc", 1), ("iter", 1), ("usdt", 1),
     ].map { TemplateTests.Spec(id: $0.0, programs: $0.1, name: "sw_\($0.0)") }
 
     /// Command lines both twins must answer alike: help, getopt's refusals, bad values, stray
