@@ -49,6 +49,19 @@ func letter(_ character: Unicode.Scalar) -> Int32 {
     Int32(character.value)
 }
 
+/// The whole of `text` as a decimal number, read with strtol(3) as
+/// @name@.c reads it (leading white space and a sign are allowed), or nil
+/// for an empty text, anything after the digits, or an overflow.
+func decimalNumber(_ text: UnsafePointer<CChar>) -> Int? {
+    var end: UnsafeMutablePointer<CChar>?
+    errno = 0
+    let value = strtol(text, &end, 10)
+    guard errno == 0, let end, UnsafePointer(end) != text, end.pointee == 0 else {
+        return nil
+    }
+    return value
+}
+
 /// Reads the command line with getopt_long(3), as @name@.c does: -v, -d N,
 /// -dN, --duration N, --duration=N, --dur=N, --load-only, -h, grouped as
 /// in -vd5. Returns nil (after saying why) for anything else.
@@ -74,12 +87,11 @@ func parseOptions() -> Options? {
         case letter("v"):
             options.verbose = true
         case letter("d"):
-            let text = String(cString: optarg)
-            guard let seconds = UInt32(text), seconds > 0, seconds <= Int32.max else {
-                fputs("\(program): invalid duration: \(text)\n", stderr)
+            guard let seconds = decimalNumber(optarg), seconds > 0, seconds <= Int32.max else {
+                fputs("\(program): invalid duration: \(String(cString: optarg))\n", stderr)
                 return nil
             }
-            options.duration = seconds
+            options.duration = UInt32(seconds)
         case loadOnlyOption:
             options.loadOnly = true
         case letter("h"):

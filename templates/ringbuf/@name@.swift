@@ -202,16 +202,14 @@ func parseOptions() -> Options {
         case letter("v"):
             options.verbose = true
         case letter("d"):
-            let text = String(cString: optarg)
-            guard let duration = Int(text), duration >= 1 else {
-                fail("invalid duration '\(text)'")
+            guard let duration = decimalNumber(optarg), duration >= 1 else {
+                fail("invalid duration '\(String(cString: optarg))'")
                 exit(2)
             }
             options.duration = duration
         case letter("D"):
-            let text = String(cString: optarg)
-            guard let minimum = Int(text), minimum >= 0 else {
-                fail("invalid minimum duration '\(text)'")
+            guard let minimum = decimalNumber(optarg), minimum >= 0 else {
+                fail("invalid minimum duration '\(String(cString: optarg))'")
                 exit(2)
             }
             options.minDurationMs = minimum
@@ -236,6 +234,19 @@ func parseOptions() -> Options {
 /// An option letter as getopt_long returns it: the int of C's 'v'.
 func letter(_ character: Unicode.Scalar) -> Int32 {
     Int32(character.value)
+}
+
+/// The whole of `text` as a decimal number, read with strtol(3) as
+/// @name@.c reads it (leading white space and a sign are allowed), or nil
+/// for an empty text, anything after the digits, or an overflow.
+func decimalNumber(_ text: UnsafePointer<CChar>) -> Int? {
+    var end: UnsafeMutablePointer<CChar>?
+    errno = 0
+    let value = strtol(text, &end, 10)
+    guard errno == 0, let end, UnsafePointer(end) != text, end.pointee == 0 else {
+        return nil
+    }
+    return value
 }
 
 // MARK: - Small helpers around the C API

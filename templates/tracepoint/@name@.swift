@@ -166,18 +166,16 @@ func parseOptions() -> Options {
     while case let opt = getopt_long(CommandLine.argc, CommandLine.unsafeArgv, "p:vd:h", longOptions, nil), opt != -1 {
         switch opt {
         case letter("p"):
-            let text = String(cString: optarg)
-            guard let pid = positiveNumber(text) else {
-                fputs("\(program): invalid pid: \(text)\n", stderr)
+            guard let pid = positiveNumber(optarg) else {
+                fputs("\(program): invalid pid: \(String(cString: optarg))\n", stderr)
                 exit(2)
             }
             options.pid = pid
         case letter("v"):
             options.verbose = true
         case letter("d"):
-            let text = String(cString: optarg)
-            guard let duration = positiveNumber(text) else {
-                fputs("\(program): invalid duration: \(text)\n", stderr)
+            guard let duration = positiveNumber(optarg) else {
+                fputs("\(program): invalid duration: \(String(cString: optarg))\n", stderr)
                 exit(2)
             }
             options.duration = UInt32(duration)
@@ -198,12 +196,12 @@ func parseOptions() -> Options {
     return options
 }
 
-/// A positive decimal number that fits in an Int32, or nil.
-func positiveNumber(_ text: String) -> Int32? {
-    guard let value = Int32(text), value > 0 else {
+/// parse_positive() of @name@.c: a decimal number from 1 to INT_MAX, or nil.
+func positiveNumber(_ text: UnsafePointer<CChar>) -> Int32? {
+    guard let value = decimalNumber(text), value > 0, value <= Int32.max else {
         return nil
     }
-    return value
+    return Int32(value)
 }
 
 /// getopt_long's value for --load-only: a long-only option, outside the char range.
@@ -212,6 +210,19 @@ let loadOnlyOption: Int32 = 256
 /// An option letter as getopt_long returns it: the int of C's 'v'.
 func letter(_ character: Unicode.Scalar) -> Int32 {
     Int32(character.value)
+}
+
+/// The whole of `text` as a decimal number, read with strtol(3) as
+/// @name@.c reads it (leading white space and a sign are allowed), or nil
+/// for an empty text, anything after the digits, or an overflow.
+func decimalNumber(_ text: UnsafePointer<CChar>) -> Int? {
+    var end: UnsafeMutablePointer<CChar>?
+    errno = 0
+    let value = strtol(text, &end, 10)
+    guard errno == 0, let end, UnsafePointer(end) != text, end.pointee == 0 else {
+        return nil
+    }
+    return value
 }
 
 // MARK: - Small helpers around the C API
