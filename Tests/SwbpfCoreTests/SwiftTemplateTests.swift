@@ -16,14 +16,15 @@ import Glibc
 struct SwiftTemplateTests {
     /// The templates with a Swift twin. Their apps are named sw_ID, unlike the C suite's t_ID.
     static let templates: [TemplateTests.Spec] = [
-        ("tracepoint", 1), ("uprobe", 2), ("ringbuf", 2), ("xdp", 1), ("tc", 1), ("iter", 1), ("usdt", 1),
+        ("minimal", 1), ("tracepoint", 1), ("uprobe", 2), ("ringbuf", 2), ("xdp", 1), ("tc", 1), ("iter", 1), ("usdt", 1),
     ].map { TemplateTests.Spec(id: $0.0, programs: $0.1, name: "sw_\($0.0)") }
 
     /// Command lines both twins must answer alike: help, getopt's refusals, bad values, stray
-    /// operands, long options shortened or given '=', and a load.
+    /// operands, long options shortened or given '=', a value strtol(3) reads past its leading
+    /// blank, and a load.
     static func commandLines(_ id: String) -> [[String]] {
         var lines = [["-h"], ["--help"], ["-z"], ["--bogus"], ["-d"], ["--duration"], ["-d", "0"], ["--dur=x"],
-                     ["--verbose=1"], ["--", "--load-only"], ["--load"], ["-vz"]]
+                     ["--verbose=1"], ["--", "--load-only"], ["--load"], ["-vz"], ["-d", " 1", "--load-only"]]
         switch id {
         case "tracepoint": lines += [["-p", "abc"], ["-p0"], ["--load-only", "extra"]]
         case "ringbuf": lines += [["-D", "-1"], ["--min-duration"], ["--load-only", "extra"]]

@@ -7,15 +7,17 @@
 // section, the object file embedded as bytes, and the functions
 // @name@_bpf__open/load/attach/destroy that drive libbpf. swbpf writes a
 // module map (.output/swift/@name@/) whose umbrella header includes libbpf's
-// headers and the skeleton, so `import C@name@` brings all of them into Swift:
-// the skeleton's static inline functions are called directly, no C shim.
+// headers, <getopt.h> and the skeleton, so `import C@name@` brings all of
+// them into Swift: the skeleton's static inline functions are called
+// directly, no C shim.
 //
 // This file opens the skeleton, tells the kernel part which pid to watch,
 // loads and attaches it, then writes to stderr once a second: each write(2)
 // fires the tracepoint, and the kernel part logs a line to the trace buffer.
 
 // Swift 6 checks that global C state is used safely; Glibc and the C module
-// predate that checking (stderr is a plain global), hence @preconcurrency.
+// predate that checking (stderr and optarg are plain globals), hence
+// @preconcurrency.
 @preconcurrency import Glibc
 @preconcurrency import C@name@
 
@@ -39,46 +41,70 @@ func usage(_ program: String) -> String {
     """
 }
 
-/// What getopt_long would accept: -v, -d N, -dN, --duration N, --duration=N,
-/// --load-only, -h. Returns nil (after saying why) for anything else.
-func parseOptions(_ arguments: [String]) -> Options? {
-    let program = arguments.first ?? "@name@"
-    var options = Options()
-    var rest = arguments.dropFirst()
-    func fail(_ message: String) -> Options? {
-        fputs("\(program): \(message)\n", stderr)
-        fputs(usage(program), stderr)
+/// getopt_long's value for --load-only: a long-only option, outside the char range.
+let loadOnlyOption: Int32 = 256
+
+/// An option letter as getopt_long returns it: the int of C's 'v'.
+func letter(_ character: Unicode.Scalar) -> Int32 {
+    Int32(character.value)
+}
+
+/// The whole of `text` as a decimal number, read with strtol(3) as
+/// @name@.c reads it (leading white space and a sign are allowed), or nil
+/// for an empty text, anything after the digits, or an overflow.
+func decimalNumber(_ text: UnsafePointer<CChar>) -> Int? {
+    var end: UnsafeMutablePointer<CChar>?
+    errno = 0
+    let value = strtol(text, &end, 10)
+    guard errno == 0, let end, UnsafePointer(end) != text, end.pointee == 0 else {
         return nil
     }
-    while let argument = rest.popFirst() {
-        var durationText: String?
-        switch argument {
-        case "-v", "--verbose":
+    return value
+}
+
+/// Reads the command line with getopt_long(3), as @name@.c does: -v, -d N,
+/// -dN, --duration N, --duration=N, --dur=N, --load-only, -h, grouped as
+/// in -vd5. Returns nil (after saying why) for anything else.
+func parseOptions() -> Options? {
+    let program = CommandLine.arguments[0]
+    // getopt_long's table, as in @name@.c, ending in an all-zero row. Each
+    // name is a strdup() copy that lives until exit: a Swift string passed
+    // to C as a pointer lives only during that one call (here, option()).
+    let longOptions = [
+        option(name: strdup("verbose"), has_arg: no_argument, flag: nil, val: letter("v")),
+        option(name: strdup("duration"), has_arg: required_argument, flag: nil, val: letter("d")),
+        option(name: strdup("load-only"), has_arg: no_argument, flag: nil, val: loadOnlyOption),
+        option(name: strdup("help"), has_arg: no_argument, flag: nil, val: letter("h")),
+        option(),
+    ]
+    var options = Options()
+    // As C's `while ((c = getopt_long(...)) != -1)`. getopt_long permutes
+    // argv so that operands end up after the options, from argv[optind] on,
+    // and prints its own message for an unknown option or a missing value
+    // before it returns '?'.
+    while case let c = getopt_long(CommandLine.argc, CommandLine.unsafeArgv, "vd:h", longOptions, nil), c != -1 {
+        switch c {
+        case letter("v"):
             options.verbose = true
-        case "--load-only":
-            options.loadOnly = true
-        case "-h", "--help":
-            print(usage(program), terminator: "")
-            exit(0)
-        case "-d", "--duration":
-            guard let value = rest.popFirst() else { return fail("\(argument) needs a number of seconds") }
-            durationText = value
-        case _ where argument.hasPrefix("--duration="):
-            durationText = String(argument.dropFirst("--duration=".count))
-        case _ where argument.hasPrefix("-d") && !argument.hasPrefix("--"):
-            durationText = String(argument.dropFirst(2))
-        case _ where argument.hasPrefix("-"):
-            return fail("unknown option: \(argument)")
-        default:
-            return fail("unexpected argument: \(argument)")
-        }
-        if let durationText {
-            guard let seconds = UInt32(durationText), seconds > 0, seconds <= Int32.max else {
-                fputs("\(program): invalid duration: \(durationText)\n", stderr)
+        case letter("d"):
+            guard let seconds = decimalNumber(optarg), seconds > 0, seconds <= Int32.max else {
+                fputs("\(program): invalid duration: \(String(cString: optarg))\n", stderr)
                 return nil
             }
-            options.duration = seconds
+            options.duration = UInt32(seconds)
+        case loadOnlyOption:
+            options.loadOnly = true
+        case letter("h"):
+            print(usage(program), terminator: "")
+            exit(0)
+        default:
+            fputs(usage(program), stderr)
+            return nil
         }
+    }
+    if optind < CommandLine.argc {
+        fputs("\(program): unexpected argument: \(String(cString: CommandLine.unsafeArgv[Int(optind)]!))\n", stderr)
+        return nil
     }
     return options
 }
@@ -97,7 +123,7 @@ func run() -> Int32 {
     for signal in [SIGINT, SIGTERM, SIGALRM] { sigaddset(&stopSignals, signal) }
     sigprocmask(SIG_BLOCK, &stopSignals, nil)
 
-    guard let options = parseOptions(CommandLine.arguments) else { return 2 }
+    guard let options = parseOptions() else { return 2 }
 
     // Line-buffer stdout so a pipe reader sees each line as it is printed.
     setvbuf(stdout, nil, _IOLBF, 0)

@@ -13,7 +13,7 @@
 // the kernel part writes to the perf buffer and prints one line per
 // openat(2) call.
 
-// @preconcurrency: C globals (stdout, stderr) and libbpf's types predate
+// @preconcurrency: C globals (stdout, stderr, optarg) and libbpf's types predate
 // Swift's concurrency checking; this program uses them from one thread.
 @preconcurrency import Glibc
 @preconcurrency import C@name@
@@ -128,7 +128,7 @@ func handleEvent(_ data: UnsafeMutableRawPointer?, _ size: UInt32) {
     print("\(column(e.pid, 7)) \(column(e.ppid, 7)) \(column(cString(e.comm), 16)) \(cString(e.filename))")
 }
 
-// MARK: - Command line: the options of @name@.c, read the way getopt_long(3) reads them
+// MARK: - Command line: the options of @name@.c, read with getopt_long(3) as it does
 
 func usage(_ out: UnsafeMutablePointer<FILE>) {
     fputs("""
@@ -147,135 +147,82 @@ func usage(_ out: UnsafeMutablePointer<FILE>) {
 /// The options, or an exit: status 2 after a bad command line, 0 after -h.
 func parseOptions() -> Options {
     let program = CommandLine.arguments[0]
-    let specs = [
-        OptionSpec(short: "p", long: "pid", takesValue: true),
-        OptionSpec(short: "v", long: "verbose"),
-        OptionSpec(short: "d", long: "duration", takesValue: true),
-        OptionSpec(short: nil, long: "load-only"),
-        OptionSpec(short: "h", long: "help"),
+    // getopt_long's table, as in @name@.c, ending in an all-zero row. Each
+    // name is a strdup() copy that lives until exit: a Swift string passed
+    // to C as a pointer lives only during that one call (here, option()).
+    let longOptions = [
+        option(name: strdup("pid"), has_arg: required_argument, flag: nil, val: letter("p")),
+        option(name: strdup("verbose"), has_arg: no_argument, flag: nil, val: letter("v")),
+        option(name: strdup("duration"), has_arg: required_argument, flag: nil, val: letter("d")),
+        option(name: strdup("load-only"), has_arg: no_argument, flag: nil, val: loadOnlyOption),
+        option(name: strdup("help"), has_arg: no_argument, flag: nil, val: letter("h")),
+        option(),
     ]
     var options = Options()
-    let operands = readCommandLine(specs) { spec, value in
-        switch spec.long {
-        case "pid":
-            guard let pid = positiveNumber(value) else {
-                fputs("\(program): invalid pid: \(value ?? "")\n", stderr)
+    // As C's `while ((opt = getopt_long(...)) != -1)`. getopt_long permutes
+    // argv so that operands end up after the options, from argv[optind] on,
+    // and prints its own message for an unknown option or a missing value
+    // before it returns '?'.
+    while case let opt = getopt_long(CommandLine.argc, CommandLine.unsafeArgv, "p:vd:h", longOptions, nil), opt != -1 {
+        switch opt {
+        case letter("p"):
+            guard let pid = positiveNumber(optarg) else {
+                fputs("\(program): invalid pid: \(String(cString: optarg))\n", stderr)
                 exit(2)
             }
             options.pid = pid
-        case "verbose":
+        case letter("v"):
             options.verbose = true
-        case "duration":
-            guard let duration = positiveNumber(value) else {
-                fputs("\(program): invalid duration: \(value ?? "")\n", stderr)
+        case letter("d"):
+            guard let duration = positiveNumber(optarg) else {
+                fputs("\(program): invalid duration: \(String(cString: optarg))\n", stderr)
                 exit(2)
             }
             options.duration = UInt32(duration)
-        case "load-only":
+        case loadOnlyOption:
             options.loadOnly = true
-        default:
+        case letter("h"):
             usage(stdout)
             exit(0)
+        default:
+            usage(stderr)
+            exit(2)
         }
     }
-    guard let operands else {
-        usage(stderr)
-        exit(2)
-    }
-    if let extra = operands.first {
-        fputs("\(program): unexpected argument: \(extra)\n", stderr)
+    if optind < CommandLine.argc {
+        fputs("\(program): unexpected argument: \(String(cString: CommandLine.unsafeArgv[Int(optind)]!))\n", stderr)
         exit(2)
     }
     return options
 }
 
-/// A positive decimal number that fits in an Int32, or nil.
-func positiveNumber(_ text: String?) -> Int32? {
-    guard let text, let value = Int32(text), value > 0 else {
+/// parse_positive() of @name@.c: a decimal number from 1 to INT_MAX, or nil.
+func positiveNumber(_ text: UnsafePointer<CChar>) -> Int32? {
+    guard let value = decimalNumber(text), value > 0, value <= Int32.max else {
+        return nil
+    }
+    return Int32(value)
+}
+
+/// getopt_long's value for --load-only: a long-only option, outside the char range.
+let loadOnlyOption: Int32 = 256
+
+/// An option letter as getopt_long returns it: the int of C's 'v'.
+func letter(_ character: Unicode.Scalar) -> Int32 {
+    Int32(character.value)
+}
+
+/// The whole of `text` as a decimal number, read with strtol(3) as
+/// @name@.c reads it (leading white space and a sign are allowed), or nil
+/// for an empty text, anything after the digits, or an overflow.
+func decimalNumber(_ text: UnsafePointer<CChar>) -> Int? {
+    var end: UnsafeMutablePointer<CChar>?
+    errno = 0
+    let value = strtol(text, &end, 10)
+    guard errno == 0, let end, UnsafePointer(end) != text, end.pointee == 0 else {
         return nil
     }
     return value
-}
-
-/// One option: its letter (-v), its long name (--verbose), and whether it
-/// takes a value.
-struct OptionSpec {
-    var short: Character?
-    var long: String
-    var takesValue = false
-}
-
-/// Reads CommandLine.arguments as getopt_long(3) reads them for @name@.c:
-/// letters may be grouped (-vd 5, -d5), a long name may be shortened while
-/// it stays unambiguous and takes its value after '=' or as the next
-/// argument, "--" ends the options, and operands may come anywhere. Calls
-/// `handle` for each option in order and returns the operands; prints
-/// getopt's message and returns nil for an unknown option or a missing or
-/// unwanted value.
-func readCommandLine(_ specs: [OptionSpec], _ handle: (OptionSpec, String?) -> Void) -> [String]? {
-    let arguments = CommandLine.arguments
-    func complain(_ message: String) -> [String]? {
-        fputs("\(arguments[0]): \(message)\n", stderr)
-        return nil
-    }
-    var operands: [String] = []
-    var index = 1
-    while index < arguments.count {
-        let argument = arguments[index]
-        index += 1
-        if argument == "--" {
-            operands += arguments[index...]
-            break
-        }
-        if argument.hasPrefix("--") {
-            let body = argument.dropFirst(2)
-            let name = body.prefix { $0 != "=" }
-            let attached = body.contains("=") ? String(body.drop { $0 != "=" }.dropFirst()) : nil
-            let candidates = specs.filter { $0.long.hasPrefix(name) }
-            guard let spec = specs.first(where: { $0.long == name }) ?? (candidates.count == 1 ? candidates[0] : nil) else {
-                if candidates.isEmpty {
-                    return complain("unrecognized option '\(argument)'")
-                }
-                return complain("option '\(argument)' is ambiguous; possibilities:" + candidates.map { " '--\($0.long)'" }.joined())
-            }
-            if !spec.takesValue {
-                guard attached == nil else {
-                    return complain("option '--\(spec.long)' doesn't allow an argument")
-                }
-                handle(spec, nil)
-            } else if let attached {
-                handle(spec, attached)
-            } else if index < arguments.count {
-                handle(spec, arguments[index])
-                index += 1
-            } else {
-                return complain("option '--\(spec.long)' requires an argument")
-            }
-        } else if argument.hasPrefix("-") && argument != "-" {
-            var letters = argument.dropFirst()
-            while let letter = letters.popFirst() {
-                guard let spec = specs.first(where: { $0.short == letter }) else {
-                    return complain("invalid option -- '\(letter)'")
-                }
-                if !spec.takesValue {
-                    handle(spec, nil)
-                    continue
-                }
-                if !letters.isEmpty {
-                    handle(spec, String(letters))
-                } else if index < arguments.count {
-                    handle(spec, arguments[index])
-                    index += 1
-                } else {
-                    return complain("option requires an argument -- '\(letter)'")
-                }
-                break
-            }
-        } else {
-            operands.append(argument)
-        }
-    }
-    return operands
 }
 
 // MARK: - Small helpers around the C API

@@ -9,7 +9,7 @@ extension Explainer {
         if file.hasSuffix(".json") {
             return "Write swiftc's output-file map, which names where the compile writes its depfile (without one, swiftc puts it in a temporary directory)."
         }
-        return "Write the umbrella header of C\(app): <linux/types.h> first (the skeleton and a shared header use __u32 and friends), libbpf's <bpf/libbpf.h> and <bpf/bpf.h>, the app's shared header if it has one, then its skeleton."
+        return "Write the umbrella header of C\(app): <linux/types.h> first (the skeleton and a shared header use __u32 and friends), libbpf's <bpf/libbpf.h> and <bpf/bpf.h>, <getopt.h> (for getopt_long, which Glibc's Swift module leaves out), the app's shared header if it has one, then its skeleton."
     }
 
     func swiftItems(_ words: [String], group: ArgumentGroup, step: Step) -> [Item] {
