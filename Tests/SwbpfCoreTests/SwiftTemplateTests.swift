@@ -84,19 +84,11 @@ struct SwiftTemplateTests {
         }
 
         // What the C suite asserts of every template: -h, the verifier, --load-only and -v.
-        let help = try await TemplateHarness.run(app, ["-h"], in: dir)
-        #expect(help.exitedWith0 && help.stderr.isEmpty && help.stdout.hasPrefix("Usage: \(app) "), "\(name) -h: \(help)")
-        for option in ["-v, --verbose", "-d, --duration SECONDS", "--load-only", "-h, --help"] {
-            #expect(help.stdout.contains(option), "\(name) -h does not mention \(option):\n\(help.stdout)")
-        }
-        let object = dir + "/.output/\(name).bpf.o"
-        let verifier = try await TemplateHarness.offThread { try Kernel.verifierCheck(object) }
-        #expect(verifier.status == 0, "bpftool prog loadall refused \(name).bpf.o: \(verifier.output)")
-        let loaded = "\(name): loaded \(spec.programs) programs (verifier accepted)\n"
+        try await TemplateTests.EveryTemplate.expectHelpNamesTheCommonOptions(app: app, name: name, in: dir)
+        let verifier = try await TemplateHarness.offThread { try Kernel.verifierCheck(dir + "/.output/\(name).bpf.o") }
         let load = try await TemplateHarness.run(app, ["--load-only"], in: dir)
-        #expect(load.exitedWith0 && load.stdout == loaded && load.stderr.isEmpty, "\(name) --load-only: \(load)")
         let verbose = try await TemplateHarness.run(app, ["-v", "--load-only"], in: dir)
-        #expect(verbose.exitedWith0 && verbose.stdout == loaded && verbose.stderr.contains("libbpf: "), "\(name) -v --load-only: \(verbose)")
+        TemplateTests.EveryTemplate.expectAccepted(spec, name: name, verifier: verifier, load: load, verbose: verbose)
 
         // And the run, by the C twin's recipe.
         if let skip = try await TemplateTests.EveryTemplate.run(spec, app: app, in: dir) {

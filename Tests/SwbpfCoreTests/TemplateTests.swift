@@ -260,12 +260,7 @@ struct TemplateTests {
             #expect(build.stdout.contains("  BINARY   \(name)\n"), "\(build.stdout)")
             try #require(FileManager.default.isExecutableFile(atPath: app), "no binary \(name) after the build")
 
-            // -h: usage on stdout, naming the common options.
-            let help = try await TemplateHarness.run(app, ["-h"], in: dir)
-            #expect(help.exitedWith0 && help.stderr.isEmpty && help.stdout.hasPrefix("Usage: \(app) "), "\(name) -h: \(help)")
-            for option in ["-v, --verbose", "-d, --duration SECONDS", "--load-only", "-h, --help"] {
-                #expect(help.stdout.contains(option), "\(name) -h does not mention \(option):\n\(help.stdout)")
-            }
+            try await Self.expectHelpNamesTheCommonOptions(app: app, name: name, in: dir)
 
             // The kernel verifier, through bpftool (not through the app's skeleton).
             let object = dir + "/.output/\(name).bpf.o"
@@ -287,11 +282,7 @@ struct TemplateTests {
                         "\(name) -v --load-only: \(verbose)")
                 skips.append("fentry: kernel refuses fentry programs here: \(refusal.dropLast()) (bpftool prog loadall too: BPF program load failed: Operation not permitted)")
             } else {
-                #expect(verifier.status == 0, "bpftool prog loadall refused \(name).bpf.o: \(verifier.output)")
-                let loaded = "\(name): loaded \(spec.programs) programs (verifier accepted)\n"
-                #expect(load.exitedWith0 && load.stdout == loaded && load.stderr.isEmpty, "\(name) --load-only: \(load)")
-                #expect(verbose.exitedWith0 && verbose.stdout == loaded && verbose.stderr.contains("libbpf: "),
-                        "\(name) -v --load-only: \(verbose)")
+                Self.expectAccepted(spec, name: name, verifier: verifier, load: load, verbose: verbose)
                 if let skip = try await Self.run(spec, app: app, in: dir) { skips.append(skip) }
             }
 
@@ -325,6 +316,25 @@ struct TemplateTests {
         }
 
         static let time = #"\d\d:\d\d:\d\d"#
+        /// -h: usage on stdout, naming the options every template has.
+        static func expectHelpNamesTheCommonOptions(app: String, name: String, in dir: String) async throws {
+            let help = try await TemplateHarness.run(app, ["-h"], in: dir)
+            #expect(help.exitedWith0 && help.stderr.isEmpty && help.stdout.hasPrefix("Usage: \(app) "), "\(name) -h: \(help)")
+            for option in ["-v, --verbose", "-d, --duration SECONDS", "--load-only", "-h, --help"] {
+                #expect(help.stdout.contains(option), "\(name) -h does not mention \(option):\n\(help.stdout)")
+            }
+        }
+
+        /// The verifier accepted the object through bpftool, and the app's --load-only and
+        /// -v --load-only (which adds libbpf's log) say how many programs it loaded.
+        static func expectAccepted(_ spec: Spec, name: String, verifier: RunResult, load: TemplateRun, verbose: TemplateRun) {
+            #expect(verifier.status == 0, "bpftool prog loadall refused \(name).bpf.o: \(verifier.output)")
+            let loaded = "\(name): loaded \(spec.programs) programs (verifier accepted)\n"
+            #expect(load.exitedWith0 && load.stdout == loaded && load.stderr.isEmpty, "\(name) --load-only: \(load)")
+            #expect(verbose.exitedWith0 && verbose.stdout == loaded && verbose.stderr.contains("libbpf: "),
+                    "\(name) -v --load-only: \(verbose)")
+        }
+
 
         /// minimal logs each write(2) of its own process with bpf_printk().
         static func runMinimal(_ spec: Spec, app: String, in dir: String) async throws {
