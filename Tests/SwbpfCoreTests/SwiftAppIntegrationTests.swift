@@ -188,6 +188,9 @@ import Testing
         #expect(other.status == 0 && other.stderr.contains("note: lone is a Swift app, which swbpf cannot build for arm64; building the other apps"),
                 "\(other.output)")
         #expect(!project.exists("arm64/lone"))
+        // A build that leaves its Swift apps out needs no swiftc: a missing one is not looked for.
+        let withoutSwiftc = try project.swbpf("build", environment: ["ARCH": "arm64", "VMLINUX": header, "SWIFTC": "/nonexistent/swiftc"])
+        #expect(withoutSwiftc.status == 0, "\(withoutSwiftc.output)")
         let named = try project.swbpf("build", "lone", environment: ["ARCH": "arm64", "VMLINUX": header])
         #expect(named.status != 0 && named.stderr.contains("error: lone is a Swift app, and the build is for arm64 (from ARCH)"), "\(named.output)")
     }

@@ -86,8 +86,8 @@ public struct Planner {
             helperObjects[helper] = object
         }
         var precompiledHeaders = Set<String>()
-        // A Swift app cannot be built for another machine (`Project.selectTarget` leaves it out).
-        for app in project.apps where !(app.isSwift && !toolchain.target.isHost) {
+        // A Swift app is not built for another machine (`Project.selectTarget` leaves it out).
+        for app in project.apps where !app.isSwift || project.buildsSwift(app) {
             var precompiledHeader: String?
             if !app.vmlinuxFirstSources.isEmpty, let step = precompiledHeaderStep(app: app) {
                 precompiledHeader = step.primaryOutput

@@ -70,6 +70,9 @@ public struct Project: Equatable, Sendable {
         return target.subdirectory.map { FileSystem.join(base, $0) } ?? base
     }
 
+    /// Whether this build compiles `app` as Swift: there is no Swift SDK for another machine here.
+    public func buildsSwift(_ app: App) -> Bool { app.isSwift && target.isHost }
+
     /// Chooses the target from `--arch`, `ARCH` and swbpf.toml, and the linkage.
     public mutating func selectTarget(option: String?, environment: [String: String], staticOption: Bool) throws {
         target = try TargetSelection.resolve(option: option, environment: environment, config: config, staticOption: staticOption)

@@ -11,8 +11,8 @@ public struct SwiftTools: Equatable, Sendable, Codable {
 }
 
 extension ToolchainResolver {
-    /// The Swift apps of the project.
-    var swiftApps: [String] { project.apps.filter(\.isSwift).map(\.name) }
+    /// The Swift apps this build compiles.
+    var swiftApps: [String] { project.apps.filter(project.buildsSwift).map(\.name) }
 
     /// swiftc and printf, when the project has a Swift app (else none): SWIFTC, else swiftc on
     /// PATH, else the swiftc of the toolchain whose runtime this swbpf runs on.
