@@ -288,9 +288,9 @@ public enum Doctor {
             })
         }
         let qemu = "qemu-\(arch.machine == "armv7l" ? "arm" : arch.machine)-static"
-        let emulator = try? resolver.locate(.cc, configured: qemu)
+        let emulator = resolver.onPath(qemu)
         checks.append(Check(section: section, name: "emulator", ok: emulator != nil, required: false,
-                            detail: emulator.map { "\($0.path): runs \(arch.name) binaries here (\(qemu) -L /usr/\(arch.triple) ./NAME)" }
+                            detail: emulator.map { "\($0): runs \(arch.name) binaries here (\(qemu) -L /usr/\(arch.triple) ./NAME)" }
                                 ?? "no \(qemu): \(arch.name) binaries cannot be tried on this machine",
                             fix: emulator == nil ? "apt-get install qemu-user-static" : nil))
         return checks

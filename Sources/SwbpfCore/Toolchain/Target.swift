@@ -15,11 +15,6 @@ public struct Target: Equatable, Sendable, Codable {
     public var bpfSystemIncludes: [String]?
     /// How the user-space compiler was chosen (`CC`, `CROSS_COMPILE=aarch64-linux-gnu-`, ...).
     public var compilerOrigin: String
-    /// Where the target's libraries are (`/usr/lib/aarch64-linux-gnu`, then the cross sysroot's
-    /// lib/); empty for the host, whose compiler knows its own.
-    public var libraryDirectories: [String] = []
-    /// The cross sysroot (`/usr/aarch64-linux-gnu`) when there is one; nil for the host.
-    public var sysroot: String?
     /// What libbpf.a needs after it on the link line: `-lelf -lz`, or pkg-config's static list.
     public var libraries: [String]
     /// Where `libraries` come from.
@@ -78,8 +73,8 @@ extension ToolchainResolver {
         }
         if let gcc = try? locate(.cc, configured: arch.triple + "-gcc") { return (gcc, "\(arch.triple)-gcc on PATH") }
         // clang cross-compiles for any triple; it needs a linker for the target.
-        let crossLinker = (try? locate(.cc, configured: arch.triple + "-ld")) != nil
-        if var clang = try? locate(.clang), crossLinker || (try? locate(.cc, configured: "ld.lld")) != nil {
+        let crossLinker = onPath(arch.triple + "-ld") != nil
+        if var clang = try? locate(.clang), crossLinker || onPath("ld.lld") != nil {
             let sysroot = "/usr/" + arch.triple
             let multiarch = FileSystem.isDirectory("/usr/include/" + arch.triple)
             clang.role = .cc

@@ -70,8 +70,9 @@ public struct ToolchainResolver: Sendable {
     /// a no-op build uses: no process, no concurrency.
     public func resolveFromCache() throws -> Resolution? {
         var facts = FileFacts(cached: cachedAnswers)
-        let early = try bpftoolChoice()
+        // Only a target of the other byte order looks at bpftool this early: a host no-op does not.
         if needsByteOrderCheck {
+            let early = try bpftoolChoice()
             var answer: [String]?
             if case .program(let tool) = early {
                 guard let cached = cachedAnswers[probeKey(tool)] else { return nil }
@@ -256,8 +257,6 @@ public struct ToolchainResolver: Sendable {
         if let arch = selection.arch, !selection.isHost {
             try checkTargetLibraries(arch, staticLink: selection.staticLink)
             target.expectedBinary = arch.elf
-            target.libraryDirectories = targetLibraryDirectories(arch).filter(FileSystem.isDirectory)
-            target.sysroot = FileSystem.isDirectory("/usr/" + arch.triple) ? "/usr/" + arch.triple : nil
         } else if selection.staticLink {
             try checkHostStaticLibraries()
         }
@@ -295,10 +294,7 @@ public struct ToolchainResolver: Sendable {
             tried.append(path)
             if FileSystem.isExecutableFile(path) { found = (path, program) }
         } else {
-            for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
-                let path = FileSystem.join(String(directory), program)
-                if FileSystem.isExecutableFile(path) { found = (path, program); break }
-            }
+            found = onPath(program).map { ($0, program) }
             tried.append("\(program) on PATH")
             if found == nil, environment[knob] == nil {
                 for path in role.fallbacks {
@@ -312,6 +308,16 @@ public struct ToolchainResolver: Sendable {
         }
         return Tool(role: role, displayName: found.display, path: found.path, leadingArguments: Array(words.dropFirst()),
                     version: "", fingerprint: "\(stat.size):\(stat.mtimeNanoseconds):\(stat.inode)")
+    }
+
+    /// Where `program` is on PATH, whatever any knob says: for programs swbpf only needs to know
+    /// are there (a cross linker, an emulator).
+    func onPath(_ program: String) -> String? {
+        for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let path = FileSystem.join(String(directory), program)
+            if FileSystem.isExecutableFile(path) { return path }
+        }
+        return nil
     }
 
     func probeKey(_ tool: Tool) -> String {
@@ -458,8 +464,9 @@ public struct ToolchainResolver: Sendable {
         if choice == nil, selection.isHost, let local = project.localVmlinuxHeader {
             return .header(path: FileSystem.join(project.root, local), origin: .projectDirectory)
         }
+        let places = SourceTrees.vmlinuxPlaces(names: [arch] + (selection.arch?.vendoredDirectories ?? []))
         if choice == nil {
-            for place in SourceTrees.vmlinuxPlaces(names: [arch] + (selection.arch?.vendoredDirectories ?? [])) {
+            for place in places {
                 let header = FileSystem.absolute(FileSystem.join(place, "vmlinux.h"), base: project.root)
                 guard FileSystem.exists(header) else { continue }
                 try checkNotALinkStoredAsFile(header, display: FileSystem.join(place, "vmlinux.h"))
@@ -467,8 +474,7 @@ public struct ToolchainResolver: Sendable {
             }
         }
         guard selection.isHost else {
-            throw ToolchainError.noTargetVmlinux(arch: arch, tried: SourceTrees.vmlinuxPlaces(names: [arch] + (selection.arch?.vendoredDirectories ?? []))
-                .map { FileSystem.join($0, "vmlinux.h") })
+            throw ToolchainError.noTargetVmlinux(arch: arch, tried: places.map { FileSystem.join($0, "vmlinux.h") })
         }
         guard FileSystem.exists(kernelBTF) else { throw ToolchainError.noVmlinuxSource(btfPath: kernelBTF) }
         return .btf(path: kernelBTF, origin: .runningKernel)
