@@ -440,6 +440,11 @@ struct CrossBuildIntegrationTests {
         #expect(arm64.stdout.contains("target arm64 (aarch64-linux-gnu, from --arch)\n  ✓ aarch64-linux-gnu-gcc (/usr/bin/aarch64-linux-gnu-gcc"), "\(arm64.output)")
         #expect(arm64.stdout.contains("✓ libbpf 1.1 (/usr/lib/aarch64-linux-gnu/libbpf.a)") || arm64.stdout.contains("✓ libbpf "), "\(arm64.stdout)")
         #expect(arm64.stdout.contains("✓ vmlinux.h for arm64: ../../vmlinux.h/include/arm64"), "\(arm64.stdout)")
+        // LIBBPF_OBJ is the libbpf the build links, so it is the one doctor checks.
+        try FileManager.default.createDirectory(atPath: layout.project.path("own"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/usr/lib/aarch64-linux-gnu/libbpf.a", toPath: layout.project.path("own/libbpf.a"))
+        let own = try layout.project.swbpf("doctor", "--arch", "arm64", environment: ["LIBBPF_OBJ": "own/libbpf.a"])
+        #expect(own.stdout.contains("✓ libbpf ") && own.stdout.contains("own/libbpf.a)\n"), "\(own.stdout)")
         // Debian 12 has no riscv64 libraries: each missing one is named with its package.
         let riscv = try layout.project.swbpf("doctor", environment: ["ARCH": "riscv64"])
         #expect(riscv.status == 1, "\(riscv.output)")

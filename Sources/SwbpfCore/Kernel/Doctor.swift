@@ -257,9 +257,9 @@ public enum Doctor {
                 return "kernel headers for \(arch.name) in \(directories.first ?? "?")"
             },
             check("libbpf") {
-                var facts = FileFacts(cached: [:])
                 if case .source(_, let display, _) = try resolver.libbpfChoice() { return "libbpf built from \(display) with the \(arch.name) compiler" }
-                let libbpf = try resolver.targetSystemLibbpf(arch, facts: &facts)
+                // The libbpf the build links: LIBBPF_OBJ or [libbpf] archive when set, else the target's system one.
+                let libbpf = try resolver.libbpf(pkgConfigAnswer: nil)
                 return "libbpf \(libbpf.version ?? "of unknown version") (\(libbpf.archive))"
             },
             check("libelf and zlib") {

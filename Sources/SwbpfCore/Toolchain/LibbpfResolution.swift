@@ -50,9 +50,10 @@ extension ToolchainResolver {
                       sourceBuild: LibbpfSourceBuild(tree: tree, display: display, headers: Array(values.dropFirst())))
     }
 
-    /// The system's libbpf: pkg-config's libdir and includedir when it answered, else the usual
-    /// library directories.
+    /// The system's libbpf: for another machine, its multiarch libbpf; else pkg-config's libdir and
+    /// includedir when it answered, else the usual library directories.
     func systemLibbpf(pkgConfigAnswer: [String]?, facts: inout FileFacts) throws -> Libbpf {
+        if !selection.isHost, let arch = selection.arch { return try targetSystemLibbpf(arch, facts: &facts) }
         var tried: [String] = []
         if let answer = pkgConfigAnswer, answer.count >= 2 {
             let archive = FileSystem.join(answer[0], "libbpf.a")

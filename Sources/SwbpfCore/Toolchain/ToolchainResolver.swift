@@ -205,11 +205,7 @@ public struct ToolchainResolver: Sendable {
         case .archive(let path, let include, let origin):
             libbpf = try explicitLibbpf(archive: path, include: include, origin: origin, facts: &facts)
         case .system:
-            if !selection.isHost, let arch = selection.arch {
-                libbpf = try targetSystemLibbpf(arch, facts: &facts)
-            } else {
-                libbpf = try systemLibbpf(pkgConfigAnswer: pkgConfigAnswer, facts: &facts)
-            }
+            libbpf = try systemLibbpf(pkgConfigAnswer: pkgConfigAnswer, facts: &facts)
         case .source(let tree, let display, let chosenBy):
             libbpf = try sourceLibbpf(tree: tree, display: display, chosenBy: chosenBy, facts: &facts)
         }
