@@ -1,48 +1,58 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Layers, each a module that may import only those listed as its dependencies, all of them
+// below it (CONTRIBUTING.md draws the graph; LayerTests fails on an import that is not listed):
+//
+//   SwbpfBasics      files, processes, signals, hashing, text, TOML
+//   SwbpfModel       the project, the toolchain as values, steps and the pure planner
+//   SwbpfToolchain   finding the tools and trees a build uses (runs probes)
+//   SwbpfBuild       the executor, its state, the shared cache, and its event protocol
+//   SwbpfKernel      loading programs, reading the verifier, what the kernel can do
+//   SwbpfViews       what people and programs see of a build: console, JSON, explain, timings, trace
+//   SwbpfScaffolding new projects and apps from the templates
+//   SwbpfDriver      sessions: build, verify, run, doctor, watch, install
+//   SwbpfCLI         the command line
+//   swbpf            main()
+let layers: [(name: String, dependencies: [Target.Dependency])] = [
+    ("SwbpfBasics", ["CSwbpfProcess"]),
+    ("SwbpfModel", ["SwbpfBasics"]),
+    ("SwbpfToolchain", ["SwbpfBasics", "SwbpfModel"]),
+    ("SwbpfBuild", ["SwbpfBasics", "SwbpfModel", "CSwbpfCurl"]),
+    ("SwbpfKernel", ["SwbpfBasics", "SwbpfModel"]),
+    ("SwbpfViews", ["SwbpfBasics", "SwbpfModel", "SwbpfBuild"]),
+    ("SwbpfScaffolding", ["SwbpfBasics", "SwbpfModel"]),
+    ("SwbpfDriver", ["SwbpfBasics", "SwbpfModel", "SwbpfToolchain", "SwbpfBuild", "SwbpfKernel", "SwbpfViews"]),
+    ("SwbpfCLI", ["SwbpfBasics", "SwbpfModel", "SwbpfBuild", "SwbpfKernel", "SwbpfViews", "SwbpfScaffolding",
+                  "SwbpfDriver", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+]
+
 let package = Package(
     name: "swbpf",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "swbpf", targets: ["swbpf"]),
-        .library(name: "SwbpfCore", targets: ["SwbpfCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
-    targets: [
+    targets: layers.map { layer in
+        // templates/ is compiled into SwbpfScaffolding at build time: the plugin declares the
+        // files, the tool writes the Swift source.
+        .target(name: layer.name, dependencies: layer.dependencies,
+                plugins: layer.name == "SwbpfScaffolding" ? ["EmbedTemplates"] : [])
+    } + [
         // fork/exec and the signal handler: what must not run Swift code (see its header).
         .target(name: "CSwbpfProcess"),
         // https for the remote cache: libcurl, loaded with dlopen only when an https remote is used.
         .target(name: "CSwbpfCurl", linkerSettings: [.linkedLibrary("dl")]),
-        .target(
-            name: "SwbpfCore",
-            dependencies: [
-                "CSwbpfProcess",
-                "CSwbpfCurl",
-            ],
-            plugins: ["EmbedTemplates"]
-        ),
-        // templates/ compiled into SwbpfCore at build time: the plugin declares the files, the tool
-        // writes the Swift source.
         .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["TemplateEmbedder"]),
         .executableTarget(name: "TemplateEmbedder"),
-        // The command line: swift-argument-parser commands, and a fast path for plain builds.
-        .target(
-            name: "SwbpfCLI",
-            dependencies: [
-                "SwbpfCore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
-        .executableTarget(
-            name: "swbpf",
-            dependencies: ["SwbpfCLI"]
-        ),
+        .executableTarget(name: "swbpf", dependencies: ["SwbpfCLI"]),
         .testTarget(
             name: "SwbpfCoreTests",
-            dependencies: ["SwbpfCore", "SwbpfCLI"]
+            dependencies: ["SwbpfBasics", "SwbpfModel", "SwbpfToolchain", "SwbpfBuild", "SwbpfKernel", "SwbpfViews",
+                           "SwbpfScaffolding", "SwbpfDriver", "SwbpfCLI"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,11 @@
 import ArgumentParser
 import FoundationEssentials
-import SwbpfCore
+import SwbpfBasics
+import SwbpfBuild
+import SwbpfDriver
+import SwbpfModel
+import SwbpfScaffolding
+import SwbpfViews
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
-import SwbpfCore
+import SwbpfBasics
+import SwbpfDriver
 
 /// `swbpf install [--prefix DIR] [APP...]`: builds, then installs the binaries and their aliases
 /// into `$DESTDIR$PREFIX/bin`, as libbpf-tools' `make install` does.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import FoundationEssentials
-import SwbpfCore
+import SwbpfBasics
+import SwbpfBuild
+import SwbpfDriver
+import SwbpfViews
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -106,9 +109,9 @@ struct Doctor: AsyncParsableCommand {
 
     func run() async throws {
         await runReportingErrors {
-            let report = await SwbpfCore.Doctor.run(directory: project.directory, environment: currentEnvironment(), arch: arch)
+            let report = await SwbpfDriver.Doctor.run(directory: project.directory, environment: currentEnvironment(), arch: arch)
             switch format {
-            case .human: TextOutput.standardOutput.write(SwbpfCore.Doctor.render(report))
+            case .human: TextOutput.standardOutput.write(SwbpfDriver.Doctor.render(report))
             case .json:
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

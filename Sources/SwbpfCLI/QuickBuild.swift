@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
-import SwbpfCore
+import SwbpfBasics
+import SwbpfDriver
 #if canImport(Glibc)
 import Glibc
 #endif

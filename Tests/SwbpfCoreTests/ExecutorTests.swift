@@ -1,7 +1,14 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 
 // The executor against an in-memory file system and a fake process runner, as ninja's
 // build_test.cc tests its builder: scheduling, up-to-date decisions, failures and what is

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 
 // Helpers shared by BuildIntegrationTests, BuildErrorTests and KernelTests. They build on
 // TestSupport.swift (runProcess, Swbpf, TemporaryProject, Kernel) and add only what those lack.

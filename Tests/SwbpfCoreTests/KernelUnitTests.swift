@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 
 /// The kernel commands' pure parts: the loader's records, the verifier log, hints, section kinds,
 /// trace lines, source scanning, what a watch reacts to, and where the loader step is planned.

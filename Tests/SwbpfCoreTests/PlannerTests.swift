@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 
 /// A toolchain as the planner sees it, with no process run.
 func fixedToolchain(vmlinux: VmlinuxSource = .btf(path: "/sys/kernel/btf/vmlinux", origin: .runningKernel),

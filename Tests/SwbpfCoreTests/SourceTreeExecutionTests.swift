@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 
 // The libbpf and bpftool steps against the in-memory file system of ExecutorTests: tree inputs,
 // staged products, and the order ready steps start in. No make and no compiler run.

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 
 // Projects laid out as users clone them: libbpf-bootstrap's examples/c with its libbpf, bpftool
 // and vmlinux.h submodules at ../../, and the third_party/ layout of the projects copied from it.

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 
 private func parse(_ bytes: [UInt8]) throws(TOMLError) -> TOMLTable { try TOMLTable(parsing: bytes) }
 private func parse(_ text: String) throws(TOMLError) -> TOMLTable { try TOMLTable(parsing: text) }

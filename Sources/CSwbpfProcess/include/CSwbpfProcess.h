@@ -1,6 +1,6 @@
 // What swbpf cannot do safely in Swift: the child's side of fork (only async-signal-safe calls
 // may run there) and a signal handler. Everything else about processes is in
-// SwbpfCore/Execution/ProcessRunner.swift and Interrupts.swift.
+// SwbpfBasics/ProcessRunner.swift and Interrupts.swift.
 #ifndef CSWBPF_PROCESS_H
 #define CSWBPF_PROCESS_H
 

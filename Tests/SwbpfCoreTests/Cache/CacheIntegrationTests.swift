@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 
 /// Debian's nginx (nginx-light has the WebDAV module) as a Bazel HTTP remote cache on a free
 /// loopback port, with a config, prefix and temporary directories of its own; stopped when the

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 
 /// The depfile parser, case by case (the cases ninja's depfile parser is tested on, and what -MP,
 /// gcc's and clang's quoting produce), then against depfiles the real compilers write.

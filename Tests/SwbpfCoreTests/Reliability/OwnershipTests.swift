@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 
 /// swbpf never writes or deletes a file it did not create: products never replace a user's
 /// file, a product can never be a source, and clean removes exactly what the state records.

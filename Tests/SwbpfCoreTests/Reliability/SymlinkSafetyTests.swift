@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import SwbpfCore
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfToolchain
+@testable import SwbpfBuild
+@testable import SwbpfKernel
+@testable import SwbpfViews
+@testable import SwbpfScaffolding
+@testable import SwbpfDriver
 #if canImport(Glibc)
 import Glibc
 #endif

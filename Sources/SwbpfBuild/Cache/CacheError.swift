@@ -1,0 +1,25 @@
+import SwbpfBasics
+
+/// What went wrong with the shared cache. None of these fails a build: the executor turns them
+/// into notes and builds the step itself; `swbpf cache` and the settings report them as errors.
+public enum CacheError: DiagnosticError, Equatable {
+    case cannotWrite(path: String, reason: String)
+    case remote(url: String, reason: String)
+    case badSetting(name: String, value: String, expected: String)
+    case noCacheDirectory
+
+    public var diagnostic: Diagnostic {
+        switch self {
+        case .cannotWrite(let path, let reason):
+            return Diagnostic(.note, "cache: cannot write \(path): \(reason); building without storing there",
+                              help: "check the permissions and free space of the cache directory, or set SWBPF_CACHE_DIR")
+        case .remote(let url, let reason):
+            return Diagnostic(.note, "remote cache \(url): \(reason); building locally")
+        case .badSetting(let name, let value, let expected):
+            return Diagnostic(.error, "\(name) is '\(value)', expected \(expected)")
+        case .noCacheDirectory:
+            return Diagnostic(.note, "cache: HOME, XDG_CACHE_HOME and SWBPF_CACHE_DIR are all unset, so there is no cache directory; building without the cache",
+                              help: "set SWBPF_CACHE_DIR to a directory")
+        }
+    }
+}

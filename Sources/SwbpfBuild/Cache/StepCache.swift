@@ -1,0 +1,272 @@
+import Synchronization
+import SwbpfBasics
+import SwbpfModel
+
+/// Where a restored step's outputs came from.
+public enum CacheSource: String, Sendable, Codable {
+    case local, remote
+}
+
+/// What the executor knows of a step that must run, before it runs: enough to look it up.
+public struct CacheQuery: Sendable {
+    public var step: Step
+    /// The first level of the key (`CacheKey.manifest`).
+    public var manifestKey: String
+    /// Content digests already known (declared inputs, the headers of the last build); the cache
+    /// hashes anything else it needs.
+    public var knownDigests: [String: Digest]
+
+    package init(step: Step, manifestKey: String, knownDigests: [String: Digest]) {
+        self.step = step
+        self.manifestKey = manifestKey
+        self.knownDigests = knownDigests
+    }
+}
+
+/// A step found in the cache: its products are in their temporaries, verified, ready to commit.
+public struct CacheHit: Sendable {
+    public var source: CacheSource
+    /// The second level of the key, which names the entry.
+    public var entryKey: String
+    /// The headers the step read when it ran: recorded as if it had run here.
+    public var headers: [String]
+    /// The content digest of each product, from the SHA-256 it was checked against.
+    public var digests: [String: Digest]
+
+    package init(source: CacheSource, entryKey: String, headers: [String], digests: [String: Digest]) {
+        self.source = source
+        self.entryKey = entryKey
+        self.headers = headers
+        self.digests = digests
+    }
+}
+
+public struct CacheLookup: Sendable {
+    public var hit: CacheHit?
+    /// Why something could not be used (the remote is down, the cache unwritable...).
+    public var notes: [String] = []
+
+    package init(hit: CacheHit? = nil, notes: [String] = []) {
+        self.hit = hit
+        self.notes = notes
+    }
+}
+
+/// What a step that ran read, to store its outputs under.
+public struct CacheStoreRequest: Sendable {
+    public var step: Step
+    public var manifestKey: String
+    public var headers: [Header]
+    /// The products as they were recorded: read and hashed once, for the state and the cache.
+    public var products: [Product]
+
+    public struct Product: Sendable {
+        public var path: String
+        public var bytes: [UInt8]
+        public var sha256: String
+        public var executable: Bool
+
+        package init(path: String, bytes: [UInt8], sha256: String, executable: Bool) {
+            self.path = path
+            self.bytes = bytes
+            self.sha256 = sha256
+            self.executable = executable
+        }
+    }
+
+    public struct Header: Sendable {
+        public var path: String
+        public var digest: Digest
+
+        package init(path: String, digest: Digest) {
+            self.path = path
+            self.digest = digest
+        }
+    }
+
+    package init(step: Step, manifestKey: String, headers: [Header], products: [Product]) {
+        self.step = step
+        self.manifestKey = manifestKey
+        self.headers = headers
+        self.products = products
+    }
+}
+
+/// The executor's view of the shared cache: asked before a step that must run is launched, told
+/// after one succeeds. Nothing it does can fail a build: every problem is a note and a miss.
+public protocol StepCache: Sendable {
+    /// On a hit, writes every product of the step to its temporary sibling, each checked against
+    /// the SHA-256 the entry names, and returns the hit; on a miss, writes nothing.
+    func restore(_ query: CacheQuery, files: any BuildFileSystem) async -> CacheLookup
+    /// Stores the step's products (already in place) and its manifest and entry; returns notes.
+    func store(_ request: CacheStoreRequest, files: any BuildFileSystem) async -> [String]
+    /// After the build: records the hit counts and trims the local cache; returns notes.
+    func finishBuild() async -> [String]
+}
+
+/// The local store, with the remote one behind it when configured: lookups try the local store,
+/// then the remote (copying what it finds into the local store); stores go to both. The first
+/// remote failure turns the remote off for the rest of the build, so a server that is down costs
+/// one timeout, not one per step.
+public final class SharedCache: StepCache {
+    public let local: LocalCacheStore
+    package let remote: RemoteCache?
+    package let sizeLimit: Int64
+    private let state = Mutex(State())
+
+    private struct State {
+        var counts = CacheCounts()
+        var remoteDown = false
+        var localUnwritable = false
+    }
+
+    public init(settings: CacheSettings) {
+        local = LocalCacheStore(directory: settings.directory)
+        remote = settings.remote.map(RemoteCache.init)
+        sizeLimit = settings.sizeLimit
+    }
+
+    public var counts: CacheCounts { state.withLock { $0.counts } }
+
+    // MARK: Reading
+
+    /// Local first, then remote; what came from the remote is kept locally.
+    private func fetch(_ namespace: CacheNamespace, _ key: String, notes: inout [String]) async -> (bytes: [UInt8], source: CacheSource)? {
+        if let bytes = local.read(namespace, key) { return (bytes, .local) }
+        guard let remote, !state.withLock({ $0.remoteDown }) else { return nil }
+        switch await remote.get(namespace, key) {
+        case .success(let bytes?):
+            return (bytes, .remote)
+        case .success(nil):
+            return nil
+        case .failure(let error):
+            remoteFailed(error, notes: &notes)
+            return nil
+        }
+    }
+
+    private func remoteFailed(_ error: CacheError, notes: inout [String]) {
+        let first = state.withLock { state in
+            defer { state.remoteDown = true }
+            return !state.remoteDown
+        }
+        if first { notes.append(error.diagnostic.message + " (the remote cache is not used for the rest of this build)") }
+    }
+
+    private func keepLocally(_ namespace: CacheNamespace, _ key: String, _ bytes: [UInt8], notes: inout [String]) {
+        guard !state.withLock({ $0.localUnwritable }) else { return }
+        do { try local.write(namespace, key, bytes) } catch {
+            let first = state.withLock { state in
+                defer { state.localUnwritable = true }
+                return !state.localUnwritable
+            }
+            if first { notes.append(error.diagnostic.message) }
+        }
+    }
+
+    public func restore(_ query: CacheQuery, files: any BuildFileSystem) async -> CacheLookup {
+        var lookup = CacheLookup()
+        let hit = await find(query, files: files, notes: &lookup.notes)
+        state.withLock { state in
+            switch hit?.source {
+            case .local?: state.counts.localHits += 1
+            case .remote?: state.counts.remoteHits += 1
+            case nil: state.counts.misses += 1
+            }
+        }
+        lookup.hit = hit
+        return lookup
+    }
+
+    private func find(_ query: CacheQuery, files: any BuildFileSystem, notes: inout [String]) async -> CacheHit? {
+        let step = query.step
+        guard let (manifestBytes, manifestSource) = await fetch(.ac, query.manifestKey, notes: &notes),
+              let manifest = CacheManifest(bytes: manifestBytes) else { return nil }
+        // A header that would now be found before one the step read changes what it reads.
+        let candidates = Executor.shadowingCandidates(of: manifest.headers, searchOrder: step.includeSearchOrder, root: files.root)
+        let known = Set(step.inputs + manifest.headers)
+        guard candidates.allSatisfy({ known.contains($0) || files.stat($0) == nil }) else { return nil }
+        var headers: [(path: String, digest: Digest)] = []
+        for path in manifest.headers {
+            guard let digest = query.knownDigests[path] ?? files.digest(path) else { return nil }
+            headers.append((path, digest))
+        }
+        let entryKey = CacheKey.entry(manifest: query.manifestKey, headers: headers)
+        guard let (entryBytes, entrySource) = await fetch(.ac, entryKey, notes: &notes), let entry = CacheEntry(bytes: entryBytes),
+              entry.outputs.map(\.path) == step.products else { return nil }
+        var source = entrySource == .remote || manifestSource == .remote ? CacheSource.remote : .local
+        var written: [String] = []
+        var digests: [String: Digest] = [:]
+        func abandon() -> CacheHit? {
+            written.forEach(files.remove)
+            return nil
+        }
+        for (output, temporary) in zip(entry.outputs, step.temporaryProducts) {
+            guard let (bytes, blobSource) = await fetch(.cas, output.sha256, notes: &notes) else { return abandon() }
+            // Never a wrong output: a blob that is not what the entry names is a miss.
+            guard bytes.count == output.size, SHA256Hex.of(bytes) == output.sha256 else { return abandon() }
+            if blobSource == .remote {
+                source = .remote
+                keepLocally(.cas, output.sha256, bytes, notes: &notes)
+            }
+            do {
+                // A staged step's products wait in its staging directory, where the executor commits them from.
+                if step.stagingDirectory != nil { try files.createDirectory(FileSystem.split(temporary).directory) }
+                try files.write(temporary, bytes, executable: output.executable)
+            } catch { return abandon() }
+            written.append(temporary)
+            digests[output.path] = Digest(hex: Array(output.sha256.utf8.prefix(32)))
+        }
+        if source == .remote {
+            keepLocally(.ac, entryKey, entryBytes, notes: &notes)
+            keepLocally(.ac, query.manifestKey, manifestBytes, notes: &notes)
+        }
+        return CacheHit(source: source, entryKey: entryKey, headers: manifest.headers, digests: digests)
+    }
+
+    // MARK: Writing
+
+    public func store(_ request: CacheStoreRequest, files: any BuildFileSystem) async -> [String] {
+        var notes: [String] = []
+        var outputs: [CacheEntry.Output] = []
+        var blobs: [(key: String, bytes: [UInt8])] = []
+        for product in request.products {
+            outputs.append(.init(path: product.path, sha256: product.sha256, size: product.bytes.count, executable: product.executable))
+            blobs.append((product.sha256, product.bytes))
+        }
+        let manifest = CacheManifest(headers: request.headers.map(\.path)).bytes
+        let entryKey = CacheKey.entry(manifest: request.manifestKey, headers: request.headers.map { ($0.path, $0.digest) })
+        let entry = CacheEntry(outputs: outputs).bytes
+        // Blobs before the entry that names them, the entry before the manifest that leads to it.
+        for blob in blobs where !local.contains(.cas, blob.key) { keepLocally(.cas, blob.key, blob.bytes, notes: &notes) }
+        keepLocally(.ac, entryKey, entry, notes: &notes)
+        keepLocally(.ac, request.manifestKey, manifest, notes: &notes)
+        state.withLock { $0.counts.stored += 1 }
+        guard let remote, !remote.settings.readOnly else { return notes }
+        for blob in blobs {
+            guard !state.withLock({ $0.remoteDown }), !Task.isCancelled else { return notes }
+            switch await remote.contains(.cas, blob.key) {
+            case .success(true): continue
+            case .success(false):
+                if case .failure(let error) = await remote.put(.cas, blob.key, blob.bytes) { remoteFailed(error, notes: &notes) }
+            case .failure(let error): remoteFailed(error, notes: &notes)
+            }
+        }
+        for (key, bytes) in [(entryKey, entry), (request.manifestKey, manifest)] {
+            guard !state.withLock({ $0.remoteDown }), !Task.isCancelled else { return notes }
+            if case .failure(let error) = await remote.put(.ac, key, bytes) { remoteFailed(error, notes: &notes) }
+        }
+        return notes
+    }
+
+    public func finishBuild() async -> [String] {
+        let counts = self.counts
+        local.record(counts)
+        // Trimming walks the cache: only worth it after a build that added to it.
+        if counts.stored > 0 || counts.remoteHits > 0 {
+            let files = local.storedFiles()
+            if files.reduce(0, { $0 + $1.size }) > sizeLimit { local.trim(to: sizeLimit / 10 * 9) }
+        }
+        return []
+    }
+}

@@ -1,0 +1,63 @@
+import SwbpfBasics
+import SwbpfBuild
+import SwbpfModel
+
+/// `swbpf cache`: where the shared cache is, how full, how useful; trimming and clearing it.
+public enum CacheReport {
+    /// The local store `swbpf cache` works on, and the remote one builds here would use (from the
+    /// environment and, when `directory` is a project, its swbpf.toml).
+    public struct Target {
+        public var store: LocalCacheStore
+        public var sizeLimit: Int64
+        public var remote: RemoteCacheSettings?
+        public var disabledBy: String?
+    }
+
+    public static func target(environment: [String: String], projectDirectory: String?) throws -> Target {
+        guard let directory = CacheSettings.localDirectory(environment: environment) else { throw CacheError.noCacheDirectory }
+        // The project, when there is one, may configure the cache; elsewhere only the environment does.
+        let project = projectDirectory.flatMap { try? OpenedProject.load($0, environment: environment) }
+        let config = project?.config ?? ProjectConfig()
+        var target = Target(store: LocalCacheStore(directory: directory), sizeLimit: CacheSettings.defaultSizeLimit)
+        if let settings = try CacheSettings.resolve(environment: environment, config: config, disabled: false) {
+            target.sizeLimit = settings.sizeLimit
+            target.remote = settings.remote
+        } else {
+            target.disabledBy = environment["SWBPF_CACHE"] != nil ? "SWBPF_CACHE=\(environment["SWBPF_CACHE"] ?? "")"
+                : "\(ProjectConfig.fileName) [cache] enabled = false"
+        }
+        return target
+    }
+
+    /// The summary `swbpf cache` prints.
+    public static func summary(_ target: Target) -> String {
+        let files = target.store.storedFiles()
+        let size = files.reduce(0) { $0 + $1.size }
+        let blobs = files.filter { $0.namespace == .cas }.count
+        let counts = target.store.totals()
+        var lines = ["cache: \(target.store.directory)".escapedForDisplay()]
+        if let reason = target.disabledBy { lines.append("  off here (\(reason)); builds neither look up nor store") }
+        lines.append("  size: \(format(bytes: size)) of \(format(bytes: target.sizeLimit)) (\(blobs) output\(blobs == 1 ? "" : "s"), \(files.count - blobs) manifests and entries)")
+        if counts.lookups == 0 {
+            lines.append("  hits: none yet")
+        } else {
+            let rate = Double(counts.hits) * 100 / Double(counts.lookups)
+            lines.append("  hits: \(counts.hits) of \(counts.lookups) lookups (\(Decimal.string(rate, places: 1))%): \(counts.localHits) local, \(counts.remoteHits) remote; \(counts.stored) steps stored")
+        }
+        if let remote = target.remote {
+            lines.append("  remote: \(remote.url)\(remote.readOnly ? " (read-only)" : "")".escapedForDisplay())
+        } else {
+            lines.append("  remote: none (set SWBPF_REMOTE_CACHE or [cache] remote in swbpf.toml)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `1.5 MB`, `5.0 GB`: sizes for people.
+    public static func format(bytes: Int64) -> String {
+        let units = ["bytes", "KB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(bytes) bytes" : Decimal.string(value, places: 1) + " " + units[unit]
+    }
+}

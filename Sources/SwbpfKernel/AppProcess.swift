@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An app started by `swbpf run`, sharing swbpf's terminal (standard input, output and error).
+///
+/// Not through the process runner: that one captures output and stops children by cancelling,
+/// while the app must own the terminal and stop the way it expects, on SIGINT. It stays in
+/// swbpf's process group, so the terminal's Ctrl-C and Ctrl-Z reach it directly and it may read
+/// the terminal; its signal mask and the dispositions swbpf changed are reset to the defaults.
+package final class AppProcess {
+    package let pid: pid_t
+    package private(set) var exitStatus: Int32?
+
+    package init(executable: String, arguments: [String]) throws {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + arguments).map { strdup($0) }
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let result = posix_spawn(&child, executable, nil, &attributes, argv + [nil], environ)
+        guard result == 0 else { throw KernelError.cannotStart(path: executable, reason: String(cString: strerror(result))) }
+        pid = child
+    }
+
+    package func send(_ signal: Int32) {
+        if exitStatus == nil { kill(pid, signal) }
+    }
+
+    /// Whether the app has exited (reaping it, and setting `exitStatus`: its exit code, or
+    /// 128 + the signal that ended it).
+    package func hasExited() -> Bool {
+        if exitStatus != nil { return true }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        guard result == pid else {
+            // Reaped elsewhere: nothing is known of how it ended.
+            if result < 0 && errno == ECHILD { exitStatus = 1 }
+            return exitStatus != nil
+        }
+        // WIFEXITED/WEXITSTATUS are macros Swift does not import.
+        let signal = status & 0x7F
+        exitStatus = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+        return true
+    }
+}

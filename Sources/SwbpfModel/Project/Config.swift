@@ -1,0 +1,218 @@
+import SwbpfBasics
+
+/// The optional `swbpf.toml`. Every key is optional; unknown keys and wrong types are errors that
+/// name the file, the line and the key.
+public struct ProjectConfig: Equatable, Sendable {
+    public static let fileName = "swbpf.toml"
+    /// A project's settings fit in a few lines; anything near this size is the wrong file.
+    public static let maximumFileSize = 1 << 20
+
+    public var output: String?
+    public var binaryDirectory: String?
+    public var arch: String?
+    /// The line of `arch`, for the error that refuses an unknown one.
+    public var archLine = 0
+    /// `static = true`: fully static binaries.
+    public var staticLink = false
+    public var vmlinux: String?
+    public var includeDirectories: [String] = []
+    public var cflags: [String] = []
+    public var bpfCflags: [String] = []
+    public var ldflags: [String] = []
+    public var libs: [String] = []
+    /// `swift-flags`: extra words for every Swift app's swiftc compile.
+    public var swiftFlags: [String] = []
+    /// `swift-debug`: build Swift apps for debugging (-Onone -g, the dynamic standard library).
+    public var swiftDebug: Bool?
+    public var sharedSources: [String] = []
+    public var onlyApps: [String]?
+    public var skipApps: [String] = []
+    public var compileCommands = false
+    public var libbpfArchive: String?
+    public var libbpfInclude: String?
+    /// `[libbpf] source`: a libbpf source tree to build, or "system".
+    public var libbpfSource: String?
+    /// `[bpftool] source`: a bpftool source tree to build, or "system".
+    public var bpftoolSource: String?
+    /// `[bpftool] path`: the bpftool program to run.
+    public var bpftoolPath: String?
+    public var cache = CacheConfig()
+    public var apps: [String: AppConfig] = [:]
+    /// Where each `[app.NAME]` table starts, for errors about apps that do not exist.
+    public var appLines: [String: Int] = [:]
+
+    public struct AppConfig: Equatable, Sendable {
+        public var sources: [String] = []
+        public var bpfSources: [String] = []
+        public var cflags: [String] = []
+        public var bpfCflags: [String] = []
+        public var ldflags: [String] = []
+        public var libs: [String] = []
+        /// Other names for the binary, made as symbolic links beside it.
+        public var aliases: [String] = []
+        public var swiftFlags: [String] = []
+        public init() {}
+    }
+
+    /// `[cache]`: the shared build cache (secrets such as tokens are environment-only).
+    public struct CacheConfig: Equatable, Sendable {
+        public var enabled = true
+        public var remote: String?
+        public var remoteReadOnly = false
+        public var maxSize: String?
+        public init() {}
+    }
+
+    public init() {}
+
+    package static let topLevelKeys = ["output", "bin", "arch", "vmlinux", "include", "cflags", "bpf-cflags", "ldflags",
+                               "libs", "sources", "apps", "skip", "compdb", "static", "libbpf", "bpftool", "app", "cache",
+                               "swift-flags", "swift-debug"]
+    package static let libbpfKeys = ["source", "archive", "include"]
+    package static let bpftoolKeys = ["source", "path"]
+    package static let cacheKeys = ["enabled", "remote", "remote-read-only", "max-size"]
+    package static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs", "aliases", "swift-flags"]
+
+    /// Parses the text of a config file. `file` is the name used in error messages.
+    public static func parse(_ text: String, file: String) throws -> ProjectConfig {
+        try parse(Array(text.utf8), file: file)
+    }
+
+    /// Parses the bytes of a config file: invalid UTF-8 is an error with its position, not text
+    /// silently replaced.
+    public static func parse(_ bytes: [UInt8], file: String) throws -> ProjectConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(parsing: bytes)
+        } catch {
+            throw ConfigError.syntax(file: file, line: error.position.line, column: error.position.column,
+                                          message: error.message)
+        }
+        let reader = Reader(file: file)
+        var config = ProjectConfig()
+
+        try reader.checkKeys(table, allowed: topLevelKeys, section: [])
+        config.output = try reader.string(table, "output", section: [])
+        config.binaryDirectory = try reader.string(table, "bin", section: [])
+        config.arch = try reader.string(table, "arch", section: [])
+        config.archLine = table.entry("arch")?.keyPosition.line ?? 0
+        config.staticLink = try reader.bool(table, "static", section: []) ?? false
+        config.vmlinux = try reader.string(table, "vmlinux", section: [])
+        config.includeDirectories = try reader.strings(table, "include", section: [])
+        config.cflags = try reader.strings(table, "cflags", section: [])
+        config.bpfCflags = try reader.strings(table, "bpf-cflags", section: [])
+        config.ldflags = try reader.strings(table, "ldflags", section: [])
+        config.libs = try reader.strings(table, "libs", section: [])
+        config.sharedSources = try reader.strings(table, "sources", section: [])
+        config.swiftFlags = try reader.strings(table, "swift-flags", section: [])
+        config.swiftDebug = try reader.bool(table, "swift-debug", section: [])
+        if table.contains(key: "apps") { config.onlyApps = try reader.strings(table, "apps", section: []) }
+        config.skipApps = try reader.strings(table, "skip", section: [])
+        config.compileCommands = try reader.bool(table, "compdb", section: []) ?? false
+
+        if let libbpf = try reader.table(table, "libbpf", section: []) {
+            try reader.checkKeys(libbpf, allowed: libbpfKeys, section: ["libbpf"])
+            config.libbpfArchive = try reader.string(libbpf, "archive", section: ["libbpf"])
+            config.libbpfInclude = try reader.string(libbpf, "include", section: ["libbpf"])
+            config.libbpfSource = try reader.string(libbpf, "source", section: ["libbpf"])
+            if config.libbpfSource != nil, let entry = libbpf.entry("archive") ?? libbpf.entry("include") {
+                throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, key: "libbpf.\(entry.key)",
+                                                    message: "[libbpf] source builds libbpf from a tree, so it cannot be given with archive or include: keep one of them")
+            }
+        }
+        if let bpftool = try reader.table(table, "bpftool", section: []) {
+            try reader.checkKeys(bpftool, allowed: bpftoolKeys, section: ["bpftool"])
+            config.bpftoolSource = try reader.string(bpftool, "source", section: ["bpftool"])
+            config.bpftoolPath = try reader.string(bpftool, "path", section: ["bpftool"])
+            if config.bpftoolSource != nil, let entry = bpftool.entry("path") {
+                throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, key: "bpftool.path",
+                                                    message: "[bpftool] source and path both choose bpftool: keep one of them")
+            }
+        }
+        if let cache = try reader.table(table, "cache", section: []) {
+            try reader.checkKeys(cache, allowed: cacheKeys, section: ["cache"])
+            config.cache.enabled = try reader.bool(cache, "enabled", section: ["cache"]) ?? true
+            config.cache.remote = try reader.string(cache, "remote", section: ["cache"])
+            config.cache.remoteReadOnly = try reader.bool(cache, "remote-read-only", section: ["cache"]) ?? false
+            config.cache.maxSize = try reader.string(cache, "max-size", section: ["cache"])
+        }
+        if let apps = try reader.table(table, "app", section: []) {
+            for entry in apps.entries {
+                let name = entry.key
+                let section = ["app", name]
+                guard let app = entry.value.table else {
+                    throw ConfigError.wrongType(file: file, line: entry.keyPosition.line,
+                                                     key: "app.\(name)", expected: "a table ([app.\(name)])")
+                }
+                try reader.checkKeys(app, allowed: appKeys, section: section)
+                var appConfig = AppConfig()
+                appConfig.sources = try reader.strings(app, "sources", section: section)
+                appConfig.bpfSources = try reader.strings(app, "bpf-sources", section: section)
+                appConfig.cflags = try reader.strings(app, "cflags", section: section)
+                appConfig.bpfCflags = try reader.strings(app, "bpf-cflags", section: section)
+                appConfig.ldflags = try reader.strings(app, "ldflags", section: section)
+                appConfig.libs = try reader.strings(app, "libs", section: section)
+                appConfig.aliases = try reader.strings(app, "aliases", section: section)
+                appConfig.swiftFlags = try reader.strings(app, "swift-flags", section: section)
+                for alias in appConfig.aliases where alias.isEmpty || alias.contains("/") || alias == "." || alias == ".." {
+                    throw ConfigError.invalidValue(file: file, line: app.entry("aliases")?.keyPosition.line ?? app.position.line,
+                                                        key: "app.\(name).aliases", message: "'\(alias)' is not a file name: an alias is a name for the binary in the same directory")
+                }
+                config.apps[name] = appConfig
+                config.appLines[name] = app.position.line
+            }
+        }
+        return config
+    }
+
+    /// Reads typed values and turns every mismatch into an error on the line of the key (or of the
+    /// offending list element).
+    private struct Reader {
+        let file: String
+
+        func qualified(_ key: String, _ section: [String]) -> String { (section + [key]).joined(separator: ".") }
+
+        /// The first unknown key in the order the file gives them.
+        func checkKeys(_ table: TOMLTable, allowed: [String], section: [String]) throws {
+            for entry in table.entries where !allowed.contains(entry.key) {
+                throw ConfigError.unknownKey(file: file, line: entry.keyPosition.line,
+                                                  key: qualified(entry.key, section), known: allowed)
+            }
+        }
+
+        func string(_ table: TOMLTable, _ key: String, section: [String]) throws -> String? {
+            guard let entry = table.entry(key) else { return nil }
+            guard let text = entry.value.string else { throw wrongType(entry, section, "a string") }
+            return text
+        }
+
+        func bool(_ table: TOMLTable, _ key: String, section: [String]) throws -> Bool? {
+            guard let entry = table.entry(key) else { return nil }
+            guard let flag = entry.value.boolean else { throw wrongType(entry, section, "true or false") }
+            return flag
+        }
+
+        func strings(_ table: TOMLTable, _ key: String, section: [String]) throws -> [String] {
+            guard let entry = table.entry(key) else { return [] }
+            guard let array = entry.value.array else { throw wrongType(entry, section, "a list of strings") }
+            return try array.map { element in
+                guard let text = element.string else {
+                    throw wrongType(entry, section, "a list of strings", line: element.position.line)
+                }
+                return text
+            }
+        }
+
+        func table(_ table: TOMLTable, _ key: String, section: [String]) throws -> TOMLTable? {
+            guard let entry = table.entry(key) else { return nil }
+            guard let inner = entry.value.table else {
+                throw wrongType(entry, section, "a table ([\(qualified(key, section))])")
+            }
+            return inner
+        }
+
+        func wrongType(_ entry: TOMLTable.Entry, _ section: [String], _ expected: String, line: Int? = nil) -> ConfigError {
+            .wrongType(file: file, line: line ?? entry.keyPosition.line, key: qualified(entry.key, section), expected: expected)
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import SwbpfBasics
+
+/// One eBPF application: a kernel part (one or more .bpf.c files, linked by bpftool) and a user-space
+/// part that embeds the kernel part through the generated skeleton.
+public struct App: Equatable, Sendable {
+    public var name: String
+    /// Kernel-side sources, relative to the project root; the first is NAME.bpf.c.
+    public var bpfSources: [String]
+    /// User-space C sources compiled for this app alone; the first is NAME.c. Empty for a Swift app.
+    public var userSources: [String]
+    /// A Swift app's sources (NAME.swift or the files of the NAME/ folder, then swbpf.toml's),
+    /// compiled as one module; empty for a C app.
+    public var swiftSources: [String] = []
+    public var swiftFlags: [String] = []
+    /// NAME.h beside NAME.bpf.c, the header both parts share, when there is one.
+    public var sharedHeader: String?
+    /// Helper sources shared between apps (compiled once) that this app links.
+    public var helpers: [String]
+    public var cflags: [String] = []
+    public var bpfCflags: [String] = []
+    public var ldflags: [String] = []
+    public var libs: [String] = []
+    /// Other names for the binary: symbolic links beside it (libbpf-tools' `btrfsdist` → `fsdist`).
+    public var aliases: [String] = []
+    /// Why the app cannot be built on this machine (it needs a library that is not here): such an
+    /// app is built only when it is asked for by name.
+    public var unavailable: String?
+    /// Kernel-side sources whose first directive is `#include` of vmlinux.h: they can use the
+    /// precompiled vmlinux.h (a source that includes linux/bpf.h first would clash with it).
+    public var vmlinuxFirstSources: Set<String> = []
+
+    /// bpftool names the skeleton after the object file, with characters that cannot appear in a C
+    /// identifier turned into underscores: xdp-counter.bpf.o gives `struct xdp_counter_bpf`.
+    public var skeletonName: String { Self.skeletonName(of: name) }
+
+    /// Whether the user-space part is written in Swift.
+    public var isSwift: Bool { !swiftSources.isEmpty }
+
+    public static func skeletonName(of app: String) -> String {
+        String(app.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }) + "_bpf"
+    }
+
+    package init(name: String, bpfSources: [String], userSources: [String], swiftSources: [String] = [], swiftFlags: [String] = [], sharedHeader: String? = nil, helpers: [String], cflags: [String] = [], bpfCflags: [String] = [], ldflags: [String] = [], libs: [String] = [], aliases: [String] = [], unavailable: String? = nil, vmlinuxFirstSources: Set<String> = []) {
+        self.name = name
+        self.bpfSources = bpfSources
+        self.userSources = userSources
+        self.swiftSources = swiftSources
+        self.swiftFlags = swiftFlags
+        self.sharedHeader = sharedHeader
+        self.helpers = helpers
+        self.cflags = cflags
+        self.bpfCflags = bpfCflags
+        self.ldflags = ldflags
+        self.libs = libs
+        self.aliases = aliases
+        self.unavailable = unavailable
+        self.vmlinuxFirstSources = vmlinuxFirstSources
+    }
+}
+
+/// What swbpf knows about a project before it looks at any tool: its apps, sources and settings.
+public struct Project: Equatable, Sendable {
+    /// Absolute path of the project directory; every relative path is relative to it.
+    public var root: String
+    public var config: ProjectConfig
+    public var configFile: String?
+    /// Every app found, sorted by name.
+    public var apps: [App]
+    /// Helper sources compiled once, in the order they are linked.
+    public var helperSources: [String]
+    /// A user's own vmlinux.h found in the project directory, if any.
+    public var localVmlinuxHeader: String?
+    /// Remarks about files that look like apps but are not (shown as notes, not errors).
+    public var notes: [String]
+
+    /// The machine the build is for, and its linkage (`selectTarget`); the host's until chosen.
+    public var target = TargetSelection.host
+
+    /// Where vmlinux.h, objects, skeletons and the state go: the configured directory, or its
+    /// subdirectory named after a non-host target (`.output/arm64`), so the two never mix.
+    public var outputDirectory: String {
+        let base = config.output ?? ".output"
+        return target.subdirectory.map { FileSystem.join(base, $0) } ?? base
+    }
+    /// Where binaries go: the configured directory, or its subdirectory named after a non-host
+    /// target (`arm64/NAME`).
+    public var binaryDirectory: String {
+        let base = config.binaryDirectory ?? "."
+        return target.subdirectory.map { FileSystem.join(base, $0) } ?? base
+    }
+
+    /// Whether this build compiles `app` as Swift: there is no Swift SDK for another machine here.
+    public func buildsSwift(_ app: App) -> Bool { app.isSwift && target.isHost }
+
+    /// Chooses the target from `--arch`, `ARCH` and swbpf.toml, and the linkage.
+    public mutating func selectTarget(option: String?, environment: [String: String], staticOption: Bool) throws {
+        target = try TargetSelection.resolve(option: option, environment: environment, config: config, staticOption: staticOption)
+        // No Swift SDK for another machine here: its Swift apps are left out, with a note.
+        guard !target.isHost else { return }
+        for index in apps.indices where apps[index].isSwift && apps[index].unavailable == nil {
+            let reason = "\(apps[index].name) is a Swift app, which swbpf cannot build for \(target.name); building the other apps"
+            apps[index].unavailable = reason
+            notes.append(reason)
+        }
+    }
+
+    public func app(named name: String) -> App? { apps.first { $0.name == name } }
+
+    /// The apps a build of `names` covers: the named ones, else the configured selection, else all.
+    public func selectApps(_ names: [String]) throws -> [App] {
+        if !names.isEmpty {
+            return try refusingSwiftForOtherTarget(try names.map { name in
+                guard let app = app(named: name) else {
+                    throw ProjectError.unknownApp(name: name, available: apps.map(\.name))
+                }
+                return app
+            })
+        }
+        var selected = apps
+        if let only = config.onlyApps {
+            for name in only where app(named: name) == nil {
+                throw ProjectError.unknownApp(name: name, available: apps.map(\.name))
+            }
+            selected = try refusingSwiftForOtherTarget(selected.filter { only.contains($0.name) })
+        } else {
+            selected = selected.filter { $0.unavailable == nil }
+        }
+        return selected.filter { !config.skipApps.contains($0.name) }
+    }
+
+    /// `apps`, unless one is a Swift app asked for by name in a build for another machine.
+    package func refusingSwiftForOtherTarget(_ apps: [App]) throws -> [App] {
+        if !target.isHost, let app = apps.first(where: \.isSwift) {
+            throw ProjectError.swiftForOtherTarget(app: app.name, target: target.name, origin: target.origin.description)
+        }
+        return apps
+    }
+
+    package init(root: String, config: ProjectConfig, configFile: String? = nil, apps: [App], helperSources: [String], localVmlinuxHeader: String? = nil, notes: [String], target: TargetSelection = TargetSelection.host) {
+        self.root = root
+        self.config = config
+        self.configFile = configFile
+        self.apps = apps
+        self.helperSources = helperSources
+        self.localVmlinuxHeader = localVmlinuxHeader
+        self.notes = notes
+        self.target = target
+    }
+}

@@ -1,0 +1,214 @@
+import SwbpfBasics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns a directory (and its optional swbpf.toml) into a `Project`, following the conventions of
+/// libbpf-bootstrap's examples/c: every NAME.bpf.c with a NAME.c beside it is an app; a HELPER.c
+/// without a kernel part is a helper, linked into the apps that include HELPER.h. Subdirectories
+/// are not part of the project.
+public enum ProjectLoader {
+    public static func load(directory: String) throws -> Project {
+        let root = FileSystem.normalize(directory)
+        guard let entries = FileSystem.entries(root) else {
+            throw ProjectError.projectDirectoryMissing(path: directory)
+        }
+        let names = entries.map(\.name)
+        var config = ProjectConfig()
+        var configFile: String?
+        if names.contains(ProjectConfig.fileName) {
+            let bytes = try readConfigFile(FileSystem.join(root, ProjectConfig.fileName))
+            config = try ProjectConfig.parse(bytes, file: ProjectConfig.fileName)
+            configFile = ProjectConfig.fileName
+        }
+
+        let files = Set(entries.filter { !$0.isDirectory }.map(\.name))
+        var apps: [App] = []
+        var notes: [String] = []
+        for file in files.sorted() where file.hasSuffix(".bpf.c") {
+            let name = String(file.dropLast(".bpf.c".count))
+            // Extra kernel parts named in the config belong to their app, not to an app of their own.
+            if config.apps.values.contains(where: { $0.bpfSources.contains(file) }) { continue }
+            let swiftSources = SwiftSources.discover(name: name, files: files, entries: entries, root: root)
+            if files.contains("\(name).c"), !swiftSources.isEmpty {
+                throw ProjectError.twoUserParts(name: name, swiftSources: swiftSources.contains("\(name).swift") ? ["\(name).swift"] : ["\(name)/"])
+            }
+            guard files.contains("\(name).c") || !swiftSources.isEmpty else {
+                notes.append("\(file) has no \(name).c (or \(name).swift) beside it, so it is not an app; skipping it")
+                continue
+            }
+            guard !file.hasPrefix("@") else {
+                notes.append("\(file) is not built: clang reads a file whose name starts with '@' as a list of options, whatever its path; rename it")
+                continue
+            }
+            let settings = config.apps[name] ?? .init()
+            for source in settings.sources + settings.bpfSources {
+                if !FileSystem.exists(FileSystem.join(root, source)) {
+                    throw ProjectError.missingSource(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+                }
+                if FileSystem.split(source).base.hasPrefix("@") {
+                    throw ProjectError.responseFileName(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
+                }
+            }
+            var app = App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
+                          helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
+                          ldflags: settings.ldflags, libs: settings.libs, aliases: settings.aliases,
+                          vmlinuxFirstSources: FirstInclude.vmlinuxFirst([file] + settings.bpfSources, root: root))
+            if !swiftSources.isEmpty {
+                try SwiftSources.check(app: name, settings: settings, config: config, root: root, inFolder: !swiftSources.contains("\(name).swift"))
+                app.userSources = []
+                app.swiftSources = swiftSources + settings.sources.filter { !swiftSources.contains($0) }
+                app.swiftFlags = settings.swiftFlags
+                app.sharedHeader = files.contains("\(name).h") ? "\(name).h" : nil
+            }
+            apps.append(app)
+        }
+        for name in config.apps.keys.sorted() where !apps.contains(where: { $0.name == name }) {
+            throw ProjectError.appWithoutUserPart(name: name, configFile: ProjectConfig.fileName, line: config.appLines[name] ?? 1)
+        }
+        if apps.isEmpty {
+            throw ProjectError.noApps(directory: directory,
+                                    kernelOnly: files.filter { $0.hasSuffix(".bpf.c") }.map { String($0.dropLast(6)) }.sorted())
+        }
+        for source in config.sharedSources where !FileSystem.exists(FileSystem.join(root, source)) {
+            throw ProjectError.missingSource(path: source, referencedBy: ProjectConfig.fileName)
+        }
+
+        // Helpers: HELPER.c with HELPER.h, no kernel part, not an app and not an app's own source.
+        let appNames = Set(apps.map(\.name))
+        let claimed = Set(apps.flatMap(\.userSources) + config.sharedSources)
+        let helperCandidates = files.filter { file in
+            guard file.hasSuffix(".c"), !file.hasSuffix(".bpf.c"), !claimed.contains(file) else { return false }
+            let base = String(file.dropLast(2))
+            return !appNames.contains(base) && files.contains("\(base).h")
+        }
+        var includeCache: [String: [String]] = [:]
+        func localIncludes(_ file: String) -> [String] {
+            if let cached = includeCache[file] { return cached }
+            let found = IncludeScanner.quotedIncludes(in: FileSystem.read(FileSystem.join(root, file)) ?? [])
+                .filter { files.contains($0) }
+            includeCache[file] = found
+            return found
+        }
+        /// Helpers reachable from `sources` through local `#include "X.h"` lines (helpers may use helpers).
+        func helpers(reachableFrom sources: [String]) -> [String] {
+            var seenHeaders = Set<String>()
+            var pending = sources
+            var found: [String] = []
+            while let file = pending.popLast() {
+                for header in localIncludes(file) where seenHeaders.insert(header).inserted {
+                    pending.append(header)
+                    let helper = String(header.dropLast(2)) + ".c"
+                    if helperCandidates.contains(helper), !found.contains(helper) {
+                        found.append(helper)
+                        pending.append(helper)
+                    }
+                }
+            }
+            return found.sorted()
+        }
+        var usedHelpers = Set<String>()
+        for index in apps.indices {
+            let own = apps[index].userSources + [apps[index].name + ".h"].filter(files.contains)
+            // Reading sources is only needed when there is a helper to find.
+            let discovered = helperCandidates.isEmpty ? [] : helpers(reachableFrom: own + config.sharedSources)
+            apps[index].helpers = config.sharedSources + discovered.filter { !config.sharedSources.contains($0) }
+            usedHelpers.formUnion(discovered)
+        }
+        let helperSources = config.sharedSources + usedHelpers.sorted().filter { !config.sharedSources.contains($0) }
+        for index in apps.indices {
+            let directories = AppRequirements.includeDirectories(of: apps[index], config: config,
+                                                                 arch: config.arch.flatMap(TargetArch.named)?.name ?? TargetSelection.host.name)
+            apps[index].unavailable = AppRequirements.unavailable(apps[index], root: root, directories: directories)
+            if let reason = apps[index].unavailable, config.onlyApps?.contains(apps[index].name) != true { notes.append(reason) }
+        }
+
+        return Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
+                       localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)
+    }
+}
+
+extension ProjectLoader {
+    /// Reads swbpf.toml, which must be a regular file (a symbolic link to one is fine) of at most
+    /// `ProjectConfig.maximumFileSize` bytes. It is checked with stat before it is opened, so a FIFO
+    /// or a device is never opened (a FIFO would block until a writer comes); the open is
+    /// non-blocking and fstat checks again, in case the file is replaced in between.
+    package static func readConfigFile(_ path: String) throws -> [UInt8] {
+        func failure() -> FileError { .cannotRead(path: path, reason: String(cString: strerror(errno))) }
+        var info = Glibc.stat()
+        guard stat(path, &info) == 0 else { throw failure() }
+        try checkConfigFile(path, info)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure() }
+        defer { close(fd) }
+        guard fstat(fd, &info) == 0 else { throw failure() }
+        try checkConfigFile(path, info)
+        // One byte more than allowed: a file that grew since fstat is still caught.
+        var bytes = [UInt8](repeating: 0, count: ProjectConfig.maximumFileSize + 1)
+        var length = 0
+        while length < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + length, $0.count - length) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure()
+            }
+            if count == 0 { break }
+            length += count
+        }
+        if length > ProjectConfig.maximumFileSize {
+            throw ConfigError.tooLarge(path: path, size: Int64(length), limit: ProjectConfig.maximumFileSize)
+        }
+        bytes.removeLast(bytes.count - length)
+        return bytes
+    }
+
+    private static func checkConfigFile(_ path: String, _ info: Glibc.stat) throws {
+        let kind: String? = switch info.st_mode & S_IFMT {
+        case S_IFREG: nil
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFDIR: "a directory"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "not a regular file"
+        }
+        if let kind { throw ConfigError.notAFile(path: path, kind: kind) }
+        if info.st_size > ProjectConfig.maximumFileSize {
+            throw ConfigError.tooLarge(path: path, size: Int64(info.st_size), limit: ProjectConfig.maximumFileSize)
+        }
+    }
+}
+
+/// Finds `#include "file"` lines. It does not evaluate the preprocessor: a helper included under
+/// an #if is still linked, which costs nothing but a few unused symbols.
+package enum IncludeScanner {
+    package static func quotedIncludes(in bytes: [UInt8]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        let count = bytes.count
+        func skipBlanks() { while index < count, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 } }
+        while index < count {
+            skipBlanks()
+            if index < count, bytes[index] == UInt8(ascii: "#") {
+                index += 1
+                skipBlanks()
+                let directive = Array("include".utf8)
+                if index + directive.count <= count, Array(bytes[index..<index + directive.count]) == directive {
+                    index += directive.count
+                    skipBlanks()
+                    if index < count, bytes[index] == UInt8(ascii: "\"") {
+                        let start = index + 1
+                        var end = start
+                        while end < count, bytes[end] != UInt8(ascii: "\""), bytes[end] != 0x0A { end += 1 }
+                        if end < count, bytes[end] == UInt8(ascii: "\"") {
+                            result.append(String(decoding: bytes[start..<end], as: UTF8.self))
+                        }
+                    }
+                }
+            }
+            while index < count, bytes[index] != 0x0A { index += 1 }
+            index += 1
+        }
+        return result
+    }
+}
