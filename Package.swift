@@ -23,9 +23,12 @@ let layers: [(name: String, dependencies: [Target.Dependency])] = [
     ("SwbpfViews", ["SwbpfBasics", "SwbpfModel", "SwbpfBuild"]),
     ("SwbpfScaffolding", ["SwbpfBasics", "SwbpfModel"]),
     ("SwbpfDriver", ["SwbpfBasics", "SwbpfModel", "SwbpfToolchain", "SwbpfBuild", "SwbpfKernel", "SwbpfViews"]),
-    ("SwbpfCLI", ["SwbpfBasics", "SwbpfModel", "SwbpfBuild", "SwbpfKernel", "SwbpfViews", "SwbpfScaffolding",
+    ("SwbpfCLI", ["SwbpfBasics", "SwbpfModel", "SwbpfToolchain", "SwbpfBuild", "SwbpfKernel", "SwbpfViews", "SwbpfScaffolding",
                   "SwbpfDriver", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 ]
+
+let allLayers: [Target.Dependency] = layers.map { .target(name: $0.name) }
+let unitTested = ["SwbpfBasics", "SwbpfModel", "SwbpfBuild", "SwbpfKernel", "SwbpfScaffolding", "SwbpfDriver", "SwbpfCLI"]
 
 let package = Package(
     name: "swbpf",
@@ -49,11 +52,15 @@ let package = Package(
         .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["TemplateEmbedder"]),
         .executableTarget(name: "TemplateEmbedder"),
         .executableTarget(name: "swbpf", dependencies: ["SwbpfCLI"]),
-        .testTarget(
-            name: "SwbpfCoreTests",
-            dependencies: ["SwbpfBasics", "SwbpfModel", "SwbpfToolchain", "SwbpfBuild", "SwbpfKernel", "SwbpfViews",
-                           "SwbpfScaffolding", "SwbpfDriver", "SwbpfCLI"]
-        ),
+        // Tests: one unit target per layer (pure logic, fakes, no compiler: seconds), and the
+        // integration suites (the real swbpf binary, clang, bpftool, the kernel, nginx, qemu).
+        // CONTRIBUTING.md says how to run each group.
+        .target(name: "SwbpfTestSupport", dependencies: allLayers, path: "Tests/SwbpfTestSupport"),
+    ] + unitTested.map { layer in
+        .testTarget(name: layer + "Tests", dependencies: [.target(name: layer), "SwbpfTestSupport"])
+    } + [
+        .testTarget(name: "SwbpfIntegrationTests", dependencies: allLayers + ["SwbpfTestSupport"],
+                    path: "Tests/SwbpfCoreTests"),
     ],
     swiftLanguageModes: [.v6]
 )
