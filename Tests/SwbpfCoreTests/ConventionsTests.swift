@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+@testable import SwbpfCLI
+
+/// `--version` and "did you mean", as a user meets them.
+@Suite struct ConventionsTests {
+    @Test func editDistanceCountsInsertionsDeletionsAndSubstitutions() {
+        #expect(Conventions.editDistance("biuld", "build") == 2)
+        #expect(Conventions.editDistance("buld", "build") == 1)
+        #expect(Conventions.editDistance("", "run") == 3)
+        #expect(Conventions.editDistance("run", "run") == 0)
+    }
+
+    /// A misspelled command is refused with the command it meant, unless an app has that name.
+    @Test func aMisspelledCommandIsNamedUnlessItIsAnApp() throws {
+        let scratch = try TemporaryProject("didyoumean")
+        let refused = try Swbpf.run(["biuld"], in: scratch.path)
+        #expect(refused.status == 64 && refused.stderr.contains("did you mean 'swbpf build'?"), "\(refused.output)")
+        let viaC = try Swbpf.run(["-C", scratch.path, "verfiy"], in: "/")
+        #expect(viaC.status == 64 && viaC.stderr.contains("did you mean 'swbpf verify'?"), "\(viaC.output)")
+
+        // "hello" is two edits from "help": an app of that name is built, not refused.
+        #expect(Conventions.misspelledCommand(["-C", scratch.path, "hello"])?.command == "help")
+        try scratch.write("hello.bpf.c", "")
+        #expect(Conventions.misspelledCommand(["-C", scratch.path, "hello"]) == nil)
+        #expect(Conventions.misspelledCommand(["-C", scratch.path, "buld"])?.command == "build")
+        #expect(Conventions.misspelledCommand(["-C", scratch.path, "biuld2"]) == nil, "three edits from build")
+        #expect(Conventions.misspelledCommand(["-C", scratch.path, "V=1"]) == nil)
+    }
+
+    /// `--version` and `-V`: the commit this checkout is at (the build embeds it), and the tools.
+    @Test func versionNamesTheCommitAndTheTools() throws {
+        let head = try runProcess("/usr/bin/git", ["-C", repositoryRoot, "rev-parse", "HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for spelling in ["--version", "-V"] {
+            let result = try Swbpf.run([spelling], in: repositoryRoot)
+            #expect(result.status == 0, "\(result.output)")
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "swbpf \(Conventions.version) (commit \(head))", "\(result.output)")
+            #expect(lines.contains { $0.hasPrefix("clang ") } && lines.contains { $0.hasPrefix("bpftool ") }
+                    && lines.contains { $0.hasPrefix("libbpf ") }, "\(result.output)")
+        }
+    }
+}
