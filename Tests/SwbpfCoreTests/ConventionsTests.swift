@@ -40,4 +40,23 @@ import Testing
                     && lines.contains { $0.hasPrefix("libbpf ") }, "\(result.output)")
         }
     }
+
+    static let generateManual = URL(fileURLWithPath: Swbpf.path).deletingLastPathComponent().appendingPathComponent("generate-manual").path
+
+    /// scripts/install-manuals, as scripts/install runs it: a man page per command, named as
+    /// `man swbpf-build` finds it, and the three completion scripts.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: generateManual),
+                   "argument-parser's generate-manual is not built beside swbpf (swift build --product generate-manual)"))
+    func manualsAndCompletionsAreInstalled() throws {
+        let prefix = try TemporaryProject("prefix")
+        let result = try runProcess(repositoryRoot + "/scripts/install-manuals", [Swbpf.path, Self.generateManual, prefix.path])
+        #expect(result.status == 0, "\(result.output)")
+        for command in ["", "-build", "-verify", "-run", "-doctor", "-new"] {
+            let page = try prefix.read("share/man/man1/swbpf\(command).1")
+            #expect(page.contains(".Nm"), "swbpf\(command).1 is not a man page")
+        }
+        #expect(try prefix.read("share/man/man1/swbpf-build.1").contains("Fl -dry-run"), "build's page lists its options")
+        #expect(try prefix.read("share/bash-completion/completions/swbpf").contains("verify"))
+        #expect(prefix.exists("share/zsh/site-functions/_swbpf") && prefix.exists("share/fish/vendor_completions.d/swbpf.fish"))
+    }
 }
