@@ -55,6 +55,22 @@ enum Conventions {
         return row[b.count]
     }
 
+    /// The app `swbpf run` runs when none is named: the project's only one, as cargo run picks
+    /// the only binary; with several, an error that lists them.
+    static func onlyApp(directory: String) throws -> String {
+        let apps = try OpenedProject.load(directory, environment: currentEnvironment()).apps.map(\.name)
+        if apps.count == 1 { return apps[0] }
+        throw AppChoiceError(apps: apps)
+    }
+
+    struct AppChoiceError: DiagnosticError {
+        var apps: [String]
+        var diagnostic: Diagnostic {
+            Diagnostic(.error, "this project has \(apps.count) apps (\(apps.joined(separator: ", "))): which one should run?",
+                       help: "name it: swbpf run APP [-- ARGS]")
+        }
+    }
+
     static func refuseMisspelledCommand(_ arguments: [String]) {
         guard let (word, command) = misspelledCommand(arguments) else { return }
         printDiagnostic(Diagnostic(.error, "'\(word)' is not a swbpf command, nor an app of this project",

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwbpfCLI
+@testable import SwbpfKernel
 
 /// `--version` and "did you mean", as a user meets them.
 @Suite struct ConventionsTests {
@@ -58,5 +59,20 @@ import Testing
         #expect(try prefix.read("share/man/man1/swbpf-build.1").contains("Fl -dry-run"), "build's page lists its options")
         #expect(try prefix.read("share/bash-completion/completions/swbpf").contains("verify"))
         #expect(prefix.exists("share/zsh/site-functions/_swbpf") && prefix.exists("share/fish/vendor_completions.d/swbpf.fish"))
+    }
+
+    /// `swbpf run` with no app runs a one-app project's app (its minimal program refuses a bad
+    /// option, so nothing needs to attach); with two apps it asks which, naming them.
+    @Test(.enabled(if: Kernel.isRoot, "needs root (CAP_BPF) to load BPF programs"))
+    func runWithoutAnAppRunsTheOnlyOne() async throws {
+        let scratch = try await KernelCommandTests.project("run-only", apps: [("only", "minimal")])
+        let direct = try await TemplateHarness.run(Swbpf.path, ["run", "only", "--", "--no-such-option"], in: scratch.path, timeout: 300)
+        let implied = try await TemplateHarness.run(Swbpf.path, ["run", "--", "--no-such-option"], in: scratch.path, timeout: 300)
+        #expect(direct.status != 0 && implied.status == direct.status && implied.stderr.contains("only"), "\(direct)\n\(implied)")
+
+        let add = try await TemplateHarness.swbpf(["add", "second", "--template", "minimal"], in: scratch.path)
+        try #require(add.status == 0, "\(add.output)")
+        let ambiguous = try await TemplateHarness.swbpf(["run"], in: scratch.path)
+        #expect(ambiguous.status == 1 && ambiguous.stderr.contains("2 apps (only, second): which one should run?"), "\(ambiguous.output)")
     }
 }
