@@ -43,7 +43,7 @@ let package = Package(
         // templates/ is compiled into SwbpfScaffolding at build time: the plugin declares the
         // files, the tool writes the Swift source.
         .target(name: layer.name, dependencies: layer.dependencies,
-                plugins: layer.name == "SwbpfScaffolding" ? ["EmbedTemplates"] : [])
+                plugins: layer.name == "SwbpfScaffolding" ? ["EmbedTemplates"] : layer.name == "SwbpfCLI" ? ["EmbedCommit"] : [])
     } + [
         // fork/exec and the signal handler: what must not run Swift code (see its header).
         .target(name: "CSwbpfProcess"),
@@ -51,6 +51,9 @@ let package = Package(
         .target(name: "CSwbpfCurl", linkerSettings: [.linkedLibrary("dl")]),
         .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["TemplateEmbedder"]),
         .executableTarget(name: "TemplateEmbedder"),
+        // The git commit for `swbpf --version`, read from .git at build time (nil from a tarball).
+        .plugin(name: "EmbedCommit", capability: .buildTool(), dependencies: ["CommitStamper"]),
+        .executableTarget(name: "CommitStamper"),
         .executableTarget(name: "swbpf", dependencies: ["SwbpfCLI"]),
         // Tests: one unit target per layer (pure logic, fakes, no compiler: seconds), and the
         // integration suites (the real swbpf binary, clang, bpftool, the kernel, nginx, qemu).

@@ -135,16 +135,20 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var project: ProjectOptions
     @OptionGroup var build: KernelBuildOptions
 
-    @ArgumentParser.Argument(help: "The app to run.")
-    var app: String
+    @ArgumentParser.Argument(help: "The app to run (default: the project's only app).")
+    var app: String?
 
     @ArgumentParser.Argument(parsing: .postTerminator, help: "Arguments for the app, after '--'.")
     var arguments: [String] = []
 
     func run() async throws {
-        let request = build.request(directory: project.directory, apps: [app])
+        let name: String
+        do { name = try app ?? Conventions.onlyApp(directory: project.directory) } catch {
+            printDiagnostic(Diagnostic(of: error))
+            Glibc.exit(1)
+        }
+        let request = build.request(directory: project.directory, apps: [name])
         // Ctrl-C during the build stops the build; once the app runs, it goes to the app.
-        let name = app
         let outcome = await Interrupts.run {
             await RunSession.build(request, app: name, console: consoleReporter(for: request, human: .standardOutput))
         }
