@@ -126,6 +126,8 @@ private struct Learner {
         let base = root.split(separator: "/")
         var common = 0
         while common < min(target.count, base.count), target[common] == base[common] { common += 1 }
+        // Nothing in common but `/` (the system's libbpf.a): the absolute path says it best.
+        if common == 0 { return absolute(path) }
         let parts = Array(repeating: "..", count: base.count - common) + target[common...].map(String.init)
         return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
