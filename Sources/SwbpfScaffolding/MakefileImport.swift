@@ -98,6 +98,8 @@ private struct Learner {
     var result: MakefileImport
     /// The apps make builds, in its order.
     var apps: [String] = []
+    /// The programs without a kernel part, with the rules that link them.
+    var programs: [(name: String, rule: MakeDatabase.Rule?)] = []
     /// Directories swbpf gives every compile itself (output, libbpf's, vmlinux.h's): not `include`.
     var providedDirectories: Set<String> = []
 
@@ -182,7 +184,6 @@ private struct Learner {
         let products = goalProducts()
         let conventional = Set(conventionalApps)
         var aliases: [(name: String, app: String, rule: MakeDatabase.Rule)] = []
-        var programs: [String] = []
         for product in products {
             let rule = database.rules[product]
             if conventional.contains(product) {
@@ -191,7 +192,7 @@ private struct Learner {
                       rule.recipe.contains(where: { $0.contains("ln ") || $0.contains("$(LN)") }) {
                 aliases.append((product, rule.prerequisites[0], rule))
             } else if learnProgram(product, rule: rule) {
-                programs.append(product)
+                programs.append((product, rule))
             } else {
                 result.notUnderstood.append("'\(product)' (built by '\(goal)'): not an app (no \(product).bpf.c with \(product).c) and no rule that names its .c sources; add it as [app.\(product)] or [program.\(product)] by hand")
             }
@@ -217,7 +218,7 @@ private struct Learner {
         }
         result.products.removeAll { name in aliases.contains { $0.name == name && !apps.contains($0.app) } }
         result.products.removeAll { name in result.notUnderstood.contains { $0.hasPrefix("'\(name)' (built by") } }
-        if !programs.isEmpty { result.learned.append("programs without a kernel part: \(programs.joined(separator: " "))") }
+        if !programs.isEmpty { result.learned.append("programs without a kernel part: \(programs.map(\.name).joined(separator: " "))") }
         let left = conventional.subtracting(apps).sorted()
         if !left.isEmpty {
             add(nil, "skip", .strings(left), from: "\(appsVariable?.origin ?? "goal \(goal)") does not build them")
@@ -401,7 +402,14 @@ private struct Learner {
             let words = Self.extraWords(user.words, own: Self.ownCWords)
             if !words.isEmpty { add(nil, "cflags", .strings(words), from: user.origin) }
         }
-        learnLinkFlags(table: nil, variables: ["LDFLAGS", "LDLIBS", "LIBS", "ALL_LDFLAGS"].compactMap { database.value($0) })
+        let linkVariables = ["LDFLAGS", "LDLIBS", "LIBS", "ALL_LDFLAGS"].compactMap { database.value($0) }
+        learnLinkFlags(table: nil, variables: linkVariables)
+        // A program links what its own recipe names, not the apps' link variables.
+        for (name, rule) in programs {
+            let recipe = (rule?.recipe ?? []).joined(separator: "\n")
+            let used = linkVariables.filter { recipe.contains("$(\($0.name))") || recipe.contains("${\($0.name)}") }
+            learnLinkFlags(table: "program.\(name)", variables: used)
+        }
     }
 
     /// `-lNAME` words as `libs`, other words as `ldflags`, leaving out libbpf's own link.

@@ -365,7 +365,7 @@ struct BuildCommands: Equatable {
 
         switch family {
         case .libbpfTools:
-            #expect(config.contains("bpf-cflags = [\"-mcpu=v3\"]   # Makefile:14 BPFCFLAGS_softirqs"), "\(config)")
+            #expect(config.contains("bpf-cflags = [\"-mcpu=v3\"]   # Makefile:16 BPFCFLAGS_softirqs"), "\(config)")
             #expect(config.contains("aliases = [\"btrfsdist\", \"ext4dist\"]"), "\(config)")
             #expect(built.compileFlags["softirqs.bpf.c"]?.contains("-mcpu=v3") == true)
         case .bootstrap:
@@ -462,5 +462,136 @@ struct BuildCommands: Equatable {
         // The uapi directory comes with the libbpf tree: no include line for it.
         #expect(!config.contains("include ="), "\(config)")
         #expect(outcome.learned.notUnderstood.isEmpty, "\(outcome.learned.notUnderstood)")
+    }
+}
+
+/// The per-app settings `swbpf init` writes, and users write by hand: parsed, refused with their
+/// line and column, and really built.
+@Suite(.timeLimit(.minutes(10))) struct AppSettingsTests {
+    @Test func newKeysParse() throws {
+        let config = try ProjectConfig.parse("""
+            also = ["profile"]
+            skeleton = "{name}.bpf.skel.h"
+            [app.multi]
+            bpf = ["a.bpf.c", "b.bpf.c"]
+            skeleton = "{name}.h"
+            [program.victim]
+            sources = ["victim.c"]
+            libs = ["m"]
+            libbpf = true
+            """, file: "swbpf.toml")
+        #expect(config.alsoApps == ["profile"])
+        #expect(config.skeletonPattern == "{name}.bpf.skel.h")
+        #expect(config.apps["multi"]?.kernelParts == ["a.bpf.c", "b.bpf.c"])
+        #expect(config.apps["multi"]?.skeletonPattern == "{name}.h")
+        #expect(config.programs["victim"]?.linksLibbpf == true)
+        #expect(config.programs["victim"]?.libs == ["m"])
+    }
+
+    @Test(arguments: [
+        ("skeleton = \"fixed.skel.h\"", ConfigError.invalidValue(file: "swbpf.toml", line: 1, column: 1, key: "skeleton",
+                                                                 message: "'fixed.skel.h' has no {name}: every kernel part needs its own skeleton; for example \"{name}.bpf.skel.h\"")),
+        ("\n[app.x]\n  skeleton = \"out/{name}.h\"", ConfigError.invalidValue(file: "swbpf.toml", line: 3, column: 3, key: "app.x.skeleton",
+                                                                               message: "'out/{name}.h' is not a file name: skeletons are written in the output directory, which -I finds; leave out the directory")),
+        ("[app.x]\nbpf = []", ConfigError.invalidValue(file: "swbpf.toml", line: 2, column: 1, key: "app.x.bpf",
+                                                       message: "the list is empty: name the app's kernel parts (\"x.bpf.c\"), or remove the key to use x.bpf.c")),
+        ("[program.v]\nlibs = [\"m\"]", ConfigError.invalidValue(file: "swbpf.toml", line: 1, column: 1, key: "program.v.sources",
+                                                                 message: "a program needs its sources: sources = [\"v.c\"]")),
+        ("[program.v]\nsources = [\"v.c\"]\nlibbpf = \"yes\"", ConfigError.wrongType(file: "swbpf.toml", line: 3, key: "program.v.libbpf", expected: "true or false")),
+    ])
+    func badValuesSayWhereAndWhy(_ text: String, _ expected: ConfigError) {
+        #expect(throws: expected) { try ProjectConfig.parse(text, file: "swbpf.toml") }
+    }
+
+    @Test func alsoMustNameAnApp() throws {
+        let project = try TemporaryProject("also-unknown")
+        try project.write("one.bpf.c", MakefileFamily.kernelPart())
+        try project.write("one.c", "int main(void) { return 0; }\n")
+        try project.write("swbpf.toml", "\n\nalso = [\"two\"]\n")
+        let result = try project.swbpf("build")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("swbpf.toml:3"), "\(result.output)")
+        #expect(result.stderr.contains("there is no app named 'two'; the apps are: one"), "\(result.output)")
+    }
+
+    /// Two kernel parts with a skeleton each, named by a pattern; a NAME_kern.c app; a program with
+    /// -lm and no libbpf; a program with libbpf: all built for real, and run.
+    @Test func skeletonsProgramsAndKernUserAppsBuild() throws {
+        let project = try TemporaryProject("app-settings")
+        try project.write("vmlinux.h", MakefileInitTests.vmlinux)
+        try project.write("entry.bpf.c", MakefileFamily.kernelPart())
+        try project.write("exit.bpf.c", MakefileFamily.kernelPart())
+        try project.write("pair.c", """
+            #include <stdio.h>
+            #include <bpf/libbpf.h>
+            #include "entry.bpf.skel.h"
+            #include "exit.bpf.skel.h"
+
+            int main(void)
+            {
+            \tstruct entry_bpf *entry = entry_bpf__open_and_load();
+            \tstruct exit_bpf *exit_skel = exit_bpf__open_and_load();
+            \tint ok = entry && exit_skel;
+
+            \tentry_bpf__destroy(entry);
+            \texit_bpf__destroy(exit_skel);
+            \tprintf("pair %s\\n", ok ? "loaded" : "failed");
+            \treturn !ok;
+            }
+
+            """)
+        try project.write("sample_kern.c", MakefileFamily.kernelPart())
+        try project.write("sample_user.c", MakefileFamily.userPart(name: "sample", skeleton: "sample_kern.bpf.skel.h", structName: "sample_kern"))
+        try project.write("victim.c", """
+            #include <math.h>
+            #include <stdio.h>
+            int main(int argc, char **argv) { volatile double x = argc + 0.5; printf("victim %.0f\\n", round(x)); return 0; }
+
+            """)
+        try project.write("find-map.c", "#include <stdio.h>\n#include <bpf/libbpf.h>\nint main(void) { printf(\"libbpf %u\\n\", libbpf_major_version()); return 0; }\n")
+        try project.write("swbpf.toml", """
+            skeleton = "{name}.bpf.skel.h"
+            libs = ["rt"]
+
+            [app.pair]
+            bpf = ["entry.bpf.c", "exit.bpf.c"]
+
+            [program.victim]
+            sources = ["victim.c"]
+            libs = ["m"]
+
+            [program.find-map]
+            sources = ["find-map.c"]
+            libbpf = true
+
+            """)
+        let build = try project.swbpf("build", "-v")
+        try #require(build.status == 0, "\(build.output)")
+        #expect(build.stdout.contains("bpftool gen skeleton .output/entry.bpf.o > .output/entry.bpf.skel.h"), "\(build.stdout)")
+        #expect(build.stdout.contains("bpftool gen skeleton .output/exit.bpf.o > .output/exit.bpf.skel.h"), "\(build.stdout)")
+        #expect(build.stdout.contains("bpftool gen skeleton .output/sample_kern.bpf.o name sample_kern > .output/sample_kern.bpf.skel.h"), "\(build.stdout)")
+        let victimLink = try #require(build.stdout.split(separator: "\n").first { $0.hasSuffix("-o victim") })
+        // A program without libbpf links neither libbpf.a nor what it needs, nor the apps' libs.
+        #expect(victimLink.contains("-lm") && !victimLink.contains("libbpf.a") && !victimLink.contains("-lelf") && !victimLink.contains("-lrt"), "\(victimLink)")
+        let findMapLink = try #require(build.stdout.split(separator: "\n").first { $0.hasSuffix("-o find-map") })
+        #expect(findMapLink.contains("libbpf.a") && findMapLink.contains("-lelf"), "\(findMapLink)")
+        #expect(try project.runApp("victim").stdout == "victim 2\n")
+        #expect(try project.runApp("find-map").stdout == "libbpf 1\n")
+        #expect(try project.runApp("sample", ["--print"]).stdout == "sample ok\n")
+        let pair = try project.runApp("pair")
+        #expect(pair.stdout == "pair loaded\n", "\(pair.output)")
+
+        // explain names each setting's table, and compile_commands.json holds the programs' compiles.
+        let explain = try project.swbpf("explain", "victim")
+        #expect(explain.stdout.contains("swbpf.toml [program.victim] libs"), "\(explain.stdout)")
+        #expect(try project.swbpf("compdb").status == 0)
+        let database = try project.read("compile_commands.json")
+        for source in ["victim.c", "find-map.c", "entry.bpf.c", "exit.bpf.c", "sample_kern.c", "sample_user.c"] {
+            #expect(database.contains("\"file\": \"\(source)\"") || database.contains("/\(source)\""), "\(source) missing")
+        }
+        // Both kernel parts of pair go through the verifier.
+        let verify = try project.swbpf("verify", "pair")
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(verify.output.contains("entry.bpf.o") && verify.output.contains("exit.bpf.o"), "\(verify.output)")
     }
 }
