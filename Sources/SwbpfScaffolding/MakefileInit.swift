@@ -32,10 +32,11 @@ package enum MakefileInit {
             throw ScaffoldError.makeNotFound
         }
         let arguments = MakeDatabase.makeArguments(makefile: chosen)
-        let command = Shell.join(["make"] + arguments)
+        // As printed: the rule given with --eval is swbpf's, and says nothing to the reader.
+        let command = Shell.join(["make", "-pnR", "-f", chosen]) + " (once; its goal prints every variable the Makefile sets)"
         let outcome = try await SystemProcessRunner().run(ProcessRequest(executable: make, arguments: arguments, workingDirectory: root))
         guard outcome.status == 0 else {
-            throw ScaffoldError.makeFailed(command: command, status: outcome.status, output: String(decoding: outcome.standardError, as: UTF8.self).trimmed())
+            throw ScaffoldError.makeFailed(command: Shell.join(["make"] + arguments), status: outcome.status, output: String(decoding: outcome.standardError, as: UTF8.self).trimmed())
         }
         let files = Set((FileSystem.entries(root) ?? []).filter { !$0.isDirectory }.map(\.name))
         var learned = MakefileImport.learn(MakeDatabase.parse(String(decoding: outcome.standardOutput, as: UTF8.self)), makefile: chosen, root: root, files: files,

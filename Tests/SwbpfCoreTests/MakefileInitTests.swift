@@ -587,11 +587,11 @@ struct BuildCommands: Equatable {
         #expect(try project.swbpf("compdb").status == 0)
         let database = try project.read("compile_commands.json")
         for source in ["victim.c", "find-map.c", "entry.bpf.c", "exit.bpf.c", "sample_kern.c", "sample_user.c"] {
-            #expect(database.contains("\"file\": \"\(source)\"") || database.contains("/\(source)\""), "\(source) missing")
+            #expect(database.contains("\"file\" : \"\(source)\""), "\(source) missing")
         }
         // Both kernel parts of pair go through the verifier.
         let verify = try project.swbpf("verify", "pair")
         #expect(verify.status == 0, "\(verify.output)")
-        #expect(verify.output.contains("entry.bpf.o") && verify.output.contains("exit.bpf.o"), "\(verify.output)")
+        #expect(verify.output.contains("2 programs in 1 app: 2 accepted"), "\(verify.output)")
     }
 }
