@@ -61,31 +61,10 @@ package struct MakefileImport: Equatable {
 
     private static func literal(_ value: Value) -> String {
         switch value {
-        case .string(let text): return quoted(text)
-        case .strings(let words): return "[" + words.map(quoted).joined(separator: ", ") + "]"
+        case .string(let text): return TOMLDefinitions.basicString(text)
+        case .strings(let words): return "[" + words.map(TOMLDefinitions.basicString).joined(separator: ", ") + "]"
         case .bool(let flag): return flag ? "true" : "false"
         }
-    }
-
-    /// A TOML basic string.
-    private static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
     }
 }
 

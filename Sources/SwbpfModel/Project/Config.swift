@@ -168,70 +168,54 @@ public struct ProjectConfig: Equatable, Sendable {
             config.cache.remoteReadOnly = try reader.bool(cache, "remote-read-only", section: ["cache"]) ?? false
             config.cache.maxSize = try reader.string(cache, "max-size", section: ["cache"])
         }
-        if let apps = try reader.table(table, "app", section: []) {
-            for entry in apps.entries {
-                let name = entry.key
-                let section = ["app", name]
-                guard let app = entry.value.table else {
-                    throw ConfigError.wrongType(file: file, line: entry.keyPosition.line,
-                                                     key: "app.\(name)", expected: "a table ([app.\(name)])")
+        for (name, app) in try reader.namedTables(table, "app", allowed: appKeys) {
+            let section = ["app", name]
+            var appConfig = AppConfig()
+            appConfig.sources = try reader.strings(app, "sources", section: section)
+            appConfig.bpfSources = try reader.strings(app, "bpf-sources", section: section)
+            appConfig.cflags = try reader.strings(app, "cflags", section: section)
+            appConfig.bpfCflags = try reader.strings(app, "bpf-cflags", section: section)
+            appConfig.ldflags = try reader.strings(app, "ldflags", section: section)
+            appConfig.libs = try reader.strings(app, "libs", section: section)
+            appConfig.aliases = try reader.strings(app, "aliases", section: section)
+            appConfig.swiftFlags = try reader.strings(app, "swift-flags", section: section)
+            appConfig.kernelParts = try reader.strings(app, "bpf", section: section)
+            appConfig.skeletonPattern = try reader.skeletonPattern(app, section: section)
+            if let entry = app.entry("bpf") {
+                if appConfig.kernelParts.isEmpty {
+                    throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, column: entry.keyPosition.column, key: "app.\(name).bpf",
+                                                   message: "the list is empty: name the app's kernel parts (\"\(name).bpf.c\"), or remove the key to use \(name).bpf.c")
                 }
-                try reader.checkKeys(app, allowed: appKeys, section: section)
-                var appConfig = AppConfig()
-                appConfig.sources = try reader.strings(app, "sources", section: section)
-                appConfig.bpfSources = try reader.strings(app, "bpf-sources", section: section)
-                appConfig.cflags = try reader.strings(app, "cflags", section: section)
-                appConfig.bpfCflags = try reader.strings(app, "bpf-cflags", section: section)
-                appConfig.ldflags = try reader.strings(app, "ldflags", section: section)
-                appConfig.libs = try reader.strings(app, "libs", section: section)
-                appConfig.aliases = try reader.strings(app, "aliases", section: section)
-                appConfig.swiftFlags = try reader.strings(app, "swift-flags", section: section)
-                appConfig.kernelParts = try reader.strings(app, "bpf", section: section)
-                appConfig.skeletonPattern = try reader.skeletonPattern(app, section: section)
-                if let entry = app.entry("bpf") {
-                    if appConfig.kernelParts.isEmpty {
-                        throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, column: entry.keyPosition.column, key: "app.\(name).bpf",
-                                                       message: "the list is empty: name the app's kernel parts (\"\(name).bpf.c\"), or remove the key to use \(name).bpf.c")
-                    }
-                    if let other = app.entry("bpf-sources") {
-                        throw ConfigError.invalidValue(file: file, line: other.keyPosition.line, column: other.keyPosition.column, key: "app.\(name).bpf-sources",
-                                                       message: "bpf-sources links more kernel sources into NAME.bpf.c's object, and bpf gives the app its kernel parts: keep one of them")
-                    }
+                if let other = app.entry("bpf-sources") {
+                    throw ConfigError.invalidValue(file: file, line: other.keyPosition.line, column: other.keyPosition.column, key: "app.\(name).bpf-sources",
+                                                   message: "bpf-sources links more kernel sources into NAME.bpf.c's object, and bpf gives the app its kernel parts: keep one of them")
                 }
-                for alias in appConfig.aliases where alias.isEmpty || alias.contains("/") || alias == "." || alias == ".." {
-                    throw ConfigError.invalidValue(file: file, line: app.entry("aliases")?.keyPosition.line ?? app.position.line,
-                                                        key: "app.\(name).aliases", message: "'\(alias)' is not a file name: an alias is a name for the binary in the same directory")
-                }
-                config.apps[name] = appConfig
-                config.appLines[name] = app.position.line
             }
+            for alias in appConfig.aliases where alias.isEmpty || alias.contains("/") || alias == "." || alias == ".." {
+                throw ConfigError.invalidValue(file: file, line: app.entry("aliases")?.keyPosition.line ?? app.position.line,
+                                                    key: "app.\(name).aliases", message: "'\(alias)' is not a file name: an alias is a name for the binary in the same directory")
+            }
+            config.apps[name] = appConfig
+            config.appLines[name] = app.position.line
         }
-        if let programs = try reader.table(table, "program", section: []) {
-            for entry in programs.entries {
-                let name = entry.key
-                let section = ["program", name]
-                guard let program = entry.value.table else {
-                    throw ConfigError.wrongType(file: file, line: entry.keyPosition.line,
-                                                key: "program.\(name)", expected: "a table ([program.\(name)])")
-                }
-                try reader.checkKeys(program, allowed: programKeys, section: section)
-                if config.apps[name] != nil {
-                    throw ConfigError.invalidValue(file: file, line: program.position.line, column: program.position.column, key: "program.\(name)",
-                                                   message: "\(name) is also an [app.\(name)]: one binary cannot be both; rename one of them")
-                }
-                var settings = ProgramConfig()
-                settings.sources = try reader.strings(program, "sources", section: section)
-                settings.cflags = try reader.strings(program, "cflags", section: section)
-                settings.ldflags = try reader.strings(program, "ldflags", section: section)
-                settings.libs = try reader.strings(program, "libs", section: section)
-                settings.linksLibbpf = try reader.bool(program, "libbpf", section: section) ?? false
-                if settings.sources.isEmpty {
-                    throw ConfigError.invalidValue(file: file, line: program.position.line, column: program.position.column, key: "program.\(name).sources",
-                                                   message: "a program needs its sources: sources = [\"\(name).c\"]")
-                }
-                config.programs[name] = settings
-                config.programLines[name] = program.position.line
+        for (name, program) in try reader.namedTables(table, "program", allowed: programKeys) {
+            let section = ["program", name]
+            if config.apps[name] != nil {
+                throw ConfigError.invalidValue(file: file, line: program.position.line, column: program.position.column, key: "program.\(name)",
+                                               message: "\(name) is also an [app.\(name)]: one binary cannot be both; rename one of them")
             }
+            var settings = ProgramConfig()
+            settings.sources = try reader.strings(program, "sources", section: section)
+            settings.cflags = try reader.strings(program, "cflags", section: section)
+            settings.ldflags = try reader.strings(program, "ldflags", section: section)
+            settings.libs = try reader.strings(program, "libs", section: section)
+            settings.linksLibbpf = try reader.bool(program, "libbpf", section: section) ?? false
+            if settings.sources.isEmpty {
+                throw ConfigError.invalidValue(file: file, line: program.position.line, column: program.position.column, key: "program.\(name).sources",
+                                               message: "a program needs its sources: sources = [\"\(name).c\"]")
+            }
+            config.programs[name] = settings
+            config.programLines[name] = program.position.line
         }
         return config
     }
@@ -290,6 +274,19 @@ public struct ProjectConfig: Equatable, Sendable {
                                                key: qualified("skeleton", section), message: problem)
             }
             return pattern
+        }
+
+        /// The `[KEY.NAME]` tables (`[app.x]`, `[program.y]`), each checked for keys outside `allowed`.
+        func namedTables(_ table: TOMLTable, _ key: String, allowed: [String]) throws -> [(name: String, table: TOMLTable)] {
+            guard let outer = try self.table(table, key, section: []) else { return [] }
+            return try outer.entries.map { entry in
+                guard let inner = entry.value.table else {
+                    throw ConfigError.wrongType(file: file, line: entry.keyPosition.line,
+                                                key: "\(key).\(entry.key)", expected: "a table ([\(key).\(entry.key)])")
+                }
+                try checkKeys(inner, allowed: allowed, section: [key, entry.key])
+                return (entry.key, inner)
+            }
         }
 
         func table(_ table: TOMLTable, _ key: String, section: [String]) throws -> TOMLTable? {
