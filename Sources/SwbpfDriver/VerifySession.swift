@@ -79,22 +79,24 @@ public enum VerifySession {
         let capabilities = Capabilities.current()
         var verified: [VerifiedProgram] = []
         for app in opened.selectedApps {
-            guard let object = opened.plan.steps.first(where: { $0.kind == .bpfLink && $0.app == app.name })?.primaryOutput else { continue }
-            let arguments = ["verify", object, pins]
-            let output = try await runLoader(loader, arguments, root: root, acceptedStatuses: [0, 3])
-            let parsed: LoaderVerifyOutput
-            do {
-                parsed = try LoaderOutputReader.parseVerify(output.standardOutput)
-            } catch {
-                throw KernelError.loaderOutputMalformed(command: Shell.join([loader] + arguments), reason: "\(error)")
-            }
-            if let failure = parsed.openError {
-                throw KernelError.cannotOpenObject(path: object, error: Errno.describe(failure.status), libbpfLog: failure.libbpfLog)
-            }
-            for loaded in parsed.programs {
-                verified.append(VerifiedProgram(
-                    report: ProgramReport.make(app: app, object: object, loaded: loaded, features: features, capabilities: capabilities),
-                    log: loaded.kernelLog.isEmpty ? loaded.truncatedLog ?? "" : loaded.kernelLog))
+            // Every kernel part of the app is one object; a program has none.
+            for object in opened.plan.steps.filter({ $0.kind == .bpfLink && $0.app == app.name }).map(\.primaryOutput) {
+                let arguments = ["verify", object, pins]
+                let output = try await runLoader(loader, arguments, root: root, acceptedStatuses: [0, 3])
+                let parsed: LoaderVerifyOutput
+                do {
+                    parsed = try LoaderOutputReader.parseVerify(output.standardOutput)
+                } catch {
+                    throw KernelError.loaderOutputMalformed(command: Shell.join([loader] + arguments), reason: "\(error)")
+                }
+                if let failure = parsed.openError {
+                    throw KernelError.cannotOpenObject(path: object, error: Errno.describe(failure.status), libbpfLog: failure.libbpfLog)
+                }
+                for loaded in parsed.programs {
+                    verified.append(VerifiedProgram(
+                        report: ProgramReport.make(app: app, object: object, loaded: loaded, features: features, capabilities: capabilities),
+                        log: loaded.kernelLog.isEmpty ? loaded.truncatedLog ?? "" : loaded.kernelLog))
+                }
             }
         }
         return verified

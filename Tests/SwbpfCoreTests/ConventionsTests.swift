@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwbpfTestSupport
 @testable import SwbpfCLI
 @testable import SwbpfKernel
 

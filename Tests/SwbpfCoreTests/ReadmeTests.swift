@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwbpfTestSupport
 
 /// The README's commands are run, so that no claim in it goes stale. Every `sh` block carries a
 /// marker comment on the line before it, saying how it is checked:
@@ -83,8 +84,6 @@ import Testing
             let base = URL(fileURLWithPath: path).deletingLastPathComponent()
             let body = try String(contentsOfFile: path, encoding: .utf8)
             for link in TemplateHarness.matches(body.replacingOccurrences(of: "](", with: "]\n("), #"\(([^)#:\s]+)(#[^)]*)?\).*"#) {
-                // docs/makefile.md is written on its own branch ("Coming from a Makefile").
-                if link[1] == "docs/makefile.md" { continue }
                 let target = base.appendingPathComponent(link[1]).path
                 #expect(FileManager.default.fileExists(atPath: target), "\(document) links to \(link[1]), which does not exist")
             }

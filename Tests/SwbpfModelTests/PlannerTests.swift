@@ -68,7 +68,7 @@ import SwbpfTestSupport
         app.bpfCflags = ["-DBPF_APP"]
         app.libs = ["rt"]
         app.userSources.append("extra.c")
-        app.bpfSources.append("more.bpf.c")
+        app.kernelParts[0].sources.append("more.bpf.c")
         var settings = BuildSettings(environment: ["CFLAGS": "-O2 -g", "LDFLAGS": "-L/opt/lib", "EXTRA_LDFLAGS": "-Wl,--as-needed"])
         settings.cflags = ["-O2", "-g"]
         let plan = try Planner(project: project([app], helpers: ["trace_helpers.c"], config: config),
