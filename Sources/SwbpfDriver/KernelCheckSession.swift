@@ -33,7 +33,7 @@ package enum KernelCheckSession {
         var verdicts: [KernelVerdict] = []
         for kernel in kernels {
             verdicts += try await VerifySession.verify(opened, btf: kernel.btf, note: { note($0) }).map {
-                KernelVerdict(kernel: kernel.name, mode: .btf, report: $0.report)
+                KernelVerdict(kernel: kernel.name, mode: .btf, report: $0.report, log: $0.log)
             }
         }
         return Outcome(kernels: kernels, verdicts: verdicts, kvmProblem: nil)
@@ -73,7 +73,7 @@ package enum KernelCheckSession {
                         let reports = try VerifySession.reports(app: entry.app, object: entry.object, output: run.output,
                                                                 command: "swbpf-loader verify \(entry.object) (in \(kernel.name))",
                                                                 features: features, capabilities: capabilities)
-                        verdicts += reports.map { KernelVerdict(kernel: kernel.name, mode: .vm, report: $0.report) }
+                        verdicts += reports.map { KernelVerdict(kernel: kernel.name, mode: .vm, report: $0.report, log: $0.log) }
                     }
                     return (index, verdicts)
                 }

@@ -178,9 +178,7 @@ public struct KernelImages: Sendable {
     /// Reads a .deb, a bzImage, an ELF vmlinux or raw BTF; the BTF (and the image to boot) go to
     /// `<cache>/kernels/DIGEST/` the first time.
     package func image(file path: String, name: String, origin: String) async throws -> KernelImage {
-        guard let digest = ContentHash.of(file: path) else {
-            throw KernelImageError.unreadable(path: path, reason: FileSystem.exists(path) ? "permission denied" : "no such file")
-        }
+        let digest = try digest(of: path)
         let entry = FileSystem.join(directory, digest.description)
         let btf = FileSystem.join(entry, "btf"), boot = FileSystem.join(entry, "vmlinuz"), release = FileSystem.join(entry, "release")
         if !FileSystem.exists(btf) {
@@ -189,6 +187,22 @@ public struct KernelImages: Sendable {
         }
         return KernelImage(name: name, origin: origin, release: FileSystem.readText(release).map { $0.trimmed() },
                            btf: btf, bootImage: FileSystem.exists(boot) ? boot : nil)
+    }
+
+    /// The file's digest, remembered beside the cache under its path, size and modification
+    /// time: hashing a 30 MB kernel package on every run would cost seconds.
+    private func digest(of path: String) throws -> Digest {
+        guard let stat = FileSystem.stat(path) else {
+            throw KernelImageError.unreadable(path: path, reason: FileSystem.exists(path) ? "permission denied" : "no such file")
+        }
+        let memo = FileSystem.join(FileSystem.join(directory, "digests"), ContentHash.of(bytes: Array(path.utf8)).description)
+        let key = "\(stat.size) \(stat.mtimeNanoseconds) \(stat.inode)"
+        if let text = FileSystem.readText(memo), text.hasPrefix(key + " "),
+           let digest = Digest(hex: Array(text.dropFirst(key.count + 1).utf8)) { return digest }
+        guard let digest = ContentHash.of(file: path) else { throw KernelImageError.unreadable(path: path, reason: FileSystem.lastError()) }
+        try FileSystem.createDirectory(FileSystem.split(memo).directory)
+        try FileSystem.writeAtomically(memo, Array("\(key) \(digest)".utf8))
+        return digest
     }
 
     private func extract(_ path: String, btf: String, boot: String, release: String) async throws {
@@ -230,7 +244,7 @@ public struct KernelImages: Sendable {
         guard let name = (FileSystem.list(bootDirectory) ?? []).first(where: { $0.hasPrefix("vmlinuz-") }) else {
             throw KernelImageError.notAKernel(path: deb, reason: "the package has no boot/vmlinuz-*")
         }
-        let image = FileSystem.join(scratch, "vmlinuz")
+        let image = FileSystem.join(scratch, "vmlinuz.unpacked")
         try FileSystem.rename(FileSystem.join(bootDirectory, name), to: image)
         return image
     }

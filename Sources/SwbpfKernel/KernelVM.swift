@@ -151,12 +151,11 @@ package struct KernelVM: Sendable {
             problem = "/dev/kvm is \(FileSystem.exists("/dev/kvm") ? "not usable by this user" : "missing")"
         } else {
             let console = FileSystem.join(scratch, "kvm-probe.console")
-            let started = ContinuousClock.now
             let booted = try await boot(qemu: qemu, kvm: true, image: probeImage, initramfs: nil, console: console, channel: nil,
                                         timeout: kvmProbeTimeout, until: "Linux version")
             unlink(console)
             if !booted {
-                problem = "a KVM guest did not start within \(started.duration(to: .now).components.seconds) s (nested virtualisation that does not work)"
+                problem = "a test boot with -accel kvm did not reach the kernel within \(kvmProbeTimeout.components.seconds) s"
             }
         }
         return (KernelVM(qemu: qemu, useKVM: problem == nil), problem)

@@ -14,10 +14,13 @@ public struct KernelVerdict: Sendable, Equatable, Codable {
     public var missing: String?
     public var report: ProgramReport
 
-    package init(kernel: String, mode: Mode, report: ProgramReport) {
+    /// `log` is the verifier's: where libbpf refused before the verifier's verdict (an unresolved
+    /// relocation), its last quoted source line is still where the program stopped.
+    package init(kernel: String, mode: Mode, report: ProgramReport, log: String) {
         self.kernel = kernel
         self.mode = mode
         self.report = report
+        if report.verdict != .accepted, report.source == nil { self.report.source = VerifierLog(log, refused: true).source }
         self.missing = report.verdict == .accepted ? nil : Self.missing(libbpfLog: report.lastLines + [report.message ?? ""], details: report.details)
     }
 
