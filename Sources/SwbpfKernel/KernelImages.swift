@@ -182,8 +182,11 @@ public struct KernelImages: Sendable {
         let entry = FileSystem.join(directory, digest.description)
         let btf = FileSystem.join(entry, "btf"), boot = FileSystem.join(entry, "vmlinuz"), release = FileSystem.join(entry, "release")
         if !FileSystem.exists(btf) {
-            try FileSystem.createDirectory(entry)
-            try await extract(path, btf: btf, boot: boot, release: release)
+            // Scratch files in a directory of this process's own: two runs may fill one entry.
+            let work = FileSystem.join(entry, ".work.\(getpid())")
+            try FileSystem.createDirectory(work)
+            defer { _ = FileSystem.removeTree(work) }
+            try await extract(path, work: work, btf: btf, boot: boot, release: release)
         }
         return KernelImage(name: name, origin: origin, release: FileSystem.readText(release).map { $0.trimmed() },
                            btf: btf, bootImage: FileSystem.exists(boot) ? boot : nil)
@@ -205,22 +208,21 @@ public struct KernelImages: Sendable {
         return digest
     }
 
-    private func extract(_ path: String, btf: String, boot: String, release: String) async throws {
+    private func extract(_ path: String, work: String, btf: String, boot: String, release: String) async throws {
         guard let bytes = FileSystem.read(path) else { throw KernelImageError.unreadable(path: path, reason: FileSystem.lastError()) }
         if BTFFile.isBTF(bytes) {
             try FileSystem.writeAtomically(btf, bytes)
         } else if ELFSections.isELF(bytes) {
             try FileSystem.writeAtomically(btf, try Self.btfSection(of: bytes, path: path))
         } else if let header = BzImage(bytes) {
-            let vmlinux = try await decompress(header, path: path, next: btf)
+            let vmlinux = try await decompress(header, path: path, work: work)
             if let text = header.release { try FileSystem.writeAtomically(release, Array((text + "\n").utf8)) }
             // The BTF last: its presence is what says the entry is complete.
             try FileSystem.writeAtomically(boot, bytes)
             try FileSystem.writeAtomically(btf, try Self.btfSection(of: vmlinux, path: path))
         } else if bytes.starts(with: Array("!<arch>\n".utf8)) {
-            let image = try await vmlinuz(inDeb: path, next: btf)
-            try await extract(image, btf: btf, boot: boot, release: release)
-            unlink(image)
+            let image = try await vmlinuz(inDeb: path, work: work)
+            try await extract(image, work: work, btf: btf, boot: boot, release: release)
         } else {
             throw KernelImageError.notAKernel(path: path, reason: "neither a .deb, a bzImage, an ELF file nor raw BTF")
         }
@@ -233,14 +235,11 @@ public struct KernelImages: Sendable {
     }
 
     /// `boot/vmlinuz-*` out of a kernel .deb, next to `next`.
-    private func vmlinuz(inDeb deb: String, next: String) async throws -> String {
-        let scratch = FileSystem.split(next).directory
+    private func vmlinuz(inDeb deb: String, work scratch: String) async throws -> String {
         let tar = FileSystem.join(scratch, "data.tar")
-        defer { unlink(tar) }
         _ = try await run("dpkg-deb", ["--fsys-tarfile", deb], package: "dpkg", purpose: "unpack a kernel .deb", output: tar, in: scratch)
         _ = try await run("tar", ["-x", "-f", tar, "--wildcards", "./boot/vmlinuz-*"], package: "tar", purpose: "unpack a kernel .deb", in: scratch)
         let bootDirectory = FileSystem.join(scratch, "boot")
-        defer { _ = FileSystem.removeTree(bootDirectory) }
         guard let name = (FileSystem.list(bootDirectory) ?? []).first(where: { $0.hasPrefix("vmlinuz-") }) else {
             throw KernelImageError.notAKernel(path: deb, reason: "the package has no boot/vmlinuz-*")
         }
@@ -250,13 +249,11 @@ public struct KernelImages: Sendable {
     }
 
     /// The ELF vmlinux inside a bzImage: its payload, decompressed with the tool for its format.
-    private func decompress(_ image: BzImage, path: String, next: String) async throws -> [UInt8] {
+    private func decompress(_ image: BzImage, path: String, work scratch: String) async throws -> [UInt8] {
         guard let format = image.compression else {
             throw KernelImageError.notAKernel(path: path, reason: "its payload is compressed in a format swbpf does not know (magic \(image.payload.prefix(4).map { String($0, radix: 16) }.joined(separator: " ")))")
         }
-        let scratch = FileSystem.split(next).directory
         let payload = FileSystem.join(scratch, "payload"), vmlinux = FileSystem.join(scratch, "vmlinux")
-        defer { unlink(payload); unlink(vmlinux) }
         try FileSystem.writeAtomically(payload, Array(image.payload))
         _ = try await run(format.tool, format.arguments + [payload], package: format.package,
                           purpose: "decompress the kernel image (\(format.tool) payload)", output: vmlinux, in: scratch)
