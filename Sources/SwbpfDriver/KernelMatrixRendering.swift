@@ -31,6 +31,7 @@ package enum KernelMatrixRendering {
             return report.cannotAttach == nil ? "accepted" : "accepted, cannot attach"
         case .rejected, .refusedByKernel, .failed, .notPermitted:
             if let missing = verdict.missing { return "refused: no \(missing)\(place)" }
+            if verdict.undecided { return "undecided offline (--vm)" }
             return "\(report.verdict.title)\(place)"
         }
     }
@@ -40,6 +41,9 @@ package enum KernelMatrixRendering {
         verdicts.compactMap { verdict -> String? in
             let report = verdict.report
             let subject = "program \(report.program) (\(report.section)) of app \(report.app)"
+            if verdict.undecided {
+                return "note: on kernel \(verdict.kernel), \(subject) is refused by this machine's verifier, which checks its direct kernel accesses against this kernel's types: only --vm can tell\n"
+            }
             if report.verdict == .accepted {
                 guard let reason = report.cannotAttach else { return nil }
                 return "warning: on kernel \(verdict.kernel), \(subject) loads but cannot attach: \(reason)\n"

@@ -82,7 +82,7 @@ public enum VerifySession {
                 TextOutput.standardError.write(KernelMatrixRendering.problems(outcome.verdicts))
                 TextOutput.standardOutput.write(KernelMatrixRendering.summary(kernels: outcome.kernels, verdicts: outcome.verdicts, vm: request.vm))
             }
-            return outcome.verdicts.allSatisfy { $0.report.verdict == .accepted } ? 0 : 1
+            return outcome.verdicts.allSatisfy { $0.report.verdict == .accepted || $0.undecided } ? 0 : 1
         } catch is CancellationError {
             return 130
         } catch {

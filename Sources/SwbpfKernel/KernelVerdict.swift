@@ -12,6 +12,10 @@ public struct KernelVerdict: Sendable, Equatable, Codable {
     public var mode: Mode
     /// The kernel type, field or function the program needs and the kernel lacks.
     public var missing: String?
+    /// Offline, a refusal that is not a missing type or field says nothing about that kernel: the
+    /// verifier that refused is this machine's, checking direct BTF accesses (fentry, iter, lsm)
+    /// relocated for the other kernel against its own types. Only --vm decides it.
+    public var undecided: Bool
     public var report: ProgramReport
 
     /// `log` is the verifier's: where libbpf refused before the verifier's verdict (an unresolved
@@ -22,6 +26,7 @@ public struct KernelVerdict: Sendable, Equatable, Codable {
         self.report = report
         if report.verdict != .accepted, report.source == nil { self.report.source = VerifierLog(log, refused: true).source }
         self.missing = report.verdict == .accepted ? nil : Self.missing(libbpfLog: report.lastLines + [report.message ?? ""], details: report.details)
+        self.undecided = mode == .btf && report.verdict != .accepted && missing == nil
     }
 
     /// What libbpf says is missing: `failed to resolve CO-RE relocation <byte_off> [5] struct

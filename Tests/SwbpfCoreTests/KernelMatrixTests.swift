@@ -142,7 +142,7 @@ struct KernelMatrixTests {
         #expect(refused.report.source?.file == "rseq.bpf.c")
         // kfuncs are the running kernel's: offline cannot see that 6.1 lacks bpf_iter_num.
         #expect(btf.first { $0.kernel == "6.1" && $0.report.program == "sum_numbers" }?.report.verdict == .accepted)
-        #expect(btf.filter { $0.kernel == "6.12" }.allSatisfy { $0.report.verdict == .accepted }, "\(btf.filter { $0.kernel == "6.12" })")
+        #expect(btf.filter { $0.kernel == "6.12" }.allSatisfy { $0.report.verdict == .accepted || $0.undecided }, "\(btf.filter { $0.kernel == "6.12" })")
         let directory = project.path
         let human = try await TemplateHarness.offThread {
             try Swbpf.run(["verify", "--kernel", "6.1", "rseq"], in: directory, environment: ["SWBPF_CACHE_DIR": Self.cache, "SWBPF_CACHE": "0"])
@@ -160,10 +160,14 @@ struct KernelMatrixTests {
                 || kfunc.missing == "kfunc bpf_iter_num_destroy", "\(kfunc)")
         #expect(vm.first { $0.kernel == "6.12" && $0.report.program == "sum_numbers" }?.report.verdict == .accepted)
         #expect(vm.first { $0.kernel == "6.1" && $0.report.program == "read_rseq_len" }?.missing == "struct task_struct.rseq_len")
-        // The templates use nothing newer than 6.1: both checks accept them on both kernels, and
-        // the VM reads back the verifier's statistics.
-        for verdict in (btf + vm) where verdict.report.app.hasPrefix("t") {
-            #expect(verdict.report.verdict == .accepted, "\(verdict.kernel) \(verdict.mode) \(verdict.report.app): \(verdict.report)")
+        // The templates use nothing newer than 6.1: the VM accepts them on both kernels (and reads
+        // back the verifier's statistics); offline agrees, or says it cannot decide (the iter
+        // template's direct task->pid read is checked against this machine's types).
+        for verdict in vm where verdict.report.app.hasPrefix("t") {
+            #expect(verdict.report.verdict == .accepted, "\(verdict.kernel) vm \(verdict.report.app): \(verdict.report)")
+        }
+        for verdict in btf where verdict.report.app.hasPrefix("t") {
+            #expect(verdict.report.verdict == .accepted || (verdict.undecided && verdict.report.type == "tracing"), "\(verdict.kernel) btf: \(verdict.report)")
         }
         #expect(vm.filter { $0.report.app.hasPrefix("t") }.allSatisfy { ($0.report.instructionsProcessed ?? 0) > 0 })
         #expect(Set(vm.map(\.report.program)) == Set(btf.map(\.report.program)))
