@@ -45,6 +45,9 @@ public struct ProjectConfig: Equatable, Sendable {
     /// `[bpftool] path`: the bpftool program to run.
     public var bpftoolPath: String?
     public var cache = CacheConfig()
+    /// `[verify] kernels`: the kernels `swbpf verify` checks the programs against when no
+    /// `--kernel` is given (Debian versions or files).
+    public var verifyKernels: [String] = []
     public var apps: [String: AppConfig] = [:]
     /// Where each `[app.NAME]` table starts, for errors about apps that do not exist.
     public var appLines: [String: Int] = [:]
@@ -95,9 +98,10 @@ public struct ProjectConfig: Equatable, Sendable {
 
     package static let topLevelKeys = ["output", "bin", "arch", "vmlinux", "include", "cflags", "bpf-cflags", "ldflags",
                                "libs", "sources", "apps", "skip", "compdb", "static", "libbpf", "bpftool", "app", "cache",
-                               "swift-flags", "swift-debug", "also", "skeleton", "program"]
+                               "swift-flags", "swift-debug", "also", "skeleton", "program", "verify"]
     package static let libbpfKeys = ["source", "archive", "include"]
     package static let bpftoolKeys = ["source", "path"]
+    package static let verifyKeys = ["kernels"]
     package static let cacheKeys = ["enabled", "remote", "remote-read-only", "max-size"]
     package static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs", "aliases", "swift-flags", "bpf", "skeleton"]
     package static let programKeys = ["sources", "cflags", "ldflags", "libs", "libbpf"]
@@ -167,6 +171,10 @@ public struct ProjectConfig: Equatable, Sendable {
             config.cache.remote = try reader.string(cache, "remote", section: ["cache"])
             config.cache.remoteReadOnly = try reader.bool(cache, "remote-read-only", section: ["cache"]) ?? false
             config.cache.maxSize = try reader.string(cache, "max-size", section: ["cache"])
+        }
+        if let verify = try reader.table(table, "verify", section: []) {
+            try reader.checkKeys(verify, allowed: verifyKeys, section: ["verify"])
+            config.verifyKernels = try reader.strings(verify, "kernels", section: ["verify"])
         }
         for (name, app) in try reader.namedTables(table, "app", allowed: appKeys) {
             let section = ["app", name]
