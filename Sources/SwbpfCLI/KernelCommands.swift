@@ -135,16 +135,17 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var project: ProjectOptions
     @OptionGroup var build: KernelBuildOptions
 
-    @ArgumentParser.Argument(help: "The app to run.")
+    @ArgumentParser.Argument(help: "The app to run (./NAME for a name that starts with '-').")
     var app: String
 
     @ArgumentParser.Argument(parsing: .postTerminator, help: "Arguments for the app, after '--'.")
     var arguments: [String] = []
 
     func run() async throws {
-        let request = build.request(directory: project.directory, apps: [app])
+        // `./-Xo`, as a shell runs it: a name that starts with '-' would be read as an option.
+        let name = app.hasPrefix("./") ? String(app.dropFirst(2)) : app
+        let request = build.request(directory: project.directory, apps: [name])
         // Ctrl-C during the build stops the build; once the app runs, it goes to the app.
-        let name = app
         let outcome = await Interrupts.run {
             await RunSession.build(request, app: name, console: consoleReporter(for: request, human: .standardOutput))
         }

@@ -175,6 +175,16 @@ public final class SharedCache: StepCache {
         return (bytes, .remote)
     }
 
+    /// Where cc and clang find headers without being told: /usr/include, /usr/local/include, and
+    /// their own directories under /usr/lib (gcc's lib/gcc/TRIPLE/N/include, clang's resource directory).
+    private static let systemHeaderPlaces = ["/usr/include", "/usr/local/include", "/usr/lib"]
+
+    /// A cross toolchain's headers: /usr/TRIPLE/include.
+    private static func isCrossHeader(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        return parts.count > 3 && parts[0] == "usr" && parts[2] == "include"
+    }
+
     /// O_TMPFILE, a macro Swift does not import (the same value on every Linux architecture swbpf builds for).
     private static let unnamedFile = Int32(0o20000000) | O_DIRECTORY
 
@@ -231,12 +241,12 @@ public final class SharedCache: StepCache {
         let step = query.step
         guard let (manifestBytes, manifestSource) = await fetchRecord(query.manifestKey, notes: &notes),
               let manifest = CacheManifest(bytes: manifestBytes) else { return nil }
-        // A step reads headers only from the project and its include directories: a manifest that
-        // names anything else (/dev/zero, ~/.ssh/id_rsa) was not written by a build.
-        let places = [files.root] + step.includeSearchOrder.map { FileSystem.absolute($0, base: files.root) }
+        // A step reads headers only from the project, its include directories and the compilers'
+        // own: a manifest that names anything else (/dev/zero, ~/.ssh/id_rsa) was not written by a build.
+        let places = [files.root] + step.includeSearchOrder.map { FileSystem.absolute($0, base: files.root) } + Self.systemHeaderPlaces
         if let stray = manifest.headers.first(where: { header in
             let path = FileSystem.absolute(header, base: files.root)
-            return !places.contains { path.hasPrefix($0 == "/" ? "/" : $0 + "/") }
+            return !places.contains { path.hasPrefix($0 == "/" ? "/" : $0 + "/") } && !Self.isCrossHeader(path)
         }) {
             if manifestSource == .remote {
                 remoteBroken("a manifest names \(stray.escapedForDisplay()), outside the project and its include directories", notes: &notes)
