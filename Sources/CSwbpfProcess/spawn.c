@@ -108,6 +108,21 @@ static void close_all(int *fds, int count) {
     }
 }
 
+/// Waits for the child's execve: 0 once it succeeded (the report pipe closed empty), else -1 with
+/// the step and error the child reported, the child reaped. Closes `report_fd`.
+static int await_exec(int report_fd, pid_t pid, int *failed_step, int *error_number) {
+    struct report report;
+    ssize_t n;
+    do n = read(report_fd, &report, sizeof report);
+    while (n < 0 && errno == EINTR);
+    close(report_fd);
+    if (n == 0) return 0;
+    reap(pid);
+    *failed_step = n == (ssize_t)sizeof report ? report.step : SWBPF_SPAWN_EXEC;
+    *error_number = n == (ssize_t)sizeof report ? report.error_number : EIO;
+    return -1;
+}
+
 int swbpf_spawn(const char *path, char *const argv[], char *const envp[], const char *directory,
                 struct swbpf_child *child, int *failed_step, int *error_number) {
     // out[0..1], err[0..1], report[0..1]
@@ -138,15 +153,7 @@ int swbpf_spawn(const char *path, char *const argv[], char *const envp[], const 
         return -1;
     }
 
-    struct report report;
-    ssize_t n;
-    do n = read(fds[4], &report, sizeof report);
-    while (n < 0 && errno == EINTR);
-    close(fds[4]);
-    if (n != 0) {
-        reap(pid);
-        *failed_step = n == (ssize_t)sizeof report ? report.step : SWBPF_SPAWN_EXEC;
-        *error_number = n == (ssize_t)sizeof report ? report.error_number : EIO;
+    if (await_exec(fds[4], pid, failed_step, error_number) != 0) {
         close_all(read_ends, 2);
         return -1;
     }
@@ -204,17 +211,7 @@ int swbpf_spawn_app(const char *path, char *const argv[], char *const envp[], in
         *error_number = fork_error;
         return -1;
     }
-    struct report answer;
-    ssize_t n;
-    do n = read(report[0], &answer, sizeof answer);
-    while (n < 0 && errno == EINTR);
-    close(report[0]);
-    if (n != 0) {
-        reap(pid);
-        *failed_step = n == (ssize_t)sizeof answer ? answer.step : SWBPF_SPAWN_EXEC;
-        *error_number = n == (ssize_t)sizeof answer ? answer.error_number : EIO;
-        return -1;
-    }
+    if (await_exec(report[0], pid, failed_step, error_number) != 0) return -1;
     *pid_out = pid;
     return 0;
 }

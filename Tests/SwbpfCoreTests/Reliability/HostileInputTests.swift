@@ -47,22 +47,25 @@ import Glibc
         #expect(CacheIntegrationTests.restored(second.stdout).values.filter { $0 == "remote" }.count == 6, "\(second.stdout)")
     }
 
+    /// The one remote note of a build restored from `remote` after another machine stored through it.
+    static func noteOfASecondMachine(_ remote: HostileRemote) throws -> (note: String, build: RunResult) {
+        _ = try build(against: remote)
+        let second = try build(against: remote)
+        let notes = remoteNotes(second.stderr)
+        #expect(notes.count == 1, "\(second.stderr)")
+        return (notes.first ?? "", second)
+    }
+
     /// A manifest that names /dev/zero as a header was hashed forever: now it is refused unread.
     @Test func aManifestNamingAFileOutsideTheProjectIsRefused() throws {
-        let remote = try HostileRemote("dev-zero")
-        _ = try Self.build(against: remote)
-        let second = try Self.build(against: remote)
-        let notes = remoteNotes(second.stderr)
-        #expect(notes.count == 1 && notes[0].contains("a manifest names /dev/zero, outside the project"), "\(second.stderr)")
+        let (note, build) = try Self.noteOfASecondMachine(try HostileRemote("dev-zero"))
+        #expect(note.contains("a manifest names /dev/zero, outside the project"), "\(build.stderr)")
     }
 
     @Test func aCorruptBlobIsSaidOnceAndRebuilt() throws {
-        let remote = try HostileRemote("corrupt-blob")
-        _ = try Self.build(against: remote)
-        let second = try Self.build(against: remote)
-        let notes = remoteNotes(second.stderr)
-        #expect(notes.count == 1 && notes[0].contains("is broken or hostile: its blob"), "\(second.stderr)")
-        #expect(CacheIntegrationTests.restored(second.stdout).values.allSatisfy { $0 != "remote" }, "\(second.stdout)")
+        let (note, build) = try Self.noteOfASecondMachine(try HostileRemote("corrupt-blob"))
+        #expect(note.contains("is broken or hostile: its blob"), "\(build.stderr)")
+        #expect(CacheIntegrationTests.restored(build.stdout).values.allSatisfy { $0 != "remote" }, "\(build.stdout)")
     }
 
     @Test func withoutLibcurlTheNoteNamesThePackage() {
