@@ -467,6 +467,9 @@ public struct ToolchainResolver: Sendable {
         if let (value, origin) = choice, value != "kernel" {
             let path = FileSystem.absolute(value, base: project.root)
             guard FileSystem.exists(path) else { throw ToolchainError.vmlinuxSourceMissing(path: value, origin: origin.description) }
+            if let kind = FileSystem.irregularKind(path) {
+                throw ToolchainError.vmlinuxSourceNotAFile(path: value, origin: origin.description, kind: kind)
+            }
             guard value.hasSuffix(".h") else { return .btf(path: path, origin: origin) }
             try checkNotALinkStoredAsFile(path, display: value)
             // Sources say `#include "vmlinux.h"` and find it through -I of its directory.
