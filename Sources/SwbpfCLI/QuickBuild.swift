@@ -116,8 +116,9 @@ public enum CLI {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let invocation = QuickBuild.invocation(arguments, environment: currentEnvironment()) {
             invocation.printNotes()
-            let (prepared, begin) = prepareBuild(invocation.request, json: false)
-            runAsync { await finishBuild(prepared, since: begin) }
+            let start = startBuild(invocation.request, json: false)
+            if case .ended(let status, _) = start { exit(Interrupts.received?.exitStatus ?? status) }
+            runAsync { await finishBuild(start) }
         }
         runAsync { await SwbpfCommand.main() }
     }

@@ -86,7 +86,7 @@ public enum Doctor {
         }
         let resolver = ToolchainResolver(project: project ?? Project(root: root, config: ProjectConfig(), configFile: nil, apps: [],
                                                                      helperSources: [], localVmlinuxHeader: nil, notes: []),
-                                         environment: environment, cachedAnswers: [:])
+                                         environment: environment)
         checks.append(await clangCheck(resolver))
         checks.append(await bpftoolCheck(resolver))
         let cc = await ccCheck(resolver)
