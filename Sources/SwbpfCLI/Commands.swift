@@ -133,18 +133,19 @@ func runBuild(_ request: BuildRequest, json: Bool) async {
     await finishBuild(startBuild(request, json: json))
 }
 
-/// Starts a build from either parser: it ends here when nothing needs a process.
-func startBuild(_ request: BuildRequest, json: Bool) -> BuildSession.Start {
+/// Starts a build from either parser. A build that ends in start (nothing needed a process, or
+/// it could not start) exits here, before the concurrency runtime starts.
+func startBuild(_ request: BuildRequest, json: Bool) -> PreparedBuild {
     let request = settled(request)
-    return BuildSession.start(request, console: consoleReporter(for: request, json: json))
+    switch BuildSession.start(request, console: consoleReporter(for: request, json: json)) {
+    case .ended(let status, _): exit(Interrupts.received?.exitStatus ?? status)
+    case .goesOn(let build): return build
+    }
 }
 
-/// The rest of a started build, which Ctrl-C and SIGTERM cancel; exits with its status.
-func finishBuild(_ start: BuildSession.Start) async {
-    switch start {
-    case .ended(let status, _): if status != 0 { exit(Interrupts.received?.exitStatus ?? status) }
-    case .goesOn(let build): await runReportingErrors { await BuildSession.finish(build) }
-    }
+/// The rest of a started build, which Ctrl-C and SIGTERM cancel.
+func finishBuild(_ build: PreparedBuild) async {
+    await runReportingErrors { await BuildSession.finish(build) }
 }
 
 /// The request with the paths relative to the invocation directory made absolute, once.

@@ -116,9 +116,8 @@ public enum CLI {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let invocation = QuickBuild.invocation(arguments, environment: currentEnvironment()) {
             invocation.printNotes()
-            let start = startBuild(invocation.request, json: false)
-            if case .ended(let status, _) = start { exit(Interrupts.received?.exitStatus ?? status) }
-            runAsync { await finishBuild(start) }
+            let build = startBuild(invocation.request, json: false)
+            runAsync { await finishBuild(build) }
         }
         runAsync { await SwbpfCommand.main() }
     }

@@ -157,9 +157,6 @@ public final class PreparedBuild: @unchecked Sendable {
     /// The project as planned, once the build got that far.
     public var plannedProject: OpenedProject? { opened }
 
-    /// The state the build read and recorded into, once it decided what to run.
-    package var state: BuildState? { executor?.state }
-
     package var resolver: ToolchainResolver {
         ToolchainResolver(project: project, environment: request.environment, answers: answers)
     }
@@ -207,7 +204,7 @@ public final class PreparedBuild: @unchecked Sendable {
             if let announced { try ToolchainAnnouncement.remember(announced, project: project) }
             announced = nil
         } catch {
-            reporter.handle(.diagnostic(Diagnostic(.warning, "could not save what the tools answered: \(Diagnostic(of: error).message)")))
+            reporter.handle(.diagnostic(Diagnostic(.warning, "could not save the tool answers or the toolchain note shown: \(Diagnostic(of: error).message)")))
         }
     }
 }

@@ -55,20 +55,17 @@ public struct ToolQuestion: Sendable {
         }
     }
 
-    /// Asks every question at once. The answers come in the questions' order, and when several
-    /// fail, the first one's error is thrown, whichever finished first.
+    /// Asks every question at once; the answers come in the questions' order.
     package static func ask(_ questions: [ToolQuestion], with ask: @escaping Asker) async throws -> [(key: ToolAnswers.Key, values: [String])] {
-        let results = await withTaskGroup(of: (Int, Result<[String], Error>).self) { group in
-            for (index, question) in questions.enumerated() {
-                group.addTask {
-                    do { return (index, .success(try await ask(question))) } catch { return (index, .failure(error)) }
-                }
+        var answers = [[String]](repeating: [], count: questions.count)
+        try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
+            for index in questions.indices {
+                let question = questions[index]
+                group.addTask { (index, try await ask(question)) }
             }
-            var results = [Result<[String], Error>?](repeating: nil, count: questions.count)
-            for await (index, result) in group { results[index] = result }
-            return results
+            for try await (index, values) in group { answers[index] = values }
         }
-        return try zip(questions, results).map { question, result in (question.key, try result!.get()) }
+        return zip(questions, answers).map { ($0.key, $1) }
     }
 }
 

@@ -11,12 +11,8 @@ import Testing
 // asks its tools and which processes it starts, counted through the session's machine.
 
 @Suite struct ToolAnswersTests {
-    func temporaryPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-tools-\(UUID().uuidString)").path
-    }
-
     @Test func answersSurviveARoundTripWithAwkwardCharacters() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-tools")
         defer { unlink(path) }
         let clang = ToolAnswers.Key(subject: "clang clang /opt/my tools/clang\t-x", identity: "1:2:3")
         let facts = ToolAnswers.Key(subject: "facts libbpf-tree a%b/src/libbpf.map", identity: "4:5:6")
@@ -28,7 +24,7 @@ import Testing
     }
 
     @Test func anAnswerHoldsOnlyForTheIdentityItWasGivenForAndIsReplacedByAFreshOne() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-tools")
         defer { unlink(path) }
         let old = ToolAnswers.Key(subject: "version cc /usr/bin/cc", identity: "10:20:30")
         let rebuilt = ToolAnswers.Key(subject: "version cc /usr/bin/cc", identity: "11:21:31")
@@ -41,7 +37,7 @@ import Testing
 
     /// Two builds that each asked something keep both answers: a save adds to the file as it is.
     @Test func aSaveKeepsWhatAnotherBuildSavedMeanwhile() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-tools")
         defer { unlink(path) }
         let mine = ToolAnswers.Key(subject: "version make /usr/bin/make", identity: "1")
         let theirs = ToolAnswers.Key(subject: "version ln /usr/bin/ln", identity: "2")
@@ -55,7 +51,7 @@ import Testing
 
     /// A file swbpf did not write, or a torn one, is an empty cache: the tools are asked again.
     @Test func aMalformedFileIsAnEmptyCache() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-tools")
         defer { unlink(path) }
         for text in ["", "garbage\n", "swbpf-tools 99\nx\ty\n", "\(ToolAnswers.header)\nonly-a-subject\n"] {
             try FileSystem.writeAtomically(path, Array(text.utf8))

@@ -17,6 +17,11 @@ struct RunResult {
     var output: String { stdout + stderr }
 }
 
+/// A path in the temporary directory that nothing uses yet, for a test's own file.
+func temporaryFilePath(_ label: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path
+}
+
 /// Runs a program with an argv array (never through a shell, unless the test means `sh`).
 @discardableResult
 func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil,

@@ -89,12 +89,8 @@ import Testing
 }
 
 @Suite struct BuildStateTests {
-    func temporaryPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-state-\(UUID().uuidString)").path
-    }
-
     @Test func recordsSurviveARoundTripWithAwkwardCharacters() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-state")
         defer { unlink(path) }
         let state = BuildState.load(path: path)
         #expect(!state.existed)
@@ -113,7 +109,7 @@ import Testing
     /// States written before tool answers had their own file hold them as `T` lines: such a state
     /// is read without a warning, its records are kept, and its next write leaves the lines out.
     @Test func toolAnswerLinesOfAnOlderStateAreSkippedThenDropped() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-state")
         defer { unlink(path) }
         let digest = String(repeating: "0", count: 28) + "ffff"
         try FileSystem.writeAtomically(path, Array("""
@@ -137,7 +133,7 @@ import Testing
     }
 
     @Test func aTruncatedLastLineIsDroppedNotFatal() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-state")
         defer { unlink(path) }
         let digest = String(repeating: "0", count: 28) + "ffff"
         try FileSystem.writeAtomically(path, Array("swbpf-state \(BuildState.formatVersion)\nP\t0\ta.c\nF\t0\t1\t2\t3\t\(digest)\nS\t0\tcc".utf8))
@@ -155,7 +151,7 @@ import Testing
     }
 
     @Test func corruptOrFutureStateGivesOneWarning() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-state")
         defer { unlink(path) }
         for text in ["garbage\n", "swbpf-state 99\nF\ta\n", "swbpf-state \(BuildState.formatVersion)\nQ\tnonsense\n", "swbpf-state \(BuildState.formatVersion)\nP\t0\ta.c\nF\t0\tx\t2\t3\tff\n",
                      "swbpf-state \(BuildState.formatVersion)\nF\t7\t1\t2\t3\t\(String(repeating: "a", count: 32))\n"] {
