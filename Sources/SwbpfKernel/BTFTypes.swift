@@ -12,7 +12,7 @@ package struct BTFTypes {
         package var name: String
         /// The size, or the type it refers to (pointers, typedefs, qualifiers, variables, functions).
         package var sizeOrType: UInt32
-        /// Members of a struct or union, variables of a data section: (name, type).
+        /// Members of a struct or union, variables of a data section, enumerators (type 0): (name, type).
         package var members: [(name: String, type: UInt32)] = []
         /// An array's element count.
         package var count: UInt32 = 0
@@ -20,6 +20,13 @@ package struct BTFTypes {
 
     /// Index 0 is `void` (nil); type ids count from 1.
     package let types: [Entry?]
+    private let bytes: [UInt8]
+    private let strings: Range<Int>
+
+    /// The string at `offset` of the string section (`.BTF.ext` records name them so).
+    package func string(at offset: UInt32) -> String {
+        bytes.cString(at: strings.lowerBound + Int(offset), limit: strings.upperBound)
+    }
 
     /// nil when the bytes are not BTF or a type runs past the end.
     package init?(_ bytes: [UInt8]) {
@@ -57,14 +64,19 @@ package struct BTFTypes {
                     let variable = bytes.littleEndian(UInt32.self, at: at + index * 12)
                     return ("", variable)
                 }
-            case .enumeration, .functionPrototype: trailer = vlen * 8
-            case .enumeration64: trailer = vlen * 12
+            case .enumeration, .enumeration64:
+                let width = kind == .enumeration ? 8 : 12
+                trailer = vlen * width
+                entry.members = (0..<vlen).map { (string(bytes.littleEndian(UInt32.self, at: at + $0 * width)), 0) }
+            case .functionPrototype: trailer = vlen * 8
             case .pointer, .forward, .typedef, .volatile, .constant, .restrict, .function, .float, .typeTag: trailer = 0
             }
             guard at + trailer <= end else { return nil }
             at += trailer
             types.append(entry)
         }
+        self.bytes = bytes
+        self.strings = stringStart..<(stringStart + stringLength)
         // A data section's members are its variables: name them now that every type is read.
         self.types = types.map { entry in
             guard var entry, entry.kind == .dataSection else { return entry }
@@ -73,6 +85,39 @@ package struct BTFTypes {
             }
             return entry
         }
+    }
+
+    /// The enumerators whose existence the object checks (`bpf_core_enum_value_exists()`: CO-RE
+    /// relocations of kind BPF_CORE_ENUMVAL_EXISTS in `.BTF.ext`), without libbpf's `___flavour`
+    /// suffix: `BPF_FUNC_get_attach_cookie`.
+    package func checkedEnumerators(extended ext: [UInt8]) -> Set<String> {
+        // .BTF.ext: magic, version, flags, header length, then offset/length pairs for func info,
+        // line info and (in a header of 32 bytes or more) CO-RE relocations.
+        guard ext.count >= 32, ext.littleEndian(UInt16.self, at: 0) == 0xEB9F else { return [] }
+        let header = Int(ext.littleEndian(UInt32.self, at: 4))
+        guard header >= 32 else { return [] }
+        let start = header + Int(ext.littleEndian(UInt32.self, at: 24)), length = Int(ext.littleEndian(UInt32.self, at: 28))
+        guard length >= 4, start + length <= ext.count else { return [] }
+        let recordSize = Int(ext.littleEndian(UInt32.self, at: start))
+        guard recordSize >= 16 else { return [] }
+        var names = Set<String>()
+        var at = start + 4
+        // Per section: its name, its record count, then the records (insn_off, type_id, access string, kind).
+        while at + 8 <= start + length {
+            let count = Int(ext.littleEndian(UInt32.self, at: at + 4))
+            at += 8
+            for record in 0..<count where at + (record + 1) * recordSize <= start + length {
+                let base = at + record * recordSize
+                guard ext.littleEndian(UInt32.self, at: base + 12) == 10 /* BPF_CORE_ENUMVAL_EXISTS */,
+                      let enumeration = resolved(ext.littleEndian(UInt32.self, at: base + 4))?.entry,
+                      let index = Int(string(at: ext.littleEndian(UInt32.self, at: base + 8))),
+                      index < enumeration.members.count else { continue }
+                let name = enumeration.members[index].name
+                names.insert(name.firstRange(of: "___").map { String(name[..<$0.lowerBound]) } ?? name)
+            }
+            at += count * recordSize
+        }
+        return names
     }
 
     package subscript(id id: UInt32) -> Entry? { Int(id) < types.count ? types[Int(id)] : nil }

@@ -53,10 +53,11 @@ public struct ObjectRequirements: Sendable, Codable, Equatable {
         guard let elf = ELFSections(bytes), bytes.littleEndian(UInt16.self, at: 0x12) == 247 /* EM_BPF */ else { return nil }
         let symbols = Self.symbols(elf)
         let maps = Self.mapTypes(elf)
+        let guarded = Self.guardedHelpers(elf, symbols: symbols)
         let text = elf.sections.firstIndex { $0.name == ".text" }
         var textNeeds: [KernelNeed] = []
         if let text {
-            textNeeds = Self.scan(elf, section: text, range: nil, symbols: symbols, maps: maps).needs
+            textNeeds = Self.scan(elf, section: text, range: nil, symbols: symbols, maps: maps, guarded: guarded).needs
         }
         var programs: [Program] = []
         for (index, section) in elf.sections.enumerated() where section.isCode && section.name != ".text" && section.size > 0 {
@@ -67,7 +68,7 @@ public struct ObjectRequirements: Sendable, Codable, Equatable {
             let ranges: [(String, Range<Int>?)] = functions.isEmpty ? [(section.name, nil)]
                 : functions.map { ($0.name, ($0.value / 8)..<(($0.value + $0.size) / 8)) }
             for (name, range) in ranges {
-                let scanned = Self.scan(elf, section: index, range: range, symbols: symbols, maps: maps)
+                let scanned = Self.scan(elf, section: index, range: range, symbols: symbols, maps: maps, guarded: guarded)
                 var needs = [typeNeed] + scanned.needs
                 if scanned.callsText { needs += textNeeds }
                 var seen = Set<KernelNeed>()
@@ -111,9 +112,25 @@ public struct ObjectRequirements: Sendable, Codable, Equatable {
         return maps
     }
 
+    /// libbpf's `__kconfig` externs that say whether the kernel has a helper: libbpf sets them from
+    /// its own probe (usdt.bpf.h calls bpf_get_attach_cookie only when LINUX_HAS_BPF_COOKIE).
+    static let helperProbes = ["LINUX_HAS_BPF_COOKIE": "bpf_get_attach_cookie"]
+
+    /// The helpers the object asks the kernel about before calling (`bpf_core_enum_value_exists(enum
+    /// bpf_func_id, BPF_FUNC_x)`, or one of libbpf's externs above): a kernel without them runs the
+    /// other branch, so they set no minimum.
+    static func guardedHelpers(_ elf: ELFSections, symbols: [Symbol]) -> Set<String> {
+        var helpers = Set(symbols.filter { $0.section == 0 }.compactMap { helperProbes[$0.name] })
+        if let section = elf.section(named: ".BTF"), let btf = BTFTypes(Array(elf.contents(section))), let ext = elf.section(named: ".BTF.ext") {
+            helpers.formUnion(btf.checkedEnumerators(extended: Array(elf.contents(ext))).filter { $0.hasPrefix("BPF_FUNC_") }
+                .map { "bpf_" + $0.dropFirst("BPF_FUNC_".count) })
+        }
+        return helpers
+    }
+
     /// The needs of the instructions of `section` (all of it, or the instructions in `range`).
     static func scan(_ elf: ELFSections, section index: Int, range: Range<Int>?, symbols: [Symbol],
-                     maps: [String: KernelNeed]) -> (needs: [KernelNeed], callsText: Bool) {
+                     maps: [String: KernelNeed], guarded: Set<String>) -> (needs: [KernelNeed], callsText: Bool) {
         let section = elf.sections[index]
         // Relocations of this section, by the offset of the instruction they patch.
         var relocated: [Int: Symbol] = [:]
@@ -139,7 +156,9 @@ public struct ObjectRequirements: Sendable, Codable, Equatable {
                 } else if sourceRegister == 0 {
                     let id = Int(Int32(bitPattern: elf.bytes.littleEndian(UInt32.self, at: at + 4)))
                     let name = id > 0 && id < KernelHistory.helperNames.count ? KernelHistory.helperNames[id] : "helper #\(id)"
-                    needs.append(KernelNeed(what: name, since: KernelHistory.helpers[name].flatMap(KernelVersion.init(parsing:))))
+                    if !guarded.contains(name) {
+                        needs.append(KernelNeed(what: name, since: KernelHistory.helpers[name].flatMap(KernelVersion.init(parsing:))))
+                    }
                 } else if sourceRegister == 1 {
                     needs.append(KernelNeed(what: "calls between BPF functions", since: KernelVersion(parsing: KernelHistory.functionCalls)))
                     if let symbol, symbol.section < sectionNames.count, sectionNames[symbol.section] == ".text" { callsText = true }
