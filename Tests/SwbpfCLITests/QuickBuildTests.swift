@@ -14,7 +14,9 @@ import SwbpfTestSupport
 /// command lines is checked against it: for every option and flag argument-parser describes, in
 /// every spelling, with values that matter, the quick reader produces exactly what argument-parser
 /// produces, or declines and leaves the line to it.
-@Suite struct QuickBuildTests {
+// Serialized: argument-parser is not safe to call from several threads at once (parallel cases of
+// these tests crashed in its validators, parsing in-process).
+@Suite(.serialized) struct QuickBuildTests {
     static let environment = ["PATH": "/usr/bin", "CFLAGS": "-O2 -g"]
 
     /// What argument-parser makes of `arguments`: the build it asks for, or the error it prints.
