@@ -10,11 +10,15 @@ public struct ExecutionOptions: Sendable {
     public var keepGoing: Bool
     /// Decide and report what would run, run nothing, write nothing.
     public var dryRun: Bool
+    /// Run every step, as if every input had changed (`-B`, as make -B), without looking the
+    /// steps up in the cache; what they make is still stored there.
+    public var alwaysRun: Bool
 
-    public init(jobs: Int, keepGoing: Bool, dryRun: Bool = false) {
+    public init(jobs: Int, keepGoing: Bool, dryRun: Bool = false, alwaysRun: Bool = false) {
         self.jobs = max(1, jobs)
         self.keepGoing = keepGoing
         self.dryRun = dryRun
+        self.alwaysRun = alwaysRun
     }
 }
 
@@ -61,7 +65,7 @@ public final class Executor {
         var reasons: [Int: String] = [:]
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
         for step in steps where step.kind != .precompiledHeader {
-            var reason = check.reason(for: step, rebuilt: rebuilt)
+            var reason = reasonToRun(step, rebuilt: rebuilt)
             if reason == nil, let dependency = step.dependencies.first(where: willRun.contains), let upstream = byID[dependency] {
                 reason = "input \(upstream.primaryOutput) is rebuilt"
             }
@@ -72,10 +76,17 @@ public final class Executor {
             }
         }
         for step in steps where step.kind == .precompiledHeader && consumers(of: step).contains(where: willRun.contains) {
-            reasons[step.id] = check.reason(for: step, rebuilt: rebuilt)
+            reasons[step.id] = reasonToRun(step, rebuilt: rebuilt)
         }
         return steps.compactMap { step in reasons[step.id].map { (step, $0) } }
     }
+
+    /// Why `step` must run, or nil when it is up to date: with `-B`, every step runs.
+    private func reasonToRun(_ step: Step, rebuilt: Set<String> = []) -> String? {
+        options.alwaysRun ? Self.alwaysRunReason : check.reason(for: step, rebuilt: rebuilt)
+    }
+
+    package static let alwaysRunReason = "-B (--always-make): every step runs"
 
     /// The compiles that load `step`'s precompiled header.
     private func consumers(of step: Step) -> [Int] {
@@ -246,7 +257,7 @@ public final class Executor {
                     // A step predicted to run is checked again now that everything it needs is
                     // done: an upstream output that came out byte-identical cuts the chain here.
                     // A step predicted up to date had no input that could change.
-                    let reason = predictedReasons[step.id] == nil ? nil : check.reason(for: step)
+                    let reason = predictedReasons[step.id] == nil ? nil : reasonToRun(step)
                     guard let reason else {
                         reporter.handle(.upToDate(step: step))
                         summary.upToDate += 1
@@ -265,7 +276,7 @@ public final class Executor {
                     let launched = Launched(step: step, worker: freeWorkers.removeLast(), reason: reason, manifestKey: manifestKey,
                                             started: Date(), startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step),
                                             treesBefore: treeDigests(of: step))
-                    if let cache, let manifestKey {
+                    if let cache, let manifestKey, !options.alwaysRun {
                         let query = CacheQuery(step: step, manifestKey: manifestKey, knownDigests: knownDigests(of: step))
                         running += 1
                         group.addTask { .lookedUp(launched, await cache.restore(query, files: files)) }

@@ -136,6 +136,18 @@ public enum Doctor {
                       project: project.map { _ in root }, apps: apps)
     }
 
+    /// Why the named app's programs cannot load or attach on this kernel, as doctor says it: empty
+    /// when they can, or when the kernel could not be asked. `swbpf run` adds it after an app fails.
+    public static func problems(of appName: String, directory: String, environment: [String: String]) async -> [String] {
+        let root = FileSystem.absolute(directory, base: FileSystem.currentDirectory())
+        guard let project = try? ProjectLoader.load(directory: root), let app = project.apps.first(where: { $0.name == appName }) else { return [] }
+        let resolver = resolver(project: project, root: root, environment: environment)
+        guard let tool = await ccCheck(resolver).tool, let library = await libbpfCheck(resolver).libbpf,
+              let features = try? await probeKernel(cc: tool, libbpf: library, temporaryDirectory: environment["TMPDIR"] ?? "/tmp")
+        else { return [] }
+        return appNeeds(app, root: root, features: features).problems
+    }
+
     // MARK: Toolchain
 
     /// The toolchain a build in `root` resolves: the project's own choices where there is one.
