@@ -84,9 +84,7 @@ struct Verify: AsyncParsableCommand {
 
 /// `swbpf build --watch`.
 func runWatchedBuild(_ request: BuildRequest, json: Bool) async {
-    var request = request
-    request.traceFile = request.traceFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
-    let rounds = request
+    let rounds = settled(request)
     await runReportingErrors {
         await WatchSession.run(directory: rounds.directory, console: { consoleReporter(for: rounds, json: json) }) { console in
             await BuildSession.build(rounds, console: console)
