@@ -93,9 +93,9 @@ public final class Executor {
         steps.filter { $0.orderOnlyInputs.contains(step.primaryOutput) && $0.kind == .bpfCompile }.map(\.id)
     }
 
-    /// With a cache, a precompiled header is built on demand: held when it is ready, and started
-    /// by the first compile that needs it, after that compile missed the cache. A build whose
-    /// compiles all come from the cache never spends the half second.
+    /// With a cache, a precompiled header is made on demand: held when it is ready, and restored
+    /// from the cache or built by the first compile that needs it, after that compile missed the
+    /// cache. A build whose compiles all come from the cache never spends the time.
     private enum PrecompiledHeaderState {
         case held(reason: String)
         case building(waiting: [Launched])
@@ -223,11 +223,19 @@ public final class Executor {
                 case .built:
                     startProcess(launched)
                 case .held(let reason):
-                    // The compile's worker builds the PCH; the compile waits for it.
+                    // The compile's worker restores the PCH from the cache or builds it; the compile waits for it.
                     precompiledHeaders[pch] = (id, .building(waiting: [launched]))
-                    startProcess(Launched(step: pchStep, worker: launched.worker, reason: "\(reason) (needed by \(launched.step.primaryOutput))",
-                                          manifestKey: nil, started: Date(), startedAtFileTime: Self.fileTimeNow(),
-                                          inputsBefore: inputStats(of: pchStep), treesBefore: [:]))
+                    let pchLaunched = Launched(step: pchStep, worker: launched.worker, reason: "\(reason) (needed by \(launched.step.primaryOutput))",
+                                               manifestKey: cache.flatMap { _ in CacheKey.manifest(of: pchStep, root: files.root) { self.check.digest($0) } },
+                                               started: Date(), startedAtFileTime: Self.fileTimeNow(),
+                                               inputsBefore: inputStats(of: pchStep), treesBefore: [:])
+                    if let cache, let manifestKey = pchLaunched.manifestKey {
+                        let query = CacheQuery(step: pchStep, manifestKey: manifestKey, knownDigests: knownDigests(of: pchStep))
+                        running += 1
+                        group.addTask { .lookedUp(pchLaunched, await cache.restore(query, files: files)) }
+                    } else {
+                        startProcess(pchLaunched)
+                    }
                 case .building(let waiting):
                     freeWorkers.append(launched.worker)
                     precompiledHeaders[pch] = (id, .building(waiting: waiting + [launched]))
@@ -272,7 +280,7 @@ public final class Executor {
                         continue
                     }
                     let manifestKey = cache == nil || !step.kind.cacheable ? nil
-                        : CacheKey.manifest(of: step, root: files.root) { self.check.digest($0) }
+                        : CacheKey.manifest(of: step, root: files.root, digest: { self.check.digest($0) }, treeDigest: { self.check.treeDigest($0) })
                     let launched = Launched(step: step, worker: freeWorkers.removeLast(), reason: reason, manifestKey: manifestKey,
                                             started: Date(), startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step),
                                             treesBefore: treeDigests(of: step))
@@ -316,6 +324,12 @@ public final class Executor {
                                               reason: launched.reason, started: launched.started, ended: restored.ended))
                     summary.restored += 1
                     completed.insert(launched.step.id)
+                    // A PCH restored on demand was completed when it was held: its compiles go on now.
+                    if launched.step.kind == .precompiledHeader, case let (id, .building(waiting))? = precompiledHeaders[launched.step.primaryOutput] {
+                        precompiledHeaders[launched.step.primaryOutput] = (id, .built)
+                        resumed += waiting
+                        continue
+                    }
                     complete(launched.step.id)
                     continue
                 }
