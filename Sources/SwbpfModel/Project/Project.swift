@@ -60,11 +60,13 @@ public struct App: Equatable, Sendable {
         String(decoding: app.utf8.map { isIdentifierByte($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self) + "_bpf"
     }
 
-    /// Whether the skeleton bpftool makes for `app` matches the name its user part calls
-    /// (`NAME_bpf__open`): only ASCII, and not starting with a digit.
+    /// Whether bpftool can make a C name of `app` that its user part can call (`NAME_bpf__open`):
+    /// only ASCII, each byte that is not a letter, digit or '_' becoming one '_' (so spaces and
+    /// control characters still give a name, as FileNameTests builds them), and not starting with
+    /// a digit.
     public static func hasUsableName(_ app: String) -> Bool {
         guard let first = app.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
-        return app.utf8.allSatisfy { isIdentifierByte($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
+        return app.utf8.allSatisfy { $0 < 0x80 }
     }
 
     /// `app` with every character bpftool would change replaced, for a hint.

@@ -67,7 +67,7 @@ public enum ProjectError: DiagnosticError, Equatable {
                               help: "replace it with a regular file, or remove it from the project directory")
         case .appNameNotIdentifier(let name, let file):
             return Diagnostic(.error, "'\(name)' (from \(file)) cannot be an app name: bpftool names the skeleton \(App.skeletonName(of: name)), which is not a C identifier",
-                              notes: ["an app name must be ASCII letters, digits, '_' or '-' (bpftool turns '-' into '_'), not starting with a digit"],
+                              notes: ["an app name must be ASCII and not start with a digit: bpftool makes the skeleton's C name of it by turning every byte that is not a letter, digit or '_' into '_'"],
                               help: "rename \(file) and its user part, for example to \(App.suggestedName(for: name)).bpf.c")
         case .responseFileName(let path, let referencedBy):
             return Diagnostic(.error, "source file '\(path)' (named by \(referencedBy)) starts with '@': clang would read it as a list of options",
