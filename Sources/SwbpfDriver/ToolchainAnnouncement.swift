@@ -5,9 +5,12 @@ import SwbpfModel
 /// The one note that says which libbpf, bpftool and vmlinux.h a build uses:
 /// `note: libbpf 1.6.0 from ../../libbpf (source), bpftool from ../../bpftool (source), vmlinux.h from ../../vmlinux.h/include/x86`.
 ///
-/// It is shown when what it says changes, not on every build: the last line shown is kept in the
+/// Before it, a line for each source tree the build saw and did not use (half-populated, not
+/// checked out, not trusted), or uses without trusting it: a fall-back is never silent.
+///
+/// It is shown when what it says changes, not on every build: the last text shown is kept in the
 /// build state. A build that uses only the system's libbpf and bpftool and the running kernel's
-/// BTF, and never used anything else, stays silent.
+/// BTF, saw no tree, and never used anything else, stays silent.
 package enum ToolchainAnnouncement {
     package static let stateKey = "announced toolchain"
 
@@ -44,17 +47,19 @@ package enum ToolchainAnnouncement {
     /// Whether anything comes from a source tree or a vendored directory: what a user who cloned a
     /// project with submodules should be told about.
     package static func isNotable(_ toolchain: Toolchain) -> Bool {
-        if toolchain.bpftoolSource != nil || toolchain.libbpf.sourceBuild != nil || !toolchain.target.isHost { return true }
+        if toolchain.bpftoolSource != nil || toolchain.libbpf.sourceBuild != nil || !toolchain.target.isHost
+            || !toolchain.treeNotes.isEmpty { return true }
         if case .header(_, .vendored) = toolchain.vmlinux { return true }
         return false
     }
 
     /// Reports the note when it differs from the last one shown, and records it.
     package static func announce(_ toolchain: Toolchain, state: BuildState, reporter: BuildReporter, project: Project) {
-        let text = targetSummary(toolchain, project: project) + line(for: toolchain, root: project.root)
+        let diagnostics = toolchain.treeNotes + [Diagnostic(.note, targetSummary(toolchain, project: project) + line(for: toolchain, root: project.root))]
+        let text = diagnostics.map(\.rendered).joined(separator: "\n")
         let previous = state.probe(stateKey)?.first
         guard previous != text, previous != nil || isNotable(toolchain) else { return }
-        reporter.handle(.diagnostic(Diagnostic(.note, text)))
+        diagnostics.forEach { reporter.handle(.diagnostic($0)) }
         state.storeProbe(stateKey, [text])
     }
 }

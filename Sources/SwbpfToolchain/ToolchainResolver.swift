@@ -41,16 +41,19 @@ public struct ToolchainResolver: Sendable {
         package var libbpf: LibbpfChoice
         package var bpftool: BpftoolChoice
         package var vmlinux: VmlinuxSource
+        /// What the build says of the trees it saw and did not use, or uses without trusting them.
+        package var treeNotes: [Diagnostic]
         package var needsMake: Bool {
             if case .source = libbpf { return true }
             if case .source = bpftool { return true }
             return false
         }
 
-        package init(libbpf: LibbpfChoice, bpftool: BpftoolChoice, vmlinux: VmlinuxSource) {
+        package init(libbpf: LibbpfChoice, bpftool: BpftoolChoice, vmlinux: VmlinuxSource, treeNotes: [Diagnostic] = []) {
             self.libbpf = libbpf
             self.bpftool = bpftool
             self.vmlinux = vmlinux
+            self.treeNotes = treeNotes
         }
     }
 
@@ -200,8 +203,19 @@ public struct ToolchainResolver: Sendable {
         return toolchain
     }
 
+    /// Discovery runs once: each choice below reads its answer.
     package func choose() throws -> Choices {
-        Choices(libbpf: try libbpfChoice(), bpftool: try bpftoolChoice(), vmlinux: try vmlinuxSource())
+        let pinned = pinnedTrees()
+        var notes: [Diagnostic] = []
+        let libbpf = try libbpfChoice(pinned, notes: &notes)
+        let bpftool = try bpftoolChoice(pinned, notes: &notes)
+        let vmlinux = try vmlinuxSource(pinned, notes: &notes)
+        return Choices(libbpf: libbpf, bpftool: bpftool, vmlinux: vmlinux, treeNotes: notes)
+    }
+
+    /// The trees the project pins, for this target's architecture.
+    package func pinnedTrees() -> PinnedTrees {
+        PinnedTrees.discover(from: project.root, archNames: [arch] + (selection.arch?.vendoredDirectories ?? []), isHost: selection.isHost)
     }
 
     package func locate(_ choices: Choices) throws -> Located {
@@ -245,6 +259,7 @@ public struct ToolchainResolver: Sendable {
         }
         var toolchain = Toolchain(clang: clang, bpftool: bpftool, cc: cc, clangSystemIncludes: Array(clangAnswer.dropFirst(2)),
                                   libbpf: libbpf, arch: arch, vmlinux: choices.vmlinux, bpftoolSource: bpftoolSource)
+        toolchain.treeNotes = choices.treeNotes
         toolchain.target = try target(tools, clangIncludes: toolchain.clangSystemIncludes, staticAnswer: staticAnswer)
         if var make = tools.make {
             make.version = makeAnswer?.first ?? "unknown"
@@ -439,20 +454,28 @@ public struct ToolchainResolver: Sendable {
     // MARK: bpftool
 
     /// bpftool from BPFTOOL, from swbpf.toml (`[bpftool] path`, `source = "system"` or a tree), from
-    /// a bpftool tree where libbpf-bootstrap's layouts keep one, else from PATH.
-    package func bpftoolChoice() throws -> BpftoolChoice {
+    /// the bpftool tree the project pins, else from PATH.
+    package func bpftoolChoice(_ pinned: PinnedTrees, notes: inout [Diagnostic]) throws -> BpftoolChoice {
         if let knob = environment[ToolRole.bpftool.knob], !knob.isEmpty { return .program(try locate(.bpftool)) }
         let config = project.config
         if let path = config.bpftoolPath { return .program(try locate(.bpftool, configured: path)) }
         if config.bpftoolSource == "system" { return .program(try locate(.bpftool)) }
         if let source = config.bpftoolSource {
             let tree = try SourceTrees.named(.bpftool, source, root: project.root, key: "[bpftool] source")
+            if let warning = tree.warning { notes.append(Diagnostic(.warning, warning)) }
             return .source(tree: tree.path, display: tree.display, chosenBy: .config)
         }
-        if let found = try SourceTrees.find(.bpftool, among: SourceTrees.bpftoolPlaces, root: project.root) {
-            return .source(tree: found.path, display: found.display, chosenBy: .convention)
+        switch pinned.bpftool {
+        case .usable(let path, let display)?: return .source(tree: path, display: display, chosenBy: .convention)
+        case .passedOver(_, let reason)?: notes.append(Diagnostic(.note, reason))
+        case nil: break
         }
         return .program(try locate(.bpftool))
+    }
+
+    package func bpftoolChoice() throws -> BpftoolChoice {
+        var notes: [Diagnostic] = []
+        return try bpftoolChoice(pinnedTrees(), notes: &notes)
     }
 
     /// The bootstrap bpftool that a bpftool tree's `make bootstrap` writes into the output directory.
@@ -464,13 +487,18 @@ public struct ToolchainResolver: Sendable {
 
     // MARK: vmlinux.h
 
-    package func vmlinuxSource() throws -> VmlinuxSource {
+    /// vmlinux.h from VMLINUX, from swbpf.toml, from the project directory, from the vendored
+    /// headers the project pins, else (for the host) the running kernel's BTF.
+    package func vmlinuxSource(_ pinned: PinnedTrees, notes: inout [Diagnostic]) throws -> VmlinuxSource {
         var choice: (value: String, origin: VmlinuxOrigin)?
         if let value = environment["VMLINUX"], !value.isEmpty { choice = (value, .knob) }
         else if let value = project.config.vmlinux { choice = (value.replacing("{arch}", with: arch), .config) }
         if let (value, origin) = choice, value != "kernel" {
             let path = FileSystem.absolute(value, base: project.root)
             guard FileSystem.exists(path) else { throw ToolchainError.vmlinuxSourceMissing(path: value, origin: origin.description) }
+            if let distrust = TreeTrust.distrust(path) {
+                notes.append(Diagnostic(.warning, TreeTrust.usedAnyway(value, distrust, origin: origin.description)))
+            }
             guard value.hasSuffix(".h") else { return .btf(path: path, origin: origin) }
             try checkNotALinkStoredAsFile(path, display: value)
             // Sources say `#include "vmlinux.h"` and find it through -I of its directory.
@@ -484,20 +512,24 @@ public struct ToolchainResolver: Sendable {
         if choice == nil, selection.isHost, let local = project.localVmlinuxHeader {
             return .header(path: FileSystem.join(project.root, local), origin: .projectDirectory)
         }
-        let places = SourceTrees.vmlinuxPlaces(names: [arch] + (selection.arch?.vendoredDirectories ?? []))
         if choice == nil {
-            for place in places {
-                let header = FileSystem.absolute(FileSystem.join(place, "vmlinux.h"), base: project.root)
-                guard FileSystem.exists(header) else { continue }
-                try checkNotALinkStoredAsFile(header, display: FileSystem.join(place, "vmlinux.h"))
-                return .header(path: header, origin: .vendored(directory: place))
+            switch pinned.vmlinux {
+            case .usable(let directory, let display)?:
+                let header = FileSystem.join(directory, "vmlinux.h")
+                try checkNotALinkStoredAsFile(header, display: FileSystem.join(display, "vmlinux.h"))
+                return .header(path: header, origin: .vendored(directory: display))
+            case .passedOver(_, let reason)?: notes.append(Diagnostic(.note, reason))
+            case nil: break
             }
         }
-        guard selection.isHost else {
-            throw ToolchainError.noTargetVmlinux(arch: arch, tried: places.map { FileSystem.join($0, "vmlinux.h") })
-        }
+        guard selection.isHost else { throw ToolchainError.noTargetVmlinux(arch: arch, tried: pinned.vmlinuxPlaces) }
         guard FileSystem.exists(kernelBTF) else { throw ToolchainError.noVmlinuxSource(btfPath: kernelBTF) }
         return .btf(path: kernelBTF, origin: .runningKernel)
+    }
+
+    package func vmlinuxSource() throws -> VmlinuxSource {
+        var notes: [Diagnostic] = []
+        return try vmlinuxSource(pinnedTrees(), notes: &notes)
     }
 
     package func checkNotALinkStoredAsFile(_ path: String, display: String) throws {
