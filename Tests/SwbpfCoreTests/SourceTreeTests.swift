@@ -389,16 +389,4 @@ struct SourceTreeTests {
         #expect(lines.filter { $0.hasPrefix("cc ") && $0.contains(" -c ") }.allSatisfy { !$0.contains("vmlinux/") }, "\(build.stdout)")
         #expect(!lines.contains { $0.contains("btf dump") })
     }
-
-    @Test func aNewerLibbpfHelperFailsAgainstTheSystemsLibbpfWithAHelpLine() throws {
-        let project = try TemporaryProject("old-libbpf")
-        try SourceTreeApps.writeKsymApp(project)
-        try project.write("swbpf.toml", "[libbpf]\nsource = \"system\"\n")
-        let result = try project.swbpf("build")
-        #expect(result.status == 1)
-        let help = result.stderr.lines.first { $0.hasPrefix("help: ") }
-        #expect(help?.hasPrefix("help: 'bpf_ksym_exists' is not declared by libbpf 1.1") == true
-                && help?.contains("from the system, which this build uses; newer libbpf headers define more helpers and macros: build with a newer libbpf from its source tree ([libbpf] source = \"DIR\" in swbpf.toml") == true,
-                "\(result.stderr)")
-    }
 }
