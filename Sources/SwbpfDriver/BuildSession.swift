@@ -112,7 +112,8 @@ public struct OpenedProject {
 public final class PreparedBuild: @unchecked Sendable {
     package let request: BuildRequest
     package let project: Project
-    package let selected: [App]
+    /// The apps built: those asked for, with the left-out candidates the preprocessor clears.
+    package var selected: [App]
     public let reporter: BuildReporter
     /// Nil for a dry run (it writes nothing), or while another build holds the lock.
     package var lock: BuildLock?
@@ -155,7 +156,8 @@ public enum BuildSession {
         if let resolution = try ToolchainResolver(project: project, environment: request.environment,
                                                   cachedAnswers: prepared.state.probes).resolveFromCache() {
             for answer in resolution.freshAnswers { prepared.state.storeProbe(answer.key, answer.values) }
-            try plan(prepared, toolchain: resolution.toolchain)
+            // Questions for the preprocessor need a process: the build then goes on asynchronously.
+            _ = try plan(prepared, toolchain: resolution.toolchain)
         }
         return prepared
     }
@@ -195,7 +197,11 @@ public enum BuildSession {
             let resolution = try await ToolchainResolver(project: prepared.project, environment: request.environment,
                                                          cachedAnswers: prepared.state.probes).resolve()
             for answer in resolution.freshAnswers { prepared.state.storeProbe(answer.key, answer.values) }
-            try plan(prepared, toolchain: resolution.toolchain)
+            let questions = try plan(prepared, toolchain: resolution.toolchain)
+            for question in questions {
+                prepared.state.storeProbe(question.key, try await OptionalHeaders.ask(question, root: prepared.project.root))
+            }
+            if !questions.isEmpty { _ = try plan(prepared, toolchain: resolution.toolchain) }
         }
         guard let executor = prepared.executor else { return 1 }
         return status(of: await executor.run(since: begin))
@@ -206,10 +212,23 @@ public enum BuildSession {
         return summary.succeeded ? 0 : 1
     }
 
-    private static func plan(_ prepared: PreparedBuild, toolchain: Toolchain) throws {
+    /// Plans the build and makes its executor; returns the questions for the preprocessor whose
+    /// answers are not cached instead, with nothing planned, when there are some.
+    private static func plan(_ prepared: PreparedBuild, toolchain: Toolchain) throws -> [OptionalHeaders.Question] {
         let request = prepared.request
-        let opened = try OpenedProject.plan(project: prepared.project, selected: prepared.selected, state: prepared.state,
+        var opened = try OpenedProject.plan(project: prepared.project, selected: prepared.selected, state: prepared.state,
                                             toolchain: toolchain, environment: request.environment)
+        let candidates = OptionalHeaders.candidates(prepared.project, requested: request.apps)
+        let questions = OptionalHeaders.questions(candidates, plan: opened.plan, root: prepared.project.root)
+        var answers: [String: [String]] = [:]
+        for question in questions.values.joined() { answers[question.key] = prepared.state.probe(question.key) }
+        guard let leftOut = OptionalHeaders.leftOut(candidates, questions: questions, answers: answers) else {
+            return questions.values.joined().filter { answers[$0.key] == nil }
+        }
+        let built = Set(prepared.selected.map(\.name)).union(candidates.map(\.name)).subtracting(leftOut.map(\.name))
+        prepared.selected = prepared.project.apps.filter { built.contains($0.name) }
+        opened.selectedApps = prepared.selected
+        OptionalHeaders.announce(leftOut, state: prepared.state, reporter: prepared.reporter)
         ToolchainAnnouncement.announce(toolchain, state: prepared.state, reporter: prepared.reporter, project: prepared.project)
         let files = ProjectFileSystem(root: prepared.project.root)
         let steps = opened.selectedSteps + (request.kernelLoader ? opened.plan.tools : [])
@@ -227,6 +246,7 @@ public enum BuildSession {
                                      options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun),
                                      reporter: prepared.reporter, runner: SystemProcessRunner(), files: files,
                                      cache: try sharedCache(for: prepared))
+        return []
     }
 
     /// The shared cache a build uses, or nil when it is off; a malformed setting is an error.

@@ -179,7 +179,8 @@ struct SourceTreeTests {
 
     /// Checks a bare build of a layout: libbpf and bpftool built from the trees, every compile
     /// seeing the trees' headers first, every link the tree's archive; then a no-op, then an edit
-    /// to a libbpf source rebuilds libbpf and relinks, and nothing else.
+    /// to a libbpf source rebuilds libbpf and relinks, and nothing else. `notes` are printed by the
+    /// first build only.
     func checkBuildFromTrees(_ layout: SourceLayout, apps: [String], places: (libbpf: String, bpftool: String, vmlinux: String),
                              notes: String = "") throws {
         let project = layout.project
@@ -187,6 +188,7 @@ struct SourceTreeTests {
         #expect(first.status == 0, "build failed:\n\(first.output)")
         let note = "note: libbpf 1.6.0 from \(places.libbpf) (source), bpftool from \(places.bpftool) (source), vmlinux.h from \(places.vmlinux)"
         #expect(first.stderr.lines.contains(note), "the toolchain note is missing:\n\(first.stderr)")
+        #expect(first.stderr.contains(notes), "notes missing:\n\(first.stderr)")
         let commands = Commands(lines: first.stdout.lines)
         let output = project.path + "/.output"
         #expect(commands.lines.first { $0.hasPrefix("make -C ") } ==
@@ -224,7 +226,7 @@ struct SourceTreeTests {
                 "clang -M of a kernel part names a system libbpf header:\n\(bpfDependencies.stdout)")
 
         let steps = commands.lines.count
-        expectNothingToDo(try project.swbpf("build"), steps: steps, notes: notes)
+        expectNothingToDo(try project.swbpf("build"), steps: steps)
 
         // An edit to a libbpf source that changes libbpf.a: libbpf is rebuilt and every app relinked.
         let libbpfSource = layout.base.path + "/" + places.libbpf.split(separator: "/").filter { $0 != ".." }.joined(separator: "/") + "/src/str_error.c"
@@ -234,7 +236,7 @@ struct SourceTreeTests {
         #expect(edited.status == 0, "\(edited.output)")
         #expect(edited.stdout.lines == [shortLine("LIBBPF", ".output/libbpf.a")] + apps.sorted().map { shortLine("BINARY", $0) },
                 "a libbpf edit must rebuild libbpf and relink, and nothing else:\n\(edited.stdout)")
-        expectNothingToDo(try project.swbpf("build"), steps: steps, notes: notes)
+        expectNothingToDo(try project.swbpf("build"), steps: steps)
     }
 
     @Test func aRecursiveCloneOfLibbpfBootstrapBuildsWithTheSubmodules() throws {
