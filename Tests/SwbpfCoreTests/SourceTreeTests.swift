@@ -188,7 +188,7 @@ struct SourceTreeTests {
         #expect(first.status == 0, "build failed:\n\(first.output)")
         let note = "note: libbpf 1.6.0 from \(places.libbpf) (source), bpftool from \(places.bpftool) (source), vmlinux.h from \(places.vmlinux)"
         #expect(first.stderr.lines.contains(note), "the toolchain note is missing:\n\(first.stderr)")
-        #expect(first.stderr.contains(notes), "notes missing:\n\(first.stderr)")
+        #expect(notes.isEmpty || first.stderr.contains(notes), "notes missing:\n\(first.stderr)")
         let commands = Commands(lines: first.stdout.lines)
         let output = project.path + "/.output"
         #expect(commands.lines.first { $0.hasPrefix("make -C ") } ==
