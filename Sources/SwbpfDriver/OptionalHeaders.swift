@@ -11,10 +11,12 @@ package enum OptionalHeaders {
     package static let noteKey = "announced left-out apps"
 
     /// The apps a bare build would leave out on the text match alone: the preprocessor is asked
-    /// about them. Apps named on the command line or in swbpf.toml's `apps` are built regardless.
+    /// about them. Apps named on the command line or in swbpf.toml's `apps` or `also` are built regardless.
     package static func candidates(_ project: Project, requested: [String]) -> [App] {
         guard requested.isEmpty, project.config.onlyApps == nil else { return [] }
-        return project.apps.filter { $0.unavailable != nil && !project.config.skipApps.contains($0.name) }
+        return project.apps.filter { app in
+            app.unavailable != nil && !project.config.skipApps.contains(app.name) && !project.config.alsoApps.contains(app.name)
+        }
     }
 
     /// What the preprocessor is asked for one compile step: the step's own command with

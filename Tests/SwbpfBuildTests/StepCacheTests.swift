@@ -2,12 +2,8 @@ import Foundation
 import Testing
 @testable import SwbpfBasics
 @testable import SwbpfModel
-@testable import SwbpfToolchain
 @testable import SwbpfBuild
-@testable import SwbpfKernel
-@testable import SwbpfViews
-@testable import SwbpfScaffolding
-@testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// The shared cache through the executor, against the in-memory file system and fake tools of
 /// ExecutorTests, with a real local store in a scratch directory: what is restored, what is
@@ -233,23 +229,6 @@ import Testing
         let manifest = CacheManifest(headers: ["common.h", "/usr/include/linux/types.h", "odd\nname.h"])
         #expect(CacheManifest(bytes: manifest.bytes) == manifest)
         #expect(CacheManifest(bytes: Array(manifest.bytes.dropLast())) == nil)
-    }
-}
-
-@Suite struct FirstIncludeTests {
-    @Test(arguments: [
-        ("// SPDX-License-Identifier: GPL-2.0\n/* Copyright */\n#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n", "vmlinux.h"),
-        ("  #  include <vmlinux.h>\n", "vmlinux.h"),
-        ("/* a\n * long comment */ #include \"vmlinux.h\"", "vmlinux.h"),
-        ("#include <linux/bpf.h>\n#include \"vmlinux.h\"\n", "linux/bpf.h"),
-    ])
-    func findsTheFirstInclude(_ source: String, _ expected: String) {
-        #expect(FirstInclude.firstInclude(in: Array(source.utf8)) == expected)
-    }
-
-    @Test(arguments: ["#define DEBUG 1\n#include \"vmlinux.h\"\n", "int x;\n#include \"vmlinux.h\"\n", "#if 1\n#include \"vmlinux.h\"\n#endif\n", ""])
-    func anythingBeforeTheIncludeMeansNone(_ source: String) {
-        #expect(FirstInclude.firstInclude(in: Array(source.utf8)) == nil)
     }
 }
 
