@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SwbpfModel
 @testable import SwbpfViews
+import SwbpfTestSupport
 
 // Issue 21 item 6: a compile that fails on what the libbpf in use lacks gets a help line that
 // names the libbpf this build uses, the release that added the name, and how to use a newer one.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SwbpfBasics
 @testable import SwbpfToolchain
+import SwbpfTestSupport
 
 // Discovery of the trees a project pins, in every layout its Makefile would use, and the trees it
 // must not use: half-populated submodules, and trees others could change (issue 20, item 4).
