@@ -8,11 +8,11 @@ import SwbpfModel
 /// Before it, a line for each source tree the build saw and did not use (half-populated, not
 /// checked out, not trusted), or uses without trusting it: a fall-back is never silent.
 ///
-/// It is shown when what it says changes, not on every build: the last text shown is kept in the
-/// build state. A build that uses only the system's libbpf and bpftool and the running kernel's
-/// BTF, saw no tree, and never used anything else, stays silent.
+/// It is shown when what it says changes, not on every build: the last text shown is kept in
+/// `<output>/.swbpf/announced` (`ShownNotes`). A build that uses only the system's libbpf and
+/// bpftool and the running kernel's BTF, saw no tree, and never used anything else, stays silent.
 package enum ToolchainAnnouncement {
-    package static let stateKey = "announced toolchain"
+    package static let subject = "toolchain"
 
     package static func line(for toolchain: Toolchain, root: String) -> String {
         let bpftool: String
@@ -53,13 +53,9 @@ package enum ToolchainAnnouncement {
         return false
     }
 
-    /// Reports the note when it differs from the last one shown, and records it.
-    package static func announce(_ toolchain: Toolchain, state: BuildState, reporter: BuildReporter, project: Project) {
-        let diagnostics = toolchain.treeNotes + [Diagnostic(.note, targetSummary(toolchain, project: project) + line(for: toolchain, root: project.root))]
-        let text = diagnostics.map(\.rendered).joined(separator: "\n")
-        let previous = state.probe(stateKey)?.first
-        guard previous != text, previous != nil || isNotable(toolchain) else { return }
-        diagnostics.forEach { reporter.handle(.diagnostic($0)) }
-        state.storeProbe(stateKey, [text])
+    /// Reports the tree notes and the note when they differ from the last ones shown.
+    package static func announce(_ toolchain: Toolchain, notes: inout ShownNotes, reporter: BuildReporter, project: Project) {
+        let note = Diagnostic(.note, targetSummary(toolchain, project: project) + line(for: toolchain, root: project.root))
+        notes.report(toolchain.treeNotes + [note], as: subject, worthSaying: isNotable(toolchain), to: reporter)
     }
 }
