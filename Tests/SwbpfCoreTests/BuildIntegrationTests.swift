@@ -362,7 +362,7 @@ import SwbpfTestSupport
 
         let build = try project.swbpf("build", "-v")
         #expect(build.status == 0, "build failed: \(build.output)")
-        let commands = build.stdout.lines
+        let commands = build.stdout.lines.filter { !$0.hasPrefix("mkdir -p ") }
         let includes = try clangBuiltinIncludeDirectory("/usr/bin/clang")
         let arch = hostTargetArch
         let expected = [
