@@ -134,13 +134,18 @@ public final class PreparedBuild: @unchecked Sendable {
     package let machine: BuildMachine
     /// Nil for a dry run (it writes nothing), or while another build holds the lock.
     package var lock: BuildLock?
-    /// Tool answers cached by earlier builds.
-    package let answers: ToolAnswers
-    /// What the tools must still be asked before the toolchain is known (that needs processes).
+    /// Tool answers cached by earlier builds, with those this build asked the preprocessor.
+    package private(set) var answers: ToolAnswers
+    /// What must still be asked (that needs processes): the tools, before the toolchain is known;
+    /// then the preprocessor, about the apps a bare build would otherwise leave out.
     package var questions: [ToolQuestion] = []
-    /// The resolution's fresh answers, and the toolchain note to remember: saved with the lock.
+    /// The toolchain, once resolved.
+    private var resolution: ToolchainResolver.Resolution?
+    /// The fresh answers (the resolution's and the preprocessor's), and the notes shown if they
+    /// changed: saved with the lock.
     private var freshAnswers: [(key: ToolAnswers.Key, values: [String])] = []
-    private var announced: String?
+    private var askedPreprocessor: [(key: ToolAnswers.Key, values: [String])] = []
+    private var shownNotes: ShownNotes?
     /// The plan, once the toolchain is known.
     package var opened: OpenedProject?
     /// The decision of what runs, made once the plan is there and the state may be read.
@@ -167,13 +172,43 @@ public final class PreparedBuild: @unchecked Sendable {
         ToolchainResolver(project: project, environment: request.environment, answers: answers)
     }
 
-    /// Plans the build with its toolchain, and says which toolchain when that note is due.
+    /// Plans the build with its toolchain, with the left-out candidates the preprocessor clears,
+    /// and says which toolchain and which apps are left out when those notes are due. Leaves the
+    /// preprocessor's questions no cached answer covers in `questions` instead, with nothing planned.
     package func plan(_ resolution: ToolchainResolver.Resolution) throws {
-        questions = []
+        self.resolution = resolution
         freshAnswers = resolution.freshAnswers
-        opened = try OpenedProject.plan(project: project, selected: selected, toolchain: resolution.toolchain,
-                                        environment: request.environment)
-        announced = ToolchainAnnouncement.announce(resolution.toolchain, reporter: reporter, project: project)
+        var opened = try OpenedProject.plan(project: project, selected: selected, toolchain: resolution.toolchain,
+                                            environment: request.environment)
+        let candidates = OptionalHeaders.candidates(project, requested: request.apps)
+        var lookup = AnswerLookup(answers: answers)
+        let asked = OptionalHeaders.questions(candidates, plan: opened.plan, root: project.root)
+        guard let leftOut = OptionalHeaders.leftOut(candidates, questions: asked, lookup: &lookup) else {
+            questions = lookup.missing
+            return
+        }
+        questions = []
+        let built = Set(selected.map(\.name)).union(candidates.map(\.name)).subtracting(leftOut.map(\.name))
+        opened.selectedApps = project.apps.filter { built.contains($0.name) }
+        self.opened = opened
+        var notes = ShownNotes.load(project: project)
+        OptionalHeaders.announce(leftOut, notes: &notes, reporter: reporter)
+        ToolchainAnnouncement.announce(resolution.toolchain, notes: &notes, reporter: reporter, project: project)
+        shownNotes = notes.changed ? notes : nil
+    }
+
+    /// Asks the pending questions (all at once) and plans with the answers: the tools' resolve the
+    /// toolchain, the preprocessor's decide the left-out apps. Planning may leave new questions
+    /// (the preprocessor's, once the toolchain is known).
+    package func answerQuestions() async throws {
+        guard let resolution else {
+            return try plan(try await resolver.resolve(answering: questions, asking: machine.askTool))
+        }
+        for answer in try await ToolQuestion.ask(questions, with: machine.askTool) {
+            answers[answer.key] = answer.values
+            askedPreprocessor.append(answer)
+        }
+        try plan(resolution)
     }
 
     /// With the plan made and the lock held (or for a dry run): saves what the resolution learnt,
@@ -202,16 +237,17 @@ public final class PreparedBuild: @unchecked Sendable {
         return executor
     }
 
-    /// Saves the fresh tool answers and the toolchain note shown. Neither is needed for a correct
-    /// build, so a failure is a warning.
+    /// Saves the fresh answers and the notes shown. Neither is needed for a correct build, so a
+    /// failure is a warning.
     private func remember() {
         do {
-            try ToolAnswers.save(freshAnswers, to: OpenedProject.toolAnswersPath(of: project))
+            try ToolAnswers.save(freshAnswers + askedPreprocessor, to: OpenedProject.toolAnswersPath(of: project))
             freshAnswers = []
-            if let announced { try ToolchainAnnouncement.remember(announced, project: project) }
-            announced = nil
+            askedPreprocessor = []
+            try shownNotes?.save(project: project)
+            shownNotes = nil
         } catch {
-            reporter.handle(.diagnostic(Diagnostic(.warning, "could not save the tool answers or the toolchain note shown: \(Diagnostic(of: error).message)")))
+            reporter.handle(.diagnostic(Diagnostic(.warning, "could not save the tool answers or the notes shown: \(Diagnostic(of: error).message)")))
         }
     }
 }
@@ -250,6 +286,7 @@ public enum BuildSession {
                 return .goesOn(build)
             case .resolved(let resolution):
                 try build.plan(resolution)
+                if !build.questions.isEmpty { return .goesOn(build) }
             }
             guard build.lock != nil || !build.writes else { return .goesOn(build) }
             guard let summary = try build.decide().finishWithoutRunning(since: begin) else { return .goesOn(build) }
@@ -265,9 +302,7 @@ public enum BuildSession {
     /// error is reported to the build's reporter as a diagnostic.
     public static func finish(_ build: PreparedBuild) async -> Int32 {
         do {
-            if !build.questions.isEmpty {
-                try build.plan(try await build.resolver.resolve(answering: build.questions, asking: build.machine.askTool))
-            }
+            while !build.questions.isEmpty { try await build.answerQuestions() }
             if build.writes, build.lock == nil {
                 build.lock = try await BuildLock.acquire(path: lockPath(of: build.project), timeoutSeconds: build.request.lockTimeoutSeconds,
                                                          onWait: { build.reporter.handle(.note($0)) })

@@ -116,7 +116,7 @@ public enum Cleaner {
             outcome.removed.append(FileSystem.display(report, relativeTo: project.root))
         }
         FileSystem.remove(statePath)
-        for name in [KernelLoader.sourceName, ToolAnswers.fileName, ToolchainAnnouncement.fileName] {
+        for name in [KernelLoader.sourceName, ToolAnswers.fileName, ShownNotes.fileName] {
             FileSystem.remove(FileSystem.join(stateDirectory, name))
         }
         // Removed while held: a command waiting for the lock notices and locks the next one.

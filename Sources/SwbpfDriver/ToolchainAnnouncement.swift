@@ -5,12 +5,14 @@ import SwbpfModel
 /// The one note that says which libbpf, bpftool and vmlinux.h a build uses:
 /// `note: libbpf 1.6.0 from ../../libbpf (source), bpftool from ../../bpftool (source), vmlinux.h from ../../vmlinux.h/include/x86`.
 ///
-/// It is shown when what it says changes, not on every build: the last line shown is kept in a
-/// file of its own, `<output>/.swbpf/announced` (what the console said is neither a build record
-/// nor a tool's answer). A build that uses only the system's libbpf and bpftool and the running
-/// kernel's BTF, and never used anything else, stays silent.
+/// Before it, a line for each source tree the build saw and did not use (half-populated, not
+/// checked out, not trusted), or uses without trusting it: a fall-back is never silent.
+///
+/// It is shown when what it says changes, not on every build: the last text shown is kept in
+/// `<output>/.swbpf/announced` (`ShownNotes`). A build that uses only the system's libbpf and
+/// bpftool and the running kernel's BTF, saw no tree, and never used anything else, stays silent.
 package enum ToolchainAnnouncement {
-    package static let fileName = "announced"
+    package static let subject = "toolchain"
 
     package static func line(for toolchain: Toolchain, root: String) -> String {
         let bpftool: String
@@ -45,31 +47,15 @@ package enum ToolchainAnnouncement {
     /// Whether anything comes from a source tree or a vendored directory: what a user who cloned a
     /// project with submodules should be told about.
     package static func isNotable(_ toolchain: Toolchain) -> Bool {
-        if toolchain.bpftoolSource != nil || toolchain.libbpf.sourceBuild != nil || !toolchain.target.isHost { return true }
+        if toolchain.bpftoolSource != nil || toolchain.libbpf.sourceBuild != nil || !toolchain.target.isHost
+            || !toolchain.treeNotes.isEmpty { return true }
         if case .header(_, .vendored) = toolchain.vmlinux { return true }
         return false
     }
 
-    /// Reports the note when it differs from the last one shown, and returns it for `remember`.
-    package static func announce(_ toolchain: Toolchain, reporter: BuildReporter, project: Project) -> String? {
-        let text = targetSummary(toolchain, project: project) + line(for: toolchain, root: project.root)
-        let previous = FileSystem.readRegularFile(path(of: project), limit: 1 << 16)
-        let shown: String?
-        switch previous {
-        case .contents(let bytes): shown = String(decoding: bytes, as: UTF8.self).trimmed(["\n"])
-        case .missing, .refused: shown = nil
-        }
-        guard shown != text, shown != nil || isNotable(toolchain) else { return nil }
-        reporter.handle(.diagnostic(Diagnostic(.note, text)))
-        return text
-    }
-
-    /// Records `text` as the note last shown.
-    package static func remember(_ text: String, project: Project) throws {
-        try FileSystem.writeAtomically(path(of: project), Array((text + "\n").utf8))
-    }
-
-    private static func path(of project: Project) -> String {
-        FileSystem.join(OpenedProject.stateDirectory(of: project), fileName)
+    /// Reports the tree notes and the note when they differ from the last ones shown.
+    package static func announce(_ toolchain: Toolchain, notes: inout ShownNotes, reporter: BuildReporter, project: Project) {
+        let note = Diagnostic(.note, targetSummary(toolchain, project: project) + line(for: toolchain, root: project.root))
+        notes.report(toolchain.treeNotes + [note], as: subject, worthSaying: isNotable(toolchain), to: reporter)
     }
 }

@@ -80,7 +80,8 @@ public struct ProgramReport: Sendable, Equatable, Codable {
             if verified {
                 verdict = .rejected
                 message = log.message
-                hint = VerifierHint.forRefusal(message: log.message, details: log.details, libbpfLog: loaded.libbpfLog)
+                hint = VerifierHint.forRefusal(message: log.message, details: log.details, libbpfLog: loaded.libbpfLog,
+                                                   widened: log.widensThirtyTwoBitValues)
             } else if loadCalled && (loaded.status == EPERM || loaded.status == EACCES) && !capabilities.canLoadBPF {
                 verdict = .notPermitted
                 message = "loading BPF programs needs CAP_BPF (or CAP_SYS_ADMIN); this process has neither"
@@ -92,7 +93,8 @@ public struct ProgramReport: Sendable, Equatable, Codable {
             } else {
                 verdict = .failed
                 message = libbpfLines.last { !$0.contains("failed to load object") } ?? "libbpf failed: \(Errno.describe(loaded.status))"
-                hint = VerifierHint.forRefusal(message: log.message, details: log.details, libbpfLog: loaded.libbpfLog)
+                hint = VerifierHint.forRefusal(message: log.message, details: log.details, libbpfLog: loaded.libbpfLog,
+                                                   widened: log.widensThirtyTwoBitValues)
             }
         }
         var source = log.source

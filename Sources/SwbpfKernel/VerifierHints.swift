@@ -7,12 +7,16 @@ public struct VerifierHint: Sendable, Equatable, Codable {
     /// What to change.
     public var help: String
 
+    /// What the verifier says of an access it cannot bound.
+    package static let unboundedAccess = ["invalid access to map value", "outside of the allowed memory range", "min value is negative",
+                                          "unbounded memory access", "invalid access to memory", "invalid variable-offset",
+                                          "invalid access to packet"]
+
     package static let table: [(needles: [String], hint: VerifierHint)] = [
         (["_or_null'", "Possibly NULL pointer passed"], VerifierHint(
             cause: "missing NULL check after bpf_map_lookup_elem() (or another helper that may return NULL)",
             help: "bpf_map_lookup_elem() returns NULL when the key is absent, and the verifier makes you handle that: test the pointer before using it, e.g. 'if (!value) return 0;'")),
-        (["invalid access to map value", "outside of the allowed memory range", "min value is negative",
-          "unbounded memory access", "invalid access to memory", "invalid variable-offset", "invalid access to packet"], VerifierHint(
+        (unboundedAccess, VerifierHint(
             cause: "unbounded or unchecked index into a map value or array",
             help: "the verifier must prove every offset stays inside the value: check the index against the array's size before indexing ('if (i >= N) return 0;', or 'i &= N - 1' for a power-of-two N); for packets, compare against data_end first")),
         (["infinite loop detected", "back-edge from insn", "BPF program is too large", "jumps is too complex", "loop is not bounded"], VerifierHint(
@@ -48,9 +52,18 @@ public struct VerifierHint: Sendable, Equatable, Codable {
             help: "only pointers the verifier knows may be dereferenced: read kernel memory through bpf_probe_read_kernel() or BPF_CORE_READ(), and user memory through bpf_probe_read_user()")),
     ]
 
-    /// The hint for a refusal, from the verifier's message and its details.
-    public static func forRefusal(message: String?, details: [String], libbpfLog: String) -> VerifierHint? {
+    /// An unbounded access in code that widens its 32-bit values: the program's own check was on
+    /// another copy of the value, so the fix is the ISA that keeps 32-bit values in 32 bits, not
+    /// one more bounds check.
+    package static let widenedIndex = VerifierHint(
+        cause: "a bounds check lost when a 32-bit value is widened to 64 bits (the BPF ISA before v3 has no 32-bit registers)",
+        help: "compile the kernel part with -mcpu=v3 (Linux 5.1+): 32-bit operations then stay in 32-bit registers, whose bounds the verifier keeps, and the check the program has holds. In swbpf.toml: [app.NAME] bpf-cflags = [\"-mcpu=v3\"] (clang 20 and later use v3 by default). Only if that is not enough, bound the index once more right before the access")
+
+    /// The hint for a refusal, from the verifier's message and its details; `widened` when the
+    /// program's code widens its 32-bit values (`VerifierLog.widensThirtyTwoBitValues`).
+    public static func forRefusal(message: String?, details: [String], libbpfLog: String, widened: Bool = false) -> VerifierHint? {
         let text = ([message ?? ""] + details + [libbpfLog]).joined(separator: "\n")
+        if widened, unboundedAccess.contains(where: { text.contains($0) }) { return widenedIndex }
         return table.first { entry in entry.needles.contains { text.contains($0) } }?.hint
     }
 

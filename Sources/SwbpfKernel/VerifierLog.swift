@@ -32,6 +32,12 @@ public struct VerifierLog: Sendable, Equatable {
     public var source: SourceLine?
     /// The log's last lines before the statistics, for the report.
     public var lastLines: [String] = []
+    /// For a refused program: whether a 32-bit value was widened to 64 bits (zero-extended by a
+    /// shift pair, `r1 <<= 32; r1 >>= 32`) just before the refusal, in code with no 32-bit ALU
+    /// instruction (`w1 += 2`) anywhere: code for the BPF ISA before v3, clang's default before
+    /// clang 20. The verifier tracks each widened copy's bounds apart, so a check on one copy does
+    /// not bound another.
+    public var widensThirtyTwoBitValues = false
 
     public init(_ text: String, refused: Bool) {
         var body: [Substring] = []
@@ -55,7 +61,28 @@ public struct VerifierLog: Sendable, Equatable {
         let complaint = body[start...].map(String.init)
         message = complaint.first
         details = Array(complaint.dropFirst())
+        widensThirtyTwoBitValues = Self.widensThirtyTwoBitValues(before: body[..<start])
         source = body[..<start].last(where: { $0.hasPrefix("; ") }).flatMap(Self.sourceLine)
+    }
+
+    /// A register zero-extended by a shift pair among the last instructions of `trace`, and no
+    /// instruction on a 32-bit register in it.
+    package static func widensThirtyTwoBitValues(before trace: ArraySlice<Substring>) -> Bool {
+        // `12: (67) r1 <<= 32`: the instruction after the opcode.
+        let instructions = trace.compactMap { line -> Substring? in
+            guard isTrace(line), let close = line.firstIndex(of: ")"), line.contains(": (") else { return nil }
+            return line[line.index(after: close)...].drop { $0 == " " }
+        }
+        if instructions.contains(where: { $0.hasPrefix("w") }) { return false }
+        var shiftedLeft: Set<Substring> = []
+        for instruction in instructions.suffix(16) {
+            // Level 2 logs follow the instruction with the registers it changed: `r1 <<= 32  ; R1_w=...`.
+            let words = (instruction.firstRange(of: " ;").map { instruction[..<$0.lowerBound] } ?? instruction).split(separator: " ")
+            guard words.count == 3, words[0].hasPrefix("r"), words[2] == "32" else { continue }
+            if words[1] == "<<=" { shiftedLeft.insert(words[0]) }
+            if words[1] == ">>=", shiftedLeft.contains(words[0]) { return true }
+        }
+        return false
     }
 
     /// `; value = arr[idx]; @ file.bpf.c:23` as its parts.

@@ -4,8 +4,9 @@ import SwbpfModel
 /// Which libbpf a build uses: always one libbpf, its archive and its headers together.
 extension ToolchainResolver {
     /// libbpf from LIBBPF_OBJ, from swbpf.toml (`[libbpf] archive`, `source = "system"` or a
-    /// tree), from a libbpf tree where libbpf-bootstrap's layouts keep one, else the system's.
-    package func libbpfChoice() throws -> LibbpfChoice {
+    /// tree), from the libbpf tree the project pins (`PinnedTrees`), else the system's. A tree
+    /// seen but not used, or named but not trusted, adds a note to `notes`.
+    package func libbpfChoice(_ pinned: PinnedTrees, notes: inout [Diagnostic]) throws -> LibbpfChoice {
         if let archive = environment["LIBBPF_OBJ"], !archive.isEmpty {
             return .archive(path: archive, include: nil, origin: .libbpfObjKnob)
         }
@@ -14,12 +15,20 @@ extension ToolchainResolver {
         if config.libbpfSource == "system" { return .system }
         if let source = config.libbpfSource {
             let tree = try SourceTrees.named(.libbpf, source, root: project.root, key: "[libbpf] source")
+            if let warning = tree.warning { notes.append(Diagnostic(.warning, warning)) }
             return .source(tree: tree.path, display: tree.display, chosenBy: .config)
         }
-        if let found = try SourceTrees.find(.libbpf, among: SourceTrees.libbpfPlaces, root: project.root) {
-            return .source(tree: found.path, display: found.display, chosenBy: .convention)
+        switch pinned.libbpf {
+        case .usable(let path, let display)?: return .source(tree: path, display: display, chosenBy: .convention)
+        case .passedOver(_, let reason)?: notes.append(Diagnostic(.note, reason))
+        case nil: break
         }
         return .system
+    }
+
+    package func libbpfChoice() throws -> LibbpfChoice {
+        var notes: [Diagnostic] = []
+        return try libbpfChoice(pinnedTrees(), notes: &notes)
     }
 
     /// Whether libbpf comes from the system, which pkg-config is asked about.

@@ -1,24 +1,9 @@
 import SwbpfBasics
 
-/// Where projects in the libbpf-bootstrap tradition keep the libbpf and bpftool source trees and
-/// the vendored vmlinux.h headers, and how to recognise them.
-///
-/// The places are those of libbpf-bootstrap's examples/c Makefile (`../../libbpf`,
-/// `../../bpftool`, `../../vmlinux.h/include/$ARCH`) and of the projects copied from it that keep
-/// them under `third_party/` beside the sources (`../third_party/libbpf`, ...). The search looks
-/// at these few paths only, relative to the project, so it costs a handful of stats per build.
+/// How to recognise the libbpf and bpftool source trees and the vendored vmlinux.h headers that
+/// projects in the libbpf-bootstrap tradition keep as submodules (`PinnedTrees` finds them), and
+/// what a libbpf tree says about itself.
 package enum SourceTrees {
-    package static let libbpfPlaces = ["../../libbpf", "../third_party/libbpf"]
-    package static let bpftoolPlaces = ["../../bpftool", "../third_party/bpftool"]
-
-    /// The vendored vmlinux.h directories for an architecture known by `names` (its kernel name
-    /// first, then libbpf/vmlinux.h's own directory names: `arm64`, `aarch64`).
-    package static func vmlinuxPlaces(names: [String]) -> [String] {
-        var seen = Set<String>()
-        let unique = names.filter { seen.insert($0).inserted }
-        return unique.map { "../../vmlinux.h/include/\($0)" } + ["../third_party/vmlinux/\(unique[0])"]
-    }
-
     package enum Kind: String {
         case libbpf, bpftool
 
@@ -31,39 +16,62 @@ package enum SourceTrees {
         }
     }
 
-    /// The first of `places` (relative to `root`) that is a tree of `kind`, as (absolute path,
-    /// the place as written). An empty directory at one of the places is a submodule that was not
-    /// checked out: an error, not a reason to fall back silently to another libbpf.
-    package static func find(_ kind: Kind, among places: [String], root: String) throws -> (path: String, display: String)? {
-        for place in places {
-            let path = FileSystem.absolute(place, base: root)
-            guard FileSystem.isDirectory(path) else { continue }
-            if try check(kind, at: path, display: place) { return (path, place) }
-        }
-        return nil
+    /// Whether a tree found by discovery can be used: it must be trusted (`TreeTrust`) and
+    /// complete. An empty or half-populated one (a submodule not, or not wholly, checked out) is
+    /// passed over with the reason, never silently.
+    package static func examine(_ kind: Kind, at path: String, display: String) -> PinnedTrees.Found {
+        if let distrust = TreeTrust.distrust(path) { return .passedOver(display: display, reason: TreeTrust.notUsed(display, distrust)) }
+        if let problem = incompleteness(kind, at: path, display: display) { return .passedOver(display: display, reason: problem.reason) }
+        return .usable(path: path, display: display)
     }
 
-    /// The tree a swbpf.toml key names: it must be a tree of `kind`.
-    package static func named(_ kind: Kind, _ value: String, root: String, key: String) throws -> (path: String, display: String) {
+    /// The tree a swbpf.toml key names: it must be a complete tree of `kind`. It is the user's
+    /// choice, so a tree others could change is used, with the warning that says so.
+    package static func named(_ kind: Kind, _ value: String, root: String, key: String) throws -> (path: String, display: String, warning: String?) {
         let path = FileSystem.absolute(value, base: root)
-        guard FileSystem.isDirectory(path), try check(kind, at: path, display: value) else {
+        guard FileSystem.isDirectory(path) else {
             throw SourceTreeError.notATree(kind: kind.rawValue, path: value, key: key, markers: kind.markers)
         }
-        return (path, value)
+        switch incompleteness(kind, at: path, display: value) {
+        case .notCheckedOut(let kind, let display)?: throw SourceTreeError.emptySubmodule(kind: kind, path: display)
+        case .missing(let part, let display, let files)? where part != kind.rawValue:
+            throw SourceTreeError.halfPopulated(kind: part, path: display, missing: files)
+        case .missing?: throw SourceTreeError.notATree(kind: kind.rawValue, path: value, key: key, markers: kind.markers)
+        case nil: return (path, value, TreeTrust.distrust(path).map { TreeTrust.usedAnyway(value, $0, origin: "swbpf.toml " + key) })
+        }
     }
 
-    /// Whether `path` is a tree of `kind`; throws for an empty (not checked out) one, or for a
-    /// bpftool tree whose own libbpf submodule is empty.
-    private static func check(_ kind: Kind, at path: String, display: String) throws -> Bool {
-        if isEmptyCheckout(path) { throw SourceTreeError.emptySubmodule(kind: kind.rawValue, path: display) }
-        guard kind.markers.allSatisfy({ FileSystem.exists(FileSystem.join(path, $0)) }) else { return false }
-        if kind == .bpftool {
-            let libbpf = FileSystem.join(path, "libbpf")
-            if !FileSystem.exists(FileSystem.join(libbpf, "src/Makefile")) {
-                throw SourceTreeError.emptySubmodule(kind: "bpftool's libbpf", path: FileSystem.join(display, "libbpf"))
+    /// What keeps a tree from being built: a submodule not checked out, or one half-populated
+    /// (some of its marker files missing); for bpftool, the same of its own libbpf submodule.
+    enum Incompleteness {
+        case notCheckedOut(kind: String, display: String)
+        case missing(kind: String, display: String, files: [String])
+
+        var reason: String {
+            switch self {
+            case .notCheckedOut(let kind, let display): return SourceTrees.notCheckedOut(display, kind: kind)
+            case .missing(let kind, let display, let files):
+                return "'\(display)' is a \(kind) tree but looks half-populated (no \(files.joined(separator: ", "))): not used; "
+                    + "run 'git submodule update --init --recursive' in the repository"
             }
         }
-        return true
+    }
+
+    static func incompleteness(_ kind: Kind, at path: String, display: String) -> Incompleteness? {
+        func check(_ kind: String, _ path: String, _ display: String, markers: [String]) -> Incompleteness? {
+            if isEmptyCheckout(path) { return .notCheckedOut(kind: kind, display: display) }
+            let missing = markers.filter { !FileSystem.exists(FileSystem.join(path, $0)) }
+            return missing.isEmpty ? nil : .missing(kind: kind, display: display, files: missing)
+        }
+        if let problem = check(kind.rawValue, path, display, markers: kind.markers) { return problem }
+        guard kind == .bpftool else { return nil }
+        return check("bpftool's libbpf", FileSystem.join(path, "libbpf"), FileSystem.join(display, "libbpf"), markers: Kind.libbpf.markers)
+    }
+
+    /// Why a submodule directory with nothing in it is not used, and how to check it out.
+    static func notCheckedOut(_ display: String, kind: String) -> String {
+        "'\(display)' is empty: the \(kind) submodule is not checked out (the repository was cloned without --recursive): not used; "
+            + "run 'git submodule update --init --recursive' in the repository"
     }
 
     /// A directory with nothing in it but, perhaps, a `.git` file: what `git clone` leaves for a
@@ -184,6 +192,7 @@ package enum SourceTrees {
 public enum SourceTreeError: DiagnosticError, Equatable {
     case emptySubmodule(kind: String, path: String)
     case notATree(kind: String, path: String, key: String, markers: [String])
+    case halfPopulated(kind: String, path: String, missing: [String])
     case noVersion(path: String)
     case inconsistentTree(path: String, map: String, header: String)
     case noHeaderList(path: String)
@@ -197,6 +206,9 @@ public enum SourceTreeError: DiagnosticError, Equatable {
         case .emptySubmodule(let kind, let path):
             return Diagnostic(.error, "'\(path)' is empty: the \(kind) submodule is not checked out (the repository was cloned without --recursive)",
                               help: "run 'git submodule update --init --recursive' in the repository, or choose another \(kind) in swbpf.toml")
+        case .halfPopulated(let kind, let path, let missing):
+            return Diagnostic(.error, "'\(path)' is a \(kind) tree but looks half-populated: it has no \(missing.joined(separator: " and "))",
+                              help: "run 'git submodule update --init --recursive' in the repository")
         case .notATree(let kind, let path, let key, let markers):
             return Diagnostic(.error, "'\(path)' (swbpf.toml \(key)) is not a \(kind) source tree: it has no \(markers.joined(separator: " and "))",
                               help: "point \(key) at the root of a \(kind) checkout, or set it to \"system\"")

@@ -14,6 +14,10 @@ public struct ToolQuestion: Sendable {
         case libbpfPkgConfig
         /// pkg-config's static libraries for libelf on the target `triple`, asked this way.
         case staticLibraries(triple: String, arguments: [String], environment: [String: String]?)
+        /// Which optional libraries' headers (`AppRequirements`) a compile includes: the compiler
+        /// run with `arguments` (the compile's own, with `-M -MG`) in `directory`. The answer holds
+        /// while the compiler and the stat data of `source` are unchanged.
+        case includes(arguments: [String], source: String, directory: String)
     }
 
     /// What answers a question: `askTool` runs the tool; tests count or refuse.
@@ -28,18 +32,22 @@ public struct ToolQuestion: Sendable {
     }
 
     /// The tool and how it is asked, valid while the executable's stat data (and the variables
-    /// folded into its fingerprint) are unchanged.
+    /// folded into its fingerprint) are unchanged; a compile's includes, while its source's too.
     public var key: ToolAnswers.Key {
         let asked: String
+        var identity = tool.fingerprint
         switch kind {
         case .clang: asked = "clang"
         case .version: asked = "version"
         case .bpftool: asked = "bpftool+libbpf"
         case .libbpfPkgConfig: asked = "pkg-config-libbpf"
         case .staticLibraries(let triple, _, _): asked = "static-libelf \(triple)"
+        case .includes(let arguments, let source, _):
+            identity += " " + FileFacts.stamp(source)
+            return ToolAnswers.Key(subject: "includes " + Shell.join([tool.path] + tool.leadingArguments + arguments), identity: identity)
         }
         return ToolAnswers.Key(subject: ([asked, tool.role.rawValue, tool.path] + tool.leadingArguments).joined(separator: " "),
-                               identity: tool.fingerprint)
+                               identity: identity)
     }
 
     /// Runs the tool.
@@ -52,6 +60,8 @@ public struct ToolQuestion: Sendable {
         case .libbpfPkgConfig: return try await ToolchainResolver.probeLibbpfPkgConfig(tool)
         case .staticLibraries(_, let arguments, let environment):
             return try await ToolchainResolver.askStaticLibraries(tool, arguments: arguments, environment: environment)
+        case .includes(let arguments, _, let directory):
+            return try await ToolchainResolver.optionalHeaders(tool, arguments: arguments, directory: directory)
         }
     }
 

@@ -51,16 +51,19 @@ public struct ToolchainResolver: Sendable {
         package var libbpf: LibbpfChoice
         package var bpftool: BpftoolChoice
         package var vmlinux: VmlinuxSource
+        /// What the build says of the trees it saw and did not use, or uses without trusting them.
+        package var treeNotes: [Diagnostic]
         package var needsMake: Bool {
             if case .source = libbpf { return true }
             if case .source = bpftool { return true }
             return false
         }
 
-        package init(libbpf: LibbpfChoice, bpftool: BpftoolChoice, vmlinux: VmlinuxSource) {
+        package init(libbpf: LibbpfChoice, bpftool: BpftoolChoice, vmlinux: VmlinuxSource, treeNotes: [Diagnostic] = []) {
             self.libbpf = libbpf
             self.bpftool = bpftool
             self.vmlinux = vmlinux
+            self.treeNotes = treeNotes
         }
     }
 
@@ -192,8 +195,19 @@ public struct ToolchainResolver: Sendable {
         return toolchain
     }
 
+    /// Discovery runs once: each choice below reads its answer.
     package func choose() throws -> Choices {
-        Choices(libbpf: try libbpfChoice(), bpftool: try bpftoolChoice(), vmlinux: try vmlinuxSource())
+        let pinned = pinnedTrees()
+        var notes: [Diagnostic] = []
+        let libbpf = try libbpfChoice(pinned, notes: &notes)
+        let bpftool = try bpftoolChoice(pinned, notes: &notes)
+        let vmlinux = try vmlinuxSource(pinned, notes: &notes)
+        return Choices(libbpf: libbpf, bpftool: bpftool, vmlinux: vmlinux, treeNotes: notes)
+    }
+
+    /// The trees the project pins, for this target's architecture.
+    package func pinnedTrees() -> PinnedTrees {
+        PinnedTrees.discover(from: project.root, archNames: [arch] + (selection.arch?.vendoredDirectories ?? []), isHost: selection.isHost)
     }
 
     package func locate(_ choices: Choices) throws -> Located {
@@ -237,6 +251,7 @@ public struct ToolchainResolver: Sendable {
         }
         var toolchain = Toolchain(clang: clang, bpftool: bpftool, cc: cc, clangSystemIncludes: Array(clangAnswer.dropFirst(2)),
                                   libbpf: libbpf, arch: arch, vmlinux: choices.vmlinux, bpftoolSource: bpftoolSource)
+        toolchain.treeNotes = choices.treeNotes
         toolchain.target = try target(tools, clangIncludes: toolchain.clangSystemIncludes, staticAnswer: staticAnswer)
         if var make = tools.make {
             make.version = makeAnswer?.first ?? "unknown"
@@ -347,6 +362,18 @@ public struct ToolchainResolver: Sendable {
         return [version, hasBPF ? "bpf" : "-"] + includes
     }
 
+    /// The optional libraries' headers (`AppRequirements.libraries`) a compile includes, from the
+    /// dependency list the compiler prints for `arguments` (with `-M -MG`, missing headers are
+    /// listed too); `?` when it failed (the app then stays left out, as the text match said).
+    package static func optionalHeaders(_ tool: Tool, arguments: [String], directory: String) async throws -> [String] {
+        let outcome = try await SystemProcessRunner().run(ProcessRequest(executable: tool.path, arguments: tool.leadingArguments + arguments,
+                                                                         workingDirectory: directory))
+        guard outcome.status == 0 else { return ["?"] }
+        let words = String(decoding: outcome.standardOutput, as: UTF8.self).split(whereSeparator: { " \n\\".contains($0) })
+        let optional = Set(AppRequirements.libraries.map(\.header))
+        return words.map { FileSystem.split(String($0)).base }.filter(optional.contains)
+    }
+
     /// pkg-config's libdir, includedir and version of libbpf, or nothing when it does not know libbpf.
     package static func probeLibbpfPkgConfig(_ tool: Tool) async throws -> [String] {
         // pkg-config prints only the last of several --variable options, so ask each apart.
@@ -412,20 +439,28 @@ public struct ToolchainResolver: Sendable {
     // MARK: bpftool
 
     /// bpftool from BPFTOOL, from swbpf.toml (`[bpftool] path`, `source = "system"` or a tree), from
-    /// a bpftool tree where libbpf-bootstrap's layouts keep one, else from PATH.
-    package func bpftoolChoice() throws -> BpftoolChoice {
+    /// the bpftool tree the project pins, else from PATH.
+    package func bpftoolChoice(_ pinned: PinnedTrees, notes: inout [Diagnostic]) throws -> BpftoolChoice {
         if let knob = environment[ToolRole.bpftool.knob], !knob.isEmpty { return .program(try locate(.bpftool)) }
         let config = project.config
         if let path = config.bpftoolPath { return .program(try locate(.bpftool, configured: path)) }
         if config.bpftoolSource == "system" { return .program(try locate(.bpftool)) }
         if let source = config.bpftoolSource {
             let tree = try SourceTrees.named(.bpftool, source, root: project.root, key: "[bpftool] source")
+            if let warning = tree.warning { notes.append(Diagnostic(.warning, warning)) }
             return .source(tree: tree.path, display: tree.display, chosenBy: .config)
         }
-        if let found = try SourceTrees.find(.bpftool, among: SourceTrees.bpftoolPlaces, root: project.root) {
-            return .source(tree: found.path, display: found.display, chosenBy: .convention)
+        switch pinned.bpftool {
+        case .usable(let path, let display)?: return .source(tree: path, display: display, chosenBy: .convention)
+        case .passedOver(_, let reason)?: notes.append(Diagnostic(.note, reason))
+        case nil: break
         }
         return .program(try locate(.bpftool))
+    }
+
+    package func bpftoolChoice() throws -> BpftoolChoice {
+        var notes: [Diagnostic] = []
+        return try bpftoolChoice(pinnedTrees(), notes: &notes)
     }
 
     /// The bootstrap bpftool that a bpftool tree's `make bootstrap` writes into the output directory.
@@ -437,7 +472,9 @@ public struct ToolchainResolver: Sendable {
 
     // MARK: vmlinux.h
 
-    package func vmlinuxSource() throws -> VmlinuxSource {
+    /// vmlinux.h from VMLINUX, from swbpf.toml, from the project directory, from the vendored
+    /// headers the project pins, else (for the host) the running kernel's BTF.
+    package func vmlinuxSource(_ pinned: PinnedTrees, notes: inout [Diagnostic]) throws -> VmlinuxSource {
         var choice: (value: String, origin: VmlinuxOrigin)?
         if let value = environment["VMLINUX"], !value.isEmpty { choice = (value, .knob) }
         else if let value = project.config.vmlinux { choice = (value.replacing("{arch}", with: arch), .config) }
@@ -446,6 +483,9 @@ public struct ToolchainResolver: Sendable {
             guard FileSystem.exists(path) else { throw ToolchainError.vmlinuxSourceMissing(path: value, origin: origin.description) }
             if let kind = FileSystem.irregularKind(path) {
                 throw ToolchainError.vmlinuxSourceNotAFile(path: value, origin: origin.description, kind: kind)
+            }
+            if let distrust = TreeTrust.distrust(path) {
+                notes.append(Diagnostic(.warning, TreeTrust.usedAnyway(value, distrust, origin: origin.description)))
             }
             guard value.hasSuffix(".h") else { return .btf(path: path, origin: origin) }
             try checkNotALinkStoredAsFile(path, display: value)
@@ -460,20 +500,24 @@ public struct ToolchainResolver: Sendable {
         if choice == nil, selection.isHost, let local = project.localVmlinuxHeader {
             return .header(path: FileSystem.join(project.root, local), origin: .projectDirectory)
         }
-        let places = SourceTrees.vmlinuxPlaces(names: [arch] + (selection.arch?.vendoredDirectories ?? []))
         if choice == nil {
-            for place in places {
-                let header = FileSystem.absolute(FileSystem.join(place, "vmlinux.h"), base: project.root)
-                guard FileSystem.exists(header) else { continue }
-                try checkNotALinkStoredAsFile(header, display: FileSystem.join(place, "vmlinux.h"))
-                return .header(path: header, origin: .vendored(directory: place))
+            switch pinned.vmlinux {
+            case .usable(let directory, let display)?:
+                let header = FileSystem.join(directory, "vmlinux.h")
+                try checkNotALinkStoredAsFile(header, display: FileSystem.join(display, "vmlinux.h"))
+                return .header(path: header, origin: .vendored(directory: display))
+            case .passedOver(_, let reason)?: notes.append(Diagnostic(.note, reason))
+            case nil: break
             }
         }
-        guard selection.isHost else {
-            throw ToolchainError.noTargetVmlinux(arch: arch, tried: places.map { FileSystem.join($0, "vmlinux.h") })
-        }
+        guard selection.isHost else { throw ToolchainError.noTargetVmlinux(arch: arch, tried: pinned.vmlinuxPlaces) }
         guard FileSystem.exists(kernelBTF) else { throw ToolchainError.noVmlinuxSource(btfPath: kernelBTF) }
         return .btf(path: kernelBTF, origin: .runningKernel)
+    }
+
+    package func vmlinuxSource() throws -> VmlinuxSource {
+        var notes: [Diagnostic] = []
+        return try vmlinuxSource(pinnedTrees(), notes: &notes)
     }
 
     package func checkNotALinkStoredAsFile(_ path: String, display: String) throws {
@@ -489,9 +533,13 @@ package struct FileFacts {
 
     package init(cached: ToolAnswers) { self.cached = cached }
 
+    /// What an answer about a file holds for: its size, modification time and inode ("-" when missing).
+    package static func stamp(_ path: String) -> String {
+        FileSystem.stat(path).map { "\($0.size):\($0.mtimeNanoseconds):\($0.inode)" } ?? "-"
+    }
+
     package mutating func values(_ name: String, from files: [String], read: () throws -> [String]) rethrows -> [String] {
-        let stamps = files.map { path in FileSystem.stat(path).map { "\($0.size):\($0.mtimeNanoseconds):\($0.inode)" } ?? "-" }
-        let key = ToolAnswers.Key(subject: "facts \(name) " + files.joined(separator: " "), identity: stamps.joined(separator: " "))
+        let key = ToolAnswers.Key(subject: "facts \(name) " + files.joined(separator: " "), identity: files.map(Self.stamp).joined(separator: " "))
         if let known = cached[key] ?? fresh.first(where: { $0.key == key })?.values { return known }
         let values = try read()
         fresh.append((key, values))

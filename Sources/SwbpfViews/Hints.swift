@@ -16,9 +16,7 @@ package enum Hints {
     ]
 
     package static func hint(for output: [UInt8], step: Step) -> String? {
-        if let libbpf = step.libbpf, let name = LibbpfAge.undeclaredName(in: output) {
-            return LibbpfAge.hint(name: name, libbpf: libbpf)
-        }
+        if let libbpf = step.libbpf, let hint = LibbpfAge.hint(for: output, libbpf: libbpf) { return hint }
         return hint(for: output)
     }
 

@@ -1,18 +1,87 @@
 import SwbpfModel
 
-/// Kernel-part failures that a newer libbpf would fix: a helper or macro that newer libbpf
-/// headers define (`bpf_ksym_exists`, `bpf_for_each`, `__arg_ctx`, ...) used with older headers.
-/// clang then warns of an implicit declaration (or, since clang 16, refuses it) and the call to
-/// the unknown function fails when bpftool links the object.
+/// Compile failures that a newer libbpf would fix: a macro, type, function or struct member that
+/// newer libbpf headers have, used with older ones. The compiler's message rarely names it
+/// (`BPF_UPROBE(...)` with libbpf 1.1 gives "expected identifier"; `__ulong(...)` gives "type name
+/// requires a specifier or qualifier"), so the names are looked for in the source lines it quotes,
+/// and the help line says only what is known: the libbpf this build uses, and the release that
+/// added the name.
 package enum LibbpfAge {
+    /// What libbpf added in which release. Each was checked against the headers (a test keeps it
+    /// true): absent from Debian 12's libbpf 1.1.2, present in libbpf 1.6; the release is the
+    /// libbpf.map node of the API it came with (`bpf_token_create`: LIBBPF_1.4.0) or the release
+    /// notes (BPF_UPROBE, bpf_ksym_exists: v1.2.0). A member is written `struct.member`.
+    package static let additions: [(name: String, version: String, header: String)] = [
+        ("BPF_UPROBE", "1.2", "bpf/bpf_tracing.h"),
+        ("BPF_URETPROBE", "1.2", "bpf/bpf_tracing.h"),
+        ("bpf_ksym_exists", "1.2", "bpf/bpf_helpers.h"),
+        ("__ulong", "1.4", "bpf/bpf_helpers.h"),
+        ("bpf_object_open_opts.bpf_token_path", "1.4", "bpf/libbpf.h"),
+    ]
+
     /// Name prefixes of what libbpf's BPF-side headers (bpf_helpers.h, bpf_tracing.h,
     /// bpf_core_read.h, ...) declare.
     package static let libbpfPrefixes = ["bpf_", "BPF_", "__bpf", "__arg_", "__kptr", "__percpu_kptr", "__ksym", "__kconfig",
                                  "barrier_var", "can_loop", "cond_break", "__contains", "__uint", "__type", "__array"]
 
-    /// The libbpf-like name the output says is undeclared, or nil.
-    package static func undeclaredName(in output: [UInt8]) -> String? {
+    /// The help line for a failed compile against `libbpf`, or nil when nothing says a newer
+    /// libbpf would help.
+    package static func hint(for output: [UInt8], libbpf: LibbpfInUse) -> String? {
         let text = String(decoding: output, as: UTF8.self)
+        if let addition = addition(in: text), older(libbpf.version, than: addition.version) {
+            let name = addition.name.replacing(".", with: "'s member '")
+            return "'\(name)' needs libbpf \(addition.version) or newer (\(addition.header) has it since \(addition.version)); "
+                + "this build uses \(libbpf.summary): " + howToUseNewer(than: addition.version)
+        }
+        guard let name = undeclaredName(in: text) else { return nil }
+        if libbpf.fromSource {
+            return "'\(name)' is not declared by \(libbpf.summary), which this build uses: check the name; a kfunc needs its own declaration (extern ... __ksym)"
+        }
+        return "'\(name)' is not declared by \(libbpf.summary), which this build uses; newer libbpf headers define more helpers and macros: "
+            + howToUseNewer(than: nil)
+    }
+
+    private static func howToUseNewer(than version: String?) -> String {
+        let which = version.map { "libbpf \($0) or newer" } ?? "a newer libbpf"
+        return "build with \(which) from its source tree (a libbpf submodule at ../libbpf, ../../libbpf or third_party/libbpf, "
+            + "as the project's Makefile has it, or [libbpf] source = \"DIR\" in swbpf.toml), or set LIBBPF_OBJ to its libbpf.a with its headers beside it"
+    }
+
+    /// The first addition the failed step's output names: a struct member in a "no member named"
+    /// error, or a name among the words of its messages and the source lines the compiler quotes
+    /// (bpftool's link error names an undeclared function it met as an extern symbol).
+    static func addition(in text: String) -> (name: String, version: String, header: String)? {
+        let words = identifiers(in: text)
+        return additions.first { addition in
+            let parts = addition.name.split(separator: ".").map(String.init)
+            if parts.count == 2 {
+                return text.contains("no member named") && words.contains(parts[0]) && words.contains(parts[1])
+            }
+            return words.contains(addition.name)
+        }
+    }
+
+    /// Whether `version` (`1.1.2`, `1.1`) is older than `added` (`1.2`); an unknown version is.
+    static func older(_ version: String?, than added: String) -> Bool {
+        guard let version else { return true }
+        let have = version.split(separator: ".").compactMap { Int($0) }
+        let need = added.split(separator: ".").compactMap { Int($0) }
+        return Array(have.prefix(need.count)).lexicographicallyPrecedes(need)
+    }
+
+    /// The C identifiers in `text`.
+    static func identifiers(in text: String) -> Set<String> {
+        func isWordByte(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "_") || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+        }
+        let words = text.utf8.split(whereSeparator: { !isWordByte($0) })
+            .filter { !($0.first! >= UInt8(ascii: "0") && $0.first! <= UInt8(ascii: "9")) }
+        return Set(words.map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// The libbpf-like name the output says is undeclared, or nil.
+    package static func undeclaredName(in text: String) -> String? {
         let phrases = ["implicit declaration of function '", "call to undeclared function '", "use of undeclared identifier '",
                        "failed to find BTF info for global/extern symbol '"]
         for phrase in phrases {
@@ -24,12 +93,5 @@ package enum LibbpfAge {
             }
         }
         return nil
-    }
-
-    package static func hint(name: String, libbpf: LibbpfInUse) -> String {
-        if libbpf.fromSource {
-            return "'\(name)' is not declared by \(libbpf.summary), which this build uses: check the name; a kfunc needs its own declaration (extern ... __ksym)"
-        }
-        return "'\(name)' is not declared by \(libbpf.summary), which this build uses; newer libbpf headers define more helpers and macros: build with a newer libbpf from its source tree ([libbpf] source = \"DIR\" in swbpf.toml, or a libbpf checkout at ../../libbpf as libbpf-bootstrap has it), or set LIBBPF_OBJ to a newer libbpf.a with its headers beside it"
     }
 }

@@ -144,4 +144,45 @@ import SwbpfTestSupport
         let found = try project.swbpf("build", "-n")
         #expect(found.stdout.contains("-c profile.c") && found.stderr.isEmpty, "\(found.output)")
     }
+
+    /// Issue 21 item 5: the preprocessor decides, with the app's flags, whether an app includes an
+    /// optional header; the note comes once per change; a named left-out app fails with the real error.
+    @Test func theOptionalHeaderIsWhatThePreprocessorIncludesNotATextMatch() throws {
+        let project = try TemporaryProject("ifdef-blazesym")
+        try SourceTreeApps.writeBlazesymApp(project)
+        try SourceTreeApps.writeBlazesymApp(project, name: "guarded")
+        try project.write("guarded.c", """
+            #include <bpf/libbpf.h>
+            #include "guarded.skel.h"
+            #ifdef USE_BLAZESYM
+            #include "blazesym.h"
+            #endif
+
+            int main(void)
+            {
+            \treturn 0;
+            }
+
+            """)
+        let note = "note: profile is left out: profile.c includes blazesym.h, which is on no include path: it needs blazesym, a Rust library (libbpf-bootstrap builds it from its blazesym submodule with cargo); once built, add its capi/include directory to 'include' and its libblazesym_c.a to the app's 'libs' in swbpf.toml; 'swbpf build profile' tries anyway"
+        let first = try project.swbpf("build")
+        #expect(first.status == 0 && project.isExecutable("guarded") && !project.exists("profile"), "\(first.output)")
+        #expect(first.stderr.lines == [note], "\(first.stderr)")
+        let again = try project.swbpf("build")
+        #expect(again.status == 0 && again.stderr.isEmpty && again.stdout.hasPrefix("swbpf: nothing to do"), "\(again.output)")
+        let install = try project.swbpf("install", "--prefix", project.path("prefix"))
+        #expect(install.status == 0 && project.exists("prefix/bin/guarded") && !project.exists("prefix/bin/profile"), "\(install.output)")
+
+        // Named, the left-out app is built: here it fails with the compiler's own error, and no note says it is left out.
+        let named = try project.swbpf("build", "profile")
+        #expect(named.status == 1 && named.stderr.contains("fatal error: 'blazesym.h' file not found")
+                || named.stderr.contains("blazesym.h: No such file or directory"), "\(named.stderr)")
+        #expect(!named.stderr.contains("is left out"), "\(named.stderr)")
+
+        // With the define, the guarded app includes it too, and is left out with its own note.
+        try project.write("swbpf.toml", "[app.guarded]\ncflags = [\"-DUSE_BLAZESYM\"]\n")
+        let defined = try project.swbpf("build")
+        #expect(defined.status == 0 && defined.stderr.lines.contains { $0.hasPrefix("note: guarded is left out: guarded.c includes blazesym.h") },
+                "\(defined.output)")
+    }
 }

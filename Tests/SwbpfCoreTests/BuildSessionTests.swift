@@ -177,6 +177,40 @@ final class CountingMachine: Sendable {
         }
     }
 
+    /// Whether an app includes an optional header is the preprocessor's answer, cached with the
+    /// tools': asked by `finish` when missing (the tools are not asked again), and a no-op with
+    /// every answer cached ends in `start`. An edit of the source asks it again.
+    @Test func thePreprocessorsAnswersAreCachedAndAskedInTheQuestionsRound() async throws {
+        let project = try TemporaryProject("session-optional-header")
+        try SourceTreeApps.writeBlazesymApp(project, name: "guarded")
+        try project.write("guarded.c", "#include <bpf/libbpf.h>\n#include \"guarded.skel.h\"\n#ifdef USE_BLAZESYM\n#include \"blazesym.h\"\n#endif\nint main(void) { return 0; }\n")
+        let counting = CountingMachine()
+        #expect(await BuildSession.build(request(project), console: EventLog(), since: Date(), machine: counting.machine).status == 0)
+        let includes = counting.asked.filter { $0.hasPrefix("includes ") }
+        #expect(includes.count == 1 && includes[0].contains(" guarded.c ") && includes[0].hasSuffix(" -M -MG"), "\(counting.asked)")
+        #expect(project.isExecutable("guarded"))
+        #expect(try project.read(".output/.swbpf/tools").contains("includes "))
+
+        counting.reset()
+        guard case .ended(0, _) = BuildSession.start(request(project), console: EventLog(), since: Date(), machine: counting.machine) else {
+            Issue.record("a no-op with the preprocessor's answer cached went on past start")
+            return
+        }
+        #expect(counting.asked.isEmpty && counting.ran.isEmpty)
+
+        try project.append("guarded.c", "int edited;\n")
+        counting.reset()
+        guard case .goesOn(let build) = BuildSession.start(request(project), console: EventLog(), since: Date(),
+                                                           machine: counting.machine) else {
+            Issue.record("an edited candidate's build ended in start")
+            return
+        }
+        #expect(build.opened == nil && build.questions.map(\.key.subject) == includes, "\(build.questions.map(\.key))")
+        #expect(counting.asked.isEmpty && counting.ran.isEmpty, "start asked or ran something: \(counting.asked) \(counting.ran)")
+        #expect(await BuildSession.finish(build) == 0)
+        #expect(counting.asked == includes, "finish asked more than the preprocessor: \(counting.asked)")
+    }
+
     /// While another build holds the lock, `start` plans but reads no state and removes nothing;
     /// `finish` waits, then reads the state the other build left, once.
     @Test func aBuildThatMustWaitForTheLockReadsTheStateOnlyOnceItHoldsIt() async throws {

@@ -119,23 +119,50 @@ struct KernelCommandTests {
               declarations: "struct {\n\t__uint(type, BPF_MAP_TYPE_HASH);\n\t__uint(max_entries, 64);\n\t__type(key, pid_t);\n\t__type(value, __u64);\n} writes SEC(\".maps\");",
               code: "\t__u64 *count = bpf_map_lookup_elem(&writes, &pid);\n\t*count += 1;\n",
               faultLine: "*count += 1;", cause: "missing NULL check"),
+        widenedIndex,
         Fault(id: "unbounded loop", declarations: "",
               code: "\twhile (bpf_get_prandom_u32() != 0)\n\t\tbpf_printk(\"again\");\n",
               faultLine: "while (bpf_get_prandom_u32() != 0)", cause: "a loop the verifier cannot prove ends"),
     ]
 
-    /// Each fault is refused; the report names the file and line of the fault, quotes it, and
-    /// its hint names the cause; `--format json` carries the same, and `--log` the whole log.
-    @Test(arguments: faults)
-    func refusalNamesTheSourceLineAndCause(_ fault: Fault) async throws {
-        let name = "faulty"
-        let scratch = try await Self.project("verify-fault", apps: [(name, "minimal")])
+    /// A project whose one app is the minimal template with `fault` put into its kernel part;
+    /// returns the kernel part's source.
+    static func project(_ label: String, app name: String, with fault: Fault) async throws -> (TemporaryProject, String) {
+        let scratch = try await project(label, apps: [(name, "minimal")])
         var source = try scratch.read("\(name).bpf.c")
         let printk = "\tbpf_printk(\"BPF triggered from PID %d.\\n\", pid);\n"
         let pidGlobal = "const volatile pid_t target_pid = 0;\n"
         try #require(source.contains(printk) && source.contains(pidGlobal), "the minimal template changed")
         source = source.replacing(pidGlobal, with: pidGlobal + fault.declarations + "\n").replacing(printk, with: fault.code + printk)
         try scratch.write("\(name).bpf.c", source)
+        return (scratch, source)
+    }
+
+    /// A check the program has, lost because the default -mcpu (v1 for clang 14) widens 32-bit
+    /// values: clang checks one zero-extended copy of `slot * 7 + 1` and indexes with another.
+    static let widenedIndex = Fault(id: "index widened from 32 bits", declarations: "__u64 slots[16];",
+                                    code: "\t__u32 slot = bpf_get_current_pid_tgid();\n\tfor (int i = 0; i < 4; i++) {\n\t\tslot = slot * 7 + i;\n\t\tif (slot >= 16)\n\t\t\treturn 0;\n\t\tslots[slot] += 1;\n\t}\n",
+                                    faultLine: "slots[slot] += 1;", cause: "bounds check lost when a 32-bit value is widened")
+
+    /// Issue 21 item 6: the widened index loads once compiled with -mcpu=v3, as its hint says.
+    @Test func aWidenedIndexLoadsWithMcpuV3() async throws {
+        let fault = Self.widenedIndex
+        let (scratch, _) = try await Self.project("verify-mcpu", app: "widened", with: fault)
+        let refused = try await TemplateHarness.swbpf(["verify"], in: scratch.path)
+        #expect(refused.status == 1 && refused.stderr.contains("cause: a \(fault.cause)"), "\(refused.output)")
+        #expect(refused.stderr.contains("-mcpu=v3"), "\(refused.stderr)")
+        let config = scratch.exists("swbpf.toml") ? try scratch.read("swbpf.toml") : ""
+        try scratch.write("swbpf.toml", config + "\n[app.widened]\nbpf-cflags = [\"-mcpu=v3\"]\n")
+        let accepted = try await TemplateHarness.swbpf(["verify"], in: scratch.path)
+        #expect(accepted.status == 0, "\(accepted.output)")
+    }
+
+    /// Each fault is refused; the report names the file and line of the fault, quotes it, and
+    /// its hint names the cause; `--format json` carries the same, and `--log` the whole log.
+    @Test(arguments: faults)
+    func refusalNamesTheSourceLineAndCause(_ fault: Fault) async throws {
+        let name = "faulty"
+        let (scratch, source) = try await Self.project("verify-fault", app: name, with: fault)
         let line = try #require(source.split(separator: "\n", omittingEmptySubsequences: false).firstIndex {
             $0.trimmingCharacters(in: .whitespaces) == fault.faultLine
         }) + 1

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwbpfBasics
+@testable import SwbpfBuild
 @testable import SwbpfModel
 @testable import SwbpfKernel
 @testable import SwbpfViews
@@ -61,5 +62,40 @@ import SwbpfTestSupport
                 "\(table)")
         #expect(VerifyRendering.summary([report("x", 1, verdict: .accepted), report("y", 1, verdict: .rejected)])
                 == "swbpf: 2 programs in 1 app: 1 accepted, 1 rejected by the verifier")
+    }
+}
+
+/// The notes shown once per change (`<output>/.swbpf/announced`): each subject is reported when
+/// its text changes, a silent first build records nothing, and the file keeps multi-line texts.
+@Suite struct ShownNotesTests {
+    func diagnostics(_ events: EventLog) -> [String] {
+        events.events.compactMap { if case .diagnostic(let diagnostic) = $0 { return diagnostic.rendered } else { return nil } }
+    }
+
+    @Test func eachSubjectIsReportedWhenItsTextChanges() throws {
+        var notes = ShownNotes()
+        let events = EventLog()
+        let passedOver = Diagnostic(.note, "'../libbpf' is a libbpf tree but looks half-populated (no src/Makefile): not used")
+        let toolchain = Diagnostic(.note, "libbpf 1.1.2 from the system\twith a tab")
+        notes.report([Diagnostic(.note, "system tools")], as: "toolchain", worthSaying: false, to: events)
+        #expect(diagnostics(events).isEmpty && !notes.changed && notes["toolchain"] == nil)
+        notes.report([passedOver, toolchain], as: "toolchain", worthSaying: true, to: events)
+        notes.report([], as: "left-out apps", worthSaying: false, to: events)
+        #expect(diagnostics(events) == [passedOver.rendered, toolchain.rendered] && notes.changed)
+
+        var reread = try #require(ShownNotes.parse(notes.bytes))
+        #expect(reread["toolchain"] == passedOver.rendered + "\n" + toolchain.rendered && reread["left-out apps"] == nil)
+        let again = EventLog()
+        reread.report([passedOver, toolchain], as: "toolchain", worthSaying: true, to: again)
+        #expect(diagnostics(again).isEmpty && !reread.changed)
+        // Once shown, a change is reported even when the new text is nothing notable.
+        reread.report([Diagnostic(.note, "system tools")], as: "toolchain", worthSaying: false, to: again)
+        #expect(diagnostics(again) == ["note: system tools"] && reread.changed)
+    }
+
+    @Test func aMalformedFileIsNothingShown() {
+        for text in ["", "toolchain\tx\n", "\(ShownNotes.header)\nno-text\n", "\(ShownNotes.header)\na\tb\tc\n"] {
+            #expect(ShownNotes.parse(Array(text.utf8)) == nil, "parsed \(text.debugDescription)")
+        }
     }
 }

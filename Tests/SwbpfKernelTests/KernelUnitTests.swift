@@ -58,6 +58,36 @@ import SwbpfTestSupport
         #expect(hint.cause.contains(cause), "\(message) gave \(hint.cause)")
     }
 
+    /// Issue 21 item 6: an unbounded access right after a shift pair that widens a 32-bit value,
+    /// in code with no 32-bit instruction, gets the -mcpu=v3 hint before the bounds-check advice;
+    /// the same access in ALU32 code (`w1 += 2`), or with no widening before it, does not.
+    @Test func anIndexWidenedFrom32BitsGetsTheMcpuHintFirst() throws {
+        func log(_ instructions: [String]) -> String {
+            (["0: R1=ctx() R10=fp0", "; slot = slot * 7 + i; @ widened.bpf.c:30"] + instructions + [
+                "38: (79) r1 = *(u64 *)(r2 +0)",
+                "R2 unbounded memory access, make sure to bounds check any such access",
+                "processed 36 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 0",
+            ]).joined(separator: "\n") + "\n"
+        }
+        let widening = ["30: (25) if r2 > 0xd goto pc+10       ; R2_w=scalar(smin=smin32=0,smax=umax=smax32=umax32=13,var_off=(0x0; 0xf))",
+                        "31: (07) r1 += 2                      ; R1_w=scalar()",
+                        "32: (67) r1 <<= 32                    ; R1_w=scalar(smax=0x7fffffff00000000,umax=0xffffffff00000000)",
+                        "33: (77) r1 >>= 32                    ; R1_w=scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff))",
+                        "34: (67) r1 <<= 3                     ; R1_w=scalar(smin=0,smax=umax=0x7fffffff8)",
+                        "37: (0f) r2 += r1"]
+        let widened = VerifierLog(log(widening), refused: true)
+        #expect(widened.widensThirtyTwoBitValues)
+        let hint = VerifierHint.forRefusal(message: widened.message, details: widened.details, libbpfLog: "", widened: widened.widensThirtyTwoBitValues)
+        #expect(hint == VerifierHint.widenedIndex && hint?.help.contains("-mcpu=v3") == true)
+
+        let alu32 = VerifierLog(log(["30: (04) w1 += 2", "32: (67) r1 <<= 32", "33: (77) r1 >>= 32", "37: (0f) r2 += r1"]), refused: true)
+        #expect(!alu32.widensThirtyTwoBitValues)
+        let signExtended = VerifierLog(log(["32: (67) r1 <<= 32", "33: (c7) r1 s>>= 32", "37: (0f) r2 += r1"]), refused: true)
+        #expect(!signExtended.widensThirtyTwoBitValues)
+        let unchecked = VerifierHint.forRefusal(message: alu32.message, details: alu32.details, libbpfLog: "", widened: false)
+        #expect(unchecked?.cause.contains("unbounded or unchecked index") == true)
+    }
+
     @Test func loaderRecordsAreRead() throws {
         let log = "0: R1=ctx()\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 0\n"
         // A block may hold newlines: only its length says where it ends.

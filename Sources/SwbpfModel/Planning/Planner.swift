@@ -71,7 +71,8 @@ public struct Planner {
         }
         bpfIncludeGroup = groups[0]
         userIncludeGroup = groups[1]
-        libbpfInUse = LibbpfInUse(summary: toolchain.libbpf.summary(root: root), fromSource: toolchain.libbpf.sourceBuild != nil)
+        libbpfInUse = LibbpfInUse(summary: toolchain.libbpf.summary(root: root), fromSource: toolchain.libbpf.sourceBuild != nil,
+                                  version: toolchain.libbpf.version)
         libbpfHeaders = (toolchain.libbpf.sourceBuild?.headers ?? []).map { FileSystem.join(output, "bpf/" + $0) }
     }
 

@@ -303,8 +303,8 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
     /// What the tool writes besides its products and keeps no record of (swiftc's module cache, the
     /// autolink file of a Swift link): swbpf's to remove when cleaning, never an input.
     public var byproducts: [String] = []
-    /// The libbpf whose headers a kernel part is compiled against, for the help line of a failure
-    /// that a newer libbpf would fix.
+    /// The libbpf whose headers a kernel or user part is compiled against, for the help line of a
+    /// failure that a newer libbpf would fix.
     public var libbpf: LibbpfInUse?
     /// Environment variables the tool runs without. make reads CFLAGS and friends from its
     /// environment, so the trees' builds run without them: what they build is what their command
@@ -433,10 +433,13 @@ public struct LibbpfInUse: Hashable, Sendable, Codable {
     public var summary: String
     /// Built from a source tree (then an older one is not the reason).
     public var fromSource: Bool
+    /// `1.1.2` or `1.1`, when known.
+    public var version: String?
 
-    package init(summary: String, fromSource: Bool) {
+    package init(summary: String, fromSource: Bool, version: String? = nil) {
         self.summary = summary
         self.fromSource = fromSource
+        self.version = version
     }
 }
 

@@ -174,9 +174,8 @@ public enum ProjectLoader {
         for index in apps.indices {
             let directories = AppRequirements.includeDirectories(of: apps[index], config: config,
                                                                  arch: config.arch.flatMap(TargetArch.named)?.name ?? TargetSelection.host.name)
+            // A candidate: the preprocessor decides (`OptionalHeaders`), and the build says so.
             apps[index].unavailable = AppRequirements.unavailable(apps[index], root: root, directories: directories)
-            if let reason = apps[index].unavailable, config.onlyApps?.contains(apps[index].name) != true,
-               !config.alsoApps.contains(apps[index].name) { notes.append(reason) }
         }
 
         return Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,

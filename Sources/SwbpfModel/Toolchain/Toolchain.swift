@@ -249,6 +249,8 @@ public struct Toolchain: Equatable, Sendable, Codable {
     public var swift: SwiftTools? = nil
     /// The machine the products are for, and what follows from it.
     public var target = Target.host
+    /// What the build says of source trees it saw and did not use, or uses without trusting them.
+    public var treeNotes: [Diagnostic] = []
 
     package init(clang: Tool, bpftool: Tool, cc: Tool, clangSystemIncludes: [String], libbpf: Libbpf, arch: String, vmlinux: VmlinuxSource, make: Tool? = nil, bpftoolSource: BpftoolSourceBuild? = nil, ln: Tool? = nil, swift: SwiftTools? = nil, target: Target = Target.host) {
         self.clang = clang

@@ -9,7 +9,9 @@ extension Planner {
                 + (app.map { [($0.configOrigin("cflags"), $0.cflags)] } ?? []))
             + [ArgumentGroup(.source, [.flag("-c"), .input(source)]),
                ArgumentGroup(.output, [.flag("-o"), .output(object)])]
-        return Step(kind: .compile, app: app?.name, tool: toolchain.cc, groups: groups,
-                    orderOnlyInputs: (app.map(skeletonHeaders) ?? []) + libbpfHeadersReady, depfile: inOutput(stem + ".d"))
+        var step = Step(kind: .compile, app: app?.name, tool: toolchain.cc, groups: groups,
+                        orderOnlyInputs: (app.map(skeletonHeaders) ?? []) + libbpfHeadersReady, depfile: inOutput(stem + ".d"))
+        step.libbpf = libbpfInUse
+        return step
     }
 }
