@@ -12,7 +12,7 @@ import SwbpfTestSupport
 
 /// What the other real projects need (libbpf-tools' aliases and `make install`), and how a build
 /// with a failing app ends: through the real executable, with the system's libbpf.
-@Suite(.timeLimit(.minutes(5))) struct AliasInstallTests {
+@Suite(.timeLimit(.minutes(20))) struct AliasInstallTests {
     func writeApp(_ project: TemporaryProject, _ app: String, kernelBody: String = "return 0;") throws {
         try project.write("\(app).bpf.c", """
             #include "vmlinux.h"

@@ -12,7 +12,7 @@ import SwbpfTestSupport
 
 /// Every way a build can go wrong, run through the real executable: the exit status, and a message
 /// that says what went wrong, where, and how to fix it.
-@Suite(.timeLimit(.minutes(5))) struct BuildErrorTests {
+@Suite(.timeLimit(.minutes(20))) struct BuildErrorTests {
     /// A small, correct project: one app with a tracepoint kernel part.
     func tinyProject(_ label: String, app: String = "tiny") throws -> TemporaryProject {
         let project = try TemporaryProject(label)

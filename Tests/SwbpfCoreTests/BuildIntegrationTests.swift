@@ -12,7 +12,7 @@ import SwbpfTestSupport
 
 /// End-to-end builds with the real swbpf executable and the real toolchain (clang, bpftool, cc,
 /// libbpf.a), each in its own scratch directory.
-@Suite(.timeLimit(.minutes(5))) struct BuildIntegrationTests {
+@Suite(.timeLimit(.minutes(20))) struct BuildIntegrationTests {
     // MARK: 1. The examples, step by step
 
     /// Builds one of the examples with -v and checks the six commands, the outputs, the skeleton,

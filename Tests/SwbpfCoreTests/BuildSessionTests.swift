@@ -95,7 +95,7 @@ final class CountingMachine: Sendable {
     var ran: [String] { runs.withLock { $0 } }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct BuildSessionTests {
+@Suite(.timeLimit(.minutes(20))) struct BuildSessionTests {
     /// Without the shared cache, whose hits would stand in for the tools.
     func request(_ project: TemporaryProject) -> BuildRequest {
         var request = BuildRequest(directory: project.path, jobs: 2, environment: ProcessInfo.processInfo.environment)

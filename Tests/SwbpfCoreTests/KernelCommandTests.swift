@@ -16,7 +16,7 @@ import Glibc
 /// `swbpf verify`, `run`, `doctor` and `--watch` through the real binary, toolchain and kernel.
 /// Every expectation about what this kernel allows comes from a load or attach the test makes
 /// itself (bpftool, the app's own --load-only and run), never from knowing the machine.
-@Suite(.enabled(if: Kernel.isRoot, "needs root (CAP_BPF) to load BPF programs"), .timeLimit(.minutes(10)))
+@Suite(.enabled(if: Kernel.isRoot, "needs root (CAP_BPF) to load BPF programs"), .timeLimit(.minutes(20)))
 struct KernelCommandTests {
     /// A project with `first` made by `swbpf new` and the others added with `swbpf add`.
     static func project(_ label: String, apps: [(name: String, template: String)]) async throws -> TemporaryProject {

@@ -61,7 +61,7 @@ final class TraceInstance {
 
 /// Loading into the kernel: the verifier, libbpf's open_and_load, attaching a tracepoint and
 /// reading what the program printed. Needs root with CAP_BPF.
-@Suite(.enabled(if: Kernel.isRoot, "needs root to load BPF programs"), .timeLimit(.minutes(5)))
+@Suite(.enabled(if: Kernel.isRoot, "needs root to load BPF programs"), .timeLimit(.minutes(20)))
 struct KernelTests {
     func built(_ example: String, environment: [String: String] = [:]) throws -> TemporaryProject {
         let project = try TemporaryProject(copying: "examples/\(example)")

@@ -313,7 +313,7 @@ struct BuildCommands: Equatable {
     }
 }
 
-@Suite(.timeLimit(.minutes(10))) struct MakefileInitTests {
+@Suite(.timeLimit(.minutes(20))) struct MakefileInitTests {
     static let vmlinux: String = {
         let dumped = try? runProcess("/usr/sbin/bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c"])
         return dumped?.stdout ?? ""
@@ -468,7 +468,7 @@ struct BuildCommands: Equatable {
 
 /// The per-app settings `swbpf init` writes, and users write by hand: parsed, refused with their
 /// line and column, and really built.
-@Suite(.timeLimit(.minutes(10))) struct AppSettingsTests {
+@Suite(.timeLimit(.minutes(20))) struct AppSettingsTests {
     @Test func newKeysParse() throws {
         let config = try ProjectConfig.parse("""
             also = ["profile"]

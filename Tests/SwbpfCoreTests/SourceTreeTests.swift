@@ -168,7 +168,7 @@ enum SourceTreeApps {
     }
 }
 
-@Suite(.enabled(if: SharedSources.available, SharedSources.skipReason), .timeLimit(.minutes(5)))
+@Suite(.enabled(if: SharedSources.available, SharedSources.skipReason), .timeLimit(.minutes(20)))
 struct SourceTreeTests {
     /// The commands of a `-v` build, by what they run.
     struct Commands {

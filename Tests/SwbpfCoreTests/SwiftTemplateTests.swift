@@ -13,7 +13,7 @@ import Glibc
 /// the same, apart from the app's name.
 ///
 /// Helpers are in TemplateTestSupport.swift.
-@Suite(.timeLimit(.minutes(10)), .enabled(if: Kernel.isRoot, "needs root (CAP_BPF) to load BPF programs"))
+@Suite(.timeLimit(.minutes(20)), .enabled(if: Kernel.isRoot, "needs root (CAP_BPF) to load BPF programs"))
 struct SwiftTemplateTests {
     /// The templates with a Swift twin. Their apps are named sw_ID, unlike the C suite's t_ID.
     static let templates: [TemplateTests.Spec] = [

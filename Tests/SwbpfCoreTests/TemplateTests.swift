@@ -11,7 +11,7 @@ import Glibc
 /// author says it prints.
 ///
 /// Helpers are in TemplateTestSupport.swift.
-@Suite(.timeLimit(.minutes(10)))
+@Suite(.timeLimit(.minutes(20)))
 struct TemplateTests {
     /// One template, as a test argument.
     struct Spec: Sendable, CustomTestStringConvertible {

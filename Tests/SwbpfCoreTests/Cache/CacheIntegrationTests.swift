@@ -140,7 +140,7 @@ final class WebDAVServer {
 
 /// The shared cache with the real tools: outputs that do not depend on the checkout's path, a
 /// fresh clone restored from the local cache, and a second machine restored from nginx.
-@Suite(.serialized, .timeLimit(.minutes(10))) struct CacheIntegrationTests {
+@Suite(.serialized, .timeLimit(.minutes(20))) struct CacheIntegrationTests {
     static let apps = ThreeApps.apps
 
     /// Every product but the PCH (which holds its checkout's absolute paths, and is never cached).

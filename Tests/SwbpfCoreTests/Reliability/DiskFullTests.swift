@@ -12,7 +12,7 @@ import SwbpfTestSupport
 
 /// A full disk fails the step that hit it, records nothing wrong, and once space returns the next
 /// build equals a clean one.
-@Suite(.timeLimit(.minutes(5))) struct DiskFullTests {
+@Suite(.timeLimit(.minutes(20))) struct DiskFullTests {
     @Test func afterSpaceReturnsTheNextBuildEqualsACleanBuild() throws {
         let project = try TemporaryProject("disk-full")
         try Reliability.writeApp(project, "tiny")

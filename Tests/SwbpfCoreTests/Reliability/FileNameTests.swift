@@ -12,7 +12,7 @@ import SwbpfTestSupport
 
 /// File names are data: never an option or a response file for a tool, never an escape sequence
 /// on the terminal, and the printed commands still replay.
-@Suite(.timeLimit(.minutes(5))) struct FileNameTests {
+@Suite(.timeLimit(.minutes(20))) struct FileNameTests {
     @Test func namesThatLookLikeOptionsAreFilesToEveryTool() throws {
         let project = try TemporaryProject("option-names")
         try Reliability.writeApp(project, "-rf", skeleton: "_rf_bpf")

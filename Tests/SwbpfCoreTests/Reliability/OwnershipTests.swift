@@ -12,7 +12,7 @@ import SwbpfTestSupport
 
 /// swbpf never writes or deletes a file it did not create: products never replace a user's
 /// file, a product can never be a source, and clean removes exactly what the state records.
-@Suite(.timeLimit(.minutes(5))) struct OwnershipTests {
+@Suite(.timeLimit(.minutes(20))) struct OwnershipTests {
     @Test(arguments: ["bin", "output"])
     func aProductNeverReplacesAFileSwbpfDidNotMake(key: String) throws {
         let project = try TemporaryProject("victim-\(key)")

@@ -12,7 +12,7 @@ import SwbpfTestSupport
 
 /// The dirty check never records a wrong build: an input changed while its step runs, a header
 /// that newly shadows the one a compile read, a vmlinux.h left from an earlier configuration.
-@Suite(.timeLimit(.minutes(5))) struct RecordingTests {
+@Suite(.timeLimit(.minutes(20))) struct RecordingTests {
     @Test func aSourceEditedWhileItCompilesIsCompiledAgainNextTime() throws {
         let project = try TemporaryProject("edit-during")
         try Reliability.writeApp(project, "tiny")
