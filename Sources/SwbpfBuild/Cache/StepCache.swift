@@ -109,7 +109,8 @@ public protocol StepCache: Sendable {
 /// remote failure turns the remote off for the rest of the build, so a server that is down costs
 /// one timeout, not one per step.
 public final class SharedCache: StepCache {
-    public let local: LocalCacheStore
+    /// The local cache's directory, opened (and created) on the first lookup or store.
+    public let directory: String
     package let remote: RemoteCache?
     package let sizeLimit: Int64
     private let state = Mutex(State())
@@ -118,21 +119,67 @@ public final class SharedCache: StepCache {
         var counts = CacheCounts()
         var remoteDown = false
         var localUnwritable = false
+        var local = LocalStore.unopened
+    }
+
+    private enum LocalStore {
+        case unopened
+        case opened(LocalCacheStore)
+        /// Missing, or not one swbpf may trust: said once, then no local cache for this build.
+        case unusable
     }
 
     public init(settings: CacheSettings) {
-        local = LocalCacheStore(directory: settings.directory)
+        directory = settings.directory
         remote = settings.remote.map(RemoteCache.init)
         sizeLimit = settings.sizeLimit
     }
 
     public var counts: CacheCounts { state.withLock { $0.counts } }
 
+    /// The local store, or nil (with a note the first time) when it cannot be used.
+    private func local(notes: inout [String]) -> LocalCacheStore? {
+        var failure: CacheError?
+        let store = state.withLock { state -> LocalCacheStore? in
+            switch state.local {
+            case .opened(let store): return store
+            case .unusable: return nil
+            case .unopened:
+                switch Result(catching: { () throws(CacheError) in try LocalCacheStore.open(directory, create: true) }) {
+                case .success(let store):
+                    state.local = store.map(LocalStore.opened) ?? .unusable
+                    return store
+                case .failure(let error):
+                    state.local = .unusable
+                    failure = error
+                    return nil
+                }
+            }
+        }
+        if let failure { notes.append(failure.diagnostic.message) }
+        return store
+    }
+
+    /// A directory of the local store turned out not to be trustworthy: no local cache from now on.
+    private func localUntrusted(_ error: CacheError, notes: inout [String]) {
+        let first = state.withLock { state in
+            defer { state.local = .unusable }
+            if case .unusable = state.local { return false }
+            return true
+        }
+        if first { notes.append(error.diagnostic.message) }
+    }
+
     // MARK: Reading
 
-    /// Local first, then remote; what came from the remote is kept locally.
-    private func fetch(_ namespace: CacheNamespace, _ key: String, notes: inout [String]) async -> (bytes: [UInt8], source: CacheSource)? {
-        if let bytes = local.read(namespace, key) { return (bytes, .local) }
+    /// Local first, then remote; what came from the remote is kept locally. A blob is read up to
+    /// the size its entry declares, a manifest or an entry up to `LocalCacheStore.recordLimit`.
+    private func fetch(_ namespace: CacheNamespace, _ key: String, size: Int? = nil, notes: inout [String]) async -> (bytes: [UInt8], source: CacheSource)? {
+        if let local = local(notes: &notes) {
+            do {
+                if let bytes = try local.read(namespace, key, limit: size ?? LocalCacheStore.recordLimit) { return (bytes, .local) }
+            } catch { localUntrusted(error, notes: &notes) }
+        }
         guard let remote, !state.withLock({ $0.remoteDown }) else { return nil }
         switch await remote.get(namespace, key) {
         case .success(let bytes?):
@@ -154,8 +201,9 @@ public final class SharedCache: StepCache {
     }
 
     private func keepLocally(_ namespace: CacheNamespace, _ key: String, _ bytes: [UInt8], notes: inout [String]) {
-        guard !state.withLock({ $0.localUnwritable }) else { return }
+        guard !state.withLock({ $0.localUnwritable }), let local = local(notes: &notes) else { return }
         do { try local.write(namespace, key, bytes) } catch {
+            if case .untrusted = error { return localUntrusted(error, notes: &notes) }
             let first = state.withLock { state in
                 defer { state.localUnwritable = true }
                 return !state.localUnwritable
@@ -202,7 +250,7 @@ public final class SharedCache: StepCache {
             return nil
         }
         for (output, temporary) in zip(entry.outputs, step.temporaryProducts) {
-            guard let (bytes, blobSource) = await fetch(.cas, output.sha256, notes: &notes) else { return abandon() }
+            guard let (bytes, blobSource) = await fetch(.cas, output.sha256, size: output.size, notes: &notes) else { return abandon() }
             // Never a wrong output: a blob that is not what the entry names is a miss.
             guard bytes.count == output.size, SHA256Hex.of(bytes) == output.sha256 else { return abandon() }
             if blobSource == .remote {
@@ -238,7 +286,8 @@ public final class SharedCache: StepCache {
         let entryKey = CacheKey.entry(manifest: request.manifestKey, headers: request.headers.map { ($0.path, $0.digest) })
         let entry = CacheEntry(outputs: outputs).bytes
         // Blobs before the entry that names them, the entry before the manifest that leads to it.
-        for blob in blobs where !local.contains(.cas, blob.key) { keepLocally(.cas, blob.key, blob.bytes, notes: &notes) }
+        let stored = local(notes: &notes)
+        for blob in blobs where stored?.contains(.cas, blob.key) != true { keepLocally(.cas, blob.key, blob.bytes, notes: &notes) }
         keepLocally(.ac, entryKey, entry, notes: &notes)
         keepLocally(.ac, request.manifestKey, manifest, notes: &notes)
         state.withLock { $0.counts.stored += 1 }
@@ -260,13 +309,15 @@ public final class SharedCache: StepCache {
     }
 
     public func finishBuild() async -> [String] {
+        var notes: [String] = []
         let counts = self.counts
+        guard counts.lookups > 0 || counts.stored > 0, let local = local(notes: &notes) else { return notes }
         local.record(counts)
         // Trimming walks the cache: only worth it after a build that added to it.
         if counts.stored > 0 || counts.remoteHits > 0 {
-            let files = local.storedFiles()
-            if files.reduce(0, { $0 + $1.size }) > sizeLimit { local.trim(to: sizeLimit / 10 * 9) }
+            let inventory = local.inventory()
+            if inventory.size > sizeLimit, let note = local.trim(to: sizeLimit / 10 * 9).foreignNote { notes.append(note) }
         }
-        return []
+        return notes
     }
 }

@@ -2,8 +2,8 @@ import SwbpfBasics
 
 extension Planner {
     /// `cc CFLAGS OBJECTS libbpf.a LDFLAGS... -lelf -lz -o BINARY`: the app's user-space binary;
-    /// with `-static` and libelf's static libraries for a static link. For a non-host target the
-    /// binary must be an ELF file for the target's machine, or the step fails.
+    /// with `-static` and libelf's static libraries for a static link. The binary must be an ELF
+    /// executable for the target's machine (the host's too), built or restored, or the step fails.
     package func linkStep(app: App, objects: [String]) -> Step {
         let binary = FileSystem.join(binaryDirectory, app.name)
         let config = project.config
