@@ -300,6 +300,16 @@ public enum FileSystem {
         }
     }
 
+    /// The first executable `program` in the directories of `searchPath` (a PATH value; the
+    /// usual directories when it is nil).
+    public static func onPath(_ program: String, searchPath: String?) -> String? {
+        for directory in (searchPath ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let path = join(String(directory), program)
+            if isExecutableFile(path) { return path }
+        }
+        return nil
+    }
+
     public static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
         guard getcwd(&buffer, buffer.count) != nil else { return "." }

@@ -92,8 +92,8 @@ public struct SwbpfCommand: AsyncParsableCommand, Sendable {
     public static let configuration = CommandConfiguration(
         commandName: "swbpf",
         abstract: "Build eBPF programs written with libbpf and CO-RE.",
-        discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it.",
-        subcommands: [Build.self, Install.self, Explain.self, Compdb.self, Clean.self, New.self, Add.self, Templates.self,
+        discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it. 'swbpf --version' (or -V) prints swbpf's version and commit, and the clang, bpftool and libbpf a build here would use.",
+        subcommands: [Build.self, Install.self, Explain.self, Compdb.self, Clean.self, New.self, Init.self, Add.self, Templates.self,
                       Verify.self, Run.self, Doctor.self, Cache.self],
         defaultSubcommand: Build.self
     )
@@ -269,6 +269,35 @@ struct New: AsyncParsableCommand {
             let files = try Scaffolder.newProject(directory: directory, template: try Template.named(template), name: appName, language: lang)
             for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(directory, file).escapedForDisplay())\n") }
             TextOutput.standardOutput.write("\nNext: cd \(Shell.quote(directory).escapedForDisplay()) && swbpf build && sudo ./\(appName)\n")
+            return 0
+        }
+    }
+}
+
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Write the swbpf.toml that builds what the project's Makefile builds.",
+        discussion: "Runs make once (make -pnR -f FILE, no recipe), reads its database, and writes swbpf.toml with each setting's Makefile line. The Makefile's $(shell ...) calls run, as they do for make -n.")
+
+    @OptionGroup var project: ProjectOptions
+
+    @Option(help: ArgumentHelp("The Makefile to learn from (default: GNUmakefile, makefile or Makefile, as make looks).", valueName: "FILE"))
+    var fromMakefile: String?
+
+    func run() async throws {
+        await runReportingErrors {
+            let outcome = try await MakefileInit.run(directory: project.directory, makefile: fromMakefile, environment: currentEnvironment())
+            let output = TextOutput.standardOutput
+            output.write("swbpf init: asked make: \(outcome.command.escapedForDisplay())\n")
+            output.write("learned:\n")
+            for line in outcome.learned.learned { output.write("  \(line.escapedForDisplay())\n") }
+            if !outcome.learned.notUnderstood.isEmpty {
+                output.write("not understood (left out of swbpf.toml):\n")
+                for line in outcome.learned.notUnderstood { output.write("  \(line.escapedForDisplay())\n") }
+            }
+            output.write("  CREATE   \(FileSystem.join(project.directory, ProjectConfig.fileName).escapedForDisplay()) (\(outcome.learned.settings.count) settings)\n")
+            output.write("\nNext: swbpf build   (builds \(outcome.learned.products.joined(separator: " ")))\n")
             return 0
         }
     }

@@ -114,6 +114,8 @@ public enum CLI {
         // Before anything else, so that no SIGINT, SIGTERM or SIGHUP is lost.
         Interrupts.installEarly()
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--version"] || arguments == ["-V"] { runAsync { exit(await Conventions.printVersion()) } }
+        Conventions.refuseMisspelledCommand(arguments)
         if let invocation = QuickBuild.invocation(arguments, environment: currentEnvironment()) {
             invocation.printNotes()
             let (prepared, begin) = prepareBuild(invocation.request, json: false)

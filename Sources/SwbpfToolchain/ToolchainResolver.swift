@@ -347,11 +347,7 @@ public struct ToolchainResolver: Sendable {
     /// Where `program` is on PATH, whatever any knob says: for programs swbpf only needs to know
     /// are there (a cross linker, an emulator).
     package func onPath(_ program: String) -> String? {
-        for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
-            let path = FileSystem.join(String(directory), program)
-            if FileSystem.isExecutableFile(path) { return path }
-        }
-        return nil
+        FileSystem.onPath(program, searchPath: environment["PATH"])
     }
 
     package func probeKey(_ tool: Tool) -> String {

@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// Every way a build can go wrong, run through the real executable: the exit status, and a message
 /// that says what went wrong, where, and how to fix it.

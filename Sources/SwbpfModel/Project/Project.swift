@@ -4,8 +4,12 @@ import SwbpfBasics
 /// part that embeds the kernel part through the generated skeleton.
 public struct App: Equatable, Sendable {
     public var name: String
-    /// Kernel-side sources, relative to the project root; the first is NAME.bpf.c.
-    public var bpfSources: [String]
+    /// The kernel parts, each one BPF object with its own skeleton: NAME.bpf.c (with swbpf.toml's
+    /// `bpf-sources` linked in) by default, or swbpf.toml's `bpf` list. None for a user-space
+    /// program (`[program.NAME]`).
+    public var kernelParts: [KernelPart]
+    /// Whether the binary links libbpf: every app does; a program when its config asks.
+    public var linksLibbpf = true
     /// User-space C sources compiled for this app alone; the first is NAME.c. Empty for a Swift app.
     public var userSources: [String]
     /// A Swift app's sources (NAME.swift or the files of the NAME/ folder, then swbpf.toml's),
@@ -29,9 +33,20 @@ public struct App: Equatable, Sendable {
     /// precompiled vmlinux.h (a source that includes linux/bpf.h first would clash with it).
     public var vmlinuxFirstSources: Set<String> = []
 
+    /// Kernel-side sources, relative to the project root, of every kernel part.
+    public var bpfSources: [String] { kernelParts.flatMap(\.sources) }
+
     /// bpftool names the skeleton after the object file, with characters that cannot appear in a C
     /// identifier turned into underscores: xdp-counter.bpf.o gives `struct xdp_counter_bpf`.
     public var skeletonName: String { Self.skeletonName(of: name) }
+
+    /// A user-space program of `[program.NAME]`: no kernel part.
+    public var isProgram: Bool { kernelParts.isEmpty }
+
+    /// Where a setting of this app's table in swbpf.toml comes from, as explain names it.
+    package func configOrigin(_ key: String) -> ArgumentOrigin {
+        isProgram ? .programConfig(program: name, key: key) : .appConfig(app: name, key: key)
+    }
 
     /// Whether the user-space part is written in Swift.
     public var isSwift: Bool { !swiftSources.isEmpty }
@@ -42,7 +57,7 @@ public struct App: Equatable, Sendable {
 
     package init(name: String, bpfSources: [String], userSources: [String], swiftSources: [String] = [], swiftFlags: [String] = [], sharedHeader: String? = nil, helpers: [String], cflags: [String] = [], bpfCflags: [String] = [], ldflags: [String] = [], libs: [String] = [], aliases: [String] = [], unavailable: String? = nil, vmlinuxFirstSources: Set<String> = []) {
         self.name = name
-        self.bpfSources = bpfSources
+        self.kernelParts = bpfSources.isEmpty ? [] : [KernelPart(name: name, sources: bpfSources, skeleton: KernelPart.skeletonFile(name, pattern: nil))]
         self.userSources = userSources
         self.swiftSources = swiftSources
         self.swiftFlags = swiftFlags
@@ -55,6 +70,35 @@ public struct App: Equatable, Sendable {
         self.aliases = aliases
         self.unavailable = unavailable
         self.vmlinuxFirstSources = vmlinuxFirstSources
+    }
+}
+
+/// One BPF object of an app: its sources (compiled each, then linked by `bpftool gen object` into
+/// `.output/NAME.bpf.o`) and the skeleton generated from it.
+public struct KernelPart: Equatable, Sendable {
+    /// The object's name: `NAME` of NAME.bpf.c, or the source's name without `.c` (`trace_kern`).
+    public var name: String
+    public var sources: [String]
+    /// The skeleton's file name in the output directory (`NAME.skel.h`).
+    public var skeleton: String
+
+    public init(name: String, sources: [String], skeleton: String) {
+        self.name = name
+        self.sources = sources
+        self.skeleton = skeleton
+    }
+
+    /// The skeleton's file name for the part `name`: swbpf.toml's `skeleton` pattern with `{name}`
+    /// replaced, or libbpf-bootstrap's `NAME.skel.h`.
+    public static func skeletonFile(_ name: String, pattern: String?) -> String {
+        (pattern ?? "{name}.skel.h").replacing("{name}", with: name)
+    }
+
+    /// The part's name for a kernel source: `x.bpf.c` gives `x`, `x_kern.c` gives `x_kern`.
+    public static func name(of source: String) -> String {
+        let base = FileSystem.split(source).base
+        for suffix in [".bpf.c", ".c"] where base.hasSuffix(suffix) { return String(base.dropLast(suffix.count)) }
+        return base
     }
 }
 
@@ -123,7 +167,7 @@ public struct Project: Equatable, Sendable {
             }
             selected = try refusingSwiftForOtherTarget(selected.filter { only.contains($0.name) })
         } else {
-            selected = selected.filter { $0.unavailable == nil }
+            selected = selected.filter { $0.unavailable == nil || config.alsoApps.contains($0.name) }
         }
         return selected.filter { !config.skipApps.contains($0.name) }
     }

@@ -7,6 +7,8 @@ public enum ProjectError: DiagnosticError, Equatable {
     case unknownApp(name: String, available: [String])
     case appWithoutUserPart(name: String, configFile: String, line: Int)
     case missingSource(path: String, referencedBy: String)
+    /// A `[program.NAME]` whose name is an app's.
+    case programIsApp(name: String, configFile: String, line: Int)
     case responseFileName(path: String, referencedBy: String)
     /// NAME.c and a Swift user part (NAME.swift or a NAME/ folder of .swift files) both stand beside NAME.bpf.c.
     case twoUserParts(name: String, swiftSources: [String])
@@ -34,6 +36,10 @@ public enum ProjectError: DiagnosticError, Equatable {
             return Diagnostic(.error, "app '\(name)' is configured but there is no \(name).bpf.c with a \(name).c beside it",
                               at: .init(file: file, line: line),
                               help: "create \(name).bpf.c and \(name).c, or remove [app.\(name)] from \(file)")
+        case .programIsApp(let name, let file, let line):
+            return Diagnostic(.error, "[program.\(name)] has the name of an app (\(name).bpf.c or [app.\(name)]): both would write the binary \(name)",
+                              at: .init(file: file, line: line),
+                              help: "rename the program's table, for example [program.\(name)-tool]")
         case .missingSource(let path, let referencedBy):
             return Diagnostic(.error, "source file '\(path)' does not exist (named by \(referencedBy))",
                               help: "create the file or fix the name in \(referencedBy)")

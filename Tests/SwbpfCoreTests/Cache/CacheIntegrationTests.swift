@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// Debian's nginx (nginx-light has the WebDAV module) as a Bazel HTTP remote cache on a free
 /// loopback port, with a config, prefix and temporary directories of its own; stopped when the

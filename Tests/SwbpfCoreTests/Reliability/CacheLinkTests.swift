@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// What another user (or a careless one) can plant in the shared cache: links out of it, FIFOs,
 /// devices, a huge statistics log. None is followed, read without bound, blocked on or removed;

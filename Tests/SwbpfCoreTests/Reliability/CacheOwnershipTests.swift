@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// A cache another user can write could hand root's build anything: swbpf uses a cache only if
 /// it and every directory in it are the user's (or root's) and writable by no one else, and a

@@ -2,15 +2,11 @@ import Foundation
 import Testing
 @testable import SwbpfBasics
 @testable import SwbpfModel
-@testable import SwbpfToolchain
-@testable import SwbpfBuild
 @testable import SwbpfKernel
-@testable import SwbpfViews
-@testable import SwbpfScaffolding
-@testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// The kernel commands' pure parts: the loader's records, the verifier log, hints, section kinds,
-/// trace lines, source scanning, what a watch reacts to, and where the loader step is planned.
+/// and trace lines.
 @Suite struct KernelUnitTests {
     /// The end of a real log (kernel 6.18, an out-of-bounds index into a 16-entry .bss array).
     static let outOfBoundsLog = """
@@ -144,18 +140,6 @@ import Testing
         for (section, kind) in cases { #expect(ProgramKind.of(section: section) == kind, "\(section)") }
     }
 
-    @Test func sectionsAreFoundOutsideComments() {
-        let source = """
-            /* SEC("kprobe/in_a_comment") */
-            // SEC("fentry/nor_here")
-            char LICENSE[] SEC("license") = "GPL // not a comment";
-            SEC("tp/syscalls/sys_enter_write")
-            int a(void *ctx) { return 0; }
-            SEC("uprobe") int b(void *ctx) { return '"'; }
-            """
-        #expect(Doctor.sectionNames(in: Doctor.withoutComments(source)) == ["license", "tp/syscalls/sys_enter_write", "uprobe"])
-    }
-
     @Test func printkLinesAreShortened() {
         #expect(PrintkInstance.printkLine("           <...>-1234    [001] ...21  5678.123456: bpf_trace_printk: BPF triggered from PID 1234.")
                 == "<...>-1234: BPF triggered from PID 1234.")
@@ -163,44 +147,4 @@ import Testing
         #expect(PrintkInstance.printkLine("# tracer: nop") == nil)
     }
 
-    @Test func loaderIsPlannedAsAToolOutsideEveryApp() throws {
-        let plan = try Planner(project: project([simpleApp("kprobe")]), toolchain: fixedToolchain(libbpfInclude: "/opt/libbpf/include"),
-                               settings: BuildSettings()).plan()
-        #expect(!plan.steps.contains { $0.kind == .kernelLoader })
-        let loader = try #require(plan.tools.first)
-        #expect(plan.tools.count == 1 && loader.kind == .kernelLoader && loader.id == plan.steps.count)
-        #expect(loader.shellCommand == "cc -g -O2 -Wall -I/opt/libbpf/include .output/.swbpf/swbpf-loader.c /usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -o .output/swbpf-loader")
-        #expect(loader.inputs == [".output/.swbpf/swbpf-loader.c", "/usr/lib/x86_64-linux-gnu/libbpf.a"])
-        let explanation = Explainer(toolchain: fixedToolchain(), root: "/work/p").explain(loader)
-        #expect(explanation.label == "LOADER" && explanation.purpose.contains("swbpf verify"))
-    }
-
-    @Test func watchReactsToWhatTheBuildReads() {
-        var set = WatchSet(projectDirectory: "/p")
-        set.files = ["/p/a.c", "/p/swbpf.toml", "/usr/include/bpf/libbpf.h"]
-        set.directories = ["/p", "/usr/include/bpf", "/p/.output"]
-        set.products = ["/p/.output/a.o", "/p/.output/a.skel.h", "/p/a"]
-        #expect(set.isRelevant("/p/a.c") && set.isRelevant("/p/swbpf.toml") && set.isRelevant("/usr/include/bpf/libbpf.h"))
-        #expect(set.isRelevant("/p/new.h"), "a new header can shadow one the build read")
-        #expect(!set.isRelevant("/p/.output/a.skel.h") && !set.isRelevant("/p/a") && !set.isRelevant("/p/.output/.a.o.12.swbpf-tmp"))
-        #expect(!set.isRelevant("/p/notes.txt") && !set.isRelevant("/p/.a.c.swp"))
-    }
-
-    @Test func tableAlignsColumns() {
-        func report(_ program: String, _ insns: Int?, verdict: Verdict) -> ProgramReport {
-            ProgramReport(app: "a", object: "o", program: program, section: "tp/x", type: "tracepoint", verdict: verdict,
-                          errno: verdict == .accepted ? nil : 13, details: [], lastLines: [], instructionsProcessed: insns,
-                          peakStates: insns.map { _ in 1 }, verificationMicroseconds: insns.map { $0 * 100 }, loadMicroseconds: 0,
-                          logLevel: 6, logTruncated: false)
-        }
-        let table = VerifyRendering.table([report("short", 12, verdict: .accepted), report("a_longer_name", 1234, verdict: .rejected)])
-        let lines = table.split(separator: "\n").map(String.init)
-        #expect(lines.count == 3)
-        #expect(lines[1].contains("short          tp/x") && lines[2].contains("a_longer_name  tp/x"))
-        #expect(lines[0] == "APP  PROGRAM        SECTION  TYPE        VERDICT            INSNS  PEAK STATES      TIME", "\(table)")
-        #expect(lines[1].hasSuffix("accepted              12            1    1.2 ms") && lines[2].hasSuffix("rejected (EACCES)   1234            1  123.4 ms"),
-                "\(table)")
-        #expect(VerifyRendering.summary([report("x", 1, verdict: .accepted), report("y", 1, verdict: .rejected)])
-                == "swbpf: 2 programs in 1 app: 1 accepted, 1 rejected by the verifier")
-    }
 }

@@ -1,13 +1,7 @@
 import Foundation
 import Testing
 @testable import SwbpfBasics
-@testable import SwbpfModel
-@testable import SwbpfToolchain
-@testable import SwbpfBuild
-@testable import SwbpfKernel
-@testable import SwbpfViews
-@testable import SwbpfScaffolding
-@testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// toml-test (github.com/toml-lang/toml-test), read from `<repository>/../shared/toml-test`: CI
 /// places shared/ beside its clone, as the worktrees have it.

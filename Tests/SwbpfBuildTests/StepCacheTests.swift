@@ -2,12 +2,8 @@ import Foundation
 import Testing
 @testable import SwbpfBasics
 @testable import SwbpfModel
-@testable import SwbpfToolchain
 @testable import SwbpfBuild
-@testable import SwbpfKernel
-@testable import SwbpfViews
-@testable import SwbpfScaffolding
-@testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// The shared cache through the executor, against the in-memory file system and fake tools of
 /// ExecutorTests, with a real local store in a scratch directory: what is restored, what is
@@ -219,6 +215,19 @@ import Testing
         #expect(Self.keys(steps) { _ in nil }.allSatisfy { $0 == nil }, "an unreadable input gives no key")
     }
 
+    /// The tool is named by the program that runs: a wrapper that prints clang's version is another tool.
+    @Test func theKeyCoversTheProgramThatRuns() throws {
+        let steps = try Self.plan(root: "/project")
+        var other = steps
+        for index in other.indices { other[index].tool.executable = "/project/tools/clang 0123456789abcdef" }
+        let bpf = try #require(steps.firstIndex { $0.kind == .bpfCompile })
+        #expect(Self.keys(steps)[bpf] != Self.keys(other)[bpf])
+        // A wrapper inside the checkout is named relative to it, so clones still share.
+        var moved = try Self.plan(root: "/elsewhere")
+        for index in moved.indices { moved[index].tool.executable = "/elsewhere/tools/clang 0123456789abcdef" }
+        #expect(Self.keys(other)[bpf] == Self.keys(moved, root: "/elsewhere")[bpf])
+    }
+
     @Test func theRootIsReplacedOnlyAsAWholePathComponent() {
         #expect(CacheKey.portable("-ffile-prefix-map=/tmp/p=.", root: "/tmp/p") == "-ffile-prefix-map=${ROOT}=.")
         #expect(CacheKey.portable("/tmp/p/x.h", root: "/tmp/p") == "${ROOT}/x.h")
@@ -233,23 +242,6 @@ import Testing
         let manifest = CacheManifest(headers: ["common.h", "/usr/include/linux/types.h", "odd\nname.h"])
         #expect(CacheManifest(bytes: manifest.bytes) == manifest)
         #expect(CacheManifest(bytes: Array(manifest.bytes.dropLast())) == nil)
-    }
-}
-
-@Suite struct FirstIncludeTests {
-    @Test(arguments: [
-        ("// SPDX-License-Identifier: GPL-2.0\n/* Copyright */\n#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n", "vmlinux.h"),
-        ("  #  include <vmlinux.h>\n", "vmlinux.h"),
-        ("/* a\n * long comment */ #include \"vmlinux.h\"", "vmlinux.h"),
-        ("#include <linux/bpf.h>\n#include \"vmlinux.h\"\n", "linux/bpf.h"),
-    ])
-    func findsTheFirstInclude(_ source: String, _ expected: String) {
-        #expect(FirstInclude.firstInclude(in: Array(source.utf8)) == expected)
-    }
-
-    @Test(arguments: ["#define DEBUG 1\n#include \"vmlinux.h\"\n", "int x;\n#include \"vmlinux.h\"\n", "#if 1\n#include \"vmlinux.h\"\n#endif\n", ""])
-    func anythingBeforeTheIncludeMeansNone(_ source: String) {
-        #expect(FirstInclude.firstInclude(in: Array(source.utf8)) == nil)
     }
 }
 

@@ -1,20 +1,20 @@
 import Foundation
 import Testing
-@testable import SwbpfBasics
-@testable import SwbpfModel
-@testable import SwbpfToolchain
-@testable import SwbpfBuild
-@testable import SwbpfKernel
-@testable import SwbpfViews
-@testable import SwbpfScaffolding
-@testable import SwbpfDriver
+import SwbpfBasics
+import SwbpfModel
+import SwbpfToolchain
+import SwbpfBuild
+import SwbpfKernel
+import SwbpfViews
+import SwbpfScaffolding
+import SwbpfDriver
 
-// Helpers shared by BuildIntegrationTests, BuildErrorTests and KernelTests. They build on
+// Helpers shared by the integration suites. They build on
 // TestSupport.swift (runProcess, Swbpf, TemporaryProject, Kernel) and add only what those lack.
 
 extension String {
     /// The lines of a process's output, without the empty one after the final newline.
-    var lines: [String] {
+    package var lines: [String] {
         split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
     }
 }
@@ -23,7 +23,7 @@ extension String {
 /// blanks), `{...}` for anything, and `{bpftool}` for bpftool as swbpf names it (`bpftool` when
 /// found on PATH, else the full path of a fallback such as /usr/sbin/bpftool). Lets a test pin a command exactly except for machine-specific
 /// words (the libbpf.a path, clang's include dirs).
-func matchesShape(_ line: String, _ template: String) -> Bool {
+package func matchesShape(_ line: String, _ template: String) -> Bool {
     var pattern = "^"
     var rest = Substring(template)
     while !rest.isEmpty {
@@ -47,19 +47,9 @@ func matchesShape(_ line: String, _ template: String) -> Bool {
     return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
 }
 
-/// The `__TARGET_ARCH_x` the host needs, worked out here independently of swbpf's own table.
-var hostTargetArch: String {
-    let machine = (try? runProcess("/bin/uname", ["-m"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
-    switch machine {
-    case "x86_64": return "x86"
-    case "aarch64": return "arm64"
-    default: return machine
-    }
-}
-
 /// clang's own include directory (`<resource dir>/include`), asked of clang in a different way than
 /// swbpf asks it, so the -idirafter words in swbpf's commands are checked against an independent answer.
-func clangBuiltinIncludeDirectory(_ clang: String) throws -> String {
+package func clangBuiltinIncludeDirectory(_ clang: String) throws -> String {
     let result = try runProcess(clang, ["-print-resource-dir"])
     #expect(result.status == 0, "\(clang) -print-resource-dir failed: \(result.output)")
     return URL(fileURLWithPath: result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -67,7 +57,7 @@ func clangBuiltinIncludeDirectory(_ clang: String) throws -> String {
 }
 
 /// Every regular file under `directory`, hidden ones included, as paths relative to it.
-func allFiles(under directory: String) -> [String] {
+package func allFiles(under directory: String) -> [String] {
     guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
     var result: [String] = []
     while let relative = enumerator.nextObject() as? String {
@@ -80,33 +70,33 @@ func allFiles(under directory: String) -> [String] {
 }
 
 /// The modification time of a file in nanoseconds, or nil if it does not exist.
-func modificationTime(_ path: String) -> Int64? {
+package func modificationTime(_ path: String) -> Int64? {
     FileSystem.stat(path)?.mtimeNanoseconds
 }
 
 extension TemporaryProject {
-    func path(_ name: String) -> String { url(name).path }
+    package func path(_ name: String) -> String { url(name).path }
 
-    func isExecutable(_ name: String) -> Bool { FileManager.default.isExecutableFile(atPath: path(name)) }
+    package func isExecutable(_ name: String) -> Bool { FileManager.default.isExecutableFile(atPath: path(name)) }
 
     /// Runs a program of the project (a built app) in the project directory.
     @discardableResult
-    func runApp(_ name: String, _ arguments: [String] = []) throws -> RunResult {
+    package func runApp(_ name: String, _ arguments: [String] = []) throws -> RunResult {
         try runProcess(path(name), arguments, in: path)
     }
 
     /// Leftovers of interrupted or failed steps: swbpf's temporary names anywhere in the project.
-    var temporaryLeftovers: [String] { allFiles(under: path).filter { $0.hasSuffix("swbpf-tmp") } }
+    package var temporaryLeftovers: [String] { allFiles(under: path).filter { $0.hasSuffix("swbpf-tmp") } }
 }
 
 /// The short line swbpf prints when a step runs: `  LABEL    OUTPUT` (label padded to 8).
-func shortLine(_ label: String, _ output: String) -> String {
+package func shortLine(_ label: String, _ output: String) -> String {
     "  " + label.padding(toLength: 8, withPad: " ", startingAt: 0) + " " + output
 }
 
 /// Asserts that a second build finds nothing to do: one line, no step run, and on stderr only the
 /// project's notes (which every build repeats).
-func expectNothingToDo(_ result: RunResult, steps: Int, notes: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+package func expectNothingToDo(_ result: RunResult, steps: Int, notes: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(result.status == 0, "no-op build failed: \(result.output)", sourceLocation: sourceLocation)
     #expect(result.stdout.lines.count == 1, "a no-op build printed more than one line: \(result.output)", sourceLocation: sourceLocation)
     #expect(matchesShape(result.stdout.lines.first ?? "", "swbpf: nothing to do, all \(steps) steps are up to date ({} ms)"),
@@ -120,12 +110,12 @@ func expectNothingToDo(_ result: RunResult, steps: Int, notes: String = "", sour
 /// a helper linked into two of them, a kernel part with no user part, and a subfolder of broken
 /// code that is not part of the project. Every user part opens and loads its skeleton, or with
 /// `--print` prints a line without touching the kernel.
-enum LayoutProject {
-    static let apps = ["opener", "sched", "writer", "xdp-counter"]
+package enum LayoutProject {
+    package static let apps = ["opener", "sched", "writer", "xdp-counter"]
     /// The apps that include helpers.h and so link helpers.o.
-    static let helperUsers: Set<String> = ["opener", "writer"]
+    package static let helperUsers: Set<String> = ["opener", "writer"]
 
-    static func create(_ project: TemporaryProject) throws {
+    package static func create(_ project: TemporaryProject) throws {
         try project.write("common.h", """
             /* Shared by the kernel and user parts: plain C only, no libc or kernel headers. */
             #ifndef COMMON_H

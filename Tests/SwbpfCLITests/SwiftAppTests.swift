@@ -8,24 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
-
-/// The fixed toolchain of PlannerTests with swiftc and printf, and two system libbpf headers.
-func swiftToolchain() -> Toolchain {
-    var toolchain = fixedToolchain()
-    func tool(_ role: ToolRole, _ path: String, _ version: String) -> Tool {
-        Tool(role: role, displayName: role.rawValue, path: path, leadingArguments: [], version: version, fingerprint: "1:2:3")
-    }
-    toolchain.swift = SwiftTools(swiftc: tool(.swiftc, "/opt/swift/usr/bin/swiftc", "6.3.1"), printf: tool(.printf, "/usr/bin/printf", "9.1"),
-                                 libbpfHeaders: ["/usr/include/bpf/bpf.h", "/usr/include/bpf/libbpf.h"])
-    return toolchain
-}
-
-func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = false) -> App {
-    var app = App(name: name, bpfSources: ["\(name).bpf.c"], userSources: [], helpers: [])
-    app.swiftSources = sources ?? ["\(name).swift"]
-    app.sharedHeader = sharedHeader ? "\(name).h" : nil
-    return app
-}
+import SwbpfTestSupport
 
 @Suite struct SwiftAppPlannerTests {
     func plan(_ apps: [App], config: ProjectConfig = ProjectConfig(), settings: BuildSettings = BuildSettings()) throws -> BuildPlan {
@@ -149,7 +132,7 @@ func swiftApp(_ name: String, sources: [String]? = nil, sharedHeader: Bool = fal
 
     @Test func aBuildForAnotherMachineRefusesSwiftAppsAndStaticLinksEverything() throws {
         // For arm64 the Swift app is left out with a note, the C app is built, and naming it is an error.
-        var arm64 = TargetPlanTests.arm64Toolchain()
+        var arm64 = arm64Toolchain()
         arm64.swift = swiftToolchain().swift
         var mixed = project([swiftApp("hello"), simpleApp("plain")])
         try mixed.selectTarget(option: "arm64", environment: [:], staticOption: false)

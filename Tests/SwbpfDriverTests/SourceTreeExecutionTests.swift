@@ -2,12 +2,9 @@ import Foundation
 import Testing
 @testable import SwbpfBasics
 @testable import SwbpfModel
-@testable import SwbpfToolchain
 @testable import SwbpfBuild
-@testable import SwbpfKernel
 @testable import SwbpfViews
-@testable import SwbpfScaffolding
-@testable import SwbpfDriver
+import SwbpfTestSupport
 
 // The libbpf and bpftool steps against the in-memory file system of ExecutorTests: tree inputs,
 // staged products, and the order ready steps start in. No make and no compiler run.
@@ -84,7 +81,7 @@ final class FakeMake: ProcessRunning {
     }
 
     final class Fixture {
-        let files = ExecutorTests.files()
+        let files = MemoryFileSystem.twoAppProject()
         var steps: [Step]
         let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-trees-\(UUID().uuidString)").path
 

@@ -1,14 +1,14 @@
 import Foundation
 import Testing
-@testable import SwbpfCLI
 @testable import SwbpfBasics
 @testable import SwbpfModel
-@testable import SwbpfToolchain
 @testable import SwbpfBuild
 @testable import SwbpfKernel
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
+@testable import SwbpfCLI
 
 /// argument-parser is the one definition of the command line. The quick reader of plain build
 /// command lines is checked against it: for every option and flag argument-parser describes, in

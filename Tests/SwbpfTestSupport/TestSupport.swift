@@ -1,25 +1,31 @@
 import Foundation
 import Testing
-@testable import SwbpfBasics
-@testable import SwbpfModel
-@testable import SwbpfToolchain
-@testable import SwbpfBuild
-@testable import SwbpfKernel
-@testable import SwbpfViews
-@testable import SwbpfScaffolding
-@testable import SwbpfDriver
+import SwbpfBasics
+import SwbpfModel
+import SwbpfToolchain
+import SwbpfBuild
+import SwbpfKernel
+import SwbpfViews
+import SwbpfScaffolding
+import SwbpfDriver
 
 /// What a process printed and how it ended.
-struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var output: String { stdout + stderr }
+package struct RunResult {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
+    package var output: String { stdout + stderr }
+
+    package init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// Runs a program with an argv array (never through a shell, unless the test means `sh`).
 @discardableResult
-func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil,
+package func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil,
                 environment extra: [String: String] = [:], removing: [String] = []) throws -> RunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
@@ -56,11 +62,11 @@ func runProcess(_ executable: String, _ arguments: [String], in directory: Strin
 }
 
 /// The swbpf executable built alongside the tests.
-enum Swbpf {
+package enum Swbpf {
     /// Every spawner of the binary asks for its path first, so this is where the test process turns
     /// the shared cache off for all its children: a hit would replace the steps tests watch, and
     /// the user's cache is not theirs to fill. Tests about the cache set SWBPF_CACHE_DIR.
-    static let path: String = {
+    package static let path: String = {
         // Once: glibc's first setenv copies the initial environment into a new array and leaves
         // the old one in place, so a test thread reading the environment meanwhile is safe.
         setenv("SWBPF_CACHE", "0", 1)
@@ -82,20 +88,20 @@ enum Swbpf {
     }
 
     @discardableResult
-    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> RunResult {
+    package static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> RunResult {
         try runProcess(path, arguments, in: directory, environment: environment)
     }
 }
 
 /// The repository root (for examples/ and templates/).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+package let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
 
 /// A scratch project directory, removed when the value goes away.
-final class TemporaryProject {
-    let path: String
+package final class TemporaryProject {
+    package let path: String
 
-    init(_ label: String = "project") throws {
+    package init(_ label: String = "project") throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-tests", isDirectory: true)
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         path = base.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))").path
@@ -103,12 +109,12 @@ final class TemporaryProject {
     }
 
     /// A directory that exists already, such as a project inside a layout of source trees.
-    init(existing path: String) {
+    package init(existing path: String) {
         self.path = path
     }
 
     /// A copy of a directory of the repository, such as examples/kprobe.
-    convenience init(copying relative: String) throws {
+    package convenience init(copying relative: String) throws {
         try self.init(URL(fileURLWithPath: relative).lastPathComponent)
         let source = URL(fileURLWithPath: repositoryRoot).appendingPathComponent(relative).path
         for name in try FileManager.default.contentsOfDirectory(atPath: source) where !name.hasPrefix(".output") {
@@ -123,53 +129,63 @@ final class TemporaryProject {
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
-    func url(_ name: String) -> URL { URL(fileURLWithPath: path).appendingPathComponent(name) }
+    package func url(_ name: String) -> URL { URL(fileURLWithPath: path).appendingPathComponent(name) }
 
-    func write(_ name: String, _ text: String) throws {
+    package func write(_ name: String, _ text: String) throws {
         let target = url(name)
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try text.write(to: target, atomically: true, encoding: .utf8)
     }
 
-    func read(_ name: String) throws -> String { try String(contentsOf: url(name), encoding: .utf8) }
+    package func read(_ name: String) throws -> String { try String(contentsOf: url(name), encoding: .utf8) }
 
-    func data(_ name: String) -> Data? { try? Data(contentsOf: url(name)) }
+    package func data(_ name: String) -> Data? { try? Data(contentsOf: url(name)) }
 
-    func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: url(name).path) }
+    package func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: url(name).path) }
 
-    func append(_ name: String, _ text: String) throws { try write(name, try read(name) + text) }
+    package func append(_ name: String, _ text: String) throws { try write(name, try read(name) + text) }
 
     @discardableResult
-    func swbpf(_ arguments: String..., environment: [String: String] = [:]) throws -> RunResult {
+    package func swbpf(_ arguments: String..., environment: [String: String] = [:]) throws -> RunResult {
         try Swbpf.run(arguments, in: path, environment: environment)
     }
 }
 
 /// Kernel facilities the kernel tests need, mounted once if they are not already.
-enum Kernel {
-    static let isRoot = geteuid() == 0
+package enum Kernel {
+    package static let isRoot = geteuid() == 0
 
-    static func ensureMounted(_ type: String, at target: String) {
+    package static func ensureMounted(_ type: String, at target: String) {
         let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
         if mounts.split(separator: "\n").contains(where: { $0.split(separator: " ").dropFirst().first.map(String.init) == target }) { return }
         _ = try? runProcess("/bin/mount", ["-t", type, type == "tracefs" ? "nodev" : type, target])
     }
 
-    static func bpffs() -> String {
+    package static func bpffs() -> String {
         ensureMounted("bpf", at: "/sys/fs/bpf")
         return "/sys/fs/bpf"
     }
 
-    static func tracefs() -> String {
+    package static func tracefs() -> String {
         ensureMounted("tracefs", at: "/sys/kernel/tracing")
         return "/sys/kernel/tracing"
     }
 
     /// Loads every program of an object into the verifier with bpftool, pinned under a private
     /// bpffs directory that is removed afterwards. Returns bpftool's result.
-    static func verifierCheck(_ object: String) throws -> RunResult {
+    package static func verifierCheck(_ object: String) throws -> RunResult {
         let pins = bpffs() + "/swbpf-test-\(UUID().uuidString.prefix(8))"
         defer { _ = try? runProcess("/bin/rm", ["-rf", pins]) }
         return try runProcess("/usr/sbin/bpftool", ["prog", "loadall", object, pins])
+    }
+}
+
+/// The `__TARGET_ARCH_x` the host needs, worked out here independently of swbpf's own table.
+package var hostTargetArch: String {
+    let machine = (try? runProcess("/bin/uname", ["-m"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
+    switch machine {
+    case "x86_64": return "x86"
+    case "aarch64": return "arm64"
+    default: return machine
     }
 }

@@ -2,35 +2,7 @@ import Foundation
 import Testing
 @testable import SwbpfBasics
 @testable import SwbpfModel
-@testable import SwbpfToolchain
-@testable import SwbpfBuild
-@testable import SwbpfKernel
-@testable import SwbpfViews
-@testable import SwbpfScaffolding
-@testable import SwbpfDriver
-
-/// A toolchain as the planner sees it, with no process run.
-func fixedToolchain(vmlinux: VmlinuxSource = .btf(path: "/sys/kernel/btf/vmlinux", origin: .runningKernel),
-                    libbpfInclude: String? = nil) -> Toolchain {
-    func tool(_ role: ToolRole, _ path: String, _ version: String) -> Tool {
-        Tool(role: role, displayName: role.rawValue, path: path, leadingArguments: [], version: version, fingerprint: "1:2:3")
-    }
-    return Toolchain(
-        clang: tool(.clang, "/usr/bin/clang", "14.0.6"), bpftool: tool(.bpftool, "/usr/sbin/bpftool", "7.1.0"),
-        cc: tool(.cc, "/usr/bin/cc", "12.2.0"),
-        clangSystemIncludes: ["/usr/lib/llvm-14/lib/clang/14.0.6/include", "/usr/local/include", "/usr/include/x86_64-linux-gnu", "/usr/include"],
-        libbpf: Libbpf(archive: "/usr/lib/x86_64-linux-gnu/libbpf.a", includeDirectory: libbpfInclude, origin: .pkgConfig),
-        arch: "x86", vmlinux: vmlinux)
-}
-
-func project(_ apps: [App], helpers: [String] = [], config: ProjectConfig = ProjectConfig()) -> Project {
-    Project(root: "/work/p", config: config, configFile: nil, apps: apps, helperSources: helpers,
-            localVmlinuxHeader: nil, notes: [])
-}
-
-func simpleApp(_ name: String, helpers: [String] = []) -> App {
-    App(name: name, bpfSources: ["\(name).bpf.c"], userSources: ["\(name).c"], helpers: helpers)
-}
+import SwbpfTestSupport
 
 @Suite struct PlannerTests {
     @Test func kprobeStepsHaveTheExactMakefileCommands() throws {
@@ -96,7 +68,7 @@ func simpleApp(_ name: String, helpers: [String] = []) -> App {
         app.bpfCflags = ["-DBPF_APP"]
         app.libs = ["rt"]
         app.userSources.append("extra.c")
-        app.bpfSources.append("more.bpf.c")
+        app.kernelParts[0].sources.append("more.bpf.c")
         var settings = BuildSettings(environment: ["CFLAGS": "-O2 -g", "LDFLAGS": "-L/opt/lib", "EXTRA_LDFLAGS": "-Wl,--as-needed"])
         settings.cflags = ["-O2", "-g"]
         let plan = try Planner(project: project([app], helpers: ["trace_helpers.c"], config: config),
@@ -151,18 +123,6 @@ func simpleApp(_ name: String, helpers: [String] = []) -> App {
         #expect(throws: PlanError.self) {
             try Planner(project: project([simpleApp("a")], helpers: ["a.c"]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()
         }
-    }
-}
-
-@Suite struct ShellTests {
-    @Test func quoting() {
-        #expect(Shell.quote("-I.output") == "-I.output")
-        #expect(Shell.quote("a b") == "'a b'")
-        #expect(Shell.quote("it's") == #"'it'\''s'"#)
-        #expect(Shell.quote("") == "''")
-        #expect(Shell.quote("$HOME") == "'$HOME'")
-        #expect(Shell.join(["cc", "-DX=\"y z\""]) == #"cc '-DX="y z"'"#)
-        #expect(Shell.splitWords(" ccache  cc ") == ["ccache", "cc"])
     }
 }
 

@@ -3,170 +3,8 @@ import Synchronization
 import Testing
 @testable import SwbpfBasics
 @testable import SwbpfModel
-@testable import SwbpfToolchain
 @testable import SwbpfBuild
-@testable import SwbpfKernel
-@testable import SwbpfViews
-@testable import SwbpfScaffolding
-@testable import SwbpfDriver
-
-// The executor against an in-memory file system and a fake process runner, as ninja's
-// build_test.cc tests its builder: scheduling, up-to-date decisions, failures and what is
-// recorded, in milliseconds and without a compiler.
-
-/// Files as bytes with stat data that a clock advances on every write.
-final class MemoryFileSystem: BuildFileSystem {
-    struct File { var bytes: [UInt8]; var mtime: Int64; var inode: UInt64 }
-    let root = "/project"
-    private let files = Mutex<[String: File]>([:])
-    private let inodes = Atomic<Int>(1)
-
-    func absolute(_ path: String) -> String { FileSystem.join(root, path) }
-
-    func write(_ path: String, _ text: String) { write(path, Array(text.utf8)) }
-
-    func write(_ path: String, _ bytes: [UInt8]) {
-        // Mtimes come from the clock a kernel stamps them with, as the executor compares them with
-        // the time a step started; every write is a new inode, as an editor's save-and-rename is.
-        let inode = UInt64(inodes.add(1, ordering: .relaxed).newValue)
-        let key = absolute(path)
-        files.withLock { $0[key] = File(bytes: bytes, mtime: Executor.fileTimeNow(), inode: inode) }
-    }
-
-    func text(_ path: String) -> String? { read(path).map { String(decoding: $0, as: UTF8.self) } }
-
-    var paths: Set<String> { files.withLock { Set($0.keys) } }
-
-    func stat(_ path: String) -> FileStat? {
-        files.withLock { $0[absolute(path)] }.map { FileStat(size: Int64($0.bytes.count), mtimeNanoseconds: $0.mtime, inode: $0.inode) }
-    }
-    func digest(_ path: String) -> Digest? { read(path).map(ContentHash.of(bytes:)) }
-    func read(_ path: String) -> [UInt8]? { files.withLock { $0[absolute(path)]?.bytes } }
-    func write(_ path: String, _ bytes: [UInt8], executable: Bool) throws { write(path, bytes) }
-    func rename(_ from: String, to: String) throws {
-        try files.withLock { files in
-            guard let file = files.removeValue(forKey: absolute(from)) else {
-                throw FileError.cannotWrite(path: to, reason: "No such file or directory")
-            }
-            files[absolute(to)] = file
-        }
-    }
-    func remove(_ path: String) { _ = files.withLock { $0.removeValue(forKey: absolute(path)) } }
-    func removeStaleTemporaries(in directory: String) {}
-    /// Directories exist where files are below them.
-    func entries(_ directory: String) -> [(name: String, isDirectory: Bool)]? {
-        let prefix = absolute(directory) + "/"
-        var found: [String: Bool] = [:]
-        for path in paths where path.hasPrefix(prefix) {
-            let rest = path.dropFirst(prefix.count)
-            let name = String(rest.prefix { $0 != "/" })
-            found[name] = found[name] == true || rest.count > name.count
-        }
-        return found.isEmpty ? nil : found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-    }
-    func createDirectory(_ path: String) throws {}
-    func removeTree(_ path: String) {
-        let key = absolute(path)
-        files.withLock { files in files = files.filter { $0.key != key && !$0.key.hasPrefix(key + "/") } }
-    }
-}
-
-/// A stand-in for every tool: each output is the tool's name followed by the contents of every
-/// input it names, a compiler's depfile lists its source and `common.h`, and tests can make a
-/// step fail, stall or edit a file while it runs.
-final class FakeRunner: ProcessRunning {
-    enum Behaviour: Sendable {
-        case fail(status: Int32)
-        case writeNothing
-        case cannotLaunch
-        case cannotWriteOutput
-        case editWhileRunning(path: String, text: String)
-    }
-
-    let files: MemoryFileSystem
-    private let behaviours: Mutex<[String: Behaviour]>
-    private let log = Mutex<[String]>([])
-    private let concurrency = Mutex<(now: Int, most: Int)>((0, 0))
-
-    init(files: MemoryFileSystem, behaviours: [String: Behaviour] = [:]) {
-        self.files = files
-        self.behaviours = Mutex(behaviours)
-    }
-
-    /// The outputs each run was for, in the order the runs started.
-    var ran: [String] { log.withLock { $0 } }
-    var mostAtOnce: Int { concurrency.withLock { $0.most } }
-
-    func setBehaviour(_ behaviour: Behaviour?, for output: String) { behaviours.withLock { $0[output] = behaviour } }
-
-    func run(_ request: ProcessRequest) async throws -> ProcessOutcome {
-        let temporaries = request.arguments.filter { $0.hasSuffix(FileSystem.temporarySuffix) }
-            + (request.standardOutputFile.map { [$0] } ?? [])
-        // The real name of the step's first output: the key tests use.
-        let output = Self.realName(of: temporaries.first { !$0.contains(".d.") } ?? "")
-        log.withLock { $0.append(output) }
-        concurrency.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
-        defer { concurrency.withLock { $0.now -= 1 } }
-        try await Task.sleep(for: .milliseconds(2))
-        switch behaviours.withLock({ $0[output] }) {
-        case .fail(let status)?:
-            return ProcessOutcome(status: status, signalled: false, standardOutput: [], standardError: Array("broken\n".utf8))
-        case .writeNothing?:
-            return ProcessOutcome(status: 0, signalled: false, standardOutput: [], standardError: [])
-        case .cannotLaunch?:
-            throw ProcessFailure.couldNotLaunch(path: request.executable, reason: "Permission denied")
-        case .cannotWriteOutput?:
-            throw ProcessFailure.couldNotWriteOutput(path: request.standardOutputFile ?? output, reason: "No space left on device")
-        case .editWhileRunning(let path, let text)?:
-            files.write(path, text)
-        case nil:
-            break
-        }
-        let inputs = request.arguments.filter { !$0.hasSuffix(FileSystem.temporarySuffix) && files.stat($0) != nil }
-        // The command's words and its inputs' bytes, and for a compile the header it reads: the
-        // output changes exactly when one of them does, as a real tool's would.
-        var contents = Array((request.executable + " " + request.arguments.filter { !$0.contains(FileSystem.temporarySuffix) }
-            .joined(separator: " ")).utf8)
-        for input in inputs { contents += files.read(input) ?? [] }
-        if request.arguments.contains("-c") { contents += files.read("common.h") ?? [] }
-        for temporary in temporaries {
-            if temporary.contains(".d.") {
-                files.write(temporary, "x.o: \(inputs.joined(separator: " ")) common.h\n")
-            } else {
-                files.write(temporary.hasPrefix("/") ? FileSystem.display(temporary, relativeTo: files.root) : temporary, contents)
-            }
-        }
-        return ProcessOutcome(status: 0, signalled: false, standardOutput: [], standardError: [])
-    }
-
-    /// `.output/.kprobe.o.123.swbpf-tmp` → `.output/kprobe.o`.
-    static func realName(of temporary: String) -> String {
-        let relative = temporary.hasPrefix("/") ? FileSystem.display(temporary, relativeTo: "/project") : temporary
-        let (directory, base) = FileSystem.split(relative)
-        let parts = base.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
-        return FileSystem.join(directory, parts.dropLast(2).joined(separator: "."))
-    }
-}
-
-/// Keeps every event.
-final class EventLog: BuildReporter {
-    var events: [BuildEvent] = []
-    func handle(_ event: BuildEvent) { events.append(event) }
-
-    var started: [String] { events.compactMap { if case .started(let step, _, _, _) = $0 { return step.primaryOutput } else { return nil } } }
-    var reasons: [String: String] {
-        var result: [String: String] = [:]
-        for case .started(let step, _, let reason, _) in events { result[step.primaryOutput] = reason }
-        return result
-    }
-    var upToDate: [String] { events.compactMap { if case .upToDate(let step) = $0 { return step.primaryOutput } else { return nil } } }
-    var failures: [String: StepFailure] {
-        var result: [String: StepFailure] = [:]
-        for case .finished(let step, _, .failed(let failure), _, _, _) in events { result[step.primaryOutput] = failure }
-        return result
-    }
-    var skipped: [String] { events.compactMap { if case .skipped(let step, _) = $0 { return step.primaryOutput } else { return nil } } }
-}
+import SwbpfTestSupport
 
 @Suite struct ExecutorTests {
     /// Two apps with a shared helper, planned for a fake project root.
@@ -177,18 +15,8 @@ final class EventLog: BuildReporter {
         return try Planner(project: project, toolchain: fixedToolchain(), settings: BuildSettings()).plan().steps
     }
 
-    /// A fresh fake project: its sources, the kernel's BTF, libbpf.a and a header every compile reads.
-    static func files() -> MemoryFileSystem {
-        let files = MemoryFileSystem()
-        for name in ["a.bpf.c", "a.c", "b.bpf.c", "b.c", "util.c", "common.h", "/sys/kernel/btf/vmlinux",
-                     "/usr/lib/x86_64-linux-gnu/libbpf.a"] {
-            files.write(name, "/* \(name) v1 */")
-        }
-        return files
-    }
-
     final class Fixture {
-        let files = ExecutorTests.files()
+        let files = MemoryFileSystem.twoAppProject()
         let runner: FakeRunner
         let steps: [Step]
         let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-executor-\(UUID().uuidString)").path
@@ -375,7 +203,7 @@ final class EventLog: BuildReporter {
             #expect(summary.succeeded, "round \(round)")
             state = BuildState.load(path: fixture.statePath)
 
-            let clean = ExecutorTests.files()
+            let clean = MemoryFileSystem.twoAppProject()
             for file in sources { clean.write(file, fixture.files.read(file) ?? []) }
             let cleanState = FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-clean-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: cleanState) }
@@ -385,18 +213,5 @@ final class EventLog: BuildReporter {
             }
             #expect(!fixture.files.paths.contains { $0.hasSuffix(FileSystem.temporarySuffix) }, "round \(round): temporaries left")
         }
-    }
-}
-
-/// A small seeded generator, so a failing sequence can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }
