@@ -130,32 +130,29 @@ struct Build: AsyncParsableCommand {
 
 /// Runs a build request from argument-parser's `Build`.
 func runBuild(_ request: BuildRequest, json: Bool) async {
-    let (prepared, begin) = prepareBuild(request, json: json)
-    await finishBuild(prepared, since: begin)
+    await finishBuild(startBuild(request, json: json))
 }
 
-/// The asynchronous rest of a prepared build, which Ctrl-C and SIGTERM cancel.
-func finishBuild(_ prepared: PreparedBuild, since begin: Date) async {
-    await runReportingErrors { await BuildSession.run(prepared, since: begin) }
+/// Starts a build from either parser. A build that ends in start (nothing needed a process, or
+/// it could not start) exits here, before the concurrency runtime starts.
+func startBuild(_ request: BuildRequest, json: Bool) -> PreparedBuild {
+    let request = settled(request)
+    switch BuildSession.start(request, console: consoleReporter(for: request, json: json)) {
+    case .ended(let status, _): exit(Interrupts.received?.exitStatus ?? status)
+    case .goesOn(let build): return build
+    }
 }
 
-/// The synchronous part of a build from either parser: paths relative to the invocation directory
-/// are settled here, once; a build that runs nothing (a no-op, a dry run) and a build that cannot
-/// start (an error, reported as a diagnostic) end the process here, before the concurrency runtime
-/// starts. Otherwise the prepared build is returned for `BuildSession.run`.
-func prepareBuild(_ request: BuildRequest, json: Bool) -> (PreparedBuild, begin: Date) {
-    let begin = Date()
+/// The rest of a started build, which Ctrl-C and SIGTERM cancel.
+func finishBuild(_ build: PreparedBuild) async {
+    await runReportingErrors { await BuildSession.finish(build) }
+}
+
+/// The request with the paths relative to the invocation directory made absolute, once.
+func settled(_ request: BuildRequest) -> BuildRequest {
     var request = request
     request.traceFile = request.traceFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
-    let console = consoleReporter(for: request, json: json)
-    do {
-        let prepared = try BuildSession.prepare(request, console: console)
-        if let status = BuildSession.finishWithoutRunning(prepared, since: begin) { exit(Interrupts.received?.exitStatus ?? status) }
-        return (prepared, begin)
-    } catch {
-        console.handle(.diagnostic(Diagnostic(of: error)))
-        exit(1)
-    }
+    return request
 }
 
 struct Explain: AsyncParsableCommand {

@@ -84,9 +84,7 @@ struct Verify: AsyncParsableCommand {
 
 /// `swbpf build --watch`.
 func runWatchedBuild(_ request: BuildRequest, json: Bool) async {
-    var request = request
-    request.traceFile = request.traceFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
-    let rounds = request
+    let rounds = settled(request)
     await runReportingErrors {
         await WatchSession.run(directory: rounds.directory, console: { consoleReporter(for: rounds, json: json) }) { console in
             await BuildSession.build(rounds, console: console)
@@ -145,15 +143,18 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var project: ProjectOptions
     @OptionGroup var build: KernelBuildOptions
 
-    @ArgumentParser.Argument(help: "The app to run (default: the project's only app).")
+    @ArgumentParser.Argument(help: "The app to run (default: the project's only app; ./NAME for a name that starts with '-').")
     var app: String?
 
     @ArgumentParser.Argument(parsing: .postTerminator, help: "Arguments for the app, after '--'.")
     var arguments: [String] = []
 
+    /// `./-Xo` names the app `-Xo`, as a shell runs it: a name that starts with '-' would be read as an option.
+    static func appName(_ word: String) -> String { word.hasPrefix("./") ? String(word.dropFirst(2)) : word }
+
     func run() async throws {
         let name: String
-        do { name = try app ?? Conventions.onlyApp(directory: project.directory) } catch {
+        do { name = try app.map(Self.appName) ?? Conventions.onlyApp(directory: project.directory) } catch {
             printDiagnostic(Diagnostic(of: error))
             Glibc.exit(1)
         }

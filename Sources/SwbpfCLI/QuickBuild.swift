@@ -118,8 +118,8 @@ public enum CLI {
         Conventions.refuseMisspelledCommand(arguments)
         if let invocation = QuickBuild.invocation(arguments, environment: currentEnvironment()) {
             invocation.printNotes()
-            let (prepared, begin) = prepareBuild(invocation.request, json: false)
-            runAsync { await finishBuild(prepared, since: begin) }
+            let build = startBuild(invocation.request, json: false)
+            runAsync { await finishBuild(build) }
         }
         runAsync { await SwbpfCommand.main() }
     }

@@ -133,7 +133,7 @@ public enum Doctor {
     package static func resolver(project: Project?, root: String, environment: [String: String]) -> ToolchainResolver {
         ToolchainResolver(project: project ?? Project(root: root, config: ProjectConfig(), configFile: nil, apps: [],
                                                       helperSources: [], localVmlinuxHeader: nil, notes: []),
-                          environment: environment, cachedAnswers: [:])
+                          environment: environment)
     }
 
     /// The clang, bpftool and libbpf a build in `directory` would use, as doctor checks them: what

@@ -6,12 +6,8 @@ import Testing
 import SwbpfTestSupport
 
 @Suite struct BuildStateTests {
-    func temporaryPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-state-\(UUID().uuidString)").path
-    }
-
     @Test func recordsSurviveARoundTripWithAwkwardCharacters() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-state")
         defer { unlink(path) }
         let state = BuildState.load(path: path)
         #expect(!state.existed)
@@ -21,17 +17,40 @@ import SwbpfTestSupport
                                          .init(path: "h.h", digest: Digest(high: 0xabc, low: 0), kind: .discovered)],
                                 outputs: [.init(path: "out dir/a\tb.o", stat: FileStat(size: 1, mtimeNanoseconds: 2, inode: 3))])
         try state.record(record)
-        state.storeProbe("clang /usr/bin/clang", ["14.0.6", "bpf", "/usr/include"])
-        try state.flush()
         let reloaded = BuildState.load(path: path)
         #expect(reloaded.warning == nil)
         #expect(reloaded.steps["out dir/a\tb.o"] == record)
         #expect(reloaded.steps["out dir/a\tb.o"]?.command == ["cc", "-DX=\"a b\"", "100%", "-c", "a\nb.c"])
-        #expect(reloaded.probe("clang /usr/bin/clang") == ["14.0.6", "bpf", "/usr/include"])
+    }
+
+    /// States written before tool answers had their own file hold them as `T` lines: such a state
+    /// is read without a warning, its records are kept, and its next write leaves the lines out.
+    @Test func toolAnswerLinesOfAnOlderStateAreSkippedThenDropped() throws {
+        let path = temporaryFilePath("swbpf-state")
+        defer { unlink(path) }
+        let digest = String(repeating: "0", count: 28) + "ffff"
+        try FileSystem.writeAtomically(path, Array("""
+            swbpf-state \(BuildState.formatVersion)
+            P\t0\ta.c
+            F\t0\t1\t2\t3\t\(digest)
+            T\tclang /usr/bin/clang  1:2:3\t14.0.6\tbpf\t/usr/include
+            T\tannounced toolchain\tlibbpf 1.1.2 from the system
+            P\t1\ta.o
+            S\t1\tcc\t12\t12 /usr/bin/cc\tcc\t0\u{1f}\(digest)\u{1f}i\t1\u{1f}5\u{1f}6\u{1f}7
+
+            """.utf8))
+        let state = BuildState.load(path: path)
+        #expect(state.warning == nil)
+        #expect(state.files["a.c"]?.digest == Digest(high: 0, low: 0xffff))
+        #expect(state.steps["a.o"]?.inputs.map(\.path) == ["a.c"])
+        try state.flush()
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(!text.contains("\nT\t") && text.contains("a.c"), "the T lines were kept: \(text)")
+        #expect(BuildState.load(path: path).steps["a.o"] == state.steps["a.o"])
     }
 
     @Test func aTruncatedLastLineIsDroppedNotFatal() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-state")
         defer { unlink(path) }
         let digest = String(repeating: "0", count: 28) + "ffff"
         try FileSystem.writeAtomically(path, Array("swbpf-state \(BuildState.formatVersion)\nP\t0\ta.c\nF\t0\t1\t2\t3\t\(digest)\nS\t0\tcc".utf8))
@@ -49,7 +68,7 @@ import SwbpfTestSupport
     }
 
     @Test func corruptOrFutureStateGivesOneWarning() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("swbpf-state")
         defer { unlink(path) }
         for text in ["garbage\n", "swbpf-state 99\nF\ta\n", "swbpf-state \(BuildState.formatVersion)\nQ\tnonsense\n", "swbpf-state \(BuildState.formatVersion)\nP\t0\ta.c\nF\t0\tx\t2\t3\tff\n",
                      "swbpf-state \(BuildState.formatVersion)\nF\t7\t1\t2\t3\t\(String(repeating: "a", count: 32))\n"] {

@@ -246,20 +246,6 @@ import SwbpfTestSupport
 }
 
 @Suite struct HTTPClientTests {
-    @Test func parsesLengthChunkedAndTruncatedResponses() throws {
-        func parse(_ text: String, method: String = "GET") -> Result<HTTPResponse, HTTPFailure> {
-            HTTPClient.parse(Array(text.utf8), method: method)
-        }
-        let sized = try parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello").get()
-        #expect(sized.status == 200 && sized.body == Array("hello".utf8))
-        let chunked = try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n").get()
-        #expect(chunked.body == Array("hello world".utf8))
-        #expect(try parse("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").get().status == 404)
-        #expect((try? parse("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort").get()) == nil)
-        #expect((try? parse("garbage\r\n\r\n").get()) == nil)
-        #expect(try parse("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n", method: "HEAD").get().body.isEmpty)
-    }
-
     @Test func readsAddresses() throws {
         let address = try #require(HTTPAddress("http://127.0.0.1:8080/cache/"))
         #expect(address.host == "127.0.0.1" && address.port == 8080 && address.basePath == "/cache" && !address.secure)
@@ -285,9 +271,9 @@ import SwbpfTestSupport
         // concurrency pool is.
         let begin = Date()
         let result = HTTPClient.exchange(method: "GET", address: try #require(HTTPAddress("http://127.0.0.1:\(port)")), path: "/ac/x",
-                                         headers: [], body: [], timeoutSeconds: 0.5)
+                                         headers: [], body: [], timeoutSeconds: 0.5, limit: 1024)
         #expect(Date().timeIntervalSince(begin) < 5)
         guard case .failure(let failure) = result else { Issue.record("a silent server answered: \(result)"); return }
-        #expect(failure.reason.contains("timed out"))
+        #expect(failure.reason.lowercased().contains("timed out") || failure.reason.lowercased().contains("timeout"), "\(failure)")
     }
 }

@@ -182,7 +182,7 @@ struct TargetPlanTests {
     @Test func aBigEndianTargetNeedsABpftoolWhoseLibbpfReadsIt() throws {
         var project = SwbpfTestSupport.project([simpleApp("minimal")])
         project.target = TargetSelection(name: "s390", arch: TargetArch.named("s390"), origin: .knob)
-        let resolver = ToolchainResolver(project: project, environment: [:], cachedAnswers: [:])
+        let resolver = ToolchainResolver(project: project, environment: [:])
         let bpftool = ToolchainResolver.BpftoolChoice.program(fixedToolchain().bpftool)
         #expect(throws: ToolchainError.crossEndianBpftool(arch: "s390", byteOrder: .big, bpftool: "bpftool 7.1.0 (/usr/sbin/bpftool)", libbpf: "1.1")) {
             try resolver.checkByteOrder(bpftool: bpftool, answer: ["7.1.0", "1.1"])
@@ -192,6 +192,6 @@ struct TargetPlanTests {
         try resolver.checkByteOrder(bpftool: bpftool, answer: ["7.6.0", "1.6"])
         // A little-endian target never asks.
         project.target = TargetSelection(name: "arm64", arch: Self.arm64, origin: .knob)
-        try ToolchainResolver(project: project, environment: [:], cachedAnswers: [:]).checkByteOrder(bpftool: bpftool, answer: ["7.1.0", "1.1"])
+        try ToolchainResolver(project: project, environment: [:]).checkByteOrder(bpftool: bpftool, answer: ["7.1.0", "1.1"])
     }
 }

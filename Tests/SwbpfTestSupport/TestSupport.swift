@@ -23,6 +23,11 @@ package struct RunResult {
     }
 }
 
+/// A path in the temporary directory that nothing uses yet, for a test's own file.
+package func temporaryFilePath(_ label: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path
+}
+
 /// Runs a program with an argv array (never through a shell, unless the test means `sh`).
 @discardableResult
 package func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil,

@@ -147,6 +147,18 @@ public final class LocalCacheStore: Sendable {
         return bytes
     }
 
+    /// O_TMPFILE (a macro Swift does not import; the same value on every Linux architecture swbpf
+    /// builds for), to open a directory as a new file with no name.
+    package static let unnamedFileFlags = Int32(0o20000000) | O_DIRECTORY | O_RDWR | O_CLOEXEC
+
+    /// A new file with no name in the store (a download lands there before it is checked): no one
+    /// can open it, and it vanishes when closed.
+    package func unnamedFile() throws(CacheError) -> Int32 {
+        let fd = openat(base, ".", Self.unnamedFileFlags, 0o600)
+        guard fd >= 0 else { throw .cannotWrite(path: basePath, reason: FileSystem.lastError()) }
+        return fd
+    }
+
     /// Whether a regular file is stored under `key`.
     package func contains(_ namespace: CacheNamespace, _ key: String) -> Bool {
         guard let shard = try? shard(namespace, Self.shardName(key), create: false) else { return false }

@@ -230,7 +230,7 @@ public struct ProjectConfig: Equatable, Sendable {
 
     /// Reads typed values and turns every mismatch into an error on the line of the key (or of the
     /// offending list element).
-    private struct Reader {
+    struct Reader {
         let file: String
 
         func qualified(_ key: String, _ section: [String]) -> String { (section + [key]).joined(separator: ".") }

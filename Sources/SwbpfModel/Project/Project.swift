@@ -51,8 +51,28 @@ public struct App: Equatable, Sendable {
     /// Whether the user-space part is written in Swift.
     public var isSwift: Bool { !swiftSources.isEmpty }
 
+    /// As bpftool's `sanitize_identifier` does it: every byte that is not an ASCII letter, digit or
+    /// '_' becomes '_' (a non-ASCII letter is several bytes, so several underscores).
     public static func skeletonName(of app: String) -> String {
-        String(app.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }) + "_bpf"
+        String(decoding: app.utf8.map { isIdentifierByte($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self) + "_bpf"
+    }
+
+    /// Whether the skeleton bpftool makes for `app` matches the name its user part calls
+    /// (`NAME_bpf__open`): only ASCII, and not starting with a digit.
+    public static func hasUsableName(_ app: String) -> Bool {
+        guard let first = app.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return app.utf8.allSatisfy { isIdentifierByte($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
+    }
+
+    /// `app` with every character bpftool would change replaced, for a hint.
+    public static func suggestedName(for app: String) -> String {
+        let name = String(skeletonName(of: app).dropLast(4))
+        return name.first?.isNumber == true ? "app_" + name : name
+    }
+
+    private static func isIdentifierByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
     }
 
     package init(name: String, bpfSources: [String], userSources: [String], swiftSources: [String] = [], swiftFlags: [String] = [], sharedHeader: String? = nil, helpers: [String], cflags: [String] = [], bpfCflags: [String] = [], ldflags: [String] = [], libs: [String] = [], aliases: [String] = [], unavailable: String? = nil, vmlinuxFirstSources: Set<String> = []) {

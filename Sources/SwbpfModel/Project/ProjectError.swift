@@ -18,6 +18,10 @@ public enum ProjectError: DiagnosticError, Equatable {
     case swiftFolderIsBinaryPath(name: String)
     /// A Swift app in a build for another machine: there is no Swift SDK for it here.
     case swiftForOtherTarget(app: String, target: String, origin: String)
+    /// A source or header of the project is a FIFO, a device or a socket: reading it would block or never end.
+    case notARegularFile(path: String, kind: String)
+    /// bpftool cannot turn the app's name into the C identifier its skeleton is named after.
+    case appNameNotIdentifier(name: String, file: String)
 
     public var diagnostic: Diagnostic {
         switch self {
@@ -58,6 +62,13 @@ public enum ProjectError: DiagnosticError, Equatable {
             return Diagnostic(.error, "\(app) is a Swift app, and the build is for \(target) (from \(origin)): swbpf cannot build Swift user space for another machine",
                               notes: ["that needs a Swift SDK for \(target) (its standard library and runtime built for it), which this toolchain does not have"],
                               help: "build \(app) on an \(target) machine, or write its user space in C; a build that does not name \(app) leaves it out with a note")
+        case .notARegularFile(let path, let kind):
+            return Diagnostic(.error, "'\(path)' is \(kind), not a regular file: swbpf reads sources and headers only from regular files",
+                              help: "replace it with a regular file, or remove it from the project directory")
+        case .appNameNotIdentifier(let name, let file):
+            return Diagnostic(.error, "'\(name)' (from \(file)) cannot be an app name: bpftool names the skeleton \(App.skeletonName(of: name)), which is not a C identifier",
+                              notes: ["an app name must be ASCII letters, digits, '_' or '-' (bpftool turns '-' into '_'), not starting with a digit"],
+                              help: "rename \(file) and its user part, for example to \(App.suggestedName(for: name)).bpf.c")
         case .responseFileName(let path, let referencedBy):
             return Diagnostic(.error, "source file '\(path)' (named by \(referencedBy)) starts with '@': clang would read it as a list of options",
                               help: "rename the file")

@@ -31,6 +31,10 @@ public enum ProjectLoader {
             throw ProjectError.projectDirectoryMissing(path: directory)
         }
         let files = Set(entries.filter { !$0.isDirectory }.map(\.name))
+        // A FIFO or a device among the sources would block every read of it (and the build with it).
+        for file in files.sorted() where [".c", ".h", ".swift"].contains(where: file.hasSuffix) {
+            try requireRegularFile(file, root: root)
+        }
         var apps: [App] = []
         var notes: [String] = []
         /// An app of `parts` and `userSources`, with its [app.NAME] settings, once its files are checked.
@@ -63,6 +67,7 @@ public enum ProjectLoader {
                 notes.append("\(file) is not built: clang reads a file whose name starts with '@' as a list of options, whatever its path; rename it")
                 continue
             }
+            guard App.hasUsableName(name) else { throw ProjectError.appNameNotIdentifier(name: name, file: file) }
             let settings = config.apps[name] ?? .init()
             var app = try configuredApp(name, parts: [(name, [file] + settings.bpfSources)], userSources: ["\(name).c"], settings: settings)
             if !swiftSources.isEmpty {
@@ -116,8 +121,11 @@ public enum ProjectLoader {
             throw ProjectError.noApps(directory: directory,
                                     kernelOnly: files.filter { $0.hasSuffix(".bpf.c") }.map { String($0.dropLast(6)) }.sorted())
         }
-        for source in config.sharedSources where !FileSystem.exists(FileSystem.join(root, source)) {
-            throw ProjectError.missingSource(path: source, referencedBy: ProjectConfig.fileName)
+        for source in config.sharedSources {
+            guard FileSystem.exists(FileSystem.join(root, source)) else {
+                throw ProjectError.missingSource(path: source, referencedBy: ProjectConfig.fileName)
+            }
+            try requireRegularFile(source, root: root)
         }
 
         // Helpers: HELPER.c with HELPER.h, no kernel part, not an app and not an app's own source.
@@ -181,9 +189,15 @@ extension ProjectLoader {
         if !FileSystem.exists(FileSystem.join(root, source)) {
             throw ProjectError.missingSource(path: source, referencedBy: referencedBy)
         }
+        try requireRegularFile(source, root: root)
         if FileSystem.split(source).base.hasPrefix("@") {
             throw ProjectError.responseFileName(path: source, referencedBy: referencedBy)
         }
+    }
+
+    /// Refuses a source that exists and is not a regular file (through a symbolic link).
+    private static func requireRegularFile(_ path: String, root: String) throws {
+        if let kind = FileSystem.irregularKind(FileSystem.join(root, path)) { throw ProjectError.notARegularFile(path: path, kind: kind) }
     }
 
     /// Reads swbpf.toml, which must be a regular file (a symbolic link to one is fine) of at most

@@ -36,14 +36,16 @@ import SwbpfTestSupport
     @Test func theExecutableIsHashedOncePerVersion() throws {
         let project = try TemporaryProject("identity")
         let script = try Reliability.wrapper(project, name: "cc", tool: "cc")
-        var facts = FileFacts(cached: [:])
+        var facts = FileFacts(cached: ToolAnswers())
         let resolver = ToolchainResolver(project: Project(root: project.path, config: ProjectConfig(), configFile: nil, apps: [], helperSources: [],
-                                                          localVmlinuxHeader: nil, notes: []), environment: [:], cachedAnswers: [:])
+                                                          localVmlinuxHeader: nil, notes: []), environment: [:])
         let tool = Tool(role: .cc, displayName: script, path: script, leadingArguments: [], version: "12", fingerprint: "")
         let first = resolver.identified(tool, facts: &facts)
         #expect(first.executable == "\(script) \(ContentHash.of(file: script)!)")
         #expect(facts.fresh.count == 1)
-        var cached = FileFacts(cached: Dictionary(uniqueKeysWithValues: facts.fresh.map { ($0.key, ["remembered"]) }))
+        var remembered = ToolAnswers()
+        for answer in facts.fresh { remembered[answer.key] = ["remembered"] }
+        var cached = FileFacts(cached: remembered)
         #expect(resolver.identified(tool, facts: &cached).executable == "\(script) remembered")
         try project.write("tools/cc", "#!/bin/sh\nexec cc -DOTHER \"$@\"\n")
         #expect(resolver.identified(tool, facts: &cached).executable != "\(script) remembered", "an edited wrapper is hashed again")
