@@ -10,11 +10,15 @@ public struct ExecutionOptions: Sendable {
     public var keepGoing: Bool
     /// Decide and report what would run, run nothing, write nothing.
     public var dryRun: Bool
+    /// Run every step, as if every input had changed (`-B`, as make -B), without looking the
+    /// steps up in the cache; what they make is still stored there.
+    public var alwaysRun: Bool
 
-    public init(jobs: Int, keepGoing: Bool, dryRun: Bool = false) {
+    public init(jobs: Int, keepGoing: Bool, dryRun: Bool = false, alwaysRun: Bool = false) {
         self.jobs = max(1, jobs)
         self.keepGoing = keepGoing
         self.dryRun = dryRun
+        self.alwaysRun = alwaysRun
     }
 }
 
@@ -61,7 +65,7 @@ public final class Executor {
         var reasons: [Int: String] = [:]
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
         for step in steps where step.kind != .precompiledHeader {
-            var reason = check.reason(for: step, rebuilt: rebuilt)
+            var reason = reasonToRun(step, rebuilt: rebuilt)
             if reason == nil, let dependency = step.dependencies.first(where: willRun.contains), let upstream = byID[dependency] {
                 reason = "input \(upstream.primaryOutput) is rebuilt"
             }
@@ -72,19 +76,26 @@ public final class Executor {
             }
         }
         for step in steps where step.kind == .precompiledHeader && consumers(of: step).contains(where: willRun.contains) {
-            reasons[step.id] = check.reason(for: step, rebuilt: rebuilt)
+            reasons[step.id] = reasonToRun(step, rebuilt: rebuilt)
         }
         return steps.compactMap { step in reasons[step.id].map { (step, $0) } }
     }
+
+    /// Why `step` must run, or nil when it is up to date: with `-B`, every step runs.
+    private func reasonToRun(_ step: Step, rebuilt: Set<String> = []) -> String? {
+        options.alwaysRun ? Self.alwaysRunReason : check.reason(for: step, rebuilt: rebuilt)
+    }
+
+    package static let alwaysRunReason = "-B (--always-make): every step runs"
 
     /// The compiles that load `step`'s precompiled header.
     private func consumers(of step: Step) -> [Int] {
         steps.filter { $0.orderOnlyInputs.contains(step.primaryOutput) && $0.kind == .bpfCompile }.map(\.id)
     }
 
-    /// With a cache, a precompiled header is built on demand: held when it is ready, and started
-    /// by the first compile that needs it, after that compile missed the cache. A build whose
-    /// compiles all come from the cache never spends the half second.
+    /// With a cache, a precompiled header is made on demand: held when it is ready, and restored
+    /// from the cache or built by the first compile that needs it, after that compile missed the
+    /// cache. A build whose compiles all come from the cache never spends the time.
     private enum PrecompiledHeaderState {
         case held(reason: String)
         case building(waiting: [Launched])
@@ -212,11 +223,19 @@ public final class Executor {
                 case .built:
                     startProcess(launched)
                 case .held(let reason):
-                    // The compile's worker builds the PCH; the compile waits for it.
+                    // The compile's worker restores the PCH from the cache or builds it; the compile waits for it.
                     precompiledHeaders[pch] = (id, .building(waiting: [launched]))
-                    startProcess(Launched(step: pchStep, worker: launched.worker, reason: "\(reason) (needed by \(launched.step.primaryOutput))",
-                                          manifestKey: nil, started: Date(), startedAtFileTime: Self.fileTimeNow(),
-                                          inputsBefore: inputStats(of: pchStep), treesBefore: [:]))
+                    let pchLaunched = Launched(step: pchStep, worker: launched.worker, reason: "\(reason) (needed by \(launched.step.primaryOutput))",
+                                               manifestKey: cache.flatMap { _ in CacheKey.manifest(of: pchStep, root: files.root) { self.check.digest($0) } },
+                                               started: Date(), startedAtFileTime: Self.fileTimeNow(),
+                                               inputsBefore: inputStats(of: pchStep), treesBefore: [:])
+                    if let cache, let manifestKey = pchLaunched.manifestKey {
+                        let query = CacheQuery(step: pchStep, manifestKey: manifestKey, knownDigests: knownDigests(of: pchStep))
+                        running += 1
+                        group.addTask { .lookedUp(pchLaunched, await cache.restore(query, files: files)) }
+                    } else {
+                        startProcess(pchLaunched)
+                    }
                 case .building(let waiting):
                     freeWorkers.append(launched.worker)
                     precompiledHeaders[pch] = (id, .building(waiting: waiting + [launched]))
@@ -246,7 +265,7 @@ public final class Executor {
                     // A step predicted to run is checked again now that everything it needs is
                     // done: an upstream output that came out byte-identical cuts the chain here.
                     // A step predicted up to date had no input that could change.
-                    let reason = predictedReasons[step.id] == nil ? nil : check.reason(for: step)
+                    let reason = predictedReasons[step.id] == nil ? nil : reasonToRun(step)
                     guard let reason else {
                         reporter.handle(.upToDate(step: step))
                         summary.upToDate += 1
@@ -261,11 +280,11 @@ public final class Executor {
                         continue
                     }
                     let manifestKey = cache == nil || !step.kind.cacheable ? nil
-                        : CacheKey.manifest(of: step, root: files.root) { self.check.digest($0) }
+                        : CacheKey.manifest(of: step, root: files.root, digest: { self.check.digest($0) }, treeDigest: { self.check.treeDigest($0) })
                     let launched = Launched(step: step, worker: freeWorkers.removeLast(), reason: reason, manifestKey: manifestKey,
                                             started: Date(), startedAtFileTime: Self.fileTimeNow(), inputsBefore: inputStats(of: step),
                                             treesBefore: treeDigests(of: step))
-                    if let cache, let manifestKey {
+                    if let cache, let manifestKey, !options.alwaysRun {
                         let query = CacheQuery(step: step, manifestKey: manifestKey, knownDigests: knownDigests(of: step))
                         running += 1
                         group.addTask { .lookedUp(launched, await cache.restore(query, files: files)) }
@@ -309,6 +328,12 @@ public final class Executor {
                                               reason: launched.reason, started: launched.started, ended: restored.ended))
                     summary.restored += 1
                     completed.insert(launched.step.id)
+                    // A PCH restored on demand was completed when it was held: its compiles go on now.
+                    if launched.step.kind == .precompiledHeader, case let (id, .building(waiting))? = precompiledHeaders[launched.step.primaryOutput] {
+                        precompiledHeaders[launched.step.primaryOutput] = (id, .built)
+                        resumed += waiting
+                        continue
+                    }
                     complete(launched.step.id)
                     continue
                 }
