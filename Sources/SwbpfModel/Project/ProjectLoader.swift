@@ -179,8 +179,10 @@ public enum ProjectLoader {
                !config.alsoApps.contains(apps[index].name) { notes.append(reason) }
         }
 
-        return Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
-                       localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)
+        let project = Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
+                              localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)
+        try project.checkBuildDirectories()
+        return project
     }
 }
 
