@@ -93,18 +93,41 @@ public enum FileSystem {
         return nil
     }
 
+    /// The names in the open directory `fd` (left open, read from its start), without `.` and `..`.
+    package static func names(in fd: Int32) -> [String]? {
+        let copy = dup(fd)
+        guard copy >= 0, let dir = fdopendir(copy) else {
+            if copy >= 0 { close(copy) }
+            return nil
+        }
+        defer { closedir(dir) }
+        // The copy shares the original's offset: start from the top whatever read it before.
+        rewinddir(dir)
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
     public static func readText(_ path: String) -> String? {
         read(path).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The bytes of a regular file of at most `limit` bytes, read without following a symbolic link
-    /// and without blocking on a FIFO; anything else is refused with the reason, in words.
-    public static func readRegularFile(_ path: String, limit: Int, followingLinks: Bool = false) -> BoundedRead {
-        let fd = open(path, O_RDONLY | (followingLinks ? 0 : O_NOFOLLOW) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+    /// (unless `followingLinks`) and without blocking on a FIFO; anything else is refused with the
+    /// reason, in words. With `directory`, `path` is relative to that open directory.
+    public static func readRegularFile(
+        _ path: String, in directory: Int32 = AT_FDCWD, limit: Int, followingLinks: Bool = false
+    ) -> BoundedRead {
+        let fd = openat(directory, path, O_RDONLY | (followingLinks ? 0 : O_NOFOLLOW) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else {
             switch errno {
             case ENOENT: return .missing
-            case ELOOP: return .refused("it is a symbolic link" + (linkTarget(path).map { " to '\($0)'" } ?? ""))
+            case ELOOP: return .refused("it is a symbolic link" + (linkTarget(path, in: directory).map { " to '\($0)'" } ?? ""))
             default: return .refused(lastError())
             }
         }
@@ -137,10 +160,12 @@ public enum FileSystem {
         case refused(String)
     }
 
-    /// "a directory", "a FIFO", ...: what a file that is not a regular file is.
+    /// "a directory", "a FIFO", ...: what kind of file a mode says.
     public static func kind(of mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFDIR: return "a directory"
+        case S_IFLNK: return "a symbolic link"
+        case S_IFREG: return "a regular file"
         case S_IFIFO: return "a FIFO"
         case S_IFCHR: return "a character device"
         case S_IFBLK: return "a block device"
@@ -149,10 +174,11 @@ public enum FileSystem {
         }
     }
 
-    /// What the symbolic link at `path` points to, or nil when it is not one.
-    public static func linkTarget(_ path: String) -> String? {
+    /// What the symbolic link at `path` (relative to `directory` when given) points to, or nil
+    /// when it is not one.
+    public static func linkTarget(_ path: String, in directory: Int32 = AT_FDCWD) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink(path, &buffer, buffer.count - 1)
+        let n = readlinkat(directory, path, &buffer, buffer.count - 1)
         guard n >= 0 else { return nil }
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
@@ -307,6 +333,13 @@ public enum FileSystem {
         if directory.isEmpty || directory == "." { return name }
         if name.hasPrefix("/") { return name }
         return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// `path` with every symbolic link resolved, absolute; nil when it does not exist.
+    public static func resolved(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Lexically normalises a path: drops `.` parts and empty parts and folds `x/..`.

@@ -314,8 +314,12 @@ public final class Executor {
                     }
                     let restored = Finished(launched: launched, outcome: .success(ProcessOutcome(status: 0, signalled: false, standardOutput: [], standardError: [])),
                                             cancelled: false, ended: Date(), restored: hit)
-                    guard finish(restored) == .succeeded else {
-                        // The restored outputs could not be put in place: the tool makes them.
+                    let placed = finish(restored)
+                    guard placed == .succeeded else {
+                        // The restored outputs could not be put in place, or are not what the step makes: the tool makes them.
+                        if case .failed(.wrongOutput(let path, let reason)) = placed {
+                            reporter.handle(.diagnostic(Diagnostic(.note, "cache: the '\(path)' restored from the \(hit.source.rawValue) cache was refused (\(reason)): the cache holds a wrong output; building it")))
+                        }
                         startProcessWithItsPCH(launched)
                         continue
                     }

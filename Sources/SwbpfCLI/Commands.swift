@@ -360,12 +360,11 @@ struct Cache: ParsableCommand {
             switch action {
             case .show:
                 TextOutput.standardOutput.write(CacheReport.summary(target))
-            case .trim:
-                let removed = target.store.trim(to: target.sizeLimit / 10 * 9)
-                TextOutput.standardOutput.write("swbpf: removed \(removed.files) files (\(CacheReport.format(bytes: removed.bytes))) from \(target.store.directory)\n".escapedForDisplay(multiline: true))
-            case .clear:
-                let removed = target.store.clear()
-                TextOutput.standardOutput.write("swbpf: removed \(removed.files) files (\(CacheReport.format(bytes: removed.bytes))) from \(target.store.directory)\n".escapedForDisplay(multiline: true))
+            case .trim, .clear:
+                let store = try LocalCacheStore.open(target.directory, create: false)
+                let removed = (action == .trim ? store?.trim(to: target.sizeLimit / 10 * 9) : store?.clear()) ?? LocalCacheStore.Removal()
+                if let note = removed.foreignNote { printDiagnostic(Diagnostic(.note, note)) }
+                TextOutput.standardOutput.write("swbpf: removed \(removed.files) files (\(CacheReport.format(bytes: removed.bytes))) from \(target.directory)\n".escapedForDisplay(multiline: true))
             }
         } catch {
             printDiagnostic(Diagnostic(of: error))

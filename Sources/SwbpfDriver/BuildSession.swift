@@ -381,6 +381,7 @@ public enum BuildSession {
 
     /// The output directory with swbpf's own directory in it, and the binary directory.
     package static func createOutputDirectories(of project: Project) throws {
+        try project.checkOutputDirectoryIsSwbpfs()
         let output = OpenedProject.outputDirectory(of: project)
         try createDirectory(OpenedProject.stateDirectory(of: project), named: project.outputDirectory)
         guard FileSystem.isWritableDirectory(output), FileSystem.isWritableDirectory(OpenedProject.stateDirectory(of: project)) else {

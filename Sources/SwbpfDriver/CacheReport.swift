@@ -7,7 +7,8 @@ public enum CacheReport {
     /// The local store `swbpf cache` works on, and the remote one builds here would use (from the
     /// environment and, when `directory` is a project, its swbpf.toml).
     public struct Target {
-        public var store: LocalCacheStore
+        /// The local cache's directory.
+        public var directory: String
         public var sizeLimit: Int64
         public var remote: RemoteCacheSettings?
         public var disabledBy: String?
@@ -22,8 +23,7 @@ public enum CacheReport {
         if let configFile, FileSystem.exists(configFile) {
             config = try ProjectConfig.parse(ProjectLoader.readConfigFile(configFile), file: ProjectConfig.fileName)
         }
-        var target = Target(store: LocalCacheStore(directory: directory),
-                            sizeLimit: try CacheSettings.sizeLimit(environment: environment, config: config))
+        var target = Target(directory: directory, sizeLimit: try CacheSettings.sizeLimit(environment: environment, config: config))
         if let settings = try CacheSettings.resolve(environment: environment, config: config, disabled: false) {
             target.remote = settings.remote
         } else {
@@ -35,18 +35,27 @@ public enum CacheReport {
 
     /// The summary `swbpf cache` prints.
     public static func summary(_ target: Target) -> String {
-        let files = target.store.storedFiles()
-        let size = files.reduce(0) { $0 + $1.size }
-        let blobs = files.filter { $0.namespace == .cas }.count
-        let counts = target.store.totals()
-        var lines = ["cache: \(target.store.directory)".escapedForDisplay()]
+        var lines = ["cache: \(target.directory)".escapedForDisplay()]
+        let store: LocalCacheStore?
+        do { store = try LocalCacheStore.open(target.directory, create: false) } catch {
+            lines.append("  not used: \(error.diagnostic.message)".escapedForDisplay())
+            return lines.joined(separator: "\n") + "\n"
+        }
+        let inventory = store?.inventory() ?? LocalCacheStore.Inventory()
+        let blobs = inventory.files.filter { $0.namespace == .cas }.count
         if let reason = target.disabledBy { lines.append("  off here (\(reason)); builds neither look up nor store") }
-        lines.append("  size: \(format(bytes: size)) of \(format(bytes: target.sizeLimit)) (\(blobs) output\(blobs == 1 ? "" : "s"), \(files.count - blobs) manifests and entries)")
-        if counts.lookups == 0 {
-            lines.append("  hits: none yet")
-        } else {
-            let rate = Double(counts.hits) * 100 / Double(counts.lookups)
-            lines.append("  hits: \(counts.hits) of \(counts.lookups) lookups (\(Decimal.string(rate, places: 1))%): \(counts.localHits) local, \(counts.remoteHits) remote; \(counts.stored) steps stored")
+        lines.append("  size: \(format(bytes: inventory.size)) of \(format(bytes: target.sizeLimit)) (\(blobs) output\(blobs == 1 ? "" : "s"), \(inventory.files.count - blobs) manifests and entries)")
+        if let note = LocalCacheStore.Removal(foreign: inventory.foreign).foreignNote { lines.append("  \(note)".escapedForDisplay()) }
+        do {
+            let counts = try store?.totals() ?? CacheCounts()
+            if counts.lookups == 0 {
+                lines.append("  hits: none yet")
+            } else {
+                let rate = Double(counts.hits) * 100 / Double(counts.lookups)
+                lines.append("  hits: \(counts.hits) of \(counts.lookups) lookups (\(Decimal.string(rate, places: 1))%): \(counts.localHits) local, \(counts.remoteHits) remote; \(counts.stored) steps stored")
+            }
+        } catch {
+            lines.append("  hits: unknown (\(error.diagnostic.message))".escapedForDisplay())
         }
         if let remote = target.remote {
             lines.append("  remote: \(remote.displayURL) (named by \(remote.namedBy.setting))".escapedForDisplay())

@@ -24,9 +24,9 @@ extension ToolchainResolver {
     }
 
     /// The Swift tools with their versions, and libbpf's headers for `libbpf`.
-    package func swiftTools(_ tools: [Tool], answers: [[String]], libbpf: Libbpf) -> SwiftTools? {
+    package func swiftTools(_ tools: [Tool], answers: [[String]], libbpf: Libbpf, facts: inout FileFacts) -> SwiftTools? {
         guard tools.count == 2, answers.count == 2 else { return nil }
-        var swiftc = tools[0], printf = tools[1]
+        var swiftc = identified(tools[0], facts: &facts), printf = identified(tools[1], facts: &facts)
         swiftc.version = answers[0].first ?? "unknown"
         printf.version = answers[1].first ?? "unknown"
         var headers: [String] = []

@@ -134,7 +134,7 @@ public struct ToolchainResolver: Sendable {
         guard lookup.missing.isEmpty, let clang, let cc else { return .needs(lookup.missing) }
         var toolchain = try assemble(choices, tools, clang: clang, cc: cc, bpftool: bpftool, make: make, ln: ln,
                                      pkgConfig: pkgConfig, staticLibraries: staticLibraries, facts: &facts)
-        toolchain.swift = self.swiftTools(swiftTools, answers: swift, libbpf: toolchain.libbpf)
+        toolchain.swift = self.swiftTools(swiftTools, answers: swift, libbpf: toolchain.libbpf, facts: &facts)
         return .resolved(Resolution(toolchain: toolchain, freshAnswers: facts.fresh))
     }
 
@@ -224,7 +224,7 @@ public struct ToolchainResolver: Sendable {
     package func assemble(_ choices: Choices, _ tools: Located, clang clangAnswer: [String], cc ccAnswer: [String], bpftool bpftoolAnswer: [String]?,
                   make makeAnswer: [String]?, ln lnAnswer: [String]?, pkgConfig pkgConfigAnswer: [String]?,
                   staticLibraries staticAnswer: [String]?, facts: inout FileFacts) throws -> Toolchain {
-        var clang = tools.clang, cc = tools.cc
+        var clang = identified(tools.clang, facts: &facts), cc = identified(tools.cc, facts: &facts)
         clang.version = clangAnswer.first ?? "unknown"
         guard clangAnswer.count >= 2, clangAnswer[1] == "bpf" else {
             throw ToolchainError.clangWithoutBPFTarget(clang: clang.path, version: clang.version)
@@ -243,7 +243,7 @@ public struct ToolchainResolver: Sendable {
         var bpftoolSource: BpftoolSourceBuild?
         switch choices.bpftool {
         case .program(let tool):
-            bpftool = tool
+            bpftool = identified(tool, facts: &facts)
             bpftool.version = bpftoolAnswer?.first ?? "unknown"
         case .source(let tree, let display, let chosenBy):
             bpftool = builtBpftool(from: display)
@@ -253,15 +253,27 @@ public struct ToolchainResolver: Sendable {
                                   libbpf: libbpf, arch: arch, vmlinux: choices.vmlinux, bpftoolSource: bpftoolSource)
         toolchain.treeNotes = choices.treeNotes
         toolchain.target = try target(tools, clangIncludes: toolchain.clangSystemIncludes, staticAnswer: staticAnswer)
-        if var make = tools.make {
+        if var make = tools.make.map({ identified($0, facts: &facts) }) {
             make.version = makeAnswer?.first ?? "unknown"
             toolchain.make = make
         }
-        if var ln = tools.ln {
+        if var ln = tools.ln.map({ identified($0, facts: &facts) }) {
             ln.version = lnAnswer?.first ?? "unknown"
             toolchain.ln = ln
         }
         return toolchain
+    }
+
+    /// `tool` with the identity of the program it runs, which the shared cache's key covers: its
+    /// resolved path and a digest of its bytes (for a wrapper script, the script's own text), so
+    /// two tools that print the same version are still two tools. Hashed once per version of the
+    /// file: the digest is kept with the tool answers, keyed by its stat data.
+    package func identified(_ tool: Tool, facts: inout FileFacts) -> Tool {
+        guard !tool.madeByBuild, let path = FileSystem.resolved(tool.path) else { return tool }
+        var tool = tool
+        let digest = facts.values("executable", from: [path]) { [ContentHash.of(file: path)?.description ?? "unreadable"] }
+        tool.executable = "\(path) \(digest.first ?? "")"
+        return tool
     }
 
     /// The `__TARGET_ARCH_` name of the project's target.
@@ -284,8 +296,10 @@ public struct ToolchainResolver: Sendable {
         if let arch = selection.arch, !selection.isHost {
             try checkTargetLibraries(arch, staticLink: selection.staticLink)
             target.expectedBinary = arch.elf
-        } else if selection.staticLink {
-            try checkHostStaticLibraries()
+        } else {
+            // The host's binaries are checked too: a wrapper or a poisoned cache could hand over anything.
+            target.expectedBinary = TargetArch.host?.elf
+            if selection.staticLink { try checkHostStaticLibraries() }
         }
         if selection.staticLink {
             (target.libraries, target.librariesOrigin) = Self.staticLibraries(answer: staticAnswer)

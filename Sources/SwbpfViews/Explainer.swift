@@ -474,7 +474,11 @@ public struct Explainer {
             }
         case .link:
             if case .elf(let identity)? = step.postcondition {
-                notes.append("Built for \(targetName)\(targetOrigin) by \(step.tool.displayName) (\(toolchain.target.compilerOrigin)); the binary goes to \(step.primaryOutput), beside no host binary, and is checked after the link to be an ELF file for \(identity): anything else fails the step and is removed.")
+                if toolchain.target.selection.isHost {
+                    notes.append("The binary is checked after the link, and after a restore from the cache, to be an ELF executable for \(identity): anything else fails the step and is removed.")
+                } else {
+                    notes.append("Built for \(targetName)\(targetOrigin) by \(step.tool.displayName) (\(toolchain.target.compilerOrigin)); the binary goes to \(step.primaryOutput), beside no host binary, and is checked after the link to be an ELF executable for \(identity): anything else fails the step and is removed.")
+                }
             }
             notes.append("The .bpf.o is not on this line: the skeleton embeds it in \(step.app ?? "the app").o. At run time the skeleton's load call hands those bytes to libbpf, which applies the CO-RE relocations for the running kernel and loads each program through the bpf() system call; the kernel verifier checks every program before it can run.")
         case .bpfLink:

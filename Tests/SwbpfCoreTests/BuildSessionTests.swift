@@ -116,6 +116,10 @@ final class CountingMachine: Sendable {
         #expect(project.exists(".output/.swbpf/tools"))
         #expect(!(try project.read(".output/.swbpf/state")).contains("\nT\t"), "tool answers leaked into the build state")
 
+        // The shared cache's tool identity (a digest of each executable) is kept with the answers.
+        #expect(try project.read(".output/.swbpf/tools").contains("facts executable "))
+        let toolsBefore = FileSystem.stat(project.path + "/.output/.swbpf/tools")
+
         counting.reset()
         let events = EventLog()
         guard case .ended(let status, let build?) = BuildSession.start(request(project), console: events, since: Date(),
@@ -124,6 +128,8 @@ final class CountingMachine: Sendable {
             return
         }
         #expect(status == 0 && counting.asked.isEmpty && counting.ran.isEmpty)
+        // Nothing fresh to save: no executable was hashed again.
+        #expect(FileSystem.stat(project.path + "/.output/.swbpf/tools") == toolsBefore)
         #expect(build.questions.isEmpty && events.started.isEmpty && events.upToDate.count == build.executor?.steps.count)
     }
 

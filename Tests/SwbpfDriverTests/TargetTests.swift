@@ -142,7 +142,7 @@ struct TargetPlanTests {
         let explanation = Explainer(toolchain: toolchain, root: "/p").explain(link)
         let staticItem = explanation.groups.flatMap(\.items).first { $0.words == ["-static"] }
         #expect(staticItem?.meaning.contains("fully static binary") == true && staticItem?.meaning.contains("--static") == true)
-        #expect(explanation.notes.contains { $0.contains("checked after the link to be an ELF file for aarch64 (ELF64, little-endian)") })
+        #expect(explanation.notes.contains { $0.contains("checked after the link to be an ELF executable for aarch64 (ELF64, little-endian)") })
     }
 
     @Test func explainSaysWhereEachTargetWordComesFrom() throws {

@@ -29,11 +29,13 @@ package enum SHA256Hex {
 ///
 /// Nothing in either key depends on where the checkout is or which machine it is on: project
 /// paths are relative, the project root in a word (`-ffile-prefix-map=ROOT=.`) is replaced by a
-/// placeholder, and the tool is named by role, program name, version and leading words, not by
-/// path or mtime (the program name tells `cc` from `aarch64-linux-gnu-gcc` of the same version).
+/// placeholder, and the tool is named by role, program name, version, leading words and the
+/// program that runs (its resolved path, with the project root replaced, and the digest of its
+/// bytes), not by mtime: the program name tells `cc` from `aarch64-linux-gnu-gcc` of the same
+/// version, and the digest a wrapper script from the compiler it wraps.
 public enum CacheKey {
     /// Bumped whenever what a key covers, or the format of what it names, changes.
-    package static let version = "swbpf-cache-key 2"
+    package static let version = "swbpf-cache-key 3"
 
     /// The manifest key of `step`, or nil when an input cannot be read (nothing to key on).
     /// `digest` gives the content digest of a path (relative to the root, or absolute).
@@ -42,7 +44,8 @@ public enum CacheKey {
         var text = version + "\n"
         text += "kind \(step.kind.rawValue)\n"
         let tool = step.tool
-        text += "tool " + line(tool.role.rawValue, FileSystem.split(tool.displayName).base, tool.version, tool.leadingArguments.joined(separator: " ")) + "\n"
+        text += "tool " + line(tool.role.rawValue, FileSystem.split(tool.displayName).base, tool.version, tool.leadingArguments.joined(separator: " "),
+                                portable(tool.executable, root: root)) + "\n"
         for word in step.displayCommand.dropFirst() {
             // A tree's directory is named by where it is: `../libbpf` from one project is
             // `../../libbpf` from another. The tree lines below cover it.

@@ -112,7 +112,8 @@ public protocol StepCache: Sendable {
 /// remote failure turns the remote off for the rest of the build, so a server that is down costs
 /// one timeout, not one per step.
 public final class SharedCache: StepCache {
-    public let local: LocalCacheStore
+    /// The local cache's directory, opened (and created) on the first lookup or store.
+    public let directory: String
     package let remote: RemoteCache?
     package let sizeLimit: Int64
     private let state = Mutex(State())
@@ -122,21 +123,71 @@ public final class SharedCache: StepCache {
         var remoteDown = false
         var localUnwritable = false
         var remoteBrokenSaid = false
+        var local = LocalStore.unopened
+    }
+
+    private enum LocalStore {
+        case unopened
+        case opened(LocalCacheStore)
+        /// Missing, or not one swbpf may trust: said once, then no local cache for this build.
+        case unusable
     }
 
     public init(settings: CacheSettings) {
-        local = LocalCacheStore(directory: settings.directory)
+        directory = settings.directory
         remote = settings.remote.map(RemoteCache.init)
         sizeLimit = settings.sizeLimit
     }
 
     public var counts: CacheCounts { state.withLock { $0.counts } }
 
+    /// The local store, or nil (with a note the first time) when it cannot be used.
+    private func local(notes: inout [String]) -> LocalCacheStore? {
+        var failure: CacheError?
+        let store = state.withLock { state -> LocalCacheStore? in
+            switch state.local {
+            case .opened(let store): return store
+            case .unusable: return nil
+            case .unopened:
+                switch Result(catching: { () throws(CacheError) in try LocalCacheStore.open(directory, create: true) }) {
+                case .success(let store):
+                    state.local = store.map(LocalStore.opened) ?? .unusable
+                    return store
+                case .failure(let error):
+                    state.local = .unusable
+                    failure = error
+                    return nil
+                }
+            }
+        }
+        if let failure { notes.append(failure.diagnostic.message) }
+        return store
+    }
+
+    /// A directory of the local store turned out not to be trustworthy: no local cache from now on.
+    private func localUntrusted(_ error: CacheError, notes: inout [String]) {
+        let first = state.withLock { state in
+            defer { state.local = .unusable }
+            if case .unusable = state.local { return false }
+            return true
+        }
+        if first { notes.append(error.diagnostic.message) }
+    }
+
     // MARK: Reading
+
+    /// What the local store holds under `key`, read up to `limit` bytes.
+    private func localRead(_ namespace: CacheNamespace, _ key: String, limit: Int, notes: inout [String]) -> [UInt8]? {
+        guard let local = local(notes: &notes) else { return nil }
+        do { return try local.read(namespace, key, limit: limit) } catch {
+            localUntrusted(error, notes: &notes)
+            return nil
+        }
+    }
 
     /// A manifest or an entry: local first, then remote.
     private func fetchRecord(_ key: String, notes: inout [String]) async -> (bytes: [UInt8], source: CacheSource)? {
-        if let bytes = local.read(.ac, key) { return (bytes, .local) }
+        if let bytes = localRead(.ac, key, limit: LocalCacheStore.recordLimit, notes: &notes) { return (bytes, .local) }
         guard let remote, !state.withLock({ $0.remoteDown }) else { return nil }
         switch await remote.getRecord(key) {
         case .success(let bytes?): return (bytes, .remote)
@@ -151,12 +202,11 @@ public final class SharedCache: StepCache {
     /// which is streamed to an unnamed file in the cache directory and read back only when its
     /// size is the declared one, so a server that sends more costs neither memory nor disk.
     private func fetchBlob(_ output: CacheEntry.Output, notes: inout [String]) async -> (bytes: [UInt8], source: CacheSource)? {
-        if let bytes = local.read(.cas, output.sha256), Self.matches(bytes, output) { return (bytes, .local) }
+        if let bytes = localRead(.cas, output.sha256, limit: output.size, notes: &notes), Self.matches(bytes, output) { return (bytes, .local) }
         guard let remote, !state.withLock({ $0.remoteDown }), output.size <= FileSystem.readLimit else { return nil }
-        try? FileSystem.createDirectory(local.directory)
-        let fd = open(local.directory, Self.unnamedFile | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            remoteFailed(.cannotWrite(path: local.directory, reason: String(cString: strerror(errno))), notes: &notes)
+        let fd: Int32
+        do throws(CacheError) { fd = try unnamedFile(notes: &notes) } catch {
+            remoteFailed(error, notes: &notes)
             return nil
         }
         defer { close(fd) }
@@ -185,8 +235,15 @@ public final class SharedCache: StepCache {
         return parts.count > 3 && parts[0] == "usr" && parts[2] == "include"
     }
 
-    /// O_TMPFILE, a macro Swift does not import (the same value on every Linux architecture swbpf builds for).
-    private static let unnamedFile = Int32(0o20000000) | O_DIRECTORY
+    /// A file with no name for a download: in the local store, or (when it may not be used) in the
+    /// temporary directory, where no other user can reach a file that has no name either.
+    private func unnamedFile(notes: inout [String]) throws(CacheError) -> Int32 {
+        if let local = local(notes: &notes) { return try local.unnamedFile() }
+        let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        let fd = open(directory, LocalCacheStore.unnamedFileFlags, 0o600)
+        guard fd >= 0 else { throw .cannotWrite(path: directory, reason: FileSystem.lastError()) }
+        return fd
+    }
 
     private static func matches(_ bytes: [UInt8], _ output: CacheEntry.Output) -> Bool {
         bytes.count == output.size && SHA256Hex.of(bytes) == output.sha256
@@ -213,8 +270,9 @@ public final class SharedCache: StepCache {
     }
 
     private func keepLocally(_ namespace: CacheNamespace, _ key: String, _ bytes: [UInt8], notes: inout [String]) {
-        guard !state.withLock({ $0.localUnwritable }) else { return }
+        guard !state.withLock({ $0.localUnwritable }), let local = local(notes: &notes) else { return }
         do { try local.write(namespace, key, bytes) } catch {
+            if case .untrusted = error { return localUntrusted(error, notes: &notes) }
             let first = state.withLock { state in
                 defer { state.localUnwritable = true }
                 return !state.localUnwritable
@@ -308,7 +366,8 @@ public final class SharedCache: StepCache {
         let entryKey = CacheKey.entry(manifest: request.manifestKey, headers: request.headers.map { ($0.path, $0.digest) })
         let entry = CacheEntry(outputs: outputs).bytes
         // Blobs before the entry that names them, the entry before the manifest that leads to it.
-        for blob in blobs where !local.contains(.cas, blob.key) { keepLocally(.cas, blob.key, blob.bytes, notes: &notes) }
+        let stored = local(notes: &notes)
+        for blob in blobs where stored?.contains(.cas, blob.key) != true { keepLocally(.cas, blob.key, blob.bytes, notes: &notes) }
         keepLocally(.ac, entryKey, entry, notes: &notes)
         keepLocally(.ac, request.manifestKey, manifest, notes: &notes)
         state.withLock { $0.counts.stored += 1 }
@@ -330,13 +389,15 @@ public final class SharedCache: StepCache {
     }
 
     public func finishBuild() async -> [String] {
+        var notes: [String] = []
         let counts = self.counts
+        guard counts.lookups > 0 || counts.stored > 0, let local = local(notes: &notes) else { return notes }
         local.record(counts)
         // Trimming walks the cache: only worth it after a build that added to it.
         if counts.stored > 0 || counts.remoteHits > 0 {
-            let files = local.storedFiles()
-            if files.reduce(0, { $0 + $1.size }) > sizeLimit { local.trim(to: sizeLimit / 10 * 9) }
+            let inventory = local.inventory()
+            if inventory.size > sizeLimit, let note = local.trim(to: sizeLimit / 10 * 9).foreignNote { notes.append(note) }
         }
-        return []
+        return notes
     }
 }

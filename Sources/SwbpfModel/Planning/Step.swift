@@ -413,8 +413,9 @@ public struct Step: Hashable, Sendable, Codable, Identifiable {
 
 /// A check on a step's primary output that the tool's exit status cannot give.
 public enum StepPostcondition: Hashable, Sendable, Codable {
-    /// The output is an ELF file for this machine, class and byte order: a binary built for
-    /// another target (a host compiler, a host object in the link) is refused.
+    /// The output is an ELF executable for this machine, class and byte order: a binary built
+    /// for another target (a host compiler, a host object in the link), or anything else a
+    /// wrapper or a poisoned cache could leave (a script, an object file), is refused.
     case elf(ELFIdentity)
 
     /// Nil when `bytes` satisfy it, else what is wrong.
@@ -422,7 +423,10 @@ public enum StepPostcondition: Hashable, Sendable, Codable {
         switch self {
         case .elf(let expected):
             guard let actual = ELFIdentity(header: bytes) else { return "it is not an ELF file; expected one for \(expected)" }
-            return actual == expected ? nil : "it is built for \(actual), not for the target's \(expected)"
+            guard actual == expected else { return "it is built for \(actual), not for the target's \(expected)" }
+            // e_type: ET_EXEC, or ET_DYN for a position-independent executable.
+            let type = expected.byteOrder == .little ? UInt16(bytes[16]) | UInt16(bytes[17]) << 8 : UInt16(bytes[16]) << 8 | UInt16(bytes[17])
+            return type == 2 || type == 3 ? nil : "it is an ELF file of type \(type), not an executable"
         }
     }
 }

@@ -9,6 +9,9 @@ public struct ProjectConfig: Equatable, Sendable {
 
     public var output: String?
     public var binaryDirectory: String?
+    /// The lines of `output` and `bin`, for the error that refuses a directory swbpf may not build in.
+    public var outputLine = 0
+    public var binaryDirectoryLine = 0
     public var arch: String?
     /// The line of `arch`, for the error that refuses an unknown one.
     public var archLine = 0
@@ -127,6 +130,8 @@ public struct ProjectConfig: Equatable, Sendable {
         try reader.checkKeys(table, allowed: topLevelKeys, section: [])
         config.output = try reader.string(table, "output", section: [])
         config.binaryDirectory = try reader.string(table, "bin", section: [])
+        config.outputLine = table.entry("output")?.keyPosition.line ?? 0
+        config.binaryDirectoryLine = table.entry("bin")?.keyPosition.line ?? 0
         config.arch = try reader.string(table, "arch", section: [])
         config.archLine = table.entry("arch")?.keyPosition.line ?? 0
         config.staticLink = try reader.bool(table, "static", section: []) ?? false

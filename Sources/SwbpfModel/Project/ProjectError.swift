@@ -22,6 +22,10 @@ public enum ProjectError: DiagnosticError, Equatable {
     case notARegularFile(path: String, kind: String)
     /// bpftool cannot turn the app's name into the C identifier its skeleton is named after.
     case appNameNotIdentifier(name: String, file: String)
+    /// `output` or `bin` names a directory swbpf may not build in (`problem` says why, as a clause).
+    case unusableBuildDirectory(key: String, value: String, line: Int, problem: String)
+    /// The output directory exists with files in it that are neither swbpf's nor make's products of this project.
+    case outputDirectoryNotSwbpfs(path: String, foreign: [String])
 
     public var diagnostic: Diagnostic {
         switch self {
@@ -69,6 +73,17 @@ public enum ProjectError: DiagnosticError, Equatable {
             return Diagnostic(.error, "'\(name)' (from \(file)) cannot be an app name: bpftool names the skeleton \(App.skeletonName(of: name)), which is not a C identifier",
                               notes: ["an app name must be ASCII and not start with a digit: bpftool makes the skeleton's C name of it by turning every byte that is not a letter, digit or '_' into '_'"],
                               help: "rename \(file) and its user part, for example to \(App.suggestedName(for: name)).bpf.c")
+        case .unusableBuildDirectory(let key, let value, let line, let problem):
+            let fix = key == "output" ? "a directory of its own, such as output = \".output\" (the default)"
+                                      : "a directory of its own, such as bin = \"bin\", or leave bin out to put binaries beside the sources"
+            return Diagnostic(.error, "\(key) = \"\(value.escapedForDisplay())\" \(problem)", at: Diagnostic.Location(file: ProjectConfig.fileName, line: line > 0 ? line : nil),
+                              notes: ["swbpf writes and removes its products there, and must never mistake a file of yours for one of them"],
+                              help: "set \(fix) in \(ProjectConfig.fileName)")
+        case .outputDirectoryNotSwbpfs(let path, let foreign):
+            let shown = foreign.prefix(5).map { "'\($0)'" }.joined(separator: ", ") + (foreign.count > 5 ? " and \(foreign.count - 5) more" : "")
+            return Diagnostic(.error, "output directory '\(path)' already holds files that are not swbpf's: \(shown)".escapedForDisplay(),
+                              notes: ["swbpf builds in a directory it made (one holding its state, .swbpf), an empty one, or one holding only what libbpf-bootstrap's Makefile makes for this project"],
+                              help: "move those files away, or set output = \"DIR\" in \(ProjectConfig.fileName) to a new directory")
         case .responseFileName(let path, let referencedBy):
             return Diagnostic(.error, "source file '\(path)' (named by \(referencedBy)) starts with '@': clang would read it as a list of options",
                               help: "rename the file")

@@ -178,8 +178,10 @@ public enum ProjectLoader {
             apps[index].unavailable = AppRequirements.unavailable(apps[index], root: root, directories: directories)
         }
 
-        return Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
-                       localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)
+        let project = Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
+                              localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)
+        try project.checkBuildDirectories()
+        return project
     }
 }
 

@@ -75,6 +75,9 @@ public struct Tool: Equatable, Hashable, Sendable, Codable {
     /// Size and modification time of the executable: a rebuilt tool with the same version string
     /// is still a different tool.
     public var fingerprint: String
+    /// The program that runs, as the shared cache's key names it: its resolved path and a digest
+    /// of its bytes (a wrapper script's text); empty until the resolver has looked.
+    public var executable = ""
     /// Made by a step of this build (the bootstrap bpftool): `path` is relative to the project
     /// root, and the program is an input of every step that runs it, so a rebuilt one reruns them.
     public var madeByBuild = false

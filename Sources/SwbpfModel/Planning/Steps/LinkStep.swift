@@ -4,8 +4,8 @@ extension Planner {
     /// `cc CFLAGS OBJECTS libbpf.a LDFLAGS... -lelf -lz -o BINARY`: the app's user-space binary;
     /// with `-static` and libelf's static libraries for a static link. A program that does not
     /// link libbpf goes without libbpf.a, -lelf and -lz; a program links its own `libs` and
-    /// `ldflags`, not the apps' project-wide ones (a Makefile links its extra programs by their own rule). For a non-host target the
-    /// binary must be an ELF file for the target's machine, or the step fails.
+    /// `ldflags`, not the apps' project-wide ones (a Makefile links its extra programs by their own rule). The binary must be
+    /// an ELF executable for the target's machine (the host's too), built or restored, or the step fails.
     package func linkStep(app: App, objects: [String]) -> Step {
         let binary = FileSystem.join(binaryDirectory, app.name)
         let config = project.config

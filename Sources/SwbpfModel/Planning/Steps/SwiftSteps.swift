@@ -169,6 +169,7 @@ extension Planner {
                              origin: selection.staticLink ? .target(toolchain.target.librariesOrigin) : .swbpf),
                ArgumentGroup(.output, [.flag("-o"), .output(FileSystem.join(binaryDirectory, app.name))])]
         var step = Step(kind: .swiftLink, app: app.name, tool: swiftc, groups: groups)
+        step.postcondition = toolchain.target.expectedBinary.map(StepPostcondition.elf)
         step.byproducts = objects.first.map { [FileSystem.join(FileSystem.split($0).directory, app.name + ".autolink")] } ?? []
         return step
     }
