@@ -120,6 +120,8 @@ public final class PreparedBuild: @unchecked Sendable {
     /// Nil while some tool must still be asked (that needs a process).
     package var executor: Executor?
     package var opened: OpenedProject?
+    /// The plan whose compile_commands.json the build was asked to write and has not yet.
+    package var unwrittenCompilationDatabase: BuildPlan?
 
     package init(request: BuildRequest, project: Project, selected: [App], reporter: BuildReporter, lock: BuildLock?, state: BuildState) {
         self.request = request
@@ -164,9 +166,12 @@ public enum BuildSession {
     /// a thread or the concurrency runtime: start-up is most of a no-op's cost. Returns nil when the
     /// build must go on asynchronously (`run`).
     public static func finishWithoutRunning(_ prepared: PreparedBuild, since begin: Date) -> Int32? {
-        guard prepared.lock != nil || !prepared.writes, let executor = prepared.executor,
-              let summary = executor.finishWithoutRunning(since: begin) else { return nil }
-        return status(of: summary)
+        guard prepared.lock != nil || !prepared.writes, let executor = prepared.executor else { return nil }
+        do { try writeCompilationDatabase(of: prepared) } catch {
+            prepared.reporter.handle(.diagnostic(Diagnostic(of: error)))
+            return 1
+        }
+        return executor.finishWithoutRunning(since: begin).map(status(of:))
     }
 
     /// Runs the rest of a prepared build and returns the process exit status; an error is reported
@@ -198,6 +203,7 @@ public enum BuildSession {
             try plan(prepared, toolchain: resolution.toolchain)
         }
         guard let executor = prepared.executor else { return 1 }
+        try writeCompilationDatabase(of: prepared)
         return status(of: await executor.run(since: begin))
     }
 
@@ -216,17 +222,21 @@ public enum BuildSession {
         if prepared.writes {
             let ownership = ProductOwnership(state: prepared.state, files: files, outputDirectory: opened.plan.outputDirectory)
             try ownership.checkMayWrite(steps)
-            for stale in ownership.staleProducts(of: opened.plan) {
-                files.remove(stale)
-                prepared.state.forgetOutput(stale)
-            }
-            if request.compileCommands || prepared.project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
+            if request.compileCommands || prepared.project.config.compileCommands { prepared.unwrittenCompilationDatabase = opened.plan }
         }
         prepared.opened = opened
         prepared.executor = Executor(steps: steps, state: prepared.state,
                                      options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun),
                                      reporter: prepared.reporter, runner: SystemProcessRunner(), files: files,
-                                     cache: try sharedCache(for: prepared))
+                                     cache: try sharedCache(for: prepared), preSteps: opened.plan.preSteps)
+    }
+
+    /// Writes compile_commands.json when the build asked for it, once the build holds the lock and
+    /// goes ahead (planning writes nothing).
+    private static func writeCompilationDatabase(of prepared: PreparedBuild) throws {
+        guard let plan = prepared.unwrittenCompilationDatabase else { return }
+        try CompilationDatabase.write(plan: plan)
+        prepared.unwrittenCompilationDatabase = nil
     }
 
     /// The shared cache a build uses, or nil when it is off; a malformed setting is an error.

@@ -435,6 +435,16 @@ public struct LibbpfInUse: Hashable, Sendable, Codable {
     }
 }
 
+/// Work the executor does before any step, which the planner can describe but not do: it reads
+/// no files and knows nothing of earlier builds.
+public enum PreStepAction: Hashable, Sendable, Codable {
+    /// Remove every output an earlier build made in `outputDirectory` that is not in `current`
+    /// (a generated vmlinux.h after the project named its own, say), if it is still as that build
+    /// left it: left in place it could be found on an include path instead of what the build now
+    /// uses.
+    case removeStaleOutputs(outputDirectory: String, current: Set<String>)
+}
+
 /// The whole build as a graph of steps, in an order where every step follows its dependencies.
 public struct BuildPlan: Sendable, Codable {
     public var projectRoot: String
@@ -445,6 +455,11 @@ public struct BuildPlan: Sendable, Codable {
     /// Programs swbpf builds for itself when a command needs them (the kernel loader), outside
     /// every app's subgraph: a plain build does not make them, and does not remove them either.
     public var tools: [Step] = []
+
+    /// What a build of this plan does before its steps.
+    public var preSteps: [PreStepAction] {
+        [.removeStaleOutputs(outputDirectory: outputDirectory, current: Set((steps + tools).flatMap(\.products)))]
+    }
 
     /// The steps needed for `apps`, with their dependencies, in plan order.
     public func steps(for apps: [String]) -> [Step] {
