@@ -114,8 +114,11 @@ public enum PathUse: String, Hashable, Sendable, Codable {
 /// One argument of a step, kept typed until the command is printed or run. Outputs are written
 /// under a temporary name and renamed into place, so they resolve differently for the two uses.
 public enum StepArgument: Hashable, Sendable, Codable {
-    /// A literal word, such as `-g` or `-target`.
+    /// A literal word whose meaning is open: the user's flags, or a word of swbpf's whose step
+    /// kind has no typed meanings yet.
     case flag(String)
+    /// A literal word of swbpf's own, with what it means, attached where it is written.
+    case meant(String, WordMeaning)
     /// A path word.
     case path(String, PathUse)
     /// An option glued to a path, such as `-I.output`.
@@ -128,7 +131,7 @@ public enum StepArgument: Hashable, Sendable, Codable {
     /// The path this argument names, with its use; nil for a flag.
     public var pathAndUse: (path: String, use: PathUse)? {
         switch self {
-        case .flag: return nil
+        case .flag, .meant: return nil
         case .path(let path, let use), .joined(_, let path, let use): return (path, use)
         }
     }
@@ -144,7 +147,7 @@ public enum StepArgument: Hashable, Sendable, Codable {
             }
         }
         switch self {
-        case .flag(let word): return word
+        case .flag(let word), .meant(let word, _): return word
         case .path(let path, let use): return Self.notAnOption(resolve(path, use))
         case .joined(let option, let path, let use): return option + resolve(path, use)
         }
@@ -156,6 +159,33 @@ public enum StepArgument: Hashable, Sendable, Codable {
     package static func notAnOption(_ path: String) -> String {
         path.hasPrefix("-") || path.hasPrefix("@") ? "./" + path : path
     }
+}
+
+/// What one of swbpf's own words does, named by the planning function that writes the word, so
+/// `swbpf explain` reads it from the plan rather than recognising the word; its text is an
+/// exhaustive switch in the explainer, so a new meaning without one does not compile. Consecutive
+/// words with one meaning are explained as one (`-target bpf`).
+public enum WordMeaning: String, Hashable, Sendable, Codable, CaseIterable {
+    /// `-g` for a BPF compile (and its precompiled header): debug info, which for BPF is BTF.
+    case bpfDebugInfo
+    /// `-O2` for a BPF compile: the verifier cannot follow unoptimised code.
+    case bpfOptimisation
+    /// `-target bpf`, `bpfel` or `bpfeb`.
+    case bpfTarget
+    /// `-D__TARGET_ARCH_x`, for bpf_tracing.h's register macros.
+    case targetArchitectureMacro
+    /// `-include-pch`.
+    case includePrecompiledHeader
+    /// `-Xclang`.
+    case toClangProper
+    /// `-fno-pch-timestamp`.
+    case noPrecompiledHeaderTimestamp
+    /// `-x`.
+    case inputLanguage
+    /// `c-header`.
+    case cHeader
+    /// `-ffile-prefix-map=ROOT=.`.
+    case checkoutPathMapping
 }
 
 /// What a run of arguments is for. `swbpf explain` walks these groups, so every word of every
