@@ -23,9 +23,12 @@ let layers: [(name: String, dependencies: [Target.Dependency])] = [
     ("SwbpfViews", ["SwbpfBasics", "SwbpfModel", "SwbpfBuild"]),
     ("SwbpfScaffolding", ["SwbpfBasics", "SwbpfModel"]),
     ("SwbpfDriver", ["SwbpfBasics", "SwbpfModel", "SwbpfToolchain", "SwbpfBuild", "SwbpfKernel", "SwbpfViews"]),
-    ("SwbpfCLI", ["SwbpfBasics", "SwbpfModel", "SwbpfBuild", "SwbpfKernel", "SwbpfViews", "SwbpfScaffolding",
+    ("SwbpfCLI", ["SwbpfBasics", "SwbpfModel", "SwbpfToolchain", "SwbpfBuild", "SwbpfKernel", "SwbpfViews", "SwbpfScaffolding",
                   "SwbpfDriver", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 ]
+
+let allLayers: [Target.Dependency] = layers.map { .target(name: $0.name) }
+let unitTested = ["SwbpfBasics", "SwbpfModel", "SwbpfBuild", "SwbpfKernel", "SwbpfScaffolding", "SwbpfDriver", "SwbpfCLI"]
 
 let package = Package(
     name: "swbpf",
@@ -40,7 +43,7 @@ let package = Package(
         // templates/ is compiled into SwbpfScaffolding at build time: the plugin declares the
         // files, the tool writes the Swift source.
         .target(name: layer.name, dependencies: layer.dependencies,
-                plugins: layer.name == "SwbpfScaffolding" ? ["EmbedTemplates"] : [])
+                plugins: layer.name == "SwbpfScaffolding" ? ["EmbedTemplates"] : layer.name == "SwbpfCLI" ? ["EmbedCommit"] : [])
     } + [
         // fork/exec and the signal handler: what must not run Swift code (see its header).
         .target(name: "CSwbpfProcess"),
@@ -48,12 +51,19 @@ let package = Package(
         .target(name: "CSwbpfCurl", linkerSettings: [.linkedLibrary("dl")]),
         .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["TemplateEmbedder"]),
         .executableTarget(name: "TemplateEmbedder"),
+        // The git commit for `swbpf --version`, read from .git at build time (nil from a tarball).
+        .plugin(name: "EmbedCommit", capability: .buildTool(), dependencies: ["CommitStamper"]),
+        .executableTarget(name: "CommitStamper"),
         .executableTarget(name: "swbpf", dependencies: ["SwbpfCLI"]),
-        .testTarget(
-            name: "SwbpfCoreTests",
-            dependencies: ["SwbpfBasics", "SwbpfModel", "SwbpfToolchain", "SwbpfBuild", "SwbpfKernel", "SwbpfViews",
-                           "SwbpfScaffolding", "SwbpfDriver", "SwbpfCLI"]
-        ),
+        // Tests: one unit target per layer (pure logic, fakes, no compiler: seconds), and the
+        // integration suites (the real swbpf binary, clang, bpftool, the kernel, nginx, qemu).
+        // CONTRIBUTING.md says how to run each group.
+        .target(name: "SwbpfTestSupport", dependencies: allLayers, path: "Tests/SwbpfTestSupport"),
+    ] + unitTested.map { layer in
+        .testTarget(name: layer + "Tests", dependencies: [.target(name: layer), "SwbpfTestSupport"])
+    } + [
+        .testTarget(name: "SwbpfIntegrationTests", dependencies: allLayers + ["SwbpfTestSupport"],
+                    path: "Tests/SwbpfCoreTests"),
     ],
     swiftLanguageModes: [.v6]
 )

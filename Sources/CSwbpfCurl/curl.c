@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 // The few libcurl declarations used, from its stable ABI (no curl headers are needed to build).
 typedef void CURL;
@@ -26,6 +28,11 @@ enum {
     OPT_CONNECTTIMEOUT_MS = 156,
     OPT_WRITEFUNCTION = 20011,
     OPT_POSTFIELDSIZE_LARGE = 30120,
+    OPT_MAXFILESIZE_LARGE = 30117,
+    OPT_PROTOCOLS = 181,
+    PROTO_HTTP = 1 << 0,
+    PROTO_HTTPS = 1 << 1,
+    CODE_FILESIZE_EXCEEDED = 63,
     INFO_RESPONSE_CODE = 0x200000 + 2,
     GLOBAL_DEFAULT = 3,
     ERROR_SIZE = 256,
@@ -50,7 +57,7 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static void load(void) {
     void *library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     if (!library) {
-        snprintf(curl.load_error, sizeof curl.load_error, "https needs libcurl (Debian: apt install libcurl4): %s", dlerror());
+        snprintf(curl.load_error, sizeof curl.load_error, "the remote cache needs libcurl (Debian: apt install libcurl4): %s", dlerror());
         return;
     }
 #define SYMBOL(field, name) \
@@ -80,16 +87,32 @@ typedef struct {
     swbpf_curl_result *result;
     size_t capacity;
     size_t max_body;
+    int body_fd;
     int too_large;
+    int write_errno;
 } sink;
 
+// Returning less than `count` makes libcurl stop the transfer with an error.
 static size_t write_body(char *data, size_t size, size_t count, void *context) {
     sink *target = context;
     size_t length = size * count;
     swbpf_curl_result *result = target->result;
-    if (result->length + length > target->max_body) {
+    if (length > target->max_body - result->length) {
         target->too_large = 1;
         return 0;
+    }
+    if (target->body_fd >= 0) {
+        for (size_t done = 0; done < length;) {
+            ssize_t n = write(target->body_fd, data + done, length - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                target->write_errno = n < 0 ? errno : ENOSPC;
+                return 0;
+            }
+            done += (size_t)n;
+        }
+        result->length += length;
+        return length;
     }
     if (result->length + length > target->capacity) {
         size_t capacity = target->capacity ? target->capacity * 2 : 65536;
@@ -106,7 +129,7 @@ static size_t write_body(char *data, size_t size, size_t count, void *context) {
 
 int swbpf_curl_perform(const char *method, const char *url, const char *const *headers, size_t header_count,
                        const unsigned char *body, size_t body_length, long timeout_ms, long connect_timeout_ms,
-                       size_t max_body, swbpf_curl_result *result) {
+                       size_t max_body, int body_fd, swbpf_curl_result *result) {
     memset(result, 0, sizeof *result);
     pthread_once(&load_once, load);
     if (!curl.loaded) {
@@ -123,7 +146,7 @@ int swbpf_curl_perform(const char *method, const char *url, const char *const *h
     // No Expect: 100-continue round trip before uploads.
     list = curl.slist_append(list, "Expect:");
     char error[ERROR_SIZE] = "";
-    sink target = {result, 0, max_body, 0};
+    sink target = {result, 0, max_body, body_fd, 0, 0};
     curl.easy_setopt(handle, OPT_URL, url);
     curl.easy_setopt(handle, OPT_NOSIGNAL, 1L);
     curl.easy_setopt(handle, OPT_TIMEOUT_MS, timeout_ms);
@@ -132,6 +155,9 @@ int swbpf_curl_perform(const char *method, const char *url, const char *const *h
     curl.easy_setopt(handle, OPT_HTTPHEADER, list);
     curl.easy_setopt(handle, OPT_WRITEFUNCTION, write_body);
     curl.easy_setopt(handle, OPT_WRITEDATA, &target);
+    // A declared Content-Length over the bound is refused before any byte of the body comes.
+    curl.easy_setopt(handle, OPT_MAXFILESIZE_LARGE, (curl_off_t)max_body);
+    curl.easy_setopt(handle, OPT_PROTOCOLS, (long)(PROTO_HTTP | PROTO_HTTPS));
     if (strcmp(method, "HEAD") == 0) {
         curl.easy_setopt(handle, OPT_NOBODY, 1L);
     } else if (strcmp(method, "GET") != 0) {
@@ -142,8 +168,10 @@ int swbpf_curl_perform(const char *method, const char *url, const char *const *h
     CURLcode code = curl.easy_perform(handle);
     if (code == 0) {
         curl.easy_getinfo(handle, INFO_RESPONSE_CODE, &result->status);
-    } else if (target.too_large) {
-        snprintf(result->error, sizeof result->error, "response larger than %zu bytes", max_body);
+    } else if (target.too_large || code == CODE_FILESIZE_EXCEEDED) {
+        snprintf(result->error, sizeof result->error, "the response is larger than the %zu bytes expected", max_body);
+    } else if (target.write_errno) {
+        snprintf(result->error, sizeof result->error, "cannot keep the response: %s", strerror(target.write_errno));
     } else {
         snprintf(result->error, sizeof result->error, "%s", error[0] ? error : curl.easy_strerror(code));
     }

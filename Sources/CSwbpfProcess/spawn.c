@@ -45,6 +45,24 @@ static void close_others_on_exec(void) {
     for (long fd = 3; fd < highest; fd++) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 }
 
+/// swbpf ignores SIGPIPE and catches SIGINT/SIGTERM/SIGHUP; a child must start as a shell would
+/// start it. Handlers are reset before the mask is emptied, so none of swbpf's runs here. The raw
+/// system call, because glibc's sigaction refuses its own signals (32 and 33), and an ignored one
+/// would stay ignored in the child. An all-zero kernel sigaction is SIG_DFL whatever the
+/// architecture's layout; SIGKILL and SIGSTOP fail harmlessly.
+static void reset_signals(void) {
+    static const unsigned long default_action[8];
+    for (int number = 1; number < NSIG; number++)
+        syscall(SYS_rt_sigaction, number, default_action, NULL, (NSIG - 1) / 8);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void reap(pid_t pid) {
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+}
+
 static _Noreturn void run_child(const char *path, char *const argv[], char *const envp[], const char *directory,
                                 int stdout_write, int stderr_write, int report_fd, pid_t parent) {
     // Its own process group: cancelling signals the tool and everything it started, and a
@@ -62,17 +80,7 @@ static _Noreturn void run_child(const char *path, char *const argv[], char *cons
     if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(stdout_write, 1) < 0 || dup2(stderr_write, 2) < 0)
         fail_in_child(report_fd, SWBPF_SPAWN_STANDARD_STREAMS);
     close_others_on_exec();
-    // swbpf ignores SIGPIPE and catches SIGINT/SIGTERM/SIGHUP; the tool must start as a shell
-    // would start it. Handlers are reset before the mask is emptied, so none of swbpf's runs here.
-    // The raw system call, because glibc's sigaction refuses its own signals (32 and 33), and an
-    // ignored one would stay ignored in the tool. An all-zero kernel sigaction is SIG_DFL whatever
-    // the architecture's layout; SIGKILL and SIGSTOP fail harmlessly.
-    static const unsigned long default_action[8];
-    for (int number = 1; number < NSIG; number++)
-        syscall(SYS_rt_sigaction, number, default_action, NULL, (NSIG - 1) / 8);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    reset_signals();
     execve(path, argv, envp);
     fail_in_child(report_fd, SWBPF_SPAWN_EXEC);
 }
@@ -100,8 +108,19 @@ static void close_all(int *fds, int count) {
     }
 }
 
-static void reap(pid_t pid) {
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+/// Waits for the child's execve: 0 once it succeeded (the report pipe closed empty), else -1 with
+/// the step and error the child reported, the child reaped. Closes `report_fd`.
+static int await_exec(int report_fd, pid_t pid, int *failed_step, int *error_number) {
+    struct report report;
+    ssize_t n;
+    do n = read(report_fd, &report, sizeof report);
+    while (n < 0 && errno == EINTR);
+    close(report_fd);
+    if (n == 0) return 0;
+    reap(pid);
+    *failed_step = n == (ssize_t)sizeof report ? report.step : SWBPF_SPAWN_EXEC;
+    *error_number = n == (ssize_t)sizeof report ? report.error_number : EIO;
+    return -1;
 }
 
 int swbpf_spawn(const char *path, char *const argv[], char *const envp[], const char *directory,
@@ -134,15 +153,7 @@ int swbpf_spawn(const char *path, char *const argv[], char *const envp[], const 
         return -1;
     }
 
-    struct report report;
-    ssize_t n;
-    do n = read(fds[4], &report, sizeof report);
-    while (n < 0 && errno == EINTR);
-    close(fds[4]);
-    if (n != 0) {
-        reap(pid);
-        *failed_step = n == (ssize_t)sizeof report ? report.step : SWBPF_SPAWN_EXEC;
-        *error_number = n == (ssize_t)sizeof report ? report.error_number : EIO;
+    if (await_exec(fds[4], pid, failed_step, error_number) != 0) {
         close_all(read_ends, 2);
         return -1;
     }
@@ -164,3 +175,43 @@ int swbpf_spawn(const char *path, char *const argv[], char *const envp[], const 
 }
 
 int swbpf_open_event(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+static _Noreturn void run_app(const char *path, char *const argv[], char *const envp[], int death_signal, int report_fd,
+                              pid_t parent) {
+    // The app's own stop signal when swbpf dies, even by SIGKILL: a template detaches what it
+    // attached (a tc hook outlives its process otherwise) and exits.
+    if (prctl(PR_SET_PDEATHSIG, death_signal) != 0) fail_in_child(report_fd, SWBPF_SPAWN_PARENT_DEATH);
+    if (getppid() != parent) _exit(127);
+    close_others_on_exec();
+    reset_signals();
+    execve(path, argv, envp);
+    fail_in_child(report_fd, SWBPF_SPAWN_EXEC);
+}
+
+int swbpf_spawn_app(const char *path, char *const argv[], char *const envp[], int death_signal, pid_t *pid_out,
+                    int *failed_step, int *error_number) {
+    int report[2];
+    if (make_pipe(report) != 0) {
+        *failed_step = SWBPF_SPAWN_PIPE;
+        *error_number = errno;
+        return -1;
+    }
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &previous);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) run_app(path, argv, envp, death_signal, report[1], parent);
+    int fork_error = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    close(report[1]);
+    if (pid < 0) {
+        close(report[0]);
+        *failed_step = SWBPF_SPAWN_FORK;
+        *error_number = fork_error;
+        return -1;
+    }
+    if (await_exec(report[0], pid, failed_step, error_number) != 0) return -1;
+    *pid_out = pid;
+    return 0;
+}

@@ -5,10 +5,14 @@ import Glibc
 /// Content fingerprints: SHA-256, truncated to 128 bits. Computed only when a file's stat data
 /// differs from what was recorded.
 public enum ContentHash {
+    /// The digest of a regular file (through a symbolic link); nil for anything else, which is
+    /// never opened blocking: a FIFO or /dev/zero would never end.
     public static func of(file path: String) -> Digest? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 17)
         while true {

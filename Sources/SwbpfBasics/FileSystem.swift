@@ -42,6 +42,15 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// What the file at `path` (through a symbolic link) is when it exists and is neither a regular
+    /// file nor a directory ("a FIFO", ...); nil otherwise.
+    public static func irregularKind(_ path: String) -> String? {
+        var info = Glibc.stat()
+        guard systemStat(path, &info) == 0 else { return nil }
+        let type = info.st_mode & S_IFMT
+        return type == S_IFREG || type == S_IFDIR ? nil : kind(of: info.st_mode)
+    }
+
     public static func isDirectory(_ path: String) -> Bool { stat(path)?.isDirectory ?? false }
 
     public static func isExecutableFile(_ path: String) -> Bool { stat(path)?.isExecutable ?? false }
@@ -73,23 +82,15 @@ public enum FileSystem {
         return result.sorted { $0.name < $1.name }
     }
 
-    public static func read(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = Glibc.stat()
-        // One allocation of the right size for regular files; files that grow are still read whole.
-        var bytes = [UInt8](repeating: 0, count: fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) + 1 : 1 << 16)
-        var length = 0
-        while true {
-            if length == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: bytes.count)) }
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + length, $0.count - length) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            length += n
-        }
-        bytes.removeLast(bytes.count - length)
-        return bytes
+    /// The most `read` returns: far above any source, header, object or binary a build handles.
+    public static let readLimit = 1 << 30
+
+    /// The bytes of the regular file at `path` (a symbolic link to one is followed), nil when it is
+    /// missing, unreadable, not a regular file (a FIFO would block the open until a writer came)
+    /// or larger than `limit`.
+    public static func read(_ path: String, limit: Int = readLimit) -> [UInt8]? {
+        if case .contents(let bytes) = readRegularFile(path, limit: limit, followingLinks: true) { return bytes }
+        return nil
     }
 
     public static func readText(_ path: String) -> String? {
@@ -98,8 +99,8 @@ public enum FileSystem {
 
     /// The bytes of a regular file of at most `limit` bytes, read without following a symbolic link
     /// and without blocking on a FIFO; anything else is refused with the reason, in words.
-    public static func readRegularFile(_ path: String, limit: Int) -> BoundedRead {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    public static func readRegularFile(_ path: String, limit: Int, followingLinks: Bool = false) -> BoundedRead {
+        let fd = open(path, O_RDONLY | (followingLinks ? 0 : O_NOFOLLOW) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else {
             switch errno {
             case ENOENT: return .missing
@@ -137,7 +138,7 @@ public enum FileSystem {
     }
 
     /// "a directory", "a FIFO", ...: what a file that is not a regular file is.
-    private static func kind(of mode: mode_t) -> String {
+    public static func kind(of mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFDIR: return "a directory"
         case S_IFIFO: return "a FIFO"
@@ -274,6 +275,16 @@ public enum FileSystem {
         guard Glibc.rename(from, to) == 0 else {
             throw FileError.cannotWrite(path: to, reason: String(cString: strerror(errno)))
         }
+    }
+
+    /// The first executable `program` in the directories of `searchPath` (a PATH value; the
+    /// usual directories when it is nil).
+    public static func onPath(_ program: String, searchPath: String?) -> String? {
+        for directory in (searchPath ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let path = join(String(directory), program)
+            if isExecutableFile(path) { return path }
+        }
+        return nil
     }
 
     public static func currentDirectory() -> String {

@@ -263,15 +263,38 @@ private struct Supervision {
         } else {
             result = swbpf_spawn(request.executable, argv, environ, request.workingDirectory, &child, &step, &number)
         }
-        guard result == 0 else { return .failure(.couldNotLaunch(path: request.executable, reason: reason(step: step, errorNumber: number))) }
+        guard result == 0 else {
+            let reason = ProcessRunner.reason(step: step, errorNumber: number, workingDirectory: request.workingDirectory)
+            return .failure(.couldNotLaunch(path: request.executable, reason: reason))
+        }
         return .success(child)
     }
+}
 
-    private func reason(step: Int32, errorNumber: Int32) -> String {
+extension ProcessRunner {
+    /// Starts a program that shares swbpf's terminal and streams (the app `swbpf run` runs), sent
+    /// `deathSignal` if swbpf dies first, even by SIGKILL. The calling thread must wait for it.
+    package static func startSharingTerminal(_ executable: String, arguments: [String], deathSignal: Int32) -> Result<pid_t, ProcessFailure> {
+        let arguments = [executable] + arguments
+        if arguments.contains(where: { $0.utf8.contains(0) }) {
+            return .failure(.couldNotLaunch(path: executable, reason: "an argument contains a NUL byte"))
+        }
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        var step: Int32 = 0
+        var number: Int32 = 0
+        guard swbpf_spawn_app(executable, argv, environ, deathSignal, &pid, &step, &number) == 0 else {
+            return .failure(.couldNotLaunch(path: executable, reason: reason(step: step, errorNumber: number, workingDirectory: nil)))
+        }
+        return .success(pid)
+    }
+
+    fileprivate static func reason(step: Int32, errorNumber: Int32, workingDirectory: String?) -> String {
         let text = String(cString: strerror(errorNumber))
         switch swbpf_spawn_step(rawValue: UInt32(step)) {
         case SWBPF_SPAWN_EXEC: return errorNumber == ENOEXEC ? "\(text) (a script needs a #! line)" : text
-        case SWBPF_SPAWN_DIRECTORY: return "cannot enter its working directory \(request.workingDirectory): \(text)"
+        case SWBPF_SPAWN_DIRECTORY: return "cannot enter its working directory \(workingDirectory ?? "."): \(text)"
         case SWBPF_SPAWN_PIPE: return "cannot create its pipes: \(text)"
         case SWBPF_SPAWN_FORK: return "fork: \(text)"
         case SWBPF_SPAWN_PIDFD: return "pidfd_open: \(text) (swbpf needs Linux 5.3 or later)"

@@ -2,7 +2,7 @@
 ///
 /// Written here rather than taken from swift-crypto: that package was the binary's largest
 /// dependency (3.8 MB of the stripped binary, and about 0.6 ms of page faults and relocations on
-/// every start, which a no-op build pays; see the README's benchmark), while swbpf needs only this
+/// every start, which a no-op build pays; see docs/benchmark.md), while swbpf needs only this
 /// one function.
 public struct SHA256: Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =

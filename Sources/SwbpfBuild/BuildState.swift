@@ -69,7 +69,9 @@ public struct StepRecord: Equatable, Sendable {
 /// The build state: one append-only, versioned text file in `<output>/.swbpf/state`.
 ///
 /// Lines are `P` (a path and its number; other lines refer to paths by number), `F` (a file's stat
-/// data and content digest), `S` (a step record) and `T` (a cached tool query). A step's lines are
+/// data and content digest) and `S` (a step record). Tool answers are not kept here (`ToolAnswers`
+/// has its own file); the `T` lines that held them in files written before are skipped, and the
+/// next write leaves them out. A step's lines are
 /// appended in one write after its outputs are renamed into place, so a build killed at any instant
 /// leaves a state that is either silent about that step (it reruns) or correct. Later lines win;
 /// the file is rewritten compactly when most of it is stale.
@@ -93,7 +95,6 @@ public final class BuildState: @unchecked Sendable {
     public let path: String
     public private(set) var files: [String: FileRecord] = [:]
     public private(set) var steps: [String: StepRecord] = [:]
-    public private(set) var probes: [String: [String]] = [:]
     /// False when there was no state file (a first build, or a deleted output directory).
     public private(set) var existed = false
     /// Whether a state file existed when the build started (unlike `existed`, never changes).
@@ -142,7 +143,6 @@ public final class BuildState: @unchecked Sendable {
             state.warning = warning(path: path, problem: problem)
             state.files = [:]
             state.steps = [:]
-            state.probes = [:]
             state.pathNumbers = [:]
             state.numberedPaths = []
             state.lineCount = 0
@@ -192,7 +192,7 @@ public final class BuildState: @unchecked Sendable {
         case UInt8(ascii: "P"):
             guard let id = fields.next().flatMap(Self.integer), Int(id) == paths.count, let text = fields.next(), fields.atEnd
             else { return false }
-            let name = Self.atom(text)
+            let name = RecordText.field(text)
             paths.append(name)
         case UInt8(ascii: "F"):
             guard let name = path(fields.next()), let size = fields.next().flatMap(Self.integer),
@@ -200,10 +200,8 @@ public final class BuildState: @unchecked Sendable {
                   let digest = fields.next().flatMap(Digest.init(hex:)), fields.atEnd else { return false }
             files[name] = FileRecord(stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode)), digest: digest)
         case UInt8(ascii: "T"):
-            guard let key = fields.next() else { return false }
-            var values: [String] = []
-            while let value = fields.next() { values.append(Self.atom(value)) }
-            probes[Self.atom(key)] = values
+            guard fields.next() != nil else { return false }
+            mustRewrite = true
         case UInt8(ascii: "S"):
             guard let key = path(fields.next()), let role = fields.next(), let version = fields.next(),
                   let identity = fields.next(), let command = fields.next(), let inputField = fields.next(),
@@ -233,8 +231,8 @@ public final class BuildState: @unchecked Sendable {
                 else { return false }
                 outputs.append(.init(path: name, stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(inode))))
             }
-            steps[key] = StepRecord(key: key, toolRole: Self.atom(role), toolVersion: Self.atom(version),
-                                    toolIdentity: Self.atom(identity), commandLine: Self.commandLine(command),
+            steps[key] = StepRecord(key: key, toolRole: RecordText.field(role), toolVersion: RecordText.field(version),
+                                    toolIdentity: RecordText.field(identity), commandLine: Self.commandLine(command),
                                     inputs: inputs, outputs: outputs)
         default:
             return false
@@ -247,7 +245,7 @@ public final class BuildState: @unchecked Sendable {
         guard field.contains(0x25) else { return String(decoding: field, as: UTF8.self) }
         var words: [String] = []
         var reader = FieldReader(field, separator: 0x1F)
-        while let word = reader.next() { words.append(atom(word)) }
+        while let word = reader.next() { words.append(RecordText.field(word)) }
         return words.joined(separator: "\u{1f}")
     }
 
@@ -263,30 +261,6 @@ public final class BuildState: @unchecked Sendable {
             digits += 1
         }
         return digits > 0 ? (negative ? -value : value) : nil
-    }
-
-    /// One field: its bytes, percent-decoded where the writer escaped a separator.
-    private static func atom(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence) -> String {
-        guard bytes.contains(0x25) else { return String(decoding: bytes, as: UTF8.self) }
-        return percentDecoded(bytes)
-    }
-
-    /// Undoes `escape` (`%XX` back to its byte); also used for the cache's entries, which escape
-    /// their fields the same way.
-    package static func percentDecoded<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8, Bytes.Index == Int {
-        var out: [UInt8] = []
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            if bytes[index] == 0x25, index + 2 < bytes.endIndex,
-               let value = UInt8(String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
-                out.append(value)
-                index += 3
-            } else {
-                out.append(bytes[index])
-                index += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: Content digests, computed only when stat data changed
@@ -312,15 +286,6 @@ public final class BuildState: @unchecked Sendable {
         pending.append(fileLine(path, record))
     }
 
-    // MARK: Tool queries
-
-    public func probe(_ key: String) -> [String]? { probes[key] }
-
-    public func storeProbe(_ key: String, _ values: [String]) {
-        probes[key] = values
-        pending.append(Self.probeLine(key, values))
-    }
-
     // MARK: Writing
 
     /// Records a finished step and appends it, with any refreshed file records, in one write.
@@ -343,7 +308,7 @@ public final class BuildState: @unchecked Sendable {
     public func flush() throws {
         let stale = (warning != nil && existed) || mustRewrite
         guard !pending.isEmpty || stale else { return }
-        let live = numberedPaths.count + files.count + steps.count + probes.count + 1
+        let live = numberedPaths.count + files.count + steps.count + 1
         if !FileSystem.exists(path) || stale || tornTail || lineCount > 2 * live + 64 {
             try rewrite()
             return
@@ -370,7 +335,6 @@ public final class BuildState: @unchecked Sendable {
         pending = []
         var body: [String] = []
         for (path, record) in files.sorted(by: { $0.key < $1.key }) { body.append(fileLine(path, record)) }
-        for (key, values) in probes.sorted(by: { $0.key < $1.key }) { body.append(Self.probeLine(key, values)) }
         for record in steps.values.sorted(by: { $0.key < $1.key }) { body.append(stepLine(record)) }
         // Numbering paths above queued their P lines in `pending`; they must come before their uses.
         let lines = [Self.header] + pending + body
@@ -392,7 +356,7 @@ public final class BuildState: @unchecked Sendable {
         let id = numberedPaths.count
         numberedPaths.append(path)
         pathNumbers[path] = id
-        pending.append("P\t\(id)\t\(Self.escape(path))")
+        pending.append("P\t\(id)\t\(RecordText.escape(path))")
         return id
     }
 
@@ -410,76 +374,14 @@ public final class BuildState: @unchecked Sendable {
         let outputs = record.outputs.map {
             "\(number(of: $0.path))\u{1f}\($0.stat.size)\u{1f}\($0.stat.mtimeNanoseconds)\u{1f}\($0.stat.inode)"
         }
-        let command = record.command.map(Self.escape).joined(separator: "\u{1f}")
-        return ["S", String(number(of: record.key)), Self.escape(record.toolRole), Self.escape(record.toolVersion),
-                Self.escape(record.toolIdentity), command, inputs.joined(separator: "\u{1e}"),
+        let command = record.command.map(RecordText.escape).joined(separator: "\u{1f}")
+        return ["S", String(number(of: record.key)), RecordText.escape(record.toolRole), RecordText.escape(record.toolVersion),
+                RecordText.escape(record.toolIdentity), command, inputs.joined(separator: "\u{1e}"),
                 outputs.joined(separator: "\u{1e}")].joined(separator: "\t")
-    }
-
-    private static func probeLine(_ key: String, _ values: [String]) -> String {
-        (["T", key] + values).map(escape).joined(separator: "\t")
     }
 
     private func fileLine(_ path: String, _ record: FileRecord) -> String {
         ["F", String(number(of: path)), String(record.stat.size), String(record.stat.mtimeNanoseconds),
          String(record.stat.inode), record.digest.description].joined(separator: "\t")
-    }
-
-    // MARK: Escaping: tabs, newlines and the two item separators are percent-encoded in every atom.
-
-    package static func escape(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x25 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x1E || $0 == 0x1F })
-        else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "%", "\t", "\n", "\r", "\u{1e}", "\u{1f}":
-                out += "%" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16, uppercase: true)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-}
-
-/// Lines of a buffer, without their newline; a last line with no newline is not returned.
-package struct LineReader {
-    package let buffer: UnsafeBufferPointer<UInt8>
-    package var position = 0
-
-    package init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
-
-    package mutating func nextLine() -> UnsafeBufferPointer<UInt8>.SubSequence? {
-        var end = position
-        while end < buffer.count, buffer[end] != 0x0A { end += 1 }
-        guard end < buffer.count else { return nil }
-        defer { position = end + 1 }
-        return buffer[position..<end]
-    }
-}
-
-/// Fields of a line, split on one separator byte; empty fields are returned as empty.
-package struct FieldReader {
-    package let line: UnsafeBufferPointer<UInt8>.SubSequence
-    package let separator: UInt8
-    package var position: Int
-    package var finished: Bool
-
-    package init(_ line: UnsafeBufferPointer<UInt8>.SubSequence, separator: UInt8) {
-        self.line = line
-        self.separator = separator
-        position = line.startIndex
-        finished = line.isEmpty
-    }
-
-    package var atEnd: Bool { finished }
-
-    package mutating func next() -> UnsafeBufferPointer<UInt8>.SubSequence? {
-        guard !finished else { return nil }
-        var end = position
-        while end < line.endIndex, line[end] != separator { end += 1 }
-        let field = line[position..<end]
-        if end == line.endIndex { finished = true } else { position = end + 1 }
-        return field
     }
 }

@@ -92,8 +92,8 @@ public struct SwbpfCommand: AsyncParsableCommand, Sendable {
     public static let configuration = CommandConfiguration(
         commandName: "swbpf",
         abstract: "Build eBPF programs written with libbpf and CO-RE.",
-        discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it.",
-        subcommands: [Build.self, Install.self, Explain.self, Compdb.self, Clean.self, New.self, Add.self, Templates.self,
+        discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it. 'swbpf --version' (or -V) prints swbpf's version and commit, and the clang, bpftool and libbpf a build here would use.",
+        subcommands: [Build.self, Install.self, Explain.self, Compdb.self, Clean.self, New.self, Init.self, Add.self, Templates.self,
                       Verify.self, Run.self, Doctor.self, Cache.self],
         defaultSubcommand: Build.self
     )
@@ -130,32 +130,29 @@ struct Build: AsyncParsableCommand {
 
 /// Runs a build request from argument-parser's `Build`.
 func runBuild(_ request: BuildRequest, json: Bool) async {
-    let (prepared, begin) = prepareBuild(request, json: json)
-    await finishBuild(prepared, since: begin)
+    await finishBuild(startBuild(request, json: json))
 }
 
-/// The asynchronous rest of a prepared build, which Ctrl-C and SIGTERM cancel.
-func finishBuild(_ prepared: PreparedBuild, since begin: Date) async {
-    await runReportingErrors { await BuildSession.run(prepared, since: begin) }
+/// Starts a build from either parser. A build that ends in start (nothing needed a process, or
+/// it could not start) exits here, before the concurrency runtime starts.
+func startBuild(_ request: BuildRequest, json: Bool) -> PreparedBuild {
+    let request = settled(request)
+    switch BuildSession.start(request, console: consoleReporter(for: request, json: json)) {
+    case .ended(let status, _): exit(Interrupts.received?.exitStatus ?? status)
+    case .goesOn(let build): return build
+    }
 }
 
-/// The synchronous part of a build from either parser: paths relative to the invocation directory
-/// are settled here, once; a build that runs nothing (a no-op, a dry run) and a build that cannot
-/// start (an error, reported as a diagnostic) end the process here, before the concurrency runtime
-/// starts. Otherwise the prepared build is returned for `BuildSession.run`.
-func prepareBuild(_ request: BuildRequest, json: Bool) -> (PreparedBuild, begin: Date) {
-    let begin = Date()
+/// The rest of a started build, which Ctrl-C and SIGTERM cancel.
+func finishBuild(_ build: PreparedBuild) async {
+    await runReportingErrors { await BuildSession.finish(build) }
+}
+
+/// The request with the paths relative to the invocation directory made absolute, once.
+func settled(_ request: BuildRequest) -> BuildRequest {
     var request = request
     request.traceFile = request.traceFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
-    let console = consoleReporter(for: request, json: json)
-    do {
-        let prepared = try BuildSession.prepare(request, console: console)
-        if let status = BuildSession.finishWithoutRunning(prepared, since: begin) { exit(Interrupts.received?.exitStatus ?? status) }
-        return (prepared, begin)
-    } catch {
-        console.handle(.diagnostic(Diagnostic(of: error)))
-        exit(1)
-    }
+    return request
 }
 
 struct Explain: AsyncParsableCommand {
@@ -269,6 +266,35 @@ struct New: AsyncParsableCommand {
             let files = try Scaffolder.newProject(directory: directory, template: try Template.named(template), name: appName, language: lang)
             for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(directory, file).escapedForDisplay())\n") }
             TextOutput.standardOutput.write("\nNext: cd \(Shell.quote(directory).escapedForDisplay()) && swbpf build && sudo ./\(appName)\n")
+            return 0
+        }
+    }
+}
+
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Write the swbpf.toml that builds what the project's Makefile builds.",
+        discussion: "Runs make once (make -pnR -f FILE, no recipe), reads its database, and writes swbpf.toml with each setting's Makefile line. The Makefile's $(shell ...) calls run, as they do for make -n.")
+
+    @OptionGroup var project: ProjectOptions
+
+    @Option(help: ArgumentHelp("The Makefile to learn from (default: GNUmakefile, makefile or Makefile, as make looks).", valueName: "FILE"))
+    var fromMakefile: String?
+
+    func run() async throws {
+        await runReportingErrors {
+            let outcome = try await MakefileInit.run(directory: project.directory, makefile: fromMakefile, environment: currentEnvironment())
+            let output = TextOutput.standardOutput
+            output.write("swbpf init: asked make: \(outcome.command.escapedForDisplay())\n")
+            output.write("learned:\n")
+            for line in outcome.learned.learned { output.write("  \(line.escapedForDisplay())\n") }
+            if !outcome.learned.notUnderstood.isEmpty {
+                output.write("not understood (left out of swbpf.toml):\n")
+                for line in outcome.learned.notUnderstood { output.write("  \(line.escapedForDisplay())\n") }
+            }
+            output.write("  CREATE   \(FileSystem.join(project.directory, ProjectConfig.fileName).escapedForDisplay()) (\(outcome.learned.settings.count) settings)\n")
+            output.write("\nNext: swbpf build   (builds \(outcome.learned.products.joined(separator: " ")))\n")
             return 0
         }
     }

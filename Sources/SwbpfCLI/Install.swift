@@ -27,14 +27,11 @@ struct Install: AsyncParsableCommand {
         let request = invocation.request
         let environment = request.environment
         let prefix = self.prefix ?? environment["PREFIX"] ?? environment["prefix"] ?? "/usr/local"
-        let build = request
+        let build = settled(request)
         await runReportingErrors {
-            let begin = Date()
-            let prepared = try BuildSession.prepare(build, console: consoleReporter(for: build, json: false))
-            var status = BuildSession.finishWithoutRunning(prepared, since: begin)
-            if status == nil { status = await BuildSession.run(prepared, since: begin) }
-            guard status == 0 else { return status ?? 1 }
-            for file in try Installer.install(prepared, prefix: prefix, destdir: environment["DESTDIR"]) {
+            let (status, built) = await BuildSession.build(build, console: consoleReporter(for: build, json: false))
+            guard status == 0, let built else { return status }
+            for file in try Installer.install(built, prefix: prefix, destdir: environment["DESTDIR"]) {
                 TextOutput.standardOutput.write("  " + file.label.padded(to: 8) + " " + file.path + "\n")
             }
             return 0

@@ -50,6 +50,14 @@ struct Verify: AsyncParsableCommand {
     @Flag(help: "Verify again whenever a source, header or swbpf.toml changes (Ctrl-C to stop).")
     var watch = false
 
+    @Option(name: .customLong("kernel"), help: ArgumentHelp(
+        "Check against another kernel instead of this one (repeatable): a Debian version (6.1, 6.12, 6.1.192-3), fetched with apt-get download, or a .deb, vmlinuz, vmlinux or BTF file. Offline this checks CO-RE types and fields only; add --vm for the kernel's own verifier. Default: swbpf.toml's [verify] kernels.",
+        valueName: "VERSION|FILE"))
+    var kernels: [String] = []
+
+    @Flag(help: "Boot each --kernel with qemu (KVM when it works, else TCG) and load every program with that kernel's verifier; up to -j kernels at once.")
+    var vm = false
+
     @ArgumentParser.Argument(help: "Apps to verify (default: every app in the project).")
     var apps: [String] = []
 
@@ -57,6 +65,8 @@ struct Verify: AsyncParsableCommand {
         var verify = VerifyRequest(build: build.request(directory: project.directory, apps: apps))
         verify.json = format == .json
         verify.logFile = log
+        verify.kernels = kernels
+        verify.vm = vm
         let request = verify, watch = watch
         let makeConsole: @Sendable () -> BuildReporter = {
             consoleReporter(for: request.build, human: request.json ? .standardError : .standardOutput)
@@ -74,9 +84,7 @@ struct Verify: AsyncParsableCommand {
 
 /// `swbpf build --watch`.
 func runWatchedBuild(_ request: BuildRequest, json: Bool) async {
-    var request = request
-    request.traceFile = request.traceFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
-    let rounds = request
+    let rounds = settled(request)
     await runReportingErrors {
         await WatchSession.run(directory: rounds.directory, console: { consoleReporter(for: rounds, json: json) }) { console in
             await BuildSession.build(rounds, console: console)
@@ -135,16 +143,23 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var project: ProjectOptions
     @OptionGroup var build: KernelBuildOptions
 
-    @ArgumentParser.Argument(help: "The app to run.")
-    var app: String
+    @ArgumentParser.Argument(help: "The app to run (default: the project's only app; ./NAME for a name that starts with '-').")
+    var app: String?
 
     @ArgumentParser.Argument(parsing: .postTerminator, help: "Arguments for the app, after '--'.")
     var arguments: [String] = []
 
+    /// `./-Xo` names the app `-Xo`, as a shell runs it: a name that starts with '-' would be read as an option.
+    static func appName(_ word: String) -> String { word.hasPrefix("./") ? String(word.dropFirst(2)) : word }
+
     func run() async throws {
-        let request = build.request(directory: project.directory, apps: [app])
+        let name: String
+        do { name = try app.map(Self.appName) ?? Conventions.onlyApp(directory: project.directory) } catch {
+            printDiagnostic(Diagnostic(of: error))
+            Glibc.exit(1)
+        }
+        let request = build.request(directory: project.directory, apps: [name])
         // Ctrl-C during the build stops the build; once the app runs, it goes to the app.
-        let name = app
         let outcome = await Interrupts.run {
             await RunSession.build(request, app: name, console: consoleReporter(for: request, human: .standardOutput))
         }

@@ -114,10 +114,12 @@ public enum CLI {
         // Before anything else, so that no SIGINT, SIGTERM or SIGHUP is lost.
         Interrupts.installEarly()
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--version"] || arguments == ["-V"] { runAsync { exit(await Conventions.printVersion()) } }
+        Conventions.refuseMisspelledCommand(arguments)
         if let invocation = QuickBuild.invocation(arguments, environment: currentEnvironment()) {
             invocation.printNotes()
-            let (prepared, begin) = prepareBuild(invocation.request, json: false)
-            runAsync { await finishBuild(prepared, since: begin) }
+            let build = startBuild(invocation.request, json: false)
+            runAsync { await finishBuild(build) }
         }
         runAsync { await SwbpfCommand.main() }
     }

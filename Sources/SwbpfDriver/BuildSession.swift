@@ -49,16 +49,15 @@ public struct TargetOptions: Sendable, Equatable {
     }
 }
 
-/// Everything a command needs once the project is open: the project, its state and toolchain, and
-/// the plan. `build`, `explain`, `compdb` and dry runs are views of this one plan.
+/// Everything a command needs once the project is open: the project, its toolchain, and the plan.
+/// `build`, `explain`, `compdb` and dry runs are views of this one plan.
 public struct OpenedProject {
     public var project: Project
-    public var state: BuildState
     public var toolchain: Toolchain
     public var plan: BuildPlan
     public var selectedApps: [App]
 
-    /// The directory swbpf keeps its own files in (the state, the lock).
+    /// The directory swbpf keeps its own files in (the state, the tool answers, the lock).
     public static func stateDirectory(of project: Project) -> String {
         FileSystem.join(outputDirectory(of: project), ".swbpf")
     }
@@ -81,15 +80,18 @@ public struct OpenedProject {
         let project = try load(directory, environment: environment, target: target)
         project.notes.forEach { diagnostics(Diagnostic(.note, $0)) }
         let selected = try project.selectApps(apps)
-        let state = BuildState.load(path: FileSystem.join(stateDirectory(of: project), "state"))
-        let resolution = try await ToolchainResolver(project: project, environment: environment, cachedAnswers: state.probes).resolve()
-        return try plan(project: project, selected: selected, state: state, toolchain: resolution.toolchain, environment: environment)
+        let answers = ToolAnswers.load(path: toolAnswersPath(of: project))
+        let resolution = try await ToolchainResolver(project: project, environment: environment, answers: answers).resolve()
+        return try plan(project: project, selected: selected, toolchain: resolution.toolchain, environment: environment)
     }
 
-    package static func plan(project: Project, selected: [App], state: BuildState, toolchain: Toolchain,
-                     environment: [String: String]) throws -> OpenedProject {
+    package static func toolAnswersPath(of project: Project) -> String {
+        FileSystem.join(stateDirectory(of: project), ToolAnswers.fileName)
+    }
+
+    package static func plan(project: Project, selected: [App], toolchain: Toolchain, environment: [String: String]) throws -> OpenedProject {
         let plan = try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment)).plan()
-        return OpenedProject(project: project, state: state, toolchain: toolchain, plan: plan, selectedApps: selected)
+        return OpenedProject(project: project, toolchain: toolchain, plan: plan, selectedApps: selected)
     }
 
     public var selectedSteps: [Step] { plan.steps(for: selectedApps.map(\.name)) }
@@ -97,15 +99,23 @@ public struct OpenedProject {
     /// A plan for views that need only the steps' outputs, not the tools (`clean`): no tool is
     /// looked up or run, so cleaning works even where the toolchain is missing.
     public static func outputsOnlyPlan(project: Project, environment: [String: String]) throws -> BuildPlan {
-        let toolchain = ToolchainResolver(project: project, environment: environment, cachedAnswers: [:]).outputsOnlyToolchain()
+        let toolchain = ToolchainResolver(project: project, environment: environment).outputsOnlyToolchain()
         return try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment)).plan()
     }
 }
 
-/// A build as far as it can be taken synchronously: the project loaded, the lock taken (when it
-/// is free), the state read, and, when every tool's answer is cached, the plan and the decision
-/// of what must run. A no-op build or a dry run finishes from here without starting the
-/// concurrency runtime; any other build continues from here, and nothing is read or decided twice.
+/// What a build runs on: the processes of its steps, and the answers of its tools. Tests count or
+/// refuse them.
+package struct BuildMachine: Sendable {
+    package var runner: any ProcessRunning = SystemProcessRunner()
+    package var askTool: ToolQuestion.Asker = ToolQuestion.askTool
+
+    package init() {}
+}
+
+/// One build, as far as it got. `BuildSession.start` takes it as far as it goes without a
+/// process; `BuildSession.finish` takes it the rest of the way. Each part is done once: the
+/// toolchain is resolved, the plan made and the state read once per build.
 ///
 /// Unchecked: it passes from the synchronous start of the process to the one task that finishes
 /// the build, and is never used by two tasks (the signal handlers only cancel that task).
@@ -114,31 +124,174 @@ public final class PreparedBuild: @unchecked Sendable {
     package let project: Project
     package let selected: [App]
     public let reporter: BuildReporter
+    package let begin: Date
+    package let machine: BuildMachine
     /// Nil for a dry run (it writes nothing), or while another build holds the lock.
     package var lock: BuildLock?
-    package var state: BuildState
-    /// Nil while some tool must still be asked (that needs a process).
-    package var executor: Executor?
+    /// Tool answers cached by earlier builds.
+    package let answers: ToolAnswers
+    /// What the tools must still be asked before the toolchain is known (that needs processes).
+    package var questions: [ToolQuestion] = []
+    /// The resolution's fresh answers, and the toolchain note to remember: saved with the lock.
+    private var freshAnswers: [(key: ToolAnswers.Key, values: [String])] = []
+    private var announced: String?
+    /// The plan, once the toolchain is known.
     package var opened: OpenedProject?
-    /// The plan whose compile_commands.json the build was asked to write and has not yet.
-    package var unwrittenCompilationDatabase: BuildPlan?
+    /// The decision of what runs, made once the plan is there and the state may be read.
+    package var executor: Executor?
 
-    package init(request: BuildRequest, project: Project, selected: [App], reporter: BuildReporter, lock: BuildLock?, state: BuildState) {
+    package init(request: BuildRequest, project: Project, selected: [App], reporter: BuildReporter, begin: Date, machine: BuildMachine,
+                 lock: BuildLock?, answers: ToolAnswers) {
         self.request = request
         self.project = project
         self.selected = selected
         self.reporter = reporter
+        self.begin = begin
+        self.machine = machine
         self.lock = lock
-        self.state = state
+        self.answers = answers
     }
 
     package var writes: Bool { !request.dryRun }
+
+    /// The project as planned, once the build got that far.
+    public var plannedProject: OpenedProject? { opened }
+
+    package var resolver: ToolchainResolver {
+        ToolchainResolver(project: project, environment: request.environment, answers: answers)
+    }
+
+    /// Plans the build with its toolchain, and says which toolchain when that note is due.
+    package func plan(_ resolution: ToolchainResolver.Resolution) throws {
+        questions = []
+        freshAnswers = resolution.freshAnswers
+        opened = try OpenedProject.plan(project: project, selected: selected, toolchain: resolution.toolchain,
+                                        environment: request.environment)
+        announced = ToolchainAnnouncement.announce(resolution.toolchain, reporter: reporter, project: project)
+    }
+
+    /// With the plan made and the lock held (or for a dry run): saves what the resolution learnt,
+    /// reads the state, checks that every product may be written, writes compile_commands.json
+    /// when asked, and hands the executor the plan's pre-steps (it removes stale products before
+    /// it decides what must run).
+    package func decide() throws -> Executor {
+        guard let opened else { preconditionFailure("decide() before plan()") }
+        if writes { remember() }
+        let state = BuildSession.readState(of: project, reporter: reporter)
+        let files = ProjectFileSystem(root: project.root)
+        let steps = opened.selectedSteps + (request.kernelLoader ? opened.plan.tools : [])
+        if writes {
+            let ownership = ProductOwnership(state: state, files: files, outputDirectory: opened.plan.outputDirectory)
+            try ownership.checkMayWrite(steps)
+            if request.compileCommands || project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
+        }
+        let executor = Executor(steps: steps, state: state,
+                                options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun),
+                                reporter: reporter, runner: machine.runner, files: files, cache: try BuildSession.sharedCache(for: self),
+                                preSteps: opened.plan.preSteps)
+        self.executor = executor
+        return executor
+    }
+
+    /// Saves the fresh tool answers and the toolchain note shown. Neither is needed for a correct
+    /// build, so a failure is a warning.
+    private func remember() {
+        do {
+            try ToolAnswers.save(freshAnswers, to: OpenedProject.toolAnswersPath(of: project))
+            freshAnswers = []
+            if let announced { try ToolchainAnnouncement.remember(announced, project: project) }
+            announced = nil
+        } catch {
+            reporter.handle(.diagnostic(Diagnostic(.warning, "could not save the tool answers or the toolchain note shown: \(Diagnostic(of: error).message)")))
+        }
+    }
 }
 
 public enum BuildSession {
-    /// Loads the project, takes the lock if it is free, reads the state, and plans the build when
-    /// every tool answer is cached. Errors are thrown for the caller to report as diagnostics.
-    public static func prepare(_ request: BuildRequest, console: BuildReporter) throws -> PreparedBuild {
+    /// How far `start` took a build.
+    public enum Start: Sendable {
+        /// It is over: nothing had to run (a no-op, a dry run), or it could not start (the error
+        /// was reported). `build` is nil when the project could not be opened.
+        case ended(status: Int32, build: PreparedBuild?)
+        /// Tools must be asked, steps run or the lock waited for: `finish` it.
+        case goesOn(PreparedBuild)
+    }
+
+    /// The one way into a build. Loads the project, takes the lock if it is free, resolves the
+    /// toolchain from cached answers, plans, reads the state and decides what must run; a build
+    /// that needs no process (every tool answer cached and every step up to date, or a dry run)
+    /// ends right here, with no thread and no concurrency runtime. Errors are reported as
+    /// diagnostics.
+    public static func start(_ request: BuildRequest, console: BuildReporter, since begin: Date = Date()) -> Start {
+        start(request, console: console, since: begin, machine: BuildMachine())
+    }
+
+    package static func start(_ request: BuildRequest, console: BuildReporter, since begin: Date, machine: BuildMachine) -> Start {
+        let build: PreparedBuild
+        do {
+            build = try open(request, console: console, since: begin, machine: machine)
+        } catch {
+            console.handle(.diagnostic(Diagnostic(of: error)))
+            return .ended(status: 1, build: nil)
+        }
+        do {
+            switch try build.resolver.attempt() {
+            case .needs(let questions):
+                build.questions = questions
+                return .goesOn(build)
+            case .resolved(let resolution):
+                try build.plan(resolution)
+            }
+            guard build.lock != nil || !build.writes else { return .goesOn(build) }
+            guard let summary = try build.decide().finishWithoutRunning(since: begin) else { return .goesOn(build) }
+            return .ended(status: status(of: summary), build: build)
+        } catch {
+            build.reporter.handle(.diagnostic(Diagnostic(of: error)))
+            return .ended(status: 1, build: build)
+        }
+    }
+
+    /// Takes a build that went on the rest of the way: asks the tools what the cache did not
+    /// know, waits for the lock, and runs what must run. Returns the process exit status; an
+    /// error is reported to the build's reporter as a diagnostic.
+    public static func finish(_ build: PreparedBuild) async -> Int32 {
+        do {
+            if !build.questions.isEmpty {
+                try build.plan(try await build.resolver.resolve(answering: build.questions, asking: build.machine.askTool))
+            }
+            if build.writes, build.lock == nil {
+                build.lock = try await BuildLock.acquire(path: lockPath(of: build.project), timeoutSeconds: build.request.lockTimeoutSeconds,
+                                                         onWait: { build.reporter.handle(.note($0)) })
+            }
+            let executor = try build.executor ?? build.decide()
+            return status(of: await executor.run(since: build.begin))
+        } catch is CancellationError {
+            return 130
+        } catch {
+            build.reporter.handle(.diagnostic(Diagnostic(of: error)))
+            return 1
+        }
+    }
+
+    /// One whole build, for the commands that go on after it (install, verify, run, --watch):
+    /// `start`, then `finish` when it goes on. The build comes back whenever it was made: it holds
+    /// the project's lock until released, and its plan and state say what the build read.
+    public static func build(_ request: BuildRequest, console: BuildReporter, since begin: Date = Date()) async
+        -> (status: Int32, prepared: PreparedBuild?) {
+        await build(request, console: console, since: begin, machine: BuildMachine())
+    }
+
+    package static func build(_ request: BuildRequest, console: BuildReporter, since begin: Date, machine: BuildMachine) async
+        -> (status: Int32, prepared: PreparedBuild?) {
+        switch start(request, console: console, since: begin, machine: machine) {
+        case .ended(let status, let build): return (status, build)
+        case .goesOn(let build): return (await finish(build), build)
+        }
+    }
+
+    /// The project loaded and its apps selected, its output directories made, the lock taken if
+    /// it is free, and the cached tool answers read.
+    private static func open(_ request: BuildRequest, console: BuildReporter, since begin: Date, machine: BuildMachine) throws -> PreparedBuild {
         let project = try OpenedProject.load(request.directory, environment: request.environment, target: request.target)
         if let command = request.runsHere, !project.target.isHost {
             throw PlanError.notThisMachine(command: command, target: project.target.name, origin: project.target.origin.description)
@@ -152,91 +305,13 @@ public enum BuildSession {
             lock = BuildLock.tryAcquire(path: lockPath(of: project))
             if request.kernelLoader { try KernelLoader.writeSource(stateDirectory: OpenedProject.stateDirectory(of: project)) }
         }
-        let prepared = PreparedBuild(request: request, project: project, selected: selected, reporter: reporter, lock: lock,
-                                     state: readState(of: project, reporter: reporter))
-        if let resolution = try ToolchainResolver(project: project, environment: request.environment,
-                                                  cachedAnswers: prepared.state.probes).resolveFromCache() {
-            for answer in resolution.freshAnswers { prepared.state.storeProbe(answer.key, answer.values) }
-            try plan(prepared, toolchain: resolution.toolchain)
-        }
-        return prepared
-    }
-
-    /// Finishes a build that runs nothing (every step up to date, or a dry run) without a process,
-    /// a thread or the concurrency runtime: start-up is most of a no-op's cost. Returns nil when the
-    /// build must go on asynchronously (`run`).
-    public static func finishWithoutRunning(_ prepared: PreparedBuild, since begin: Date) -> Int32? {
-        guard prepared.lock != nil || !prepared.writes, let executor = prepared.executor else { return nil }
-        do { try writeCompilationDatabase(of: prepared) } catch {
-            prepared.reporter.handle(.diagnostic(Diagnostic(of: error)))
-            return 1
-        }
-        return executor.finishWithoutRunning(since: begin).map(status(of:))
-    }
-
-    /// Runs the rest of a prepared build and returns the process exit status; an error is reported
-    /// to the build's reporter as a diagnostic.
-    public static func run(_ prepared: PreparedBuild, since begin: Date) async -> Int32 {
-        do {
-            return try await continueRunning(prepared, since: begin)
-        } catch is CancellationError {
-            return 130
-        } catch {
-            prepared.reporter.handle(.diagnostic(Diagnostic(of: error)))
-            return 1
-        }
-    }
-
-    private static func continueRunning(_ prepared: PreparedBuild, since begin: Date) async throws -> Int32 {
-        let request = prepared.request
-        if prepared.writes, prepared.lock == nil {
-            // Another build holds the lock: wait for it, then read the state it left.
-            prepared.lock = try await BuildLock.acquire(path: lockPath(of: prepared.project), timeoutSeconds: request.lockTimeoutSeconds,
-                                                        onWait: { prepared.reporter.handle(.note($0)) })
-            prepared.state = readState(of: prepared.project, reporter: prepared.reporter)
-            prepared.executor = nil
-        }
-        if prepared.executor == nil {
-            let resolution = try await ToolchainResolver(project: prepared.project, environment: request.environment,
-                                                         cachedAnswers: prepared.state.probes).resolve()
-            for answer in resolution.freshAnswers { prepared.state.storeProbe(answer.key, answer.values) }
-            try plan(prepared, toolchain: resolution.toolchain)
-        }
-        guard let executor = prepared.executor else { return 1 }
-        try writeCompilationDatabase(of: prepared)
-        return status(of: await executor.run(since: begin))
+        return PreparedBuild(request: request, project: project, selected: selected, reporter: reporter, begin: begin, machine: machine,
+                             lock: lock, answers: ToolAnswers.load(path: OpenedProject.toolAnswersPath(of: project)))
     }
 
     package static func status(of summary: BuildSummary) -> Int32 {
         if summary.interrupted { return 130 }
         return summary.succeeded ? 0 : 1
-    }
-
-    private static func plan(_ prepared: PreparedBuild, toolchain: Toolchain) throws {
-        let request = prepared.request
-        let opened = try OpenedProject.plan(project: prepared.project, selected: prepared.selected, state: prepared.state,
-                                            toolchain: toolchain, environment: request.environment)
-        ToolchainAnnouncement.announce(toolchain, state: prepared.state, reporter: prepared.reporter, project: prepared.project)
-        let files = ProjectFileSystem(root: prepared.project.root)
-        let steps = opened.selectedSteps + (request.kernelLoader ? opened.plan.tools : [])
-        if prepared.writes {
-            let ownership = ProductOwnership(state: prepared.state, files: files, outputDirectory: opened.plan.outputDirectory)
-            try ownership.checkMayWrite(steps)
-            if request.compileCommands || prepared.project.config.compileCommands { prepared.unwrittenCompilationDatabase = opened.plan }
-        }
-        prepared.opened = opened
-        prepared.executor = Executor(steps: steps, state: prepared.state,
-                                     options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun),
-                                     reporter: prepared.reporter, runner: SystemProcessRunner(), files: files,
-                                     cache: try sharedCache(for: prepared), preSteps: opened.plan.preSteps)
-    }
-
-    /// Writes compile_commands.json when the build asked for it, once the build holds the lock and
-    /// goes ahead (planning writes nothing).
-    private static func writeCompilationDatabase(of prepared: PreparedBuild) throws {
-        guard let plan = prepared.unwrittenCompilationDatabase else { return }
-        try CompilationDatabase.write(plan: plan)
-        prepared.unwrittenCompilationDatabase = nil
     }
 
     /// The shared cache a build uses, or nil when it is off; a malformed setting is an error.
@@ -252,7 +327,7 @@ public enum BuildSession {
         }
     }
 
-    private static func readState(of project: Project, reporter: BuildReporter) -> BuildState {
+    package static func readState(of project: Project, reporter: BuildReporter) -> BuildState {
         let state = BuildState.load(path: FileSystem.join(OpenedProject.stateDirectory(of: project), "state"))
         if let warning = state.warning { reporter.handle(.diagnostic(Diagnostic(.warning, warning))) }
         return state

@@ -15,12 +15,16 @@ public enum CacheReport {
 
     public static func target(environment: [String: String], projectDirectory: String?) throws -> Target {
         guard let directory = CacheSettings.localDirectory(environment: environment) else { throw CacheError.noCacheDirectory }
-        // The project, when there is one, may configure the cache; elsewhere only the environment does.
-        let project = projectDirectory.flatMap { try? OpenedProject.load($0, environment: environment) }
-        let config = project?.config ?? ProjectConfig()
-        var target = Target(store: LocalCacheStore(directory: directory), sizeLimit: CacheSettings.defaultSizeLimit)
+        // The project's swbpf.toml, when there is one, may configure the cache; only that file is
+        // read (a project whose apps do not load still has its cache settings).
+        let configFile = projectDirectory.map { FileSystem.join($0, ProjectConfig.fileName) }
+        var config = ProjectConfig()
+        if let configFile, FileSystem.exists(configFile) {
+            config = try ProjectConfig.parse(ProjectLoader.readConfigFile(configFile), file: ProjectConfig.fileName)
+        }
+        var target = Target(store: LocalCacheStore(directory: directory),
+                            sizeLimit: try CacheSettings.sizeLimit(environment: environment, config: config))
         if let settings = try CacheSettings.resolve(environment: environment, config: config, disabled: false) {
-            target.sizeLimit = settings.sizeLimit
             target.remote = settings.remote
         } else {
             target.disabledBy = environment["SWBPF_CACHE"] != nil ? "SWBPF_CACHE=\(environment["SWBPF_CACHE"] ?? "")"
@@ -45,9 +49,14 @@ public enum CacheReport {
             lines.append("  hits: \(counts.hits) of \(counts.lookups) lookups (\(Decimal.string(rate, places: 1))%): \(counts.localHits) local, \(counts.remoteHits) remote; \(counts.stored) steps stored")
         }
         if let remote = target.remote {
-            lines.append("  remote: \(remote.url)\(remote.readOnly ? " (read-only)" : "")".escapedForDisplay())
+            lines.append("  remote: \(remote.displayURL) (named by \(remote.namedBy.setting))".escapedForDisplay())
+            let trustHint = remote.namedBy == .project ? " (a remote named by swbpf.toml is, unless your config's trusted-remotes lists its origin)" : ""
+            lines.append("    mode: " + (remote.readOnly ? "read-only, never uploads\(trustHint)" : "read-write, uploads what builds here make"))
+            lines.append("    credentials: " + (remote.credentialsWithheld
+                ? "not sent: a project file named this remote and your config does not trust its origin (\(remote.address.origin))"
+                : remote.headers.isEmpty ? "none" : "sent (\(remote.headers.map(\.name).joined(separator: ", ")))"))
         } else {
-            lines.append("  remote: none (set SWBPF_REMOTE_CACHE or [cache] remote in swbpf.toml)")
+            lines.append("  remote: none (set SWBPF_REMOTE_CACHE, [cache] remote in your config or in swbpf.toml)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -84,9 +84,7 @@ public enum Doctor {
             checks.append(Check(section: "project", name: "project", ok: false, required: true,
                                 detail: Diagnostic(of: error).message, fix: Diagnostic(of: error).help))
         }
-        let resolver = ToolchainResolver(project: project ?? Project(root: root, config: ProjectConfig(), configFile: nil, apps: [],
-                                                                     helperSources: [], localVmlinuxHeader: nil, notes: []),
-                                         environment: environment, cachedAnswers: [:])
+        let resolver = resolver(project: project, root: root, environment: environment)
         checks.append(await clangCheck(resolver))
         checks.append(await bpftoolCheck(resolver))
         let cc = await ccCheck(resolver)
@@ -130,6 +128,21 @@ public enum Doctor {
     }
 
     // MARK: Toolchain
+
+    /// The toolchain a build in `root` resolves: the project's own choices where there is one.
+    package static func resolver(project: Project?, root: String, environment: [String: String]) -> ToolchainResolver {
+        ToolchainResolver(project: project ?? Project(root: root, config: ProjectConfig(), configFile: nil, apps: [],
+                                                      helperSources: [], localVmlinuxHeader: nil, notes: []),
+                          environment: environment)
+    }
+
+    /// The clang, bpftool and libbpf a build in `directory` would use, as doctor checks them: what
+    /// `swbpf --version` shows beside its own version.
+    public static func buildTools(directory: String, environment: [String: String]) async -> [Check] {
+        let root = FileSystem.absolute(directory, base: FileSystem.currentDirectory())
+        let resolver = resolver(project: try? ProjectLoader.load(directory: root), root: root, environment: environment)
+        return [await clangCheck(resolver), await bpftoolCheck(resolver), await libbpfCheck(resolver).check]
+    }
 
     package static func clangCheck(_ resolver: ToolchainResolver) async -> Check {
         do {

@@ -2,6 +2,7 @@ import FoundationEssentials
 import SwbpfBasics
 import SwbpfBuild
 import SwbpfModel
+import SwbpfToolchain
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -115,7 +116,9 @@ public enum Cleaner {
             outcome.removed.append(FileSystem.display(report, relativeTo: project.root))
         }
         FileSystem.remove(statePath)
-        FileSystem.remove(FileSystem.join(stateDirectory, KernelLoader.sourceName))
+        for name in [KernelLoader.sourceName, ToolAnswers.fileName, ToolchainAnnouncement.fileName] {
+            FileSystem.remove(FileSystem.join(stateDirectory, name))
+        }
         // Removed while held: a command waiting for the lock notices and locks the next one.
         FileSystem.remove(lockPath)
         _ = rmdir(stateDirectory)

@@ -40,7 +40,10 @@ public enum RunSession {
     public static func runApp(_ built: Built, arguments: [String], note: (String) -> Void) throws -> Int32 {
         _ = try KernelMounts.ensureBpffs(note: note)
         let tracefs = try KernelMounts.ensureTracefs(note: note)
-        let instance = try PrintkInstance(tracefs: tracefs, name: "swbpf-run-\(getpid())")
+        for name in PrintkInstance.removeAbandoned(tracefs: tracefs) {
+            note("swbpf: removed the tracefs instance \(name), left behind by a swbpf run that was killed")
+        }
+        let instance = try PrintkInstance(tracefs: tracefs, name: PrintkInstance.runInstanceName(pid: getpid()))
         defer { instance.remove() }
         note("swbpf: running \(built.app); bpf_printk() output is shown as 'bpf_printk: TASK-PID: message' (from \(instance.path))")
         // A plain handler that only records the signal; the wait loop below forwards it. A signal

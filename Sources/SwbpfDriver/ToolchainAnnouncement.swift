@@ -5,11 +5,12 @@ import SwbpfModel
 /// The one note that says which libbpf, bpftool and vmlinux.h a build uses:
 /// `note: libbpf 1.6.0 from ../../libbpf (source), bpftool from ../../bpftool (source), vmlinux.h from ../../vmlinux.h/include/x86`.
 ///
-/// It is shown when what it says changes, not on every build: the last line shown is kept in the
-/// build state. A build that uses only the system's libbpf and bpftool and the running kernel's
-/// BTF, and never used anything else, stays silent.
+/// It is shown when what it says changes, not on every build: the last line shown is kept in a
+/// file of its own, `<output>/.swbpf/announced` (what the console said is neither a build record
+/// nor a tool's answer). A build that uses only the system's libbpf and bpftool and the running
+/// kernel's BTF, and never used anything else, stays silent.
 package enum ToolchainAnnouncement {
-    package static let stateKey = "announced toolchain"
+    package static let fileName = "announced"
 
     package static func line(for toolchain: Toolchain, root: String) -> String {
         let bpftool: String
@@ -49,12 +50,26 @@ package enum ToolchainAnnouncement {
         return false
     }
 
-    /// Reports the note when it differs from the last one shown, and records it.
-    package static func announce(_ toolchain: Toolchain, state: BuildState, reporter: BuildReporter, project: Project) {
+    /// Reports the note when it differs from the last one shown, and returns it for `remember`.
+    package static func announce(_ toolchain: Toolchain, reporter: BuildReporter, project: Project) -> String? {
         let text = targetSummary(toolchain, project: project) + line(for: toolchain, root: project.root)
-        let previous = state.probe(stateKey)?.first
-        guard previous != text, previous != nil || isNotable(toolchain) else { return }
+        let previous = FileSystem.readRegularFile(path(of: project), limit: 1 << 16)
+        let shown: String?
+        switch previous {
+        case .contents(let bytes): shown = String(decoding: bytes, as: UTF8.self).trimmed(["\n"])
+        case .missing, .refused: shown = nil
+        }
+        guard shown != text, shown != nil || isNotable(toolchain) else { return nil }
         reporter.handle(.diagnostic(Diagnostic(.note, text)))
-        state.storeProbe(stateKey, [text])
+        return text
+    }
+
+    /// Records `text` as the note last shown.
+    package static func remember(_ text: String, project: Project) throws {
+        try FileSystem.writeAtomically(path(of: project), Array((text + "\n").utf8))
+    }
+
+    private static func path(of project: Project) -> String {
+        FileSystem.join(OpenedProject.stateDirectory(of: project), fileName)
     }
 }

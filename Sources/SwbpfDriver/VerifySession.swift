@@ -2,6 +2,7 @@ import FoundationEssentials
 import SwbpfBasics
 import SwbpfBuild
 import SwbpfKernel
+import SwbpfModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +14,10 @@ public struct VerifyRequest: Sendable {
     public var json = false
     /// Write every program's whole verifier log to this file.
     public var logFile: String?
+    /// Other kernels to check against (`--kernel`); empty: swbpf.toml's `[verify] kernels`.
+    public var kernels: [String] = []
+    /// Boot each of those kernels in a virtual machine instead of checking offline.
+    public var vm = false
 
     public init(build: BuildRequest) {
         self.build = build
@@ -28,6 +33,10 @@ public enum VerifySession {
     public static func run(_ request: VerifyRequest, console: BuildReporter) async -> (status: Int32, prepared: PreparedBuild?) {
         let (status, prepared) = await BuildSession.build(request.build, console: console)
         guard status == 0, let prepared, let opened = prepared.plannedProject else { return (status, prepared) }
+        let kernels = request.kernels.isEmpty ? opened.project.config.verifyKernels : request.kernels
+        if !kernels.isEmpty || request.vm {
+            return (await checkKernels(opened, kernels: kernels, request: request, console: console), prepared)
+        }
         do {
             let verified = try await verify(opened, note: { console.handle(.note($0)) })
             let reports = verified.map(\.report)
@@ -56,15 +65,42 @@ public enum VerifySession {
         }
     }
 
+    /// `--kernel`: the matrix of programs and kernels.
+    private static func checkKernels(_ opened: OpenedProject, kernels: [String], request: VerifyRequest, console: BuildReporter) async -> Int32 {
+        do {
+            guard !kernels.isEmpty else {
+                throw KernelVMError.noKernels
+            }
+            let outcome = try await KernelCheckSession.check(opened, kernels: kernels, vm: request.vm, jobs: request.build.jobs,
+                                                             environment: request.build.environment, note: { console.handle(.note($0)) })
+            if request.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                for verdict in outcome.verdicts { TextOutput.standardOutput.write(Array(try encoder.encode(verdict)) + [0x0A]) }
+            } else {
+                TextOutput.standardOutput.write(KernelMatrixRendering.table(kernels: outcome.kernels, verdicts: outcome.verdicts))
+                TextOutput.standardError.write(KernelMatrixRendering.problems(outcome.verdicts))
+                TextOutput.standardOutput.write(KernelMatrixRendering.summary(kernels: outcome.kernels, verdicts: outcome.verdicts, vm: request.vm))
+            }
+            return outcome.verdicts.allSatisfy { $0.report.verdict == .accepted || $0.undecided } ? 0 : 1
+        } catch is CancellationError {
+            return 130
+        } catch {
+            console.handle(.diagnostic(Diagnostic(of: error)))
+            return 1
+        }
+    }
+
     /// A program's report with the whole verifier log it was read from (for --log).
     package struct VerifiedProgram {
         package var report: ProgramReport
         package var log: String
     }
 
-    /// Loads every program of the selected apps' objects. Needs the build done (the objects and
+    /// Loads every program of the selected apps' objects; with `btf`, CO-RE is relocated against
+    /// that BTF (another kernel's) instead of this kernel's. Needs the build done (the objects and
     /// the loader exist).
-    package static func verify(_ opened: OpenedProject, note: (String) -> Void) async throws -> [VerifiedProgram] {
+    package static func verify(_ opened: OpenedProject, btf: String? = nil, note: (String) -> Void) async throws -> [VerifiedProgram] {
         let root = opened.project.root
         guard let loaderStep = opened.plan.tools.first(where: { $0.kind == .kernelLoader }) else { return [] }
         let loader = FileSystem.absolute(loaderStep.primaryOutput, base: root)
@@ -79,25 +115,33 @@ public enum VerifySession {
         let capabilities = Capabilities.current()
         var verified: [VerifiedProgram] = []
         for app in opened.selectedApps {
-            guard let object = opened.plan.steps.first(where: { $0.kind == .bpfLink && $0.app == app.name })?.primaryOutput else { continue }
-            let arguments = ["verify", object, pins]
-            let output = try await runLoader(loader, arguments, root: root, acceptedStatuses: [0, 3])
-            let parsed: LoaderVerifyOutput
-            do {
-                parsed = try LoaderOutputReader.parseVerify(output.standardOutput)
-            } catch {
-                throw KernelError.loaderOutputMalformed(command: Shell.join([loader] + arguments), reason: "\(error)")
-            }
-            if let failure = parsed.openError {
-                throw KernelError.cannotOpenObject(path: object, error: Errno.describe(failure.status), libbpfLog: failure.libbpfLog)
-            }
-            for loaded in parsed.programs {
-                verified.append(VerifiedProgram(
-                    report: ProgramReport.make(app: app, object: object, loaded: loaded, features: features, capabilities: capabilities),
-                    log: loaded.kernelLog.isEmpty ? loaded.truncatedLog ?? "" : loaded.kernelLog))
+            // Every kernel part of the app is one object; a program has none.
+            for object in opened.plan.steps.filter({ $0.kind == .bpfLink && $0.app == app.name }).map(\.primaryOutput) {
+                let arguments = ["verify", object, pins] + (btf.map { [$0] } ?? [])
+                let output = try await runLoader(loader, arguments, root: root, acceptedStatuses: [0, 3])
+                verified += try reports(app: app, object: object, output: output.standardOutput, command: Shell.join([loader] + arguments),
+                                        features: features, capabilities: capabilities)
             }
         }
         return verified
+    }
+
+    /// The reports of one object from what the loader printed for it.
+    package static func reports(app: App, object: String, output: [UInt8], command: String, features: KernelFeatures?,
+                                capabilities: Capabilities) throws -> [VerifiedProgram] {
+        let parsed: LoaderVerifyOutput
+        do {
+            parsed = try LoaderOutputReader.parseVerify(output)
+        } catch {
+            throw KernelError.loaderOutputMalformed(command: command, reason: "\(error)")
+        }
+        if let failure = parsed.openError {
+            throw KernelError.cannotOpenObject(path: object, error: Errno.describe(failure.status), libbpfLog: failure.libbpfLog)
+        }
+        return parsed.programs.map { loaded in
+            VerifiedProgram(report: ProgramReport.make(app: app, object: object, loaded: loaded, features: features, capabilities: capabilities),
+                            log: loaded.kernelLog.isEmpty ? loaded.truncatedLog ?? "" : loaded.kernelLog)
+        }
     }
 
     /// Asks the kernel which program kinds load and attach, through the loader.

@@ -19,13 +19,13 @@ package struct WatchSet: Equatable {
     }
 
     package init?(_ prepared: PreparedBuild) {
-        guard let opened = prepared.plannedProject, let steps = prepared.executor?.steps else { return nil }
+        guard let opened = prepared.plannedProject, let executor = prepared.executor else { return nil }
         let root = opened.project.root
         func absolute(_ path: String) -> String { FileSystem.absolute(path, base: root) }
         self.init(projectDirectory: root)
-        for step in steps {
+        for step in executor.steps {
             files.formUnion((step.inputs + step.orderOnlyInputs).map(absolute))
-            files.formUnion((prepared.state.steps[step.primaryOutput]?.inputs ?? []).map { absolute($0.path) })
+            files.formUnion((executor.state.steps[step.primaryOutput]?.inputs ?? []).map { absolute($0.path) })
         }
         products = Set((opened.plan.steps + opened.plan.tools).flatMap(\.products).map(absolute))
         files.subtract(products)

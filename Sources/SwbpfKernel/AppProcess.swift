@@ -1,3 +1,4 @@
+import SwbpfBasics
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,24 +13,14 @@ package final class AppProcess {
     package let pid: pid_t
     package private(set) var exitStatus: Int32?
 
+    /// The app gets SIGTERM, its own stop signal, if swbpf dies before it (even by SIGKILL): it
+    /// detaches its programs and exits, instead of running on with nobody to stop it.
     package init(executable: String, arguments: [String]) throws {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([executable] + arguments).map { strdup($0) }
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let result = posix_spawn(&child, executable, nil, &attributes, argv + [nil], environ)
-        guard result == 0 else { throw KernelError.cannotStart(path: executable, reason: String(cString: strerror(result))) }
-        pid = child
+        switch ProcessRunner.startSharingTerminal(executable, arguments: arguments, deathSignal: SIGTERM) {
+        case .success(let child): pid = child
+        case .failure(.couldNotLaunch(_, let reason)), .failure(.couldNotWriteOutput(_, let reason)):
+            throw KernelError.cannotStart(path: executable, reason: reason)
+        }
     }
 
     package func send(_ signal: Int32) {

@@ -98,6 +98,13 @@ package struct LoaderOutputReader {
         return value
     }
 
+    /// The next `count` bytes as they are, or nil when fewer are left.
+    package mutating func bytes(count: Int) -> [UInt8]? {
+        guard count >= 0, position + count <= bytes.count else { return nil }
+        defer { position += count }
+        return Array(bytes[position..<(position + count)])
+    }
+
     package static func parseVerify(_ bytes: [UInt8]) throws -> LoaderVerifyOutput {
         var reader = LoaderOutputReader(bytes)
         var output = LoaderVerifyOutput()

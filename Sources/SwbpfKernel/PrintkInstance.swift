@@ -72,6 +72,23 @@ public final class PrintkInstance {
         return message.isEmpty ? nil : "\(task): \(message)"
     }
 
+    /// The instance `swbpf run` with process id `pid` records into.
+    public static func runInstanceName(pid: pid_t) -> String { "\(runInstancePrefix)\(pid)" }
+    private static let runInstancePrefix = "swbpf-run-"
+
+    /// Removes the instances that `swbpf run`s which are gone left behind (a SIGKILLed swbpf
+    /// cannot remove its own): those whose process has exited or is no longer swbpf. Returns their names.
+    public static func removeAbandoned(tracefs: String) -> [String] {
+        let instances = FileSystem.join(tracefs, "instances")
+        return (FileSystem.entries(instances) ?? []).compactMap { entry -> String? in
+            guard entry.isDirectory, entry.name.hasPrefix(runInstancePrefix),
+                  let pid = pid_t(entry.name.dropFirst(runInstancePrefix.count)), pid > 0, pid != getpid() else { return nil }
+            let alive = kill(pid, 0) == 0 || errno == EPERM
+            if alive, FileSystem.readText("/proc/\(pid)/comm")?.trimmed() == "swbpf" { return nil }
+            return rmdir(FileSystem.join(instances, entry.name)) == 0 ? entry.name : nil
+        }
+    }
+
     /// Disables the event and removes the instance (tracefs removes an instance with rmdir, and
     /// only once nothing holds its files open).
     public func remove() {

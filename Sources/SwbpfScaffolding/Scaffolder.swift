@@ -147,7 +147,7 @@ public enum Scaffolder {
     package static func configFile(name: String, template: Template) -> String {
         """
         # swbpf.toml: optional settings for this project. Every key is optional; the values shown
-        # in comments are the defaults. See the swbpf README for all keys.
+        # in comments are the defaults. swbpf's docs/configuration.md has every key.
         # Started from the '\(template.id)' template: \(template.description)
 
         # output = ".output"        # where vmlinux.h, objects and skeletons go

@@ -31,7 +31,7 @@ extension ToolchainResolver {
     /// The libbpf a build would use, given pkg-config's answer (libdir, includedir, and perhaps
     /// the version) when it was asked.
     package func libbpf(pkgConfigAnswer: [String]?) throws -> Libbpf {
-        var facts = FileFacts(cached: cachedAnswers)
+        var facts = FileFacts(cached: answers)
         switch try libbpfChoice() {
         case .archive(let path, let include, let origin): return try explicitLibbpf(archive: path, include: include, origin: origin, facts: &facts)
         case .system: return try systemLibbpf(pkgConfigAnswer: pkgConfigAnswer, facts: &facts)

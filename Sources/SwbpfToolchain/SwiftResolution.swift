@@ -23,15 +23,6 @@ extension ToolchainResolver {
         return [swiftc, try locate(.printf)]
     }
 
-    /// Each Swift tool's answer (its version), from the cache or asked now.
-    package func querySwiftTools(_ tools: [Tool]) async throws -> [(key: String, values: [String], fresh: Bool)] {
-        var answers: [(key: String, values: [String], fresh: Bool)] = []
-        for tool in tools {
-            answers.append(try await query(tool) { try await Self.probeVersion($0, arguments: ["--version"]) })
-        }
-        return answers
-    }
-
     /// The Swift tools with their versions, and libbpf's headers for `libbpf`.
     package func swiftTools(_ tools: [Tool], answers: [[String]], libbpf: Libbpf) -> SwiftTools? {
         guard tools.count == 2, answers.count == 2 else { return nil }

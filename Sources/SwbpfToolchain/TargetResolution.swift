@@ -104,17 +104,16 @@ extension ToolchainResolver {
 
     /// pkg-config asked for the target's libelf: the target's pkg-config directory as its only
     /// search path (`PKG_CONFIG_LIBDIR`), or the host's own for the host.
-    package func staticLibrariesQuery(_ tool: Tool) -> (arguments: [String], environment: [String: String]?) {
+    package func staticLibrariesQuestion(_ tool: Tool) -> ToolQuestion {
         let arguments = ["--static", "--libs", "libelf"]
-        guard !selection.isHost, let arch = selection.arch else { return (arguments, nil) }
+        let triple = selection.arch?.triple ?? "host"
+        guard !selection.isHost, let arch = selection.arch else {
+            return ToolQuestion(.staticLibraries(triple: triple, arguments: arguments, environment: nil), tool)
+        }
         var environment = self.environment
         environment["PKG_CONFIG_LIBDIR"] = targetLibraryDirectories(arch).map { FileSystem.join($0, "pkgconfig") }.joined(separator: ":")
         environment["PKG_CONFIG_PATH"] = nil
-        return (arguments, environment)
-    }
-
-    package func staticLibrariesKey(_ tool: Tool) -> String {
-        "static-libelf \(selection.arch?.triple ?? "host") " + probeKey(tool)
+        return ToolQuestion(.staticLibraries(triple: triple, arguments: arguments, environment: environment), tool)
     }
 
     /// The words of a static link after libbpf.a: pkg-config's answer (`-lelf -lz`, and `-lzstd`

@@ -4,35 +4,45 @@ import SwbpfModel
 
 /// Finds the tools, libbpf, bpftool, the arch and the vmlinux source once per build.
 ///
-/// Querying a tool costs a process (clang's takes tens of milliseconds), so answers are cached in the
-/// build state, keyed by the executable's path and stat data: a no-op build starts no process. What
-/// source trees say about themselves (a libbpf tree's version and installed headers) is cached the
-/// same way, keyed by the stat data of the files it was read from. The resolver reads a snapshot of
-/// those answers and hands fresh ones back for the caller to store, so the concurrent queries share
-/// no mutable state.
+/// Asking a tool costs a process (clang's takes tens of milliseconds), so answers are cached
+/// (`ToolAnswers`), keyed by the executable's path and stat data: a no-op build starts no process.
+/// What source trees say about themselves (a libbpf tree's version and installed headers) is
+/// cached the same way, keyed by the stat data of the files it was read from.
+///
+/// The resolution is one synchronous sequence (`attempt`) over a snapshot of the answers: it
+/// either finishes or returns the questions no cached answer covers, which the caller asks
+/// (concurrently, `resolve(answering:)`) and then resumes with. Fresh answers are handed back for
+/// the caller to store, so the concurrent questions share no mutable state.
 public struct ToolchainResolver: Sendable {
     public var project: Project
     public var environment: [String: String]
-    /// Tool answers cached by earlier builds, by `probeKey`.
-    public var cachedAnswers: [String: [String]]
+    /// Tool answers cached by earlier builds, and those asked since.
+    public var answers: ToolAnswers
     /// Where the running kernel publishes its BTF.
     public var kernelBTF = "/sys/kernel/btf/vmlinux"
 
-    public init(project: Project, environment: [String: String], cachedAnswers: [String: [String]]) {
+    public init(project: Project, environment: [String: String], answers: ToolAnswers = ToolAnswers()) {
         self.project = project
         self.environment = environment
-        self.cachedAnswers = cachedAnswers
+        self.answers = answers
     }
 
     /// A resolved toolchain and the answers that were worked out now (to be cached).
     public struct Resolution: Sendable {
         public var toolchain: Toolchain
-        public var freshAnswers: [(key: String, values: [String])]
+        public var freshAnswers: [(key: ToolAnswers.Key, values: [String])]
 
-        package init(toolchain: Toolchain, freshAnswers: [(key: String, values: [String])]) {
+        package init(toolchain: Toolchain, freshAnswers: [(key: ToolAnswers.Key, values: [String])]) {
             self.toolchain = toolchain
             self.freshAnswers = freshAnswers
         }
+    }
+
+    /// How far the resolution got from the answers at hand.
+    public enum Attempt: Sendable {
+        case resolved(Resolution)
+        /// Some tool must be asked: ask these, add the answers and attempt again.
+        case needs([ToolQuestion])
     }
 
     /// Which libbpf, bpftool and vmlinux.h the build uses, decided from knobs, swbpf.toml and the
@@ -90,94 +100,76 @@ public struct ToolchainResolver: Sendable {
         }
     }
 
-    /// The toolchain from cached answers alone, or nil when some tool must be asked. This is what
-    /// a no-op build uses: no process, no concurrency.
-    public func resolveFromCache() throws -> Resolution? {
-        var facts = FileFacts(cached: cachedAnswers)
-        // Only a target of the other byte order looks at bpftool this early: a host no-op does not.
+    /// The toolchain from the answers at hand, or the questions that must be asked first. A
+    /// build whose every answer is cached (a no-op) gets its toolchain here, with no process and
+    /// no concurrency.
+    public func attempt() throws -> Attempt {
+        var facts = FileFacts(cached: answers)
+        var lookup = AnswerLookup(answers: answers)
+        // Only a target of the other byte order looks at bpftool this early (a host no-op does
+        // not), and one bpftool cannot handle is refused before anything else is asked.
         if needsByteOrderCheck {
             let early = try bpftoolChoice()
             var answer: [String]?
             if case .program(let tool) = early {
-                guard let cached = cachedAnswers[probeKey(tool)] else { return nil }
-                answer = cached
+                answer = lookup.answer(ToolQuestion(.bpftool, tool))
+                guard answer != nil else { return .needs(lookup.missing) }
             }
             try checkByteOrder(bpftool: early, answer: answer)
         }
         let choices = try choose()
         let tools = try locate(choices)
-        func cached(_ tool: Tool?) -> [String]?? {
-            guard let tool else { return .some(nil) }
-            return cachedAnswers[probeKey(tool)].map { .some($0) }
-        }
-        guard let clangAnswer = cachedAnswers[probeKey(tools.clang)], let ccAnswer = cachedAnswers[probeKey(tools.cc)],
-              let bpftoolAnswer = cached(tools.bpftool), let makeAnswer = cached(tools.make), let lnAnswer = cached(tools.ln),
-              let pkgConfigAnswer = cached(tools.pkgConfig) else { return nil }
-        var staticAnswer: [String]?
-        if let tool = tools.staticPkgConfig {
-            guard let cached = cachedAnswers[staticLibrariesKey(tool)] else { return nil }
-            staticAnswer = cached
-        }
         let swiftTools = try locateSwiftTools()
-        let swiftAnswers = swiftTools.compactMap { cachedAnswers[probeKey($0)] }
-        guard swiftAnswers.count == swiftTools.count else { return nil }
-        var toolchain = try assemble(choices, tools, clang: clangAnswer, cc: ccAnswer, bpftool: bpftoolAnswer, make: makeAnswer,
-                                     ln: lnAnswer, pkgConfig: pkgConfigAnswer, staticLibraries: staticAnswer, facts: &facts)
-        toolchain.swift = self.swiftTools(swiftTools, answers: swiftAnswers, libbpf: toolchain.libbpf)
-        return Resolution(toolchain: toolchain, freshAnswers: facts.fresh)
+        let clang = lookup.answer(ToolQuestion(.clang, tools.clang))
+        let cc = lookup.answer(ToolQuestion(.version, tools.cc))
+        let bpftool = lookup.answer(tools.bpftool.map { ToolQuestion(.bpftool, $0) })
+        let make = lookup.answer(tools.make.map { ToolQuestion(.version, $0) })
+        let ln = lookup.answer(tools.ln.map { ToolQuestion(.version, $0) })
+        let pkgConfig = lookup.answer(tools.pkgConfig.map { ToolQuestion(.libbpfPkgConfig, $0) })
+        let staticLibraries = lookup.answer(tools.staticPkgConfig.map(staticLibrariesQuestion))
+        let swift = swiftTools.compactMap { lookup.answer(ToolQuestion(.version, $0)) }
+        guard lookup.missing.isEmpty, let clang, let cc else { return .needs(lookup.missing) }
+        var toolchain = try assemble(choices, tools, clang: clang, cc: cc, bpftool: bpftool, make: make, ln: ln,
+                                     pkgConfig: pkgConfig, staticLibraries: staticLibraries, facts: &facts)
+        toolchain.swift = self.swiftTools(swiftTools, answers: swift, libbpf: toolchain.libbpf)
+        return .resolved(Resolution(toolchain: toolchain, freshAnswers: facts.fresh))
     }
 
-    /// The toolchain, asking each tool whose answer is not cached (concurrently), and caching it.
-    public func resolve() async throws -> Resolution {
-        if let cached = try resolveFromCache() { return cached }
-        var facts = FileFacts(cached: cachedAnswers)
-        // A big-endian target that bpftool cannot handle is refused before anything else is asked.
-        var earlyAnswers: [(key: String, values: [String], fresh: Bool)] = []
-        if needsByteOrderCheck {
-            let early = try bpftoolChoice()
-            var answer: [String]?
-            if case .program(let tool) = early {
-                let asked = try await query(tool) { try await Self.probeBpftool($0) }
-                earlyAnswers.append(asked)
-                answer = asked.values
+    /// The toolchain, asking whatever no cached answer covers.
+    public func resolve(asking ask: @escaping ToolQuestion.Asker = ToolQuestion.askTool) async throws -> Resolution {
+        switch try attempt() {
+        case .resolved(let resolution): return resolution
+        case .needs(let questions): return try await resolve(answering: questions, asking: ask)
+        }
+    }
+
+    /// Asks `questions` (all at once), then attempts again with the answers, until the toolchain is
+    /// resolved; the answers asked are among the fresh ones. A target of the other byte order takes
+    /// two rounds (bpftool first), any other build one.
+    public func resolve(answering questions: [ToolQuestion], asking ask: @escaping ToolQuestion.Asker = ToolQuestion.askTool)
+        async throws -> Resolution {
+        var resolver = self
+        var asked: [(key: ToolAnswers.Key, values: [String])] = []
+        var questions = questions
+        while true {
+            for answer in try await ToolQuestion.ask(questions, with: ask) {
+                resolver.answers[answer.key] = answer.values
+                asked.append(answer)
             }
-            try checkByteOrder(bpftool: early, answer: answer)
+            switch try resolver.attempt() {
+            case .resolved(var resolution):
+                resolution.freshAnswers = asked + resolution.freshAnswers
+                return resolution
+            case .needs(let more): questions = more
+            }
         }
-        let choices = try choose()
-        let tools = try locate(choices)
-        let swiftTools = try locateSwiftTools()
-        async let swiftFacts = querySwiftTools(swiftTools)
-        async let clangFacts = query(tools.clang) { try await Self.probeClang($0) }
-        async let ccFacts = query(tools.cc) { try await Self.probeVersion($0, arguments: ["--version"]) }
-        async let bpftoolFacts = optionalQuery(tools.bpftool) { try await Self.probeBpftool($0) }
-        async let makeFacts = optionalQuery(tools.make) { try await Self.probeVersion($0, arguments: ["--version"]) }
-        async let lnFacts = optionalQuery(tools.ln) { try await Self.probeVersion($0, arguments: ["--version"]) }
-        async let pkgConfigFacts = optionalQuery(tools.pkgConfig) { tool -> [String] in
-            // pkg-config prints only the last of several --variable options, so ask each apart.
-            async let libdir = ProcessRunner.capture(tool.path, ["--variable=libdir", "libbpf"])
-            async let includedir = ProcessRunner.capture(tool.path, ["--variable=includedir", "libbpf"])
-            async let version = ProcessRunner.capture(tool.path, ["--modversion", "libbpf"])
-            let outcomes = try await [libdir, includedir, version]
-            guard outcomes.allSatisfy({ $0.status == 0 }) else { return [] }
-            return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() }
-        }
-        async let staticFacts = optionalStaticQuery(tools.staticPkgConfig)
-        let required = try await [clangFacts, ccFacts]
-        let optional = try await [bpftoolFacts, makeFacts, lnFacts, pkgConfigFacts, staticFacts]
-        let swift = try await swiftFacts
-        var toolchain = try assemble(choices, tools, clang: required[0].values, cc: required[1].values, bpftool: optional[0]?.values,
-                                     make: optional[1]?.values, ln: optional[2]?.values, pkgConfig: optional[3]?.values,
-                                     staticLibraries: optional[4]?.values, facts: &facts)
-        toolchain.swift = self.swiftTools(swiftTools, answers: swift.map(\.values), libbpf: toolchain.libbpf)
-        let fresh = (earlyAnswers + required + optional.compactMap { $0 } + swift).filter(\.fresh).map { (key: $0.key, values: $0.values) }
-        return Resolution(toolchain: toolchain, freshAnswers: fresh + facts.fresh)
     }
 
     /// A toolchain for views that need only the plan's outputs (`clean`): the source trees are
     /// found as a build finds them, no tool is looked up or run, and a problem with a tree leaves
     /// it out rather than stopping the clean.
     public func outputsOnlyToolchain() -> Toolchain {
-        var facts = FileFacts(cached: cachedAnswers)
+        var facts = FileFacts(cached: answers)
         let unresolved = { (role: ToolRole) in
             Tool(role: role, displayName: role.rawValue, path: role.rawValue, leadingArguments: [], version: "", fingerprint: "")
         }
@@ -286,14 +278,6 @@ public struct ToolchainResolver: Sendable {
         return target
     }
 
-    package func optionalStaticQuery(_ tool: Tool?) async throws -> (key: String, values: [String], fresh: Bool)? {
-        guard let tool else { return nil }
-        let key = staticLibrariesKey(tool)
-        if let cached = cachedAnswers[key] { return (key, cached, false) }
-        let query = staticLibrariesQuery(tool)
-        return (key, try await Self.askStaticLibraries(tool, arguments: query.arguments, environment: query.environment), true)
-    }
-
     /// The output directory as steps name it (as the planner does).
     package var outputDirectory: String { FileSystem.display(project.outputDirectory, relativeTo: project.root) }
 
@@ -333,29 +317,7 @@ public struct ToolchainResolver: Sendable {
     /// Where `program` is on PATH, whatever any knob says: for programs swbpf only needs to know
     /// are there (a cross linker, an emulator).
     package func onPath(_ program: String) -> String? {
-        for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
-            let path = FileSystem.join(String(directory), program)
-            if FileSystem.isExecutableFile(path) { return path }
-        }
-        return nil
-    }
-
-    package func probeKey(_ tool: Tool) -> String {
-        // bpftool's answer holds its libbpf's version too.
-        "\(tool.role)\(tool.role == .bpftool ? "+libbpf" : "") \(tool.path) \(tool.leadingArguments.joined(separator: " ")) \(tool.fingerprint)"
-    }
-
-    /// A tool's answers from the cache while the executable is unchanged, else from `ask`. Fresh
-    /// answers are returned for the caller to store.
-    package func query(_ tool: Tool, ask: (Tool) async throws -> [String]) async throws -> (key: String, values: [String], fresh: Bool) {
-        let key = probeKey(tool)
-        if let cached = cachedAnswers[key] { return (key, cached, false) }
-        return (key, try await ask(tool), true)
-    }
-
-    package func optionalQuery(_ tool: Tool?, ask: (Tool) async throws -> [String]) async throws -> (key: String, values: [String], fresh: Bool)? {
-        guard let tool else { return nil }
-        return try await query(tool, ask: ask)
+        FileSystem.onPath(program, searchPath: environment["PATH"])
     }
 
     /// clang's version, whether it has the BPF target ("bpf" or "-"), then its system include dirs.
@@ -383,6 +345,17 @@ public struct ToolchainResolver: Sendable {
         let hasBPF = String(decoding: targetList.standardOutput, as: UTF8.self).split(separator: "\n")
             .contains { $0.trimmed([" ", "\t"]).hasPrefix("bpf ") }
         return [version, hasBPF ? "bpf" : "-"] + includes
+    }
+
+    /// pkg-config's libdir, includedir and version of libbpf, or nothing when it does not know libbpf.
+    package static func probeLibbpfPkgConfig(_ tool: Tool) async throws -> [String] {
+        // pkg-config prints only the last of several --variable options, so ask each apart.
+        async let libdir = ProcessRunner.capture(tool.path, ["--variable=libdir", "libbpf"])
+        async let includedir = ProcessRunner.capture(tool.path, ["--variable=includedir", "libbpf"])
+        async let version = ProcessRunner.capture(tool.path, ["--modversion", "libbpf"])
+        let outcomes = try await [libdir, includedir, version]
+        guard outcomes.allSatisfy({ $0.status == 0 }) else { return [] }
+        return outcomes.map { String(decoding: $0.standardOutput, as: UTF8.self).trimmed() }
     }
 
     package static func probeVersion(_ tool: Tool, arguments: [String]) async throws -> [String] {
@@ -471,6 +444,9 @@ public struct ToolchainResolver: Sendable {
         if let (value, origin) = choice, value != "kernel" {
             let path = FileSystem.absolute(value, base: project.root)
             guard FileSystem.exists(path) else { throw ToolchainError.vmlinuxSourceMissing(path: value, origin: origin.description) }
+            if let kind = FileSystem.irregularKind(path) {
+                throw ToolchainError.vmlinuxSourceNotAFile(path: value, origin: origin.description, kind: kind)
+            }
             guard value.hasSuffix(".h") else { return .btf(path: path, origin: origin) }
             try checkNotALinkStoredAsFile(path, display: value)
             // Sources say `#include "vmlinux.h"` and find it through -I of its directory.
@@ -505,17 +481,17 @@ public struct ToolchainResolver: Sendable {
     }
 }
 
-/// Facts read from files, cached in the build state like tool answers: keyed by the stat data of
-/// every file they were read from, so a changed file is read again and an unchanged one never is.
+/// Facts read from files, cached like tool answers: keyed by the stat data of every file they were
+/// read from, so a changed file is read again and an unchanged one never is.
 package struct FileFacts {
-    package let cached: [String: [String]]
-    package private(set) var fresh: [(key: String, values: [String])] = []
+    package let cached: ToolAnswers
+    package private(set) var fresh: [(key: ToolAnswers.Key, values: [String])] = []
 
-    package init(cached: [String: [String]]) { self.cached = cached }
+    package init(cached: ToolAnswers) { self.cached = cached }
 
     package mutating func values(_ name: String, from files: [String], read: () throws -> [String]) rethrows -> [String] {
         let stamps = files.map { path in FileSystem.stat(path).map { "\($0.size):\($0.mtimeNanoseconds):\($0.inode)" } ?? "-" }
-        let key = "facts \(name) " + zip(files, stamps).map { "\($0)=\($1)" }.joined(separator: " ")
+        let key = ToolAnswers.Key(subject: "facts \(name) " + files.joined(separator: " "), identity: stamps.joined(separator: " "))
         if let known = cached[key] ?? fresh.first(where: { $0.key == key })?.values { return known }
         let values = try read()
         fresh.append((key, values))

@@ -313,6 +313,8 @@ public struct Explainer {
             return [Item(words: words, meaning: "link BPF objects like a static linker: merge sections, maps and BTF, resolve extern references between files, and drop DWARF debug info (BTF, which CO-RE needs, stays)")]
         case ["gen", "skeleton"]:
             return [Item(words: words, meaning: "emit a C header for this one object; it is named after the file: NAME.bpf.o gives struct NAME_bpf")]
+        case _ where words.count == 2 && words[0] == "name":
+            return [Item(words: words, meaning: "name the skeleton struct \(words[1]) (the name a Makefile's \(words[1]).o gives it) rather than after this file")]
         default:
             return words.map { Item(words: [$0], meaning: "bpftool subcommand word") }
         }
@@ -462,7 +464,11 @@ public struct Explainer {
         }
         switch step.kind {
         case .skeleton:
-            let name = App.skeletonName(of: step.app ?? "NAME")
+            // bpftool names the struct after the object (PART.bpf.o gives PART_bpf), or as `name X` says.
+            let words = step.displayCommand
+            let object = FileSystem.split(step.inputs.first ?? "NAME.bpf.o").base
+            let name = words.firstIndex(of: "name").flatMap { words.indices.contains($0 + 1) ? words[$0 + 1] : nil }
+                ?? App.skeletonName(of: object.hasSuffix(".bpf.o") ? String(object.dropLast(".bpf.o".count)) : object)
             notes.append("\(step.primaryOutput) gives struct \(name) and \(name)__open(), __open_and_load(), __load(), __attach(), __detach() and __destroy(); the object's bytes are embedded (\(name)__elf_bytes()), so the binary needs no .bpf.o file at run time.")
             let contents = skeletonContents(step.primaryOutput)
             if !contents.maps.isEmpty { notes.append("typed map handles: " + contents.maps.map { "skel->maps.\($0)" }.joined(separator: ", ")) }

@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// What the other real projects need (libbpf-tools' aliases and `make install`), and how a build
 /// with a failing app ends: through the real executable, with the system's libbpf.

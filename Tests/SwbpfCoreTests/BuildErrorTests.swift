@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// Every way a build can go wrong, run through the real executable: the exit status, and a message
 /// that says what went wrong, where, and how to fix it.
@@ -218,8 +219,7 @@ import Testing
     @Test func noKernelBTFAndNoHeaderNamesBothWaysOut() async throws {
         let project = try tinyProject("no-btf")
         let loaded = try ProjectLoader.load(directory: project.path)
-        var resolver = ToolchainResolver(project: loaded, environment: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin"],
-                                         cachedAnswers: [:])
+        var resolver = ToolchainResolver(project: loaded, environment: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin"])
         resolver.kernelBTF = project.path("no-such-btf/vmlinux")
         await #expect(throws: ToolchainError.noVmlinuxSource(btfPath: project.path("no-such-btf/vmlinux"))) {
             _ = try await resolver.resolve()
@@ -233,11 +233,10 @@ import Testing
         // Either way out works with the BTF still missing.
         try project.write("vmlinux.h", "/* the user's own */\n")
         let withHeader = try ProjectLoader.load(directory: project.path)
-        var headerResolver = ToolchainResolver(project: withHeader, environment: [:], cachedAnswers: [:])
+        var headerResolver = ToolchainResolver(project: withHeader, environment: [:])
         headerResolver.kernelBTF = resolver.kernelBTF
         #expect(try headerResolver.vmlinuxSource() == .header(path: project.path("vmlinux.h"), origin: .projectDirectory))
-        var btfResolver = ToolchainResolver(project: loaded, environment: ["VMLINUX": "/sys/kernel/btf/vmlinux"],
-                                            cachedAnswers: [:])
+        var btfResolver = ToolchainResolver(project: loaded, environment: ["VMLINUX": "/sys/kernel/btf/vmlinux"])
         btfResolver.kernelBTF = resolver.kernelBTF
         #expect(try btfResolver.vmlinuxSource() == .btf(path: "/sys/kernel/btf/vmlinux", origin: .knob))
     }

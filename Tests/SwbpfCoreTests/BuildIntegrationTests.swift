@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// End-to-end builds with the real swbpf executable and the real toolchain (clang, bpftool, cc,
 /// libbpf.a), each in its own scratch directory.

@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 // Projects laid out as users clone them: libbpf-bootstrap's examples/c with its libbpf, bpftool
 // and vmlinux.h submodules at ../../, and the third_party/ layout of the projects copied from it.

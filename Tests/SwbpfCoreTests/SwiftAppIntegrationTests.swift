@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// Swift apps built with the real swiftc, clang and bpftool, and loaded into this kernel.
 @Suite struct SwiftAppIntegrationTests {

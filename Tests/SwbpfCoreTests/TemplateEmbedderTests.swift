@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwbpfTestSupport
 
 /// The tool behind the EmbedTemplates plugin keeps every template file byte for byte, whatever it
 /// holds: the Swift it writes is compiled here and the values it gives are compared with the files.

@@ -35,6 +35,14 @@ struct swbpf_child {
 int swbpf_spawn(const char *path, char *const argv[], char *const envp[], const char *directory,
                 struct swbpf_child *child, int *failed_step, int *error_number);
 
+/// Starts the app `swbpf run` runs: sharing swbpf's terminal, process group and standard streams,
+/// every signal at its default disposition and none blocked, no other descriptor inherited, and
+/// sent `death_signal` when the calling thread exits (PR_SET_PDEATHSIG), so that the app never
+/// outlives swbpf, even a SIGKILLed one. The calling thread must outlive the app. Returns 0 and
+/// sets `*pid`, or -1 with `*failed_step` and `*error_number` set.
+int swbpf_spawn_app(const char *path, char *const argv[], char *const envp[], int death_signal, pid_t *pid,
+                    int *failed_step, int *error_number);
+
 /// A non-blocking, close-on-exec eventfd (which the Glibc module does not export), or -1 with errno.
 int swbpf_open_event(void);
 

@@ -4,7 +4,8 @@ package struct TOMLParser {
     private var source: TOMLSource
     private let bytes: [UInt8]
     private var index: Int
-    /// How deep arrays and inline tables are nested, bounded so hostile input cannot exhaust the stack.
+    /// How deep arrays, inline tables and dotted keys are nested, bounded so hostile input cannot
+    /// exhaust the stack (building and freezing the tables recurses once per level).
     private var depth = 0
     package static let maximumDepth = 200
 
@@ -155,6 +156,11 @@ package struct TOMLParser {
                 name = String(decoding: bytes[start..<index], as: UTF8.self)
             }
             parts.append(TOMLKeyPart(name: name, position: position(at: start)))
+            // Each part is a table level: inside an inline table they add to its nesting.
+            if depth + parts.count > Self.maximumDepth {
+                throw TOMLError("\(context) has more than \(Self.maximumDepth - depth) dotted parts: tables are nested at most \(Self.maximumDepth) levels deep",
+                                at: position(at: start))
+            }
             skipWhitespace()
             guard peek() == UInt8(ascii: ".") else { return parts }
             index += 1

@@ -232,27 +232,32 @@ package enum TOMLDefinitions {
         }
     }
 
+    /// `text` as a TOML basic string: quoted, with quotes, backslashes and control characters escaped.
+    package static func basicString(_ text: String) -> String {
+        var quoted = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\t": quoted += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    quoted += "\\u00" + TOMLSource.hex(UInt8(scalar.value))
+                } else {
+                    quoted.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return quoted + "\""
+    }
+
     /// A key path as it could be written in TOML: bare parts as they are, others quoted.
     package static func display(_ parts: [String]) -> String {
         parts.map { part in
             let bare = !part.isEmpty && part.utf8.allSatisfy(TOMLParser.isBareKeyByte)
             if bare { return part }
-            var quoted = "\""
-            for scalar in part.unicodeScalars {
-                switch scalar {
-                case "\"": quoted += "\\\""
-                case "\\": quoted += "\\\\"
-                case "\n": quoted += "\\n"
-                case "\t": quoted += "\\t"
-                default:
-                    if scalar.value < 0x20 || scalar.value == 0x7F {
-                        quoted += "\\u00" + TOMLSource.hex(UInt8(scalar.value))
-                    } else {
-                        quoted.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-            return quoted + "\""
+            return basicString(part)
         }.joined(separator: ".")
     }
 }

@@ -76,7 +76,7 @@ public enum CacheKey {
     }
 
     /// Fields joined by a space, each with newlines and the separator escaped.
-    package static func line(_ fields: String...) -> String { fields.map(BuildState.escape).map { $0.replacing(" ", with: "%20") }.joined(separator: " ") }
+    package static func line(_ fields: String...) -> String { fields.map(RecordText.escape).map { $0.replacing(" ", with: "%20") }.joined(separator: " ") }
 }
 
 /// A manifest: the headers a step read when it last ran, one per line (the first level of the key).
@@ -84,7 +84,7 @@ package struct CacheManifest: Equatable, Sendable {
     package static let header = "swbpf-cache-manifest 1"
     package var headers: [String]
 
-    package var bytes: [UInt8] { Array(([Self.header] + headers.map(BuildState.escape)).joined(separator: "\n").utf8 + [0x0A]) }
+    package var bytes: [UInt8] { Array(([Self.header] + headers.map(RecordText.escape)).joined(separator: "\n").utf8 + [0x0A]) }
 
     package init(headers: [String]) { self.headers = headers }
 
@@ -116,7 +116,7 @@ package struct CacheEntry: Equatable, Sendable {
     package var outputs: [Output]
 
     package var bytes: [UInt8] {
-        let lines = outputs.map { "\($0.sha256) \($0.size) \($0.executable ? "x" : "-") \(BuildState.escape($0.path))" }
+        let lines = outputs.map { "\($0.sha256) \($0.size) \($0.executable ? "x" : "-") \(RecordText.escape($0.path))" }
         return Array(([Self.header] + lines).joined(separator: "\n").utf8 + [0x0A])
     }
 
@@ -135,8 +135,8 @@ package struct CacheEntry: Equatable, Sendable {
         self.outputs = outputs
     }
 
-    /// Undoes `BuildState.escape`.
+    /// Undoes `RecordText.escape`.
     package static func unescape(_ text: String) -> String {
-        text.contains("%") ? BuildState.percentDecoded(Array(text.utf8)) : text
+        text.contains("%") ? RecordText.percentDecoded(Array(text.utf8)) : text
     }
 }

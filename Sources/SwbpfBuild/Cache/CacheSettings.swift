@@ -26,13 +26,16 @@ public struct CacheSettings: Sendable, Equatable {
             return nil
         }
         guard let directory = localDirectory(environment: environment) else { throw CacheError.noCacheDirectory }
-        var sizeLimit = defaultSizeLimit
-        if let text = environment["SWBPF_CACHE_MAX_SIZE"] ?? config.cache.maxSize {
-            let name = environment["SWBPF_CACHE_MAX_SIZE"] != nil ? "SWBPF_CACHE_MAX_SIZE" : "swbpf.toml [cache] max-size"
-            guard let bytes = size(text) else { throw CacheError.badSetting(name: name, value: text, expected: "a size such as 500M or 5G") }
-            sizeLimit = bytes
-        }
-        return CacheSettings(directory: directory, sizeLimit: sizeLimit, remote: try remote(environment: environment, config: config))
+        return CacheSettings(directory: directory, sizeLimit: try sizeLimit(environment: environment, config: config),
+                             remote: try remote(environment: environment, config: config))
+    }
+
+    /// `SWBPF_CACHE_MAX_SIZE`, else swbpf.toml's `max-size`, else the default.
+    public static func sizeLimit(environment: [String: String], config: ProjectConfig) throws -> Int64 {
+        guard let text = environment["SWBPF_CACHE_MAX_SIZE"] ?? config.cache.maxSize else { return defaultSizeLimit }
+        let name = environment["SWBPF_CACHE_MAX_SIZE"] != nil ? "SWBPF_CACHE_MAX_SIZE" : "swbpf.toml [cache] max-size"
+        guard let bytes = size(text) else { throw CacheError.badSetting(name: name, value: text, expected: "a size such as 500M or 5G") }
+        return bytes
     }
 
     /// The local directory alone (for `swbpf cache`), whatever else is configured.
@@ -44,14 +47,34 @@ public struct CacheSettings: Sendable, Equatable {
         return nil
     }
 
+    /// The remote, from SWBPF_REMOTE_CACHE, else the user's config, else the project's swbpf.toml.
+    /// The user's credentials (SWBPF_REMOTE_CACHE_TOKEN, SWBPF_REMOTE_CACHE_HEADER) go only to a
+    /// remote the user named, or one whose origin the user's config trusts: a cloned project must
+    /// not be able to send them to a server of its choosing. A remote only the project names is
+    /// read-only unless the user trusts its origin, since whoever writes a remote poisons its readers.
     package static func remote(environment: [String: String], config: ProjectConfig) throws -> RemoteCacheSettings? {
-        let fromEnvironment = environment["SWBPF_REMOTE_CACHE"]
-        guard let url = fromEnvironment ?? config.cache.remote, !url.isEmpty else { return nil }
-        let source = fromEnvironment != nil ? "SWBPF_REMOTE_CACHE" : "swbpf.toml [cache] remote"
+        let user = try UserConfig.load(environment: environment)
+        let namedBy: RemoteCacheSettings.NamedBy
+        let url: String
+        if let value = environment["SWBPF_REMOTE_CACHE"] { (url, namedBy) = (value, .environment) }
+        else if let value = user.remote { (url, namedBy) = (value, .userConfig(file: user.file ?? "")) }
+        else if let value = config.cache.remote { (url, namedBy) = (value, .project) }
+        else { return nil }
+        guard !url.isEmpty else { return nil }
         guard let address = HTTPAddress(url) else {
-            throw CacheError.badSetting(name: source, value: url, expected: "an http:// or https:// URL without user, query or fragment")
+            throw CacheError.badSetting(name: namedBy.setting, value: HTTPAddress.redacted(url),
+                                        expected: "an http:// or https:// URL without user, password, query or fragment")
         }
-        var readOnly = config.cache.remoteReadOnly
+        var trusted: Set<String> = []
+        for origin in user.trustedRemotes {
+            guard let trustedAddress = HTTPAddress(origin) else {
+                throw CacheError.badSetting(name: "\(user.file ?? "") [cache] trusted-remotes", value: HTTPAddress.redacted(origin),
+                                            expected: "an http:// or https:// origin such as https://cache.example.com")
+            }
+            trusted.insert(trustedAddress.origin)
+        }
+        let userChose = namedBy != .project || trusted.contains(address.origin)
+        var readOnly = config.cache.remoteReadOnly || user.remoteReadOnly == true || !userChose
         if let value = environment["SWBPF_REMOTE_CACHE_READ_ONLY"] {
             guard let flag = boolean(value) else { throw CacheError.badSetting(name: "SWBPF_REMOTE_CACHE_READ_ONLY", value: value, expected: "1 or 0") }
             readOnly = flag
@@ -72,6 +95,7 @@ public struct CacheSettings: Sendable, Equatable {
             }
             headers.append(.init(name: String(header[..<colon]), value: header[header.index(after: colon)...].trimmed([" ", "\t"])))
         }
+        let withheld = !userChose && !headers.isEmpty
         var timeout = defaultTimeoutSeconds
         if let value = environment["SWBPF_REMOTE_CACHE_TIMEOUT"] {
             guard let seconds = Double(value), seconds > 0, seconds <= 600 else {
@@ -79,7 +103,8 @@ public struct CacheSettings: Sendable, Equatable {
             }
             timeout = seconds
         }
-        return RemoteCacheSettings(url: url, address: address, readOnly: readOnly, headers: headers, timeoutSeconds: timeout)
+        return RemoteCacheSettings(url: url, address: address, readOnly: readOnly, headers: withheld ? [] : headers,
+                                   timeoutSeconds: timeout, namedBy: namedBy, credentialsWithheld: withheld)
     }
 
     package static func boolean(_ text: String) -> Bool? {

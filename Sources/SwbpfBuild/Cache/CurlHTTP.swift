@@ -3,17 +3,18 @@ import CSwbpfCurl
 import Glibc
 #endif
 
-/// https requests through the system's libcurl (see CSwbpfCurl.h): loaded on first use only.
+/// Requests through the system's libcurl (see CSwbpfCurl.h): loaded on first use only.
 package enum CurlHTTP {
     package static func perform(method: String, url: String, headers: [(String, String)], body: [UInt8],
-                        timeoutSeconds: Double) -> Result<HTTPResponse, HTTPFailure> {
+                                timeoutSeconds: Double, limit: Int, sink: HTTPClient.Sink) -> Result<HTTPResponse, HTTPFailure> {
         let lines = headers.map { "\($0.0): \($0.1)" }
         var result = swbpf_curl_result()
         let timeout = Int(timeoutSeconds * 1000)
+        let fd: Int32 = if case .file(let descriptor) = sink { descriptor } else { -1 }
         let status: Int32 = withCStrings(lines) { pointers in
             body.withUnsafeBufferPointer { bytes in
                 swbpf_curl_perform(method, url, pointers, lines.count, bytes.baseAddress, bytes.count, timeout,
-                                   min(timeout, 5000), HTTPClient.maximumBody, &result)
+                                   min(timeout, 5000), max(limit, 0), fd, &result)
             }
         }
         defer { swbpf_curl_result_free(&result) }

@@ -1,4 +1,7 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 import SwbpfBasics
 import SwbpfModel
 
@@ -118,6 +121,7 @@ public final class SharedCache: StepCache {
         var counts = CacheCounts()
         var remoteDown = false
         var localUnwritable = false
+        var remoteBrokenSaid = false
     }
 
     public init(settings: CacheSettings) {
@@ -130,18 +134,73 @@ public final class SharedCache: StepCache {
 
     // MARK: Reading
 
-    /// Local first, then remote; what came from the remote is kept locally.
-    private func fetch(_ namespace: CacheNamespace, _ key: String, notes: inout [String]) async -> (bytes: [UInt8], source: CacheSource)? {
-        if let bytes = local.read(namespace, key) { return (bytes, .local) }
+    /// A manifest or an entry: local first, then remote.
+    private func fetchRecord(_ key: String, notes: inout [String]) async -> (bytes: [UInt8], source: CacheSource)? {
+        if let bytes = local.read(.ac, key) { return (bytes, .local) }
         guard let remote, !state.withLock({ $0.remoteDown }) else { return nil }
-        switch await remote.get(namespace, key) {
-        case .success(let bytes?):
-            return (bytes, .remote)
-        case .success(nil):
-            return nil
+        switch await remote.getRecord(key) {
+        case .success(let bytes?): return (bytes, .remote)
+        case .success(nil): return nil
         case .failure(let error):
             remoteFailed(error, notes: &notes)
             return nil
+        }
+    }
+
+    /// The blob an entry names, checked against its size and SHA-256: local first, then remote,
+    /// which is streamed to an unnamed file in the cache directory and read back only when its
+    /// size is the declared one, so a server that sends more costs neither memory nor disk.
+    private func fetchBlob(_ output: CacheEntry.Output, notes: inout [String]) async -> (bytes: [UInt8], source: CacheSource)? {
+        if let bytes = local.read(.cas, output.sha256), Self.matches(bytes, output) { return (bytes, .local) }
+        guard let remote, !state.withLock({ $0.remoteDown }), output.size <= FileSystem.readLimit else { return nil }
+        try? FileSystem.createDirectory(local.directory)
+        let fd = open(local.directory, Self.unnamedFile | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            remoteFailed(.cannotWrite(path: local.directory, reason: String(cString: strerror(errno))), notes: &notes)
+            return nil
+        }
+        defer { close(fd) }
+        // A 404 page may be longer than a small blob: the bound is the declared size, or 64 KiB.
+        switch await remote.download(output.sha256, size: max(output.size, 1 << 16), into: fd) {
+        case .success(true): break
+        case .success(false): return nil
+        case .failure(let error):
+            remoteFailed(error, notes: &notes)
+            return nil
+        }
+        guard let bytes = FileSystem.read("/proc/self/fd/\(fd)", limit: output.size), Self.matches(bytes, output) else {
+            remoteBroken("its blob \(output.sha256.prefix(12))… is not the \(output.size) bytes of that SHA-256 its entry names", notes: &notes)
+            return nil
+        }
+        return (bytes, .remote)
+    }
+
+    /// Where cc and clang find headers without being told: /usr/include, /usr/local/include, and
+    /// their own directories under /usr/lib (gcc's lib/gcc/TRIPLE/N/include, clang's resource directory).
+    private static let systemHeaderPlaces = ["/usr/include", "/usr/local/include", "/usr/lib"]
+
+    /// A cross toolchain's headers: /usr/TRIPLE/include.
+    private static func isCrossHeader(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        return parts.count > 3 && parts[0] == "usr" && parts[2] == "include"
+    }
+
+    /// O_TMPFILE, a macro Swift does not import (the same value on every Linux architecture swbpf builds for).
+    private static let unnamedFile = Int32(0o20000000) | O_DIRECTORY
+
+    private static func matches(_ bytes: [UInt8], _ output: CacheEntry.Output) -> Bool {
+        bytes.count == output.size && SHA256Hex.of(bytes) == output.sha256
+    }
+
+    /// A remote that answers with something no honest server stores: one note per build, and the step is built here.
+    private func remoteBroken(_ what: String, notes: inout [String]) {
+        guard let remote else { return }
+        let first = state.withLock { state in
+            defer { state.remoteBrokenSaid = true }
+            return !state.remoteBrokenSaid
+        }
+        if first {
+            notes.append("remote cache \(remote.settings.displayURL) is broken or hostile: \(what); building locally (tell whoever runs the server)")
         }
     }
 
@@ -180,8 +239,20 @@ public final class SharedCache: StepCache {
 
     private func find(_ query: CacheQuery, files: any BuildFileSystem, notes: inout [String]) async -> CacheHit? {
         let step = query.step
-        guard let (manifestBytes, manifestSource) = await fetch(.ac, query.manifestKey, notes: &notes),
+        guard let (manifestBytes, manifestSource) = await fetchRecord(query.manifestKey, notes: &notes),
               let manifest = CacheManifest(bytes: manifestBytes) else { return nil }
+        // A step reads headers only from the project, its include directories and the compilers'
+        // own: a manifest that names anything else (/dev/zero, ~/.ssh/id_rsa) was not written by a build.
+        let places = [files.root] + step.includeSearchOrder.map { FileSystem.absolute($0, base: files.root) } + Self.systemHeaderPlaces
+        if let stray = manifest.headers.first(where: { header in
+            let path = FileSystem.absolute(header, base: files.root)
+            return !places.contains { path.hasPrefix($0 == "/" ? "/" : $0 + "/") } && !Self.isCrossHeader(path)
+        }) {
+            if manifestSource == .remote {
+                remoteBroken("a manifest names \(stray.escapedForDisplay()), outside the project and its include directories", notes: &notes)
+            }
+            return nil
+        }
         // A header that would now be found before one the step read changes what it reads.
         let candidates = Executor.shadowingCandidates(of: manifest.headers, searchOrder: step.includeSearchOrder, root: files.root)
         let known = Set(step.inputs + manifest.headers)
@@ -192,7 +263,7 @@ public final class SharedCache: StepCache {
             headers.append((path, digest))
         }
         let entryKey = CacheKey.entry(manifest: query.manifestKey, headers: headers)
-        guard let (entryBytes, entrySource) = await fetch(.ac, entryKey, notes: &notes), let entry = CacheEntry(bytes: entryBytes),
+        guard let (entryBytes, entrySource) = await fetchRecord(entryKey, notes: &notes), let entry = CacheEntry(bytes: entryBytes),
               entry.outputs.map(\.path) == step.products else { return nil }
         var source = entrySource == .remote || manifestSource == .remote ? CacheSource.remote : .local
         var written: [String] = []
@@ -202,9 +273,8 @@ public final class SharedCache: StepCache {
             return nil
         }
         for (output, temporary) in zip(entry.outputs, step.temporaryProducts) {
-            guard let (bytes, blobSource) = await fetch(.cas, output.sha256, notes: &notes) else { return abandon() }
             // Never a wrong output: a blob that is not what the entry names is a miss.
-            guard bytes.count == output.size, SHA256Hex.of(bytes) == output.sha256 else { return abandon() }
+            guard let (bytes, blobSource) = await fetchBlob(output, notes: &notes) else { return abandon() }
             if blobSource == .remote {
                 source = .remote
                 keepLocally(.cas, output.sha256, bytes, notes: &notes)

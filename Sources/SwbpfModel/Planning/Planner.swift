@@ -95,17 +95,19 @@ public struct Planner {
                 precompiledHeader = step.primaryOutput
                 if precompiledHeaders.insert(step.primaryOutput).inserted { try graph.add(step) }
             }
-            var bpfObjects: [String] = []
-            for (index, source) in app.bpfSources.enumerated() {
-                let step = bpfCompileStep(app: app, source: source,
-                                          stem: index == 0 ? app.name : "\(app.name).\(Self.stem(of: source, suffix: ".bpf.c"))",
-                                          precompiledHeader: app.vmlinuxFirstSources.contains(source) ? precompiledHeader : nil)
-                try graph.add(step)
-                bpfObjects.append(step.primaryOutput)
+            for part in app.kernelParts {
+                var bpfObjects: [String] = []
+                for (index, source) in part.sources.enumerated() {
+                    let step = bpfCompileStep(app: app, source: source,
+                                              stem: index == 0 ? part.name : "\(part.name).\(Self.stem(of: source, suffix: ".bpf.c"))",
+                                              precompiledHeader: app.vmlinuxFirstSources.contains(source) ? precompiledHeader : nil)
+                    try graph.add(step)
+                    bpfObjects.append(step.primaryOutput)
+                }
+                let linked = bpfLinkStep(app: app, part: part, objects: bpfObjects)
+                try graph.add(linked)
+                try graph.add(skeletonStep(app: app, part: part, linkedObject: linked.primaryOutput))
             }
-            let linked = bpfLinkStep(app: app, objects: bpfObjects)
-            try graph.add(linked)
-            try graph.add(skeletonStep(app: app, linkedObject: linked.primaryOutput))
             if app.isSwift {
                 try addSwiftSteps(app: app, helperObjects: app.helpers.compactMap { helperObjects[$0] }, to: &graph)
                 continue

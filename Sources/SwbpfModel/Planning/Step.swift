@@ -262,6 +262,8 @@ public enum ArgumentOrigin: Hashable, Sendable, Codable, CustomStringConvertible
     case config(key: String)
     /// A key of an `[app.NAME]` table.
     case appConfig(app: String, key: String)
+    /// A key of a `[program.NAME]` table.
+    case programConfig(program: String, key: String)
     /// Where the toolchain found libbpf.
     case libbpf(LibbpfOrigin)
     /// What follows from the target or the linkage, and what chose it (`ARCH`, `--static`,
@@ -275,6 +277,7 @@ public enum ArgumentOrigin: Hashable, Sendable, Codable, CustomStringConvertible
         case .knob(let knob): return knob.rawValue
         case .config(let key): return "swbpf.toml \(key)"
         case .appConfig(let app, let key): return "swbpf.toml [app.\(app)] \(key)"
+        case .programConfig(let program, let key): return "swbpf.toml [program.\(program)] \(key)"
         case .libbpf(let origin): return origin.description
         case .target(let origin): return origin
         }

@@ -27,6 +27,14 @@ public struct ProjectConfig: Equatable, Sendable {
     public var sharedSources: [String] = []
     public var onlyApps: [String]?
     public var skipApps: [String] = []
+    /// `also`: apps built by default even though swbpf would leave them out (an optional library
+    /// it cannot find), without listing every other app in `apps`.
+    public var alsoApps: [String] = []
+    /// The line of `also`, for the error that names an app that does not exist.
+    public var alsoLine = 0
+    /// `skeleton`: the file name of each generated skeleton, `{name}` standing for the kernel
+    /// part's name (`{name}.bpf.skel.h`); the default is libbpf-bootstrap's `{name}.skel.h`.
+    public var skeletonPattern: String?
     public var compileCommands = false
     public var libbpfArchive: String?
     public var libbpfInclude: String?
@@ -37,9 +45,15 @@ public struct ProjectConfig: Equatable, Sendable {
     /// `[bpftool] path`: the bpftool program to run.
     public var bpftoolPath: String?
     public var cache = CacheConfig()
+    /// `[verify] kernels`: the kernels `swbpf verify` checks the programs against when no
+    /// `--kernel` is given (Debian versions or files).
+    public var verifyKernels: [String] = []
     public var apps: [String: AppConfig] = [:]
     /// Where each `[app.NAME]` table starts, for errors about apps that do not exist.
     public var appLines: [String: Int] = [:]
+    /// `[program.NAME]`: user-space programs with no kernel part, built beside the apps.
+    public var programs: [String: ProgramConfig] = [:]
+    public var programLines: [String: Int] = [:]
 
     public struct AppConfig: Equatable, Sendable {
         public var sources: [String] = []
@@ -51,6 +65,23 @@ public struct ProjectConfig: Equatable, Sendable {
         /// Other names for the binary, made as symbolic links beside it.
         public var aliases: [String] = []
         public var swiftFlags: [String] = []
+        /// `bpf`: the app's kernel parts, each compiled into its own object with its own skeleton
+        /// (instead of NAME.bpf.c); empty for the default.
+        public var kernelParts: [String] = []
+        /// `skeleton`: this app's skeleton file name pattern, over the project's.
+        public var skeletonPattern: String?
+        public init() {}
+    }
+
+    /// `[program.NAME]`: a user-space program with no kernel part (a traced `victim.c`, a tool that
+    /// uses libbpf on maps another app pinned).
+    public struct ProgramConfig: Equatable, Sendable {
+        public var sources: [String] = []
+        public var cflags: [String] = []
+        public var ldflags: [String] = []
+        public var libs: [String] = []
+        /// `libbpf = true`: link libbpf (and what it needs) into the program.
+        public var linksLibbpf = false
         public init() {}
     }
 
@@ -67,11 +98,13 @@ public struct ProjectConfig: Equatable, Sendable {
 
     package static let topLevelKeys = ["output", "bin", "arch", "vmlinux", "include", "cflags", "bpf-cflags", "ldflags",
                                "libs", "sources", "apps", "skip", "compdb", "static", "libbpf", "bpftool", "app", "cache",
-                               "swift-flags", "swift-debug"]
+                               "swift-flags", "swift-debug", "also", "skeleton", "program", "verify"]
     package static let libbpfKeys = ["source", "archive", "include"]
     package static let bpftoolKeys = ["source", "path"]
+    package static let verifyKeys = ["kernels"]
     package static let cacheKeys = ["enabled", "remote", "remote-read-only", "max-size"]
-    package static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs", "aliases", "swift-flags"]
+    package static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs", "aliases", "swift-flags", "bpf", "skeleton"]
+    package static let programKeys = ["sources", "cflags", "ldflags", "libs", "libbpf"]
 
     /// Parses the text of a config file. `file` is the name used in error messages.
     public static func parse(_ text: String, file: String) throws -> ProjectConfig {
@@ -108,6 +141,9 @@ public struct ProjectConfig: Equatable, Sendable {
         config.swiftDebug = try reader.bool(table, "swift-debug", section: [])
         if table.contains(key: "apps") { config.onlyApps = try reader.strings(table, "apps", section: []) }
         config.skipApps = try reader.strings(table, "skip", section: [])
+        config.alsoApps = try reader.strings(table, "also", section: [])
+        config.alsoLine = table.entry("also")?.keyPosition.line ?? 0
+        config.skeletonPattern = try reader.skeletonPattern(table, section: [])
         config.compileCommands = try reader.bool(table, "compdb", section: []) ?? false
 
         if let libbpf = try reader.table(table, "libbpf", section: []) {
@@ -136,38 +172,65 @@ public struct ProjectConfig: Equatable, Sendable {
             config.cache.remoteReadOnly = try reader.bool(cache, "remote-read-only", section: ["cache"]) ?? false
             config.cache.maxSize = try reader.string(cache, "max-size", section: ["cache"])
         }
-        if let apps = try reader.table(table, "app", section: []) {
-            for entry in apps.entries {
-                let name = entry.key
-                let section = ["app", name]
-                guard let app = entry.value.table else {
-                    throw ConfigError.wrongType(file: file, line: entry.keyPosition.line,
-                                                     key: "app.\(name)", expected: "a table ([app.\(name)])")
+        if let verify = try reader.table(table, "verify", section: []) {
+            try reader.checkKeys(verify, allowed: verifyKeys, section: ["verify"])
+            config.verifyKernels = try reader.strings(verify, "kernels", section: ["verify"])
+        }
+        for (name, app) in try reader.namedTables(table, "app", allowed: appKeys) {
+            let section = ["app", name]
+            var appConfig = AppConfig()
+            appConfig.sources = try reader.strings(app, "sources", section: section)
+            appConfig.bpfSources = try reader.strings(app, "bpf-sources", section: section)
+            appConfig.cflags = try reader.strings(app, "cflags", section: section)
+            appConfig.bpfCflags = try reader.strings(app, "bpf-cflags", section: section)
+            appConfig.ldflags = try reader.strings(app, "ldflags", section: section)
+            appConfig.libs = try reader.strings(app, "libs", section: section)
+            appConfig.aliases = try reader.strings(app, "aliases", section: section)
+            appConfig.swiftFlags = try reader.strings(app, "swift-flags", section: section)
+            appConfig.kernelParts = try reader.strings(app, "bpf", section: section)
+            appConfig.skeletonPattern = try reader.skeletonPattern(app, section: section)
+            if let entry = app.entry("bpf") {
+                if appConfig.kernelParts.isEmpty {
+                    throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, column: entry.keyPosition.column, key: "app.\(name).bpf",
+                                                   message: "the list is empty: name the app's kernel parts (\"\(name).bpf.c\"), or remove the key to use \(name).bpf.c")
                 }
-                try reader.checkKeys(app, allowed: appKeys, section: section)
-                var appConfig = AppConfig()
-                appConfig.sources = try reader.strings(app, "sources", section: section)
-                appConfig.bpfSources = try reader.strings(app, "bpf-sources", section: section)
-                appConfig.cflags = try reader.strings(app, "cflags", section: section)
-                appConfig.bpfCflags = try reader.strings(app, "bpf-cflags", section: section)
-                appConfig.ldflags = try reader.strings(app, "ldflags", section: section)
-                appConfig.libs = try reader.strings(app, "libs", section: section)
-                appConfig.aliases = try reader.strings(app, "aliases", section: section)
-                appConfig.swiftFlags = try reader.strings(app, "swift-flags", section: section)
-                for alias in appConfig.aliases where alias.isEmpty || alias.contains("/") || alias == "." || alias == ".." {
-                    throw ConfigError.invalidValue(file: file, line: app.entry("aliases")?.keyPosition.line ?? app.position.line,
-                                                        key: "app.\(name).aliases", message: "'\(alias)' is not a file name: an alias is a name for the binary in the same directory")
+                if let other = app.entry("bpf-sources") {
+                    throw ConfigError.invalidValue(file: file, line: other.keyPosition.line, column: other.keyPosition.column, key: "app.\(name).bpf-sources",
+                                                   message: "bpf-sources links more kernel sources into NAME.bpf.c's object, and bpf gives the app its kernel parts: keep one of them")
                 }
-                config.apps[name] = appConfig
-                config.appLines[name] = app.position.line
             }
+            for alias in appConfig.aliases where alias.isEmpty || alias.contains("/") || alias == "." || alias == ".." {
+                throw ConfigError.invalidValue(file: file, line: app.entry("aliases")?.keyPosition.line ?? app.position.line,
+                                                    key: "app.\(name).aliases", message: "'\(alias)' is not a file name: an alias is a name for the binary in the same directory")
+            }
+            config.apps[name] = appConfig
+            config.appLines[name] = app.position.line
+        }
+        for (name, program) in try reader.namedTables(table, "program", allowed: programKeys) {
+            let section = ["program", name]
+            if config.apps[name] != nil {
+                throw ConfigError.invalidValue(file: file, line: program.position.line, column: program.position.column, key: "program.\(name)",
+                                               message: "\(name) is also an [app.\(name)]: one binary cannot be both; rename one of them")
+            }
+            var settings = ProgramConfig()
+            settings.sources = try reader.strings(program, "sources", section: section)
+            settings.cflags = try reader.strings(program, "cflags", section: section)
+            settings.ldflags = try reader.strings(program, "ldflags", section: section)
+            settings.libs = try reader.strings(program, "libs", section: section)
+            settings.linksLibbpf = try reader.bool(program, "libbpf", section: section) ?? false
+            if settings.sources.isEmpty {
+                throw ConfigError.invalidValue(file: file, line: program.position.line, column: program.position.column, key: "program.\(name).sources",
+                                               message: "a program needs its sources: sources = [\"\(name).c\"]")
+            }
+            config.programs[name] = settings
+            config.programLines[name] = program.position.line
         }
         return config
     }
 
     /// Reads typed values and turns every mismatch into an error on the line of the key (or of the
     /// offending list element).
-    private struct Reader {
+    struct Reader {
         let file: String
 
         func qualified(_ key: String, _ section: [String]) -> String { (section + [key]).joined(separator: ".") }
@@ -200,6 +263,37 @@ public struct ProjectConfig: Equatable, Sendable {
                     throw wrongType(entry, section, "a list of strings", line: element.position.line)
                 }
                 return text
+            }
+        }
+
+        /// `skeleton`: a file name (no directory) with `{name}` in it, so that two kernel parts never
+        /// share one skeleton.
+        func skeletonPattern(_ table: TOMLTable, section: [String]) throws -> String? {
+            guard let pattern = try string(table, "skeleton", section: section), let entry = table.entry("skeleton") else { return nil }
+            let problem: String? = if !pattern.contains("{name}") {
+                "'\(pattern)' has no {name}: every kernel part needs its own skeleton; for example \"{name}.bpf.skel.h\""
+            } else if pattern.contains("/") {
+                "'\(pattern)' is not a file name: skeletons are written in the output directory, which -I finds; leave out the directory"
+            } else if !pattern.hasSuffix(".h") {
+                "'\(pattern)' does not end in .h: it is a header the user part includes"
+            } else { nil }
+            if let problem {
+                throw ConfigError.invalidValue(file: file, line: entry.keyPosition.line, column: entry.keyPosition.column,
+                                               key: qualified("skeleton", section), message: problem)
+            }
+            return pattern
+        }
+
+        /// The `[KEY.NAME]` tables (`[app.x]`, `[program.y]`), each checked for keys outside `allowed`.
+        func namedTables(_ table: TOMLTable, _ key: String, allowed: [String]) throws -> [(name: String, table: TOMLTable)] {
+            guard let outer = try self.table(table, key, section: []) else { return [] }
+            return try outer.entries.map { entry in
+                guard let inner = entry.value.table else {
+                    throw ConfigError.wrongType(file: file, line: entry.keyPosition.line,
+                                                key: "\(key).\(entry.key)", expected: "a table ([\(key).\(entry.key)])")
+                }
+                try checkKeys(inner, allowed: allowed, section: [key, entry.key])
+                return (entry.key, inner)
             }
         }
 

@@ -5,7 +5,7 @@ public enum ConfigError: DiagnosticError, Equatable {
     case syntax(file: String, line: Int, column: Int, message: String)
     case unknownKey(file: String, line: Int, key: String, known: [String])
     case wrongType(file: String, line: Int, key: String, expected: String)
-    case invalidValue(file: String, line: Int, key: String, message: String)
+    case invalidValue(file: String, line: Int, column: Int? = nil, key: String, message: String)
     case notAFile(path: String, kind: String)
     case tooLarge(path: String, size: Int64, limit: Int)
     /// An ARCH (knob, --arch or swbpf.toml arch) that names no target swbpf knows.
@@ -22,8 +22,8 @@ public enum ConfigError: DiagnosticError, Equatable {
         case .wrongType(let file, let line, let key, let expected):
             return Diagnostic(.error, "key '\(key)' must be \(expected)", at: .init(file: file, line: line),
                               help: "for example: \(Self.example(for: expected, key: key))")
-        case .invalidValue(let file, let line, let key, let message):
-            return Diagnostic(.error, "key '\(key)': \(message)", at: .init(file: file, line: line))
+        case .invalidValue(let file, let line, let column, let key, let message):
+            return Diagnostic(.error, "key '\(key)': \(message)", at: .init(file: file, line: line, column: column))
         case .notAFile(let path, let kind):
             return Diagnostic(.error, "'\(path)' is \(kind), not a regular file, so swbpf cannot read its settings from it",
                               help: "make it a regular file (a symbolic link to one is fine), or remove it to use the defaults")

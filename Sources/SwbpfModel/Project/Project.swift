@@ -4,8 +4,12 @@ import SwbpfBasics
 /// part that embeds the kernel part through the generated skeleton.
 public struct App: Equatable, Sendable {
     public var name: String
-    /// Kernel-side sources, relative to the project root; the first is NAME.bpf.c.
-    public var bpfSources: [String]
+    /// The kernel parts, each one BPF object with its own skeleton: NAME.bpf.c (with swbpf.toml's
+    /// `bpf-sources` linked in) by default, or swbpf.toml's `bpf` list. None for a user-space
+    /// program (`[program.NAME]`).
+    public var kernelParts: [KernelPart]
+    /// Whether the binary links libbpf: every app does; a program when its config asks.
+    public var linksLibbpf = true
     /// User-space C sources compiled for this app alone; the first is NAME.c. Empty for a Swift app.
     public var userSources: [String]
     /// A Swift app's sources (NAME.swift or the files of the NAME/ folder, then swbpf.toml's),
@@ -29,20 +33,51 @@ public struct App: Equatable, Sendable {
     /// precompiled vmlinux.h (a source that includes linux/bpf.h first would clash with it).
     public var vmlinuxFirstSources: Set<String> = []
 
+    /// Kernel-side sources, relative to the project root, of every kernel part.
+    public var bpfSources: [String] { kernelParts.flatMap(\.sources) }
+
     /// bpftool names the skeleton after the object file, with characters that cannot appear in a C
     /// identifier turned into underscores: xdp-counter.bpf.o gives `struct xdp_counter_bpf`.
     public var skeletonName: String { Self.skeletonName(of: name) }
 
+    /// A user-space program of `[program.NAME]`: no kernel part.
+    public var isProgram: Bool { kernelParts.isEmpty }
+
+    /// Where a setting of this app's table in swbpf.toml comes from, as explain names it.
+    package func configOrigin(_ key: String) -> ArgumentOrigin {
+        isProgram ? .programConfig(program: name, key: key) : .appConfig(app: name, key: key)
+    }
+
     /// Whether the user-space part is written in Swift.
     public var isSwift: Bool { !swiftSources.isEmpty }
 
+    /// As bpftool's `sanitize_identifier` does it: every byte that is not an ASCII letter, digit or
+    /// '_' becomes '_' (a non-ASCII letter is several bytes, so several underscores).
     public static func skeletonName(of app: String) -> String {
-        String(app.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }) + "_bpf"
+        String(decoding: app.utf8.map { isIdentifierByte($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self) + "_bpf"
+    }
+
+    /// Whether the skeleton bpftool makes for `app` matches the name its user part calls
+    /// (`NAME_bpf__open`): only ASCII, and not starting with a digit.
+    public static func hasUsableName(_ app: String) -> Bool {
+        guard let first = app.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return app.utf8.allSatisfy { isIdentifierByte($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
+    }
+
+    /// `app` with every character bpftool would change replaced, for a hint.
+    public static func suggestedName(for app: String) -> String {
+        let name = String(skeletonName(of: app).dropLast(4))
+        return name.first?.isNumber == true ? "app_" + name : name
+    }
+
+    private static func isIdentifierByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
     }
 
     package init(name: String, bpfSources: [String], userSources: [String], swiftSources: [String] = [], swiftFlags: [String] = [], sharedHeader: String? = nil, helpers: [String], cflags: [String] = [], bpfCflags: [String] = [], ldflags: [String] = [], libs: [String] = [], aliases: [String] = [], unavailable: String? = nil, vmlinuxFirstSources: Set<String> = []) {
         self.name = name
-        self.bpfSources = bpfSources
+        self.kernelParts = bpfSources.isEmpty ? [] : [KernelPart(name: name, sources: bpfSources, skeleton: KernelPart.skeletonFile(name, pattern: nil))]
         self.userSources = userSources
         self.swiftSources = swiftSources
         self.swiftFlags = swiftFlags
@@ -55,6 +90,35 @@ public struct App: Equatable, Sendable {
         self.aliases = aliases
         self.unavailable = unavailable
         self.vmlinuxFirstSources = vmlinuxFirstSources
+    }
+}
+
+/// One BPF object of an app: its sources (compiled each, then linked by `bpftool gen object` into
+/// `.output/NAME.bpf.o`) and the skeleton generated from it.
+public struct KernelPart: Equatable, Sendable {
+    /// The object's name: `NAME` of NAME.bpf.c, or the source's name without `.c` (`trace_kern`).
+    public var name: String
+    public var sources: [String]
+    /// The skeleton's file name in the output directory (`NAME.skel.h`).
+    public var skeleton: String
+
+    public init(name: String, sources: [String], skeleton: String) {
+        self.name = name
+        self.sources = sources
+        self.skeleton = skeleton
+    }
+
+    /// The skeleton's file name for the part `name`: swbpf.toml's `skeleton` pattern with `{name}`
+    /// replaced, or libbpf-bootstrap's `NAME.skel.h`.
+    public static func skeletonFile(_ name: String, pattern: String?) -> String {
+        (pattern ?? "{name}.skel.h").replacing("{name}", with: name)
+    }
+
+    /// The part's name for a kernel source: `x.bpf.c` gives `x`, `x_kern.c` gives `x_kern`.
+    public static func name(of source: String) -> String {
+        let base = FileSystem.split(source).base
+        for suffix in [".bpf.c", ".c"] where base.hasSuffix(suffix) { return String(base.dropLast(suffix.count)) }
+        return base
     }
 }
 
@@ -123,7 +187,7 @@ public struct Project: Equatable, Sendable {
             }
             selected = try refusingSwiftForOtherTarget(selected.filter { only.contains($0.name) })
         } else {
-            selected = selected.filter { $0.unavailable == nil }
+            selected = selected.filter { $0.unavailable == nil || config.alsoApps.contains($0.name) }
         }
         return selected.filter { !config.skipApps.contains($0.name) }
     }

@@ -7,6 +7,8 @@ public enum ProjectError: DiagnosticError, Equatable {
     case unknownApp(name: String, available: [String])
     case appWithoutUserPart(name: String, configFile: String, line: Int)
     case missingSource(path: String, referencedBy: String)
+    /// A `[program.NAME]` whose name is an app's.
+    case programIsApp(name: String, configFile: String, line: Int)
     case responseFileName(path: String, referencedBy: String)
     /// NAME.c and a Swift user part (NAME.swift or a NAME/ folder of .swift files) both stand beside NAME.bpf.c.
     case twoUserParts(name: String, swiftSources: [String])
@@ -16,6 +18,10 @@ public enum ProjectError: DiagnosticError, Equatable {
     case swiftFolderIsBinaryPath(name: String)
     /// A Swift app in a build for another machine: there is no Swift SDK for it here.
     case swiftForOtherTarget(app: String, target: String, origin: String)
+    /// A source or header of the project is a FIFO, a device or a socket: reading it would block or never end.
+    case notARegularFile(path: String, kind: String)
+    /// bpftool cannot turn the app's name into the C identifier its skeleton is named after.
+    case appNameNotIdentifier(name: String, file: String)
 
     public var diagnostic: Diagnostic {
         switch self {
@@ -34,6 +40,10 @@ public enum ProjectError: DiagnosticError, Equatable {
             return Diagnostic(.error, "app '\(name)' is configured but there is no \(name).bpf.c with a \(name).c beside it",
                               at: .init(file: file, line: line),
                               help: "create \(name).bpf.c and \(name).c, or remove [app.\(name)] from \(file)")
+        case .programIsApp(let name, let file, let line):
+            return Diagnostic(.error, "[program.\(name)] has the name of an app (\(name).bpf.c or [app.\(name)]): both would write the binary \(name)",
+                              at: .init(file: file, line: line),
+                              help: "rename the program's table, for example [program.\(name)-tool]")
         case .missingSource(let path, let referencedBy):
             return Diagnostic(.error, "source file '\(path)' does not exist (named by \(referencedBy))",
                               help: "create the file or fix the name in \(referencedBy)")
@@ -52,6 +62,13 @@ public enum ProjectError: DiagnosticError, Equatable {
             return Diagnostic(.error, "\(app) is a Swift app, and the build is for \(target) (from \(origin)): swbpf cannot build Swift user space for another machine",
                               notes: ["that needs a Swift SDK for \(target) (its standard library and runtime built for it), which this toolchain does not have"],
                               help: "build \(app) on an \(target) machine, or write its user space in C; a build that does not name \(app) leaves it out with a note")
+        case .notARegularFile(let path, let kind):
+            return Diagnostic(.error, "'\(path)' is \(kind), not a regular file: swbpf reads sources and headers only from regular files",
+                              help: "replace it with a regular file, or remove it from the project directory")
+        case .appNameNotIdentifier(let name, let file):
+            return Diagnostic(.error, "'\(name)' (from \(file)) cannot be an app name: bpftool names the skeleton \(App.skeletonName(of: name)), which is not a C identifier",
+                              notes: ["an app name must be ASCII letters, digits, '_' or '-' (bpftool turns '-' into '_'), not starting with a digit"],
+                              help: "rename \(file) and its user part, for example to \(App.suggestedName(for: name)).bpf.c")
         case .responseFileName(let path, let referencedBy):
             return Diagnostic(.error, "source file '\(path)' (named by \(referencedBy)) starts with '@': clang would read it as a list of options",
                               help: "rename the file")

@@ -13,22 +13,48 @@ public enum ProjectLoader {
         guard let entries = FileSystem.entries(root) else {
             throw ProjectError.projectDirectoryMissing(path: directory)
         }
-        let names = entries.map(\.name)
         var config = ProjectConfig()
         var configFile: String?
-        if names.contains(ProjectConfig.fileName) {
+        if entries.contains(where: { $0.name == ProjectConfig.fileName }) {
             let bytes = try readConfigFile(FileSystem.join(root, ProjectConfig.fileName))
             config = try ProjectConfig.parse(bytes, file: ProjectConfig.fileName)
             configFile = ProjectConfig.fileName
         }
+        return try load(directory: directory, config: config, configFile: configFile)
+    }
 
+    /// The project in `directory` with `config`, whatever swbpf.toml says: what `swbpf init` checks
+    /// a config it is about to write with.
+    package static func load(directory: String, config: ProjectConfig, configFile: String?) throws -> Project {
+        let root = FileSystem.normalize(directory)
+        guard let entries = FileSystem.entries(root) else {
+            throw ProjectError.projectDirectoryMissing(path: directory)
+        }
         let files = Set(entries.filter { !$0.isDirectory }.map(\.name))
+        // A FIFO or a device among the sources would block every read of it (and the build with it).
+        for file in files.sorted() where [".c", ".h", ".swift"].contains(where: file.hasSuffix) {
+            try requireRegularFile(file, root: root)
+        }
         var apps: [App] = []
         var notes: [String] = []
+        /// An app of `parts` and `userSources`, with its [app.NAME] settings, once its files are checked.
+        func configuredApp(_ name: String, parts: [(name: String, sources: [String])], userSources: [String],
+                           settings: ProjectConfig.AppConfig) throws -> App {
+            let table = "\(ProjectConfig.fileName) [app.\(name)]"
+            for source in settings.sources + parts.flatMap(\.sources) { try checkSource(source, root: root, referencedBy: table) }
+            var app = App(name: name, bpfSources: [], userSources: userSources + settings.sources,
+                          helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
+                          ldflags: settings.ldflags, libs: settings.libs, aliases: settings.aliases)
+            let pattern = settings.skeletonPattern ?? config.skeletonPattern
+            app.kernelParts = parts.map { KernelPart(name: $0.name, sources: $0.sources, skeleton: KernelPart.skeletonFile($0.name, pattern: pattern)) }
+            app.vmlinuxFirstSources = FirstInclude.vmlinuxFirst(app.bpfSources, root: root)
+            return app
+        }
+        // Kernel sources the config gives to an app belong to it, not to an app of their own.
+        let claimedKernelSources = Set(config.apps.values.flatMap { $0.bpfSources + $0.kernelParts })
         for file in files.sorted() where file.hasSuffix(".bpf.c") {
             let name = String(file.dropLast(".bpf.c".count))
-            // Extra kernel parts named in the config belong to their app, not to an app of their own.
-            if config.apps.values.contains(where: { $0.bpfSources.contains(file) }) { continue }
+            if claimedKernelSources.contains(file) || config.apps[name]?.kernelParts.isEmpty == false { continue }
             let swiftSources = SwiftSources.discover(name: name, files: files, entries: entries, root: root)
             if files.contains("\(name).c"), !swiftSources.isEmpty {
                 throw ProjectError.twoUserParts(name: name, swiftSources: swiftSources.contains("\(name).swift") ? ["\(name).swift"] : ["\(name)/"])
@@ -41,19 +67,9 @@ public enum ProjectLoader {
                 notes.append("\(file) is not built: clang reads a file whose name starts with '@' as a list of options, whatever its path; rename it")
                 continue
             }
+            guard App.hasUsableName(name) else { throw ProjectError.appNameNotIdentifier(name: name, file: file) }
             let settings = config.apps[name] ?? .init()
-            for source in settings.sources + settings.bpfSources {
-                if !FileSystem.exists(FileSystem.join(root, source)) {
-                    throw ProjectError.missingSource(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
-                }
-                if FileSystem.split(source).base.hasPrefix("@") {
-                    throw ProjectError.responseFileName(path: source, referencedBy: "\(ProjectConfig.fileName) [app.\(name)]")
-                }
-            }
-            var app = App(name: name, bpfSources: [file] + settings.bpfSources, userSources: ["\(name).c"] + settings.sources,
-                          helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
-                          ldflags: settings.ldflags, libs: settings.libs, aliases: settings.aliases,
-                          vmlinuxFirstSources: FirstInclude.vmlinuxFirst([file] + settings.bpfSources, root: root))
+            var app = try configuredApp(name, parts: [(name, [file] + settings.bpfSources)], userSources: ["\(name).c"], settings: settings)
             if !swiftSources.isEmpty {
                 try SwiftSources.check(app: name, settings: settings, config: config, root: root, inFolder: !swiftSources.contains("\(name).swift"))
                 app.userSources = []
@@ -63,20 +79,58 @@ public enum ProjectLoader {
             }
             apps.append(app)
         }
+        // The kernel samples' naming: NAME_kern.c is the kernel part of NAME_user.c.
+        for file in files.sorted() where file.hasSuffix("_kern.c") && !claimedKernelSources.contains(file) {
+            let name = String(file.dropLast("_kern.c".count))
+            guard files.contains("\(name)_user.c") else {
+                notes.append("\(file) has no \(name)_user.c beside it, so it is not an app; skipping it")
+                continue
+            }
+            if apps.contains(where: { $0.name == name }) || config.apps[name]?.kernelParts.isEmpty == false { continue }
+            let settings = config.apps[name] ?? .init()
+            apps.append(try configuredApp(name, parts: [(name + "_kern", [file] + settings.bpfSources)], userSources: ["\(name)_user.c"], settings: settings))
+        }
+        // Apps whose kernel parts the config lists (`bpf`), one object and skeleton each.
+        for (name, settings) in config.apps.sorted(by: { $0.key < $1.key }) where !settings.kernelParts.isEmpty {
+            let userSources = files.contains("\(name).c") ? ["\(name).c"] : []
+            if userSources.isEmpty && settings.sources.isEmpty {
+                throw ProjectError.appWithoutUserPart(name: name, configFile: ProjectConfig.fileName, line: config.appLines[name] ?? 1)
+            }
+            let parts = settings.kernelParts.map { (KernelPart.name(of: $0), [$0]) }
+            apps.append(try configuredApp(name, parts: parts, userSources: userSources, settings: settings))
+        }
         for name in config.apps.keys.sorted() where !apps.contains(where: { $0.name == name }) {
             throw ProjectError.appWithoutUserPart(name: name, configFile: ProjectConfig.fileName, line: config.appLines[name] ?? 1)
+        }
+        for (name, program) in config.programs.sorted(by: { $0.key < $1.key }) {
+            if apps.contains(where: { $0.name == name }) {
+                throw ProjectError.programIsApp(name: name, configFile: ProjectConfig.fileName, line: config.programLines[name] ?? 1)
+            }
+            for source in program.sources { try checkSource(source, root: root, referencedBy: "\(ProjectConfig.fileName) [program.\(name)]") }
+            var app = App(name: name, bpfSources: [], userSources: program.sources, helpers: [], cflags: program.cflags,
+                          ldflags: program.ldflags, libs: program.libs)
+            app.linksLibbpf = program.linksLibbpf
+            apps.append(app)
+        }
+        apps.sort { $0.name < $1.name }
+        for name in config.alsoApps where !apps.contains(where: { $0.name == name }) {
+            throw ConfigError.invalidValue(file: ProjectConfig.fileName, line: config.alsoLine, key: "also",
+                                           message: "there is no app named '\(name)'; the apps are: \(apps.map(\.name).joined(separator: ", "))")
         }
         if apps.isEmpty {
             throw ProjectError.noApps(directory: directory,
                                     kernelOnly: files.filter { $0.hasSuffix(".bpf.c") }.map { String($0.dropLast(6)) }.sorted())
         }
-        for source in config.sharedSources where !FileSystem.exists(FileSystem.join(root, source)) {
-            throw ProjectError.missingSource(path: source, referencedBy: ProjectConfig.fileName)
+        for source in config.sharedSources {
+            guard FileSystem.exists(FileSystem.join(root, source)) else {
+                throw ProjectError.missingSource(path: source, referencedBy: ProjectConfig.fileName)
+            }
+            try requireRegularFile(source, root: root)
         }
 
         // Helpers: HELPER.c with HELPER.h, no kernel part, not an app and not an app's own source.
         let appNames = Set(apps.map(\.name))
-        let claimed = Set(apps.flatMap(\.userSources) + config.sharedSources)
+        let claimed = Set(apps.flatMap { $0.userSources + $0.bpfSources } + config.sharedSources)
         let helperCandidates = files.filter { file in
             guard file.hasSuffix(".c"), !file.hasSuffix(".bpf.c"), !claimed.contains(file) else { return false }
             let base = String(file.dropLast(2))
@@ -120,7 +174,8 @@ public enum ProjectLoader {
             let directories = AppRequirements.includeDirectories(of: apps[index], config: config,
                                                                  arch: config.arch.flatMap(TargetArch.named)?.name ?? TargetSelection.host.name)
             apps[index].unavailable = AppRequirements.unavailable(apps[index], root: root, directories: directories)
-            if let reason = apps[index].unavailable, config.onlyApps?.contains(apps[index].name) != true { notes.append(reason) }
+            if let reason = apps[index].unavailable, config.onlyApps?.contains(apps[index].name) != true,
+               !config.alsoApps.contains(apps[index].name) { notes.append(reason) }
         }
 
         return Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
@@ -129,6 +184,22 @@ public enum ProjectLoader {
 }
 
 extension ProjectLoader {
+    /// A source the config names must exist, and must not read as an option to clang.
+    private static func checkSource(_ source: String, root: String, referencedBy: String) throws {
+        if !FileSystem.exists(FileSystem.join(root, source)) {
+            throw ProjectError.missingSource(path: source, referencedBy: referencedBy)
+        }
+        try requireRegularFile(source, root: root)
+        if FileSystem.split(source).base.hasPrefix("@") {
+            throw ProjectError.responseFileName(path: source, referencedBy: referencedBy)
+        }
+    }
+
+    /// Refuses a source that exists and is not a regular file (through a symbolic link).
+    private static func requireRegularFile(_ path: String, root: String) throws {
+        if let kind = FileSystem.irregularKind(FileSystem.join(root, path)) { throw ProjectError.notARegularFile(path: path, kind: kind) }
+    }
+
     /// Reads swbpf.toml, which must be a regular file (a symbolic link to one is fine) of at most
     /// `ProjectConfig.maximumFileSize` bytes. It is checked with stat before it is opened, so a FIFO
     /// or a device is never opened (a FIFO would block until a writer comes); the open is

@@ -8,6 +8,8 @@ public enum ToolchainError: DiagnosticError, Equatable {
     case libbpfNotFound(tried: [String])
     case noVmlinuxSource(btfPath: String)
     case vmlinuxSourceMissing(path: String, origin: String)
+    /// A FIFO or device: bpftool or clang would block on it, or read it forever.
+    case vmlinuxSourceNotAFile(path: String, origin: String, kind: String)
     /// A Swift app needs swiftc, which no Debian package provides.
     case swiftcNotFound(tried: [String], apps: [String])
     /// A header named other than vmlinux.h, which `#include "vmlinux.h"` cannot find.
@@ -43,6 +45,9 @@ public enum ToolchainError: DiagnosticError, Equatable {
         case .noVmlinuxSource(let btfPath):
             return Diagnostic(.error, "cannot make vmlinux.h: this kernel has no BTF at \(btfPath) and the project names no vmlinux.h",
                               help: "either set VMLINUX (or vmlinux in swbpf.toml) to a vmlinux.h, or to a BTF file for your target kernel (for example one from BTFHub), or build on a kernel with CONFIG_DEBUG_INFO_BTF=y")
+        case .vmlinuxSourceNotAFile(let path, let origin, let kind):
+            return Diagnostic(.error, "vmlinux source '\(path)' (from \(origin)) is \(kind), not a regular file",
+                              help: "point it at a vmlinux.h or BTF file, or unset it to use the running kernel's BTF")
         case .vmlinuxSourceMissing(let path, let origin):
             return Diagnostic(.error, "vmlinux source '\(path)' (from \(origin)) does not exist",
                               help: "point it at an existing vmlinux.h or BTF file, or unset it to use the running kernel's BTF")

@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// Debian's nginx (nginx-light has the WebDAV module) as a Bazel HTTP remote cache on a free
 /// loopback port, with a config, prefix and temporary directories of its own; stopped when the
@@ -83,11 +84,10 @@ final class WebDAVServer {
         // Ready when it answers (a 404 for a name it does not hold), or, with TLS, accepts.
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if tls, let address = HTTPAddress("http://127.0.0.1:\(port)"),
-               case .success = HTTPClient.connect(address, deadline: HTTPClient.Deadline(seconds: 1)).map({ close($0) }) { return }
+            if tls, Self.accepts(port: port) { return }
             if let address = HTTPAddress(url),
                case .success(let response) = HTTPClient.exchange(method: "GET", address: address, path: "/ac/probe", headers: [], body: [],
-                                                                 timeoutSeconds: 1), response.status == 404 { return }
+                                                                 timeoutSeconds: 1, limit: 1 << 16), response.status == 404 { return }
             if !process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -107,6 +107,19 @@ final class WebDAVServer {
 
     /// The blobs and records the server holds.
     var files: [String] { allFiles(under: data) }
+
+    /// Whether something accepts connections on the loopback `port`.
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
 
     /// A port nothing listens on now (the kernel's pick for a socket bound to port 0).
     static func freePort() throws -> Int {

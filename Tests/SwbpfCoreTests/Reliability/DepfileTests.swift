@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// The depfile parser, case by case (the cases ninja's depfile parser is tested on, and what -MP,
 /// gcc's and clang's quoting produce), then against depfiles the real compilers write.

@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// A full disk fails the step that hit it, records nothing wrong, and once space returns the next
 /// build equals a clean one.

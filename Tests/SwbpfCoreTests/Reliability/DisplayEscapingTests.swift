@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// Names shown on a terminal never carry a control character to it.
 @Suite struct DisplayEscapingTests {

@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// File names are data: never an option or a response file for a tool, never an escape sequence
 /// on the terminal, and the printed commands still replay.

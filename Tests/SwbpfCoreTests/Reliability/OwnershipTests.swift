@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// swbpf never writes or deletes a file it did not create: products never replace a user's
 /// file, a product can never be a source, and clean removes exactly what the state records.

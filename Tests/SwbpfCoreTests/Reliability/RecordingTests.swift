@@ -8,6 +8,7 @@ import Testing
 @testable import SwbpfViews
 @testable import SwbpfScaffolding
 @testable import SwbpfDriver
+import SwbpfTestSupport
 
 /// The dirty check never records a wrong build: an input changed while its step runs, a header
 /// that newly shadows the one a compile read, a vmlinux.h left from an earlier configuration.

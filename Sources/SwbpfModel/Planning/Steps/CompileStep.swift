@@ -6,10 +6,10 @@ extension Planner {
         let groups = [ArgumentGroup(.baseOptions, settings.cflags.map(StepArgument.flag), origin: settings.cflagsOrigin)]
             + pathMappingGroups + [userIncludeGroup]
             + Self.flagGroups(.userFlags, [(.config(key: "cflags"), project.config.cflags)]
-                + (app.map { [(.appConfig(app: $0.name, key: "cflags"), $0.cflags)] } ?? []))
+                + (app.map { [($0.configOrigin("cflags"), $0.cflags)] } ?? []))
             + [ArgumentGroup(.source, [.flag("-c"), .input(source)]),
                ArgumentGroup(.output, [.flag("-o"), .output(object)])]
         return Step(kind: .compile, app: app?.name, tool: toolchain.cc, groups: groups,
-                    orderOnlyInputs: (app.map { [skeletonHeader(of: $0)] } ?? []) + libbpfHeadersReady, depfile: inOutput(stem + ".d"))
+                    orderOnlyInputs: (app.map(skeletonHeaders) ?? []) + libbpfHeadersReady, depfile: inOutput(stem + ".d"))
     }
 }

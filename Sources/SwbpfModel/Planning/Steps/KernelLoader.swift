@@ -31,8 +31,9 @@ public enum KernelLoader {
 // project's libbpf.a, so that programs reach the kernel exactly as the app's skeleton would send
 // them. Two modes, each printing plain records on standard output for swbpf to read:
 //
-//   swbpf-loader verify OBJECT PIN_DIR   load each program of OBJECT alone into the verifier
-//   swbpf-loader probe TRACEFS           load and attach tiny programs of each kind
+//   swbpf-loader verify OBJECT PIN_DIR [BTF]   load each program of OBJECT alone into the verifier,
+//                                              relocating CO-RE against BTF (another kernel's) if given
+//   swbpf-loader probe TRACEFS                 load and attach tiny programs of each kind
 //
 // Nothing is attached in verify mode; every map and program is freed before the next program.
 #define _GNU_SOURCE
@@ -102,7 +103,7 @@ static uint64_t now_ns(void)
 static const unsigned int log_levels[] = { 2 | 4, 1 | 4, 4 };
 enum { log_size = 16 << 20 };
 
-static int verify_one(const char *path, const char *pin_dir, int index, char *log)
+static int verify_one(const char *path, const char *pin_dir, const char *btf, int index, char *log)
 {
 	const char *kept_log = NULL;
 	size_t kept_length = 0;
@@ -112,7 +113,7 @@ static int verify_one(const char *path, const char *pin_dir, int index, char *lo
 	char *truncated_log = NULL;
 
 	for (size_t attempt = 0; attempt < sizeof(log_levels) / sizeof(log_levels[0]); attempt++) {
-		LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+		LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir, .btf_custom_path = btf);
 		libbpf_length = 0;
 		libbpf_messages[0] = '\0';
 		struct bpf_object *obj = bpf_object__open_file(path, &opts);
@@ -173,7 +174,7 @@ static int verify_one(const char *path, const char *pin_dir, int index, char *lo
 	return 0;
 }
 
-static int verify(const char *path, const char *pin_dir)
+static int verify(const char *path, const char *pin_dir, const char *btf)
 {
 	char *log = malloc(log_size);
 	if (!log) {
@@ -181,7 +182,7 @@ static int verify(const char *path, const char *pin_dir)
 		return 2;
 	}
 	for (int index = 0;; index++) {
-		int done = verify_one(path, pin_dir, index, log);
+		int done = verify_one(path, pin_dir, btf, index, log);
 		fflush(stdout);
 		if (done < 0) {
 			free(log);
@@ -454,11 +455,11 @@ int main(int argc, char **argv)
 	libbpf_set_print(collect_libbpf);
 	printf("swbpf-loader 1\n");
 	printf("libbpf_version %s\n", libbpf_version_string());
-	if (argc == 4 && strcmp(argv[1], "verify") == 0)
-		return verify(argv[2], argv[3]);
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "verify") == 0)
+		return verify(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (argc == 3 && strcmp(argv[1], "probe") == 0)
 		return probe(argv[2]);
-	fprintf(stderr, "usage: %s verify OBJECT PIN_DIR | probe TRACEFS\n", argv[0]);
+	fprintf(stderr, "usage: %s verify OBJECT PIN_DIR [BTF] | probe TRACEFS\n", argv[0]);
 	return 2;
 }
 """#

@@ -1,0 +1,133 @@
+import SwbpfBasics
+
+/// What GNU make knows after reading a Makefile, from one run of `make -pnR`: every variable the
+/// Makefile sets, with its value expanded by make itself and the line that set it, and every rule
+/// with its prerequisites (already expanded in make's database) and recipe. swbpf never parses
+/// make syntax: make does, and this reads its answers.
+package struct MakeDatabase: Equatable {
+    package struct Variable: Equatable {
+        package var name: String
+        /// The value as make expands it (`$(BPFCFLAGS) -mcpu=v3` gives `-g -O2 -Wall -mcpu=v3`).
+        package var value: String
+        /// The makefile and line that set it last (`Makefile`, 42).
+        package var file: String
+        package var line: Int
+
+        /// `Makefile:42 NAME`, as a comment names the origin of a learned setting.
+        package var origin: String { "\(file):\(line) \(name)" }
+        package var words: [String] { value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
+    }
+
+    package struct Rule: Equatable {
+        package var target: String
+        package var prerequisites: [String]
+        /// The recipe as written (make prints it unexpanded), one line per command.
+        package var recipe: [String]
+        package var file: String?
+        package var line: Int?
+    }
+
+    package var variables: [String: Variable] = [:]
+    package var rules: [String: Rule] = [:]
+    package var defaultGoal: String?
+
+    /// The goal `make` is run with: its recipe prints every variable the makefiles set, expanded.
+    package static let dumpGoal = "swbpf-init-variables"
+    private static let marker = "swbpf-init-variable "
+
+    /// make's arguments: print the database (-p), run no recipe (-n) but the dump goal's, which
+    /// expands each makefile variable in make's own final state; no built-in rules or variables
+    /// (-R), so only the Makefile's own settings are read. `.DEFAULT_GOAL :=` lets the Makefile's
+    /// first rule stay the default goal although the dump rule comes first.
+    package static func makeArguments(makefile: String) -> [String] {
+        let dump = "\(dumpGoal): ; @:$(foreach v,$(.VARIABLES),$(if $(filter file override,$(origin $(v))),$(info \(marker)$(v)=$($(v)))))"
+        return ["-pnR", "-f", makefile, "--eval", dump + "\n.DEFAULT_GOAL :=", dumpGoal]
+    }
+
+    /// Reads make's output: the expanded values (printed first) and the database.
+    package static func parse(_ output: String) -> MakeDatabase {
+        var database = MakeDatabase()
+        var expanded: [String: String] = [:]
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var inFiles = false
+        var index = 0
+        while index < lines.count {
+            let line = lines[index]
+            defer { index += 1 }
+            if line.hasPrefix(marker), let equals = line.firstIndex(of: "=") {
+                let name = String(line[line.index(line.startIndex, offsetBy: marker.count)..<equals])
+                expanded[name] = String(line[line.index(after: equals)...])
+                continue
+            }
+            if line == "# Files" { inFiles = true; continue }
+            if line.hasPrefix("# files hash-table stats") { inFiles = false; continue }
+            if line.hasPrefix(".DEFAULT_GOAL := ") { database.defaultGoal = String(line.dropFirst(".DEFAULT_GOAL := ".count)) }
+            if !inFiles, let origin = Self.fileOrigin(line), index + 1 < lines.count,
+               let name = Self.assignedName(lines[index + 1]) {
+                database.variables[name] = Variable(name: name, value: "", file: origin.file, line: origin.line)
+                continue
+            }
+            // A rule: `target: prerequisites` at the start of a line, not a comment, in # Files.
+            guard inFiles, !line.hasPrefix("#"), !line.hasPrefix("\t"), !line.isEmpty,
+                  index == 0 || lines[index - 1] != "# Not a target:",
+                  let colon = line.firstIndex(of: ":") else { continue }
+            let target = String(line[..<colon])
+            var rest = String(line[line.index(after: colon)...])
+            if rest.hasPrefix(":") { rest.removeFirst() }
+            // Order-only prerequisites (after `|`) are directories and the like, not inputs.
+            let prerequisites = rest.split(separator: "|", maxSplits: 1).first.map { $0.split(separator: " ").map(String.init) } ?? []
+            var rule = Rule(target: target, prerequisites: prerequisites, recipe: [])
+            var next = index + 1
+            while next < lines.count, !lines[next].isEmpty {
+                let text = lines[next]
+                if text.hasPrefix("#  recipe to execute (from "), let origin = Self.origin(in: text) {
+                    rule.file = origin.file
+                    rule.line = origin.line
+                } else if text.hasPrefix("\t") {
+                    rule.recipe.append(String(text.dropFirst()))
+                }
+                next += 1
+            }
+            database.rules[target] = rule
+        }
+        for name in database.variables.keys {
+            database.variables[name]?.value = expanded[name] ?? ""
+        }
+        return database
+    }
+
+    /// `# makefile (from 'Makefile', line 42)`: a variable the Makefile sets.
+    private static func fileOrigin(_ line: String) -> (file: String, line: Int)? {
+        guard line.hasPrefix("# makefile (from ") || line.hasPrefix("# 'override' directive (from ") else { return nil }
+        return origin(in: line)
+    }
+
+    /// The file and line in `(from 'FILE', line N)`.
+    private static func origin(in text: String) -> (file: String, line: Int)? {
+        guard let from = text.firstRange(of: "(from '"), let quote = text[from.upperBound...].firstIndex(of: "'"),
+              let lineWord = text[quote...].firstRange(of: ", line ") else { return nil }
+        let number = text[lineWord.upperBound...].prefix { $0.isNumber }
+        guard let line = Int(number) else { return nil }
+        return (String(text[from.upperBound..<quote]), line)
+    }
+
+    /// The name in `NAME := value`, `NAME = value` (the database's two spellings).
+    private static func assignedName(_ line: String) -> String? {
+        for separator in [" := ", " = ", " ::= "] {
+            if let range = line.firstRange(of: separator) {
+                let name = String(line[..<range.lowerBound])
+                if !name.isEmpty, !name.contains(" "), !name.hasPrefix("#") { return name }
+            }
+        }
+        if line.hasSuffix(" :=") || line.hasSuffix(" =") {
+            let name = String(line.prefix { $0 != " " })
+            return name.isEmpty ? nil : name
+        }
+        return nil
+    }
+
+    package func value(_ name: String) -> Variable? { variables[name] }
+
+    /// The first of `names` the Makefile sets.
+    package func first(_ names: [String]) -> Variable? { names.lazy.compactMap { variables[$0] }.first }
+}

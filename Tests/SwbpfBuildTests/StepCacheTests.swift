@@ -1,0 +1,266 @@
+import Foundation
+import Testing
+@testable import SwbpfBasics
+@testable import SwbpfModel
+@testable import SwbpfBuild
+import SwbpfTestSupport
+
+/// The shared cache through the executor, against the in-memory file system and fake tools of
+/// ExecutorTests, with a real local store in a scratch directory: what is restored, what is
+/// recorded, and that nothing wrong is ever restored.
+@Suite struct StepCacheTests {
+    /// A scratch cache directory, removed afterwards.
+    final class CacheDirectory {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("swbpf-cache-\(UUID().uuidString)").path
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+
+        func cache(sizeLimit: Int64 = CacheSettings.defaultSizeLimit) -> SharedCache {
+            SharedCache(settings: CacheSettings(directory: path, sizeLimit: sizeLimit, remote: nil))
+        }
+
+        var blobs: [String] { allFiles(under: path).filter { $0.contains("/cas/") } }
+    }
+
+    /// One checkout: its files, state and tools.
+    final class Checkout {
+        let fixture: ExecutorTests.Fixture
+        init() throws { fixture = try ExecutorTests.Fixture() }
+
+        func build(cache: SharedCache) async -> (BuildSummary, EventLog) {
+            let log = EventLog()
+            let executor = Executor(steps: fixture.steps, state: BuildState.load(path: fixture.statePath),
+                                    options: ExecutionOptions(jobs: 2, keepGoing: false), reporter: log,
+                                    runner: fixture.runner, files: fixture.files, cache: cache)
+            return (await executor.run(), log)
+        }
+
+        func products() -> [String: [UInt8]] {
+            Dictionary(uniqueKeysWithValues: fixture.steps.flatMap(\.products).map { ($0, fixture.files.read($0) ?? []) })
+        }
+    }
+
+    @Test func aSecondCheckoutGetsEveryStepFromTheCacheAndIsThenUpToDate() async throws {
+        let directory = CacheDirectory()
+        let first = try Checkout()
+        let (built, _) = await first.build(cache: directory.cache())
+        #expect(built.succeeded && built.ran == first.fixture.steps.count && built.restored == 0)
+
+        let second = try Checkout()
+        let cache = directory.cache()
+        let (restored, log) = await second.build(cache: cache)
+        #expect(restored.succeeded && restored.ran == 0 && restored.restored == second.fixture.steps.count)
+        #expect(second.fixture.runner.ran.isEmpty, "tools ran: \(second.fixture.runner.ran)")
+        #expect(second.products() == first.products())
+        #expect(log.events.contains { if case .restored(_, _, .local, _, _, _, _) = $0 { true } else { false } })
+        #expect(cache.counts.localHits == second.fixture.steps.count && cache.counts.misses == 0)
+
+        // Recorded as if it had run: the next build has nothing to do, and an edit reruns
+        // exactly what it would have (and finds nothing cached for the new content).
+        let (again, againLog) = await second.build(cache: directory.cache())
+        #expect(again.ran == 0 && again.restored == 0 && againLog.started.isEmpty)
+        second.fixture.files.write("common.h", "/* common.h v2 */")
+        let (edited, editedLog) = await second.build(cache: directory.cache())
+        #expect(edited.succeeded && edited.restored == 0)
+        #expect(editedLog.reasons[".output/a.o"] == "header common.h changed")
+    }
+
+    /// Two apps whose kernel parts include vmlinux.h first, so both load one PCH.
+    static func precompiledPlan() throws -> [Step] {
+        var a = simpleApp("a", helpers: ["util.c"]), b = simpleApp("b", helpers: ["util.c"])
+        a.vmlinuxFirstSources = ["a.bpf.c"]
+        b.vmlinuxFirstSources = ["b.bpf.c"]
+        let project = Project(root: "/project", config: ProjectConfig(), configFile: nil, apps: [a, b],
+                              helperSources: ["util.c"], localVmlinuxHeader: nil, notes: [])
+        return try Planner(project: project, toolchain: fixedToolchain(), settings: BuildSettings()).plan().steps
+    }
+
+    @Test func thePCHIsBuiltOnlyWhenACompileThatLoadsItMustRun() async throws {
+        let directory = CacheDirectory()
+        let steps = try Self.precompiledPlan()
+        #expect(steps.contains { $0.kind == .precompiledHeader })
+        func build(_ fixture: ExecutorTests.Fixture) async -> (BuildSummary, EventLog) {
+            let log = EventLog()
+            let executor = Executor(steps: steps, state: BuildState.load(path: fixture.statePath),
+                                    options: ExecutionOptions(jobs: 2, keepGoing: false), reporter: log,
+                                    runner: fixture.runner, files: fixture.files, cache: directory.cache())
+            return (await executor.run(), log)
+        }
+        let first = try ExecutorTests.Fixture()
+        let (cold, coldLog) = await build(first)
+        #expect(cold.succeeded && first.runner.ran.filter { $0 == ".output/vmlinux.h.pch" }.count == 1)
+        let order = coldLog.started
+        #expect(order.firstIndex(of: ".output/vmlinux.h.pch")! < order.firstIndex(of: ".output/a.tmp.bpf.o")!)
+
+        // Every compile comes from the cache: the PCH is never built, and the next build still
+        // has nothing to do although the PCH does not exist.
+        let second = try ExecutorTests.Fixture()
+        let (restored, _) = await build(second)
+        #expect(restored.succeeded && second.runner.ran.isEmpty, "ran \(second.runner.ran)")
+        #expect(second.files.read(".output/vmlinux.h.pch") == nil)
+        let executor = Executor(steps: steps, state: BuildState.load(path: second.statePath),
+                                options: ExecutionOptions(jobs: 2, keepGoing: false), reporter: EventLog(),
+                                runner: second.runner, files: second.files, cache: directory.cache())
+        #expect(executor.finishWithoutRunning(since: Date()) != nil, "a no-op wanted to run \(executor.predicted.map(\.step.primaryOutput))")
+
+        // A compile that misses builds the PCH first, once, then compiles.
+        second.files.write("a.bpf.c", "/* a.bpf.c v2 */")
+        second.files.write("b.bpf.c", "/* b.bpf.c v2 */")
+        let (edited, log) = await build(second)
+        #expect(edited.succeeded)
+        #expect(second.runner.ran.filter { $0 == ".output/vmlinux.h.pch" }.count == 1)
+        #expect(log.started.firstIndex(of: ".output/vmlinux.h.pch")! < log.started.firstIndex(of: ".output/a.tmp.bpf.o")!)
+        #expect(log.reasons[".output/vmlinux.h.pch"]?.hasSuffix("(needed by .output/a.tmp.bpf.o)") == true
+                || log.reasons[".output/vmlinux.h.pch"]?.hasSuffix("(needed by .output/b.tmp.bpf.o)") == true,
+                "\(log.reasons)")
+    }
+
+    @Test func aHeaderWithOtherContentIsAMiss() async throws {
+        let directory = CacheDirectory()
+        _ = await (try Checkout()).build(cache: directory.cache())
+        let second = try Checkout()
+        second.fixture.files.write("common.h", "/* another common.h */")
+        let (summary, _) = await second.build(cache: directory.cache())
+        // Every compile read common.h: they and what follows them run; vmlinux.h is restored.
+        let compiles = Set(second.fixture.steps.filter { $0.depfile != nil }.map(\.primaryOutput))
+        #expect(summary.succeeded && compiles.isSubset(of: Set(second.fixture.runner.ran)))
+        #expect(!second.fixture.runner.ran.contains(".output/vmlinux.h"))
+    }
+
+    @Test func aCorruptOrTruncatedBlobIsAMissNeverAWrongOutput() async throws {
+        let directory = CacheDirectory()
+        let first = try Checkout()
+        _ = await first.build(cache: directory.cache())
+        let object = try #require(first.fixture.files.read(".output/a.o"))
+        let blob = LocalCacheStore(directory: directory.path).path(.cas, SHA256Hex.of(object))
+        #expect(FileManager.default.fileExists(atPath: blob))
+        try Data(object.prefix(object.count / 2) + [0x21]).write(to: URL(fileURLWithPath: blob))
+
+        let second = try Checkout()
+        let (summary, _) = await second.build(cache: directory.cache())
+        #expect(summary.succeeded)
+        #expect(second.fixture.runner.ran == [".output/a.o"], "only the step whose blob is corrupt runs")
+        #expect(second.products() == first.products())
+    }
+
+    @Test func anUnwritableCacheIsANoteAndANormalBuild() async throws {
+        let directory = CacheDirectory()
+        // A file where the cache's directory should be: nothing can be created in it.
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: directory.path))
+        let checkout = try Checkout()
+        let (summary, log) = await checkout.build(cache: directory.cache())
+        #expect(summary.succeeded && summary.ran == checkout.fixture.steps.count)
+        let notes = log.events.compactMap { if case .diagnostic(let d) = $0 { d.message } else { nil } }
+        #expect(notes.count == 1 && notes.first?.contains("cache: cannot write") == true, "\(notes)")
+    }
+
+    @Test func theLeastRecentlyUsedFilesAreTrimmedFirst() throws {
+        let directory = CacheDirectory()
+        let store = LocalCacheStore(directory: directory.path)
+        let old = SHA256Hex.of(text: "old"), used = SHA256Hex.of(text: "used"), new = SHA256Hex.of(text: "new")
+        for key in [old, used, new] { try store.write(.cas, key, [UInt8](repeating: 1, count: 1000)) }
+        func age(_ key: String, _ seconds: TimeInterval) throws {
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -seconds)], ofItemAtPath: store.path(.cas, key))
+        }
+        try age(old, 300)
+        try age(used, 200)
+        try age(new, 100)
+        _ = store.read(.cas, used)  // a hit makes it the most recently used
+        let removed = store.trim(to: 2000)
+        #expect(removed.files == 1 && removed.bytes == 1000)
+        #expect(!store.contains(.cas, old) && store.contains(.cas, used) && store.contains(.cas, new))
+    }
+
+    @Test func aFullCacheIsTrimmedAfterTheBuild() async throws {
+        let directory = CacheDirectory()
+        let checkout = try Checkout()
+        // Room for about one output: storing the build overflows it, and the build still passes.
+        let (summary, _) = await checkout.build(cache: directory.cache(sizeLimit: 400))
+        #expect(summary.succeeded)
+        let size = LocalCacheStore(directory: directory.path).storedFiles().reduce(0) { $0 + $1.size }
+        #expect(size <= 400)
+    }
+}
+
+@Suite struct CacheKeyTests {
+    static func plan(root: String, clangVersion: String = "14.0.6") throws -> [Step] {
+        var toolchain = fixedToolchain()
+        toolchain.clang.version = clangVersion
+        toolchain.clang.path = root == "/project" ? "/usr/bin/clang" : "/opt/elsewhere/clang"
+        toolchain.clang.fingerprint = root
+        let project = Project(root: root, config: ProjectConfig(), configFile: nil, apps: [simpleApp("a", helpers: [])],
+                              helperSources: [], localVmlinuxHeader: nil, notes: [])
+        return try Planner(project: project, toolchain: toolchain, settings: BuildSettings()).plan().steps
+    }
+
+    static func keys(_ steps: [Step], root: String = "/project",
+                     digest: (String) -> Digest? = { ContentHash.of(bytes: Array($0.utf8)) }) -> [String?] {
+        steps.map { CacheKey.manifest(of: $0, root: root, digest: digest) }
+    }
+
+    @Test func keysDoNotDependOnTheCheckoutOrTheToolsPath() throws {
+        let here = try Self.plan(root: "/project"), there = try Self.plan(root: "/home/someone/checkouts/project")
+        #expect(here.map(\.displayCommand) != there.map(\.displayCommand), "the roots should differ on the command lines")
+        #expect(Self.keys(here) == Self.keys(there, root: "/home/someone/checkouts/project"))
+        #expect(!Self.keys(here).contains(nil))
+    }
+
+    @Test func keysChangeWithTheToolVersionAndTheInputs() throws {
+        let base = Self.keys(try Self.plan(root: "/project"))
+        let newer = Self.keys(try Self.plan(root: "/project", clangVersion: "15.0.0"))
+        let steps = try Self.plan(root: "/project")
+        let bpf = try #require(steps.firstIndex { $0.kind == .bpfCompile })
+        #expect(newer[bpf] != base[bpf])
+        let edited = Self.keys(steps) { path in ContentHash.of(bytes: Array((path == "a.bpf.c" ? "edited" : path).utf8)) }
+        #expect(edited[bpf] != base[bpf])
+        #expect(Self.keys(steps) { _ in nil }.allSatisfy { $0 == nil }, "an unreadable input gives no key")
+    }
+
+    @Test func theRootIsReplacedOnlyAsAWholePathComponent() {
+        #expect(CacheKey.portable("-ffile-prefix-map=/tmp/p=.", root: "/tmp/p") == "-ffile-prefix-map=${ROOT}=.")
+        #expect(CacheKey.portable("/tmp/p/x.h", root: "/tmp/p") == "${ROOT}/x.h")
+        #expect(CacheKey.portable("/tmp/project/x.h", root: "/tmp/p") == "/tmp/project/x.h")
+    }
+
+    @Test func manifestsAndEntriesReadBackAndRejectDamage() throws {
+        let entry = CacheEntry(outputs: [.init(path: ".output/a b.o", sha256: SHA256Hex.of(text: "x"), size: 3, executable: false),
+                                         .init(path: "a", sha256: SHA256Hex.of(text: "y"), size: 9, executable: true)])
+        #expect(CacheEntry(bytes: entry.bytes) == entry)
+        #expect(CacheEntry(bytes: Array(entry.bytes.dropLast(5))) == nil, "a truncated entry")
+        let manifest = CacheManifest(headers: ["common.h", "/usr/include/linux/types.h", "odd\nname.h"])
+        #expect(CacheManifest(bytes: manifest.bytes) == manifest)
+        #expect(CacheManifest(bytes: Array(manifest.bytes.dropLast())) == nil)
+    }
+}
+
+@Suite struct HTTPClientTests {
+    @Test func readsAddresses() throws {
+        let address = try #require(HTTPAddress("http://127.0.0.1:8080/cache/"))
+        #expect(address.host == "127.0.0.1" && address.port == 8080 && address.basePath == "/cache" && !address.secure)
+        #expect(HTTPAddress("https://cache.example")?.port == 443)
+        #expect(HTTPAddress("http://[::1]:9/")?.host == "::1")
+        for bad in ["ftp://x", "http://", "http://user@host/", "http://host:99999/", "http://host/?q"] { #expect(HTTPAddress(bad) == nil, "\(bad)") }
+    }
+
+    @Test func aServerThatNeverAnswersTimesOut() throws {
+        // A loopback listener that never accepts: the connection completes in its backlog, and
+        // the request waits for an answer that never comes.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(fd, 8)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        // The exchange itself, as the cache's own thread runs it: the bound holds however busy the
+        // concurrency pool is.
+        let begin = Date()
+        let result = HTTPClient.exchange(method: "GET", address: try #require(HTTPAddress("http://127.0.0.1:\(port)")), path: "/ac/x",
+                                         headers: [], body: [], timeoutSeconds: 0.5, limit: 1024)
+        #expect(Date().timeIntervalSince(begin) < 5)
+        guard case .failure(let failure) = result else { Issue.record("a silent server answered: \(result)"); return }
+        #expect(failure.reason.lowercased().contains("timed out") || failure.reason.lowercased().contains("timeout"), "\(failure)")
+    }
+}

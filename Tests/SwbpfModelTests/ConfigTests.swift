@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import SwbpfBasics
+@testable import SwbpfModel
+import SwbpfTestSupport
+
+@Suite struct ConfigTests {
+    @Test func everyKeyIsRead() throws {
+        let config = try ProjectConfig.parse("""
+            output = "build"
+            bin = "bin"
+            arch = "arm64"
+            vmlinux = "vmlinux/{arch}/vmlinux.h"
+            include = ["include", "vmlinux/{arch}"]
+            cflags = ["-O2"]
+            bpf-cflags = ["-DDEBUG"]
+            ldflags = ["-static-libgcc"]
+            libs = ["pthread"]
+            sources = ["trace_helpers.c"]
+            apps = ["a"]
+            skip = ["b"]
+            compdb = true
+
+            [libbpf]
+            archive = "libbpf/libbpf.a"
+            include = "libbpf/include"
+
+            [app.a]
+            sources = ["extra.c"]
+            bpf-sources = ["more.bpf.c"]
+            cflags = ["-DA"]
+            bpf-cflags = ["-DBA"]
+            ldflags = ["-Wl,-z,now"]
+            libs = ["m"]
+            """, file: "swbpf.toml")
+        #expect(config.output == "build" && config.binaryDirectory == "bin" && config.arch == "arm64")
+        #expect(config.includeDirectories == ["include", "vmlinux/{arch}"])
+        #expect(config.sharedSources == ["trace_helpers.c"] && config.onlyApps == ["a"] && config.skipApps == ["b"])
+        #expect(config.compileCommands && config.libbpfArchive == "libbpf/libbpf.a" && config.libbpfInclude == "libbpf/include")
+        let app = try #require(config.apps["a"])
+        #expect(app.sources == ["extra.c"] && app.bpfSources == ["more.bpf.c"] && app.libs == ["m"] && app.ldflags == ["-Wl,-z,now"])
+        #expect(config.appLines["a"] == 19)
+    }
+
+    @Test func unknownKeyNamesFileLineAndKey() {
+        #expect(throws: ConfigError.unknownKey(file: "swbpf.toml", line: 3, key: "app.a.cflag",
+                                                     known: ProjectConfig.appKeys)) {
+            try ProjectConfig.parse("[app.a]\nsources = []\ncflag = [\"-O2\"]\n", file: "swbpf.toml")
+        }
+        #expect(throws: ConfigError.unknownKey(file: "swbpf.toml", line: 2, key: "ouput", known: ProjectConfig.topLevelKeys)) {
+            try ProjectConfig.parse("# comment\nouput = \"x\"\n", file: "swbpf.toml")
+        }
+    }
+
+    @Test func wrongTypeSaysWhatIsExpected() {
+        #expect(throws: ConfigError.wrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")) {
+            try ProjectConfig.parse("output = \"o\"\ncflags = \"-O2\"\n", file: "swbpf.toml")
+        }
+        #expect(throws: ConfigError.wrongType(file: "swbpf.toml", line: 1, key: "compdb", expected: "true or false")) {
+            try ProjectConfig.parse("compdb = 1\n", file: "swbpf.toml")
+        }
+        let error = ConfigError.wrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")
+        #expect(error.description == "error: swbpf.toml:2: key 'cflags' must be a list of strings\nhelp: for example: cflags = [\"...\"]")
+    }
+
+    @Test func syntaxErrorHasAPosition() {
+        do {
+            _ = try ProjectConfig.parse("output = \"a\"\ncflags = [\n", file: "swbpf.toml")
+            Issue.record("expected a syntax error")
+        } catch let ConfigError.syntax(file, line, _, _) {
+            #expect(file == "swbpf.toml" && line >= 2)
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}
+
+@Suite struct IncludeScannerTests {
+    @Test func findsQuotedIncludesOnly() {
+        let source = "#include <stdio.h>\n#  include \"helpers.h\"\n// #include \"no.h\" is a comment line\n#include\t\"b.h\" // trailing\n"
+        // A comment line starting with // is not a directive.
+        #expect(IncludeScanner.quotedIncludes(in: Array(source.utf8)) == ["helpers.h", "b.h"])
+    }
+}

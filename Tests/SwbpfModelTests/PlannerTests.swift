@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+@testable import SwbpfBasics
+@testable import SwbpfModel
+import SwbpfTestSupport
+
+@Suite struct PlannerTests {
+    @Test func kprobeStepsHaveTheExactMakefileCommands() throws {
+        var kprobe = simpleApp("kprobe")
+        kprobe.vmlinuxFirstSources = ["kprobe.bpf.c"]
+        let plan = try Planner(project: project([kprobe]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()
+        let systemIncludes = "-idirafter /usr/lib/llvm-14/lib/clang/14.0.6/include -idirafter /usr/local/include -idirafter /usr/include/x86_64-linux-gnu -idirafter /usr/include"
+        let bpfFlags = "-g -O2 -target bpf -D__TARGET_ARCH_x86 -ffile-prefix-map=/work/p=. -I.output \(systemIncludes)"
+        #expect(plan.steps.map(\.shellCommand) == [
+            "bpftool btf dump file /sys/kernel/btf/vmlinux format c > .output/vmlinux.h",
+            "clang \(bpfFlags) -Xclang -fno-pch-timestamp -x c-header .output/vmlinux.h -o .output/vmlinux.h.pch",
+            "clang \(bpfFlags) -include-pch .output/vmlinux.h.pch -c kprobe.bpf.c -o .output/kprobe.tmp.bpf.o",
+            "bpftool gen object .output/kprobe.bpf.o .output/kprobe.tmp.bpf.o",
+            "bpftool gen skeleton .output/kprobe.bpf.o > .output/kprobe.skel.h",
+            "cc -g -Wall -ffile-prefix-map=/work/p=. -I.output -c kprobe.c -o .output/kprobe.o",
+            "cc -g -Wall .output/kprobe.o /usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -o kprobe",
+        ])
+        #expect(plan.steps.map(\.kind.label) == ["VMLINUX", "PCH", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"])
+        #expect(plan.steps.map(\.dependencies) == [[], [0], [0, 1], [2], [3], [4], [5]])
+    }
+
+    @Test func onlySourcesThatIncludeVmlinuxFirstUseThePCHAndOtherFlagsGetTheirOwn() throws {
+        var first = simpleApp("first"), other = simpleApp("other"), minimal = simpleApp("minimal"), flagged = simpleApp("flagged")
+        first.vmlinuxFirstSources = ["first.bpf.c"]
+        other.vmlinuxFirstSources = ["other.bpf.c"]
+        flagged.vmlinuxFirstSources = ["flagged.bpf.c"]
+        flagged.bpfCflags = ["-DFLAG"]
+        let plan = try Planner(project: project([first, flagged, minimal, other]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()
+        let pchOf = { (app: String) in
+            plan.steps.first { $0.kind == .bpfCompile && $0.app == app }?.groups.first { $0.role == .precompiledHeader }?
+                .arguments.compactMap(\.pathAndUse?.path).first
+        }
+        #expect(plan.steps.filter { $0.kind == .precompiledHeader }.map(\.primaryOutput) == [".output/vmlinux.h.pch", ".output/flagged.vmlinux.h.pch"])
+        #expect(pchOf("first") == ".output/vmlinux.h.pch" && pchOf("other") == ".output/vmlinux.h.pch")
+        #expect(pchOf("flagged") == ".output/flagged.vmlinux.h.pch" && pchOf("minimal") == nil)
+        let flaggedPCH = try #require(plan.steps.first { $0.primaryOutput == ".output/flagged.vmlinux.h.pch" })
+        #expect(flaggedPCH.displayCommand.contains("-DFLAG"))
+        // A user's own vmlinux.h is not precompiled: the include could find another file first.
+        let own = try Planner(project: project([first]), toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux.h", origin: .projectDirectory)),
+                              settings: BuildSettings()).plan()
+        #expect(!own.steps.contains { $0.kind == .precompiledHeader })
+    }
+
+    @Test func executedArgumentsWriteTemporariesAndDepfiles() throws {
+        let plan = try Planner(project: project([simpleApp("kprobe")]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()
+        let compile = plan.steps[4]
+        let pid = getpid()
+        #expect(compile.executedArguments == ["-g", "-Wall", "-ffile-prefix-map=/work/p=.", "-I.output", "-c", "kprobe.c", "-o", ".output/.kprobe.o.\(pid).swbpf-tmp",
+                                              "-MD", "-MF", ".output/.kprobe.d.\(pid).swbpf-tmp"])
+        #expect(plan.steps[3].standardOutput == ".output/kprobe.skel.h")
+        #expect(plan.steps[3].executedArguments == ["gen", "skeleton", ".output/kprobe.bpf.o"])
+    }
+
+    @Test func knobsAndConfigFlagsLandWhereTheMakefilePutsThem() throws {
+        var config = ProjectConfig()
+        config.cflags = ["-DPROJECT"]
+        config.bpfCflags = ["-DBPF_PROJECT"]
+        config.ldflags = ["-static-libgcc"]
+        config.libs = ["pthread"]
+        config.includeDirectories = ["vmlinux/{arch}", "include"]
+        var app = simpleApp("tool", helpers: ["trace_helpers.c"])
+        app.cflags = ["-DAPP"]
+        app.bpfCflags = ["-DBPF_APP"]
+        app.libs = ["rt"]
+        app.userSources.append("extra.c")
+        app.kernelParts[0].sources.append("more.bpf.c")
+        var settings = BuildSettings(environment: ["CFLAGS": "-O2 -g", "LDFLAGS": "-L/opt/lib", "EXTRA_LDFLAGS": "-Wl,--as-needed"])
+        settings.cflags = ["-O2", "-g"]
+        let plan = try Planner(project: project([app], helpers: ["trace_helpers.c"], config: config),
+                               toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux/x86/vmlinux.h", origin: .config),
+                                                         libbpfInclude: "/opt/libbpf/include"),
+                               settings: settings).plan()
+        let commands = plan.steps.map(\.shellCommand)
+        let includes = "-I.output -I/opt/libbpf/include -Ivmlinux/x86 -Iinclude"
+        let system = "-idirafter /usr/lib/llvm-14/lib/clang/14.0.6/include -idirafter /usr/local/include -idirafter /usr/include/x86_64-linux-gnu -idirafter /usr/include"
+        #expect(commands == [
+            "cc -O2 -g -ffile-prefix-map=/work/p=. \(includes) -DPROJECT -c trace_helpers.c -o .output/trace_helpers.o",
+            "clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -ffile-prefix-map=/work/p=. -DBPF_PROJECT -DBPF_APP \(includes) \(system) -c tool.bpf.c -o .output/tool.tmp.bpf.o",
+            "clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -ffile-prefix-map=/work/p=. -DBPF_PROJECT -DBPF_APP \(includes) \(system) -c more.bpf.c -o .output/tool.more.tmp.bpf.o",
+            "bpftool gen object .output/tool.bpf.o .output/tool.tmp.bpf.o .output/tool.more.tmp.bpf.o",
+            "bpftool gen skeleton .output/tool.bpf.o > .output/tool.skel.h",
+            "cc -O2 -g -ffile-prefix-map=/work/p=. \(includes) -DPROJECT -DAPP -c tool.c -o .output/tool.o",
+            "cc -O2 -g -ffile-prefix-map=/work/p=. \(includes) -DPROJECT -DAPP -c extra.c -o .output/tool.extra.o",
+            "cc -O2 -g .output/tool.o .output/tool.extra.o .output/trace_helpers.o /usr/lib/x86_64-linux-gnu/libbpf.a -L/opt/lib -Wl,--as-needed -static-libgcc -lpthread -lrt -lelf -lz -o tool",
+        ])
+    }
+
+    @Test func hyphenatedNamesAndQuotedPaths() throws {
+        var config = ProjectConfig()
+        config.output = "build out"
+        let plan = try Planner(project: project([simpleApp("xdp-counter")], config: config), toolchain: fixedToolchain(),
+                               settings: BuildSettings()).plan()
+        #expect(plan.steps[3].shellCommand == "bpftool gen skeleton 'build out/xdp-counter.bpf.o' > 'build out/xdp-counter.skel.h'")
+        #expect(plan.steps.last!.shellCommand.hasSuffix("-lelf -lz -o xdp-counter"))
+        #expect(simpleApp("xdp-counter").skeletonName == "xdp_counter_bpf")
+    }
+
+    @Test func sharedHelperIsCompiledOnceAndLinkedIntoEachApp() throws {
+        let plan = try Planner(project: project([simpleApp("a", helpers: ["util.c"]), simpleApp("b", helpers: ["util.c"])],
+                                                helpers: ["util.c"]),
+                               toolchain: fixedToolchain(), settings: BuildSettings()).plan()
+        #expect(plan.steps.filter { $0.primaryOutput == ".output/util.o" }.count == 1)
+        let links = plan.steps.filter { $0.kind == .link }
+        #expect(links.allSatisfy { $0.inputs.contains(".output/util.o") })
+        #expect(plan.steps(for: ["a"]).contains { $0.primaryOutput == ".output/util.o" })
+        #expect(!plan.steps(for: ["a"]).contains { $0.app == "b" })
+    }
+
+    @Test func userHeaderSkipsTheVmlinuxStep() throws {
+        let plan = try Planner(project: project([simpleApp("m")]),
+                               toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux.h", origin: .projectDirectory)),
+                               settings: BuildSettings()).plan()
+        #expect(!plan.steps.contains { $0.kind == .vmlinux })
+        #expect(plan.steps[0].displayCommand.contains("-I."))
+    }
+
+    @Test func twoSourcesWithOneObjectNameAreRefused() throws {
+        #expect(throws: PlanError.self) {
+            try Planner(project: project([simpleApp("a")], helpers: ["a.c"]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()
+        }
+    }
+}
+
+@Suite struct ArchTests {
+    @Test func makefileMapping() {
+        let cases = ["x86_64": "x86", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "powerpc", "mips64": "mips",
+                     "riscv64": "riscv", "loongarch64": "loongarch", "s390x": "s390"]
+        for (machine, arch) in cases { #expect(Arch.bpfArch(forMachine: machine) == arch) }
+    }
+}
