@@ -10,6 +10,9 @@ helper sources), generates one pristine project, copies it once per tool
   noop      build a fully built project again
   touch     `touch APP.c` (mtime only, same content), build
   edit      append a new function to APP.c, build
+  edit-bpf  append a global to APP.bpf.c, build
+  cold-vendored  cold, with vmlinux.h given (make VMLINUX=FILE, swbpf's
+            VMLINUX=FILE): a header checked in, as real projects vendor it
   header    append a comment to common.h (included by kernel and user parts
             of several apps), build; checks whether those apps were rebuilt
   helper-c  (shared kind) append a new function to util.c, build
@@ -104,9 +107,9 @@ class Result:
         return collections.Counter(t for t, _ in self.steps)
 
 
-def run_build(tool, proj, timeout, extra_env=None):
+def run_build(tool, proj, timeout, extra_env=None, extra_args=()):
     """Run one build and time it (wall clock, perf_counter_ns)."""
-    argv = tool.argv(proj.dir)
+    argv = tool.argv(proj.dir) + list(extra_args)
     env = build_env()
     env.update(extra_env or {})
     t0 = time.perf_counter_ns()
@@ -292,21 +295,25 @@ def cache_env(case, kind_root, run, nginx):
 # --------------------------------------------------------------------------
 class Case:
     def __init__(self, key, label, prepare=None, cold=False, header=None, kinds=None, cache="kept",
-                 swbpf_only=False, clone=False):
+                 swbpf_only=False, clone=False, make_args=(), swbpf_env=None):
         self.key, self.label, self.prepare = key, label, prepare
         self.cold, self.header, self.kinds = cold, header, kinds
         # swbpf's cache for this case: "empty" (emptied before each run), "off", "kept" (one
         # for the whole case), "warm-local" or "warm-remote" (filled once before the runs).
         self.cache, self.swbpf_only, self.clone = cache, swbpf_only, clone
+        # What the case gives each tool: make's command-line variables, swbpf's environment.
+        self.make_args, self.swbpf_env = list(make_args), dict(swbpf_env or {})
 
 
 def edit_code(tag, r):
     return f"\n/* bench edit {r} */\nint bench_{tag}_edit_{r}(void)\n{{\n\treturn {r};\n}}\n"
 
 
-def make_cases(app):
+def make_cases(app, vendored):
     return [
         Case("cold", "cold build (empty cache)", cold=True, cache="empty"),
+        Case("cold-vendored", "cold build, vmlinux.h given (`VMLINUX=`), empty cache", cold=True, cache="empty",
+             make_args=[f"VMLINUX={vendored}"], swbpf_env={"VMLINUX": vendored}),
         Case("cold-pch", "cold build, PCH only (cache off)", cold=True, cache="off", swbpf_only=True),
         Case("clone-local", "fresh clone, local cache warm", cold=True, cache="warm-local", swbpf_only=True, clone=True),
         Case("clone-remote", "fresh clone, only the remote cache warm (nginx on loopback)", cold=True,
@@ -314,6 +321,7 @@ def make_cases(app):
         Case("noop", "no-op build"),
         Case("touch", f"`touch {app}.c`", lambda p, r: p.touch(f"{app}.c")),
         Case("edit", f"edit {app}.c", lambda p, r: p.append(f"{app}.c", edit_code("app", r))),
+        Case("edit-bpf", f"edit {app}.bpf.c", lambda p, r: p.append(f"{app}.bpf.c", f"\n/* bench: kernel edit {r} */\nint bench_bpf_edit_{r};\n")),
         Case("header", "edit shared header common.h",
              lambda p, r: p.append("common.h", f"/* bench: header edit {r} */\n"), header="common.h"),
         Case("helper-c", "edit helper source util.c",
@@ -387,7 +395,12 @@ def bench_kind(kind, napps, tools, args, root, raw, nginx):
     projects = {t.name: Project(pristine, os.path.join(root, kind, t.name)) for t in tools}
     apps = projects[tools[0].name].apps
     app = apps[0]
-    cases = [c for c in make_cases(app)
+    # A vendored vmlinux.h, as a project checks one in: the running kernel's, dumped once.
+    vendored = os.path.join(kind_root, "vendored", "vmlinux.h")
+    os.makedirs(os.path.dirname(vendored), exist_ok=True)
+    with open(vendored, "w") as header:
+        subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c"], check=True, stdout=header)
+    cases = [c for c in make_cases(app, vendored)
              if (c.kinds is None or kind in c.kinds) and (not args.cases or c.key in args.cases)]
     header_units = {c.header: includers(pristine, c.header) for c in cases if c.header}
 
@@ -414,7 +427,8 @@ def bench_kind(kind, napps, tools, args, root, raw, nginx):
             order = case_tools if r % 2 == 0 else list(reversed(case_tools))
             for t in order:
                 proj, acc = projects[t.name], per_tool[t.name]
-                env = cache_env(case, kind_root, r, nginx) if t.name == "swbpf" else {}
+                env = dict(cache_env(case, kind_root, r, nginx), **case.swbpf_env) if t.name == "swbpf" else {}
+                args_of_tool = case.make_args if t.name == "make" else []
                 if case.cache == "empty" and t.name == "swbpf":
                     shutil.rmtree(env["SWBPF_CACHE_DIR"], ignore_errors=True)
                 if case.clone:
@@ -423,7 +437,7 @@ def bench_kind(kind, napps, tools, args, root, raw, nginx):
                     proj.wipe()
                 else:
                     proj.restore()
-                    reset = run_build(t, proj, args.timeout, env)
+                    reset = run_build(t, proj, args.timeout, env, args_of_tool)
                     if reset.rc:
                         acc["fails"].append(f"reset build rc {reset.rc}")
                         log(f"[{kind}] {case.key} run {r + 1}: {t.name} reset build failed:\n" + tail(reset))
@@ -431,7 +445,7 @@ def bench_kind(kind, napps, tools, args, root, raw, nginx):
                     time.sleep(0.02)  # a later mtime than anything the reset build wrote
                 if case.prepare:
                     case.prepare(proj, r)
-                res = run_build(t, proj, args.timeout, env)
+                res = run_build(t, proj, args.timeout, env, args_of_tool)
                 missing = proj.missing_binaries()
                 if case.clone:
                     shutil.rmtree(proj.dir, ignore_errors=True)

@@ -19,6 +19,15 @@ public struct TextOutput: Sendable {
         return true
     }
 
+    /// Colour as `--color` asks: `always` and `never` decide; `auto` is `supportsColor`.
+    public func usesColor(_ choice: ColorChoice) -> Bool {
+        switch choice {
+        case .always: return true
+        case .never: return false
+        case .auto: return supportsColor
+        }
+    }
+
     public func write(_ text: String) { write(Array(text.utf8)) }
 
     /// Writes all of `bytes`, or stops at the first error: a reader that went away (EPIPE, as in
@@ -44,6 +53,11 @@ public struct TextOutput: Sendable {
     package init(fd: Int32) {
         self.fd = fd
     }
+}
+
+/// `--color auto|always|never`, as cargo spells it.
+public enum ColorChoice: String, Sendable, CaseIterable {
+    case auto, always, never
 }
 
 package enum ANSI {

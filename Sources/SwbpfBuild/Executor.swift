@@ -10,11 +10,15 @@ public struct ExecutionOptions: Sendable {
     public var keepGoing: Bool
     /// Decide and report what would run, run nothing, write nothing.
     public var dryRun: Bool
+    /// Run every step, as if every input had changed (`-B`, as make -B), without looking the
+    /// steps up in the cache; what they make is still stored there.
+    public var alwaysRun: Bool
 
-    public init(jobs: Int, keepGoing: Bool, dryRun: Bool = false) {
+    public init(jobs: Int, keepGoing: Bool, dryRun: Bool = false, alwaysRun: Bool = false) {
         self.jobs = max(1, jobs)
         self.keepGoing = keepGoing
         self.dryRun = dryRun
+        self.alwaysRun = alwaysRun
     }
 }
 
@@ -50,7 +54,8 @@ public final class Executor {
         self.reporter = reporter
         self.files = files
         self.preSteps = preSteps
-        execution = StepExecution(state: state, files: files, runner: runner, cache: options.dryRun ? nil : cache, reporter: reporter)
+        execution = StepExecution(state: state, files: files, runner: runner, cache: options.dryRun ? nil : cache, reporter: reporter,
+                                  alwaysRun: options.alwaysRun)
     }
 
     package func processRequest(for step: Step) -> ProcessRequest { execution.processRequest(for: step) }
@@ -81,7 +86,7 @@ public final class Executor {
         var reasons: [Int: String] = [:]
         let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
         for step in steps where step.kind != .precompiledHeader {
-            var reason = execution.check.reason(for: step, rebuilt: rebuilt)
+            var reason = execution.reasonToRun(step, rebuilt: rebuilt)
             if reason == nil, let dependency = step.dependencies.first(where: willRun.contains), let upstream = byID[dependency] {
                 reason = "input \(upstream.primaryOutput) is rebuilt"
             }
@@ -92,10 +97,12 @@ public final class Executor {
             }
         }
         for step in steps where step.kind == .precompiledHeader && consumers(of: step).contains(where: willRun.contains) {
-            reasons[step.id] = execution.check.reason(for: step, rebuilt: rebuilt)
+            reasons[step.id] = execution.reasonToRun(step, rebuilt: rebuilt)
         }
         return steps.compactMap { step in reasons[step.id].map { (step, $0) } }
     }
+
+    package static let alwaysRunReason = "-B (--always-make): every step runs"
 
     /// The compiles that load `step`'s precompiled header.
     private func consumers(of step: Step) -> [Int] {
@@ -159,13 +166,19 @@ public final class Executor {
                 running += 1
                 group.addTask { [launched] in .ran(await StepExecution.execute(request, launched, runner: runner)) }
             }
-            /// Runs a step's tool, first building the precompiled header it loads if that is held.
+            /// Looks a step up in the cache when it may be there, else runs it.
+            func lookUpOrRun(_ launched: StepExecution.Launched) {
+                guard let cache = execution.cache, let query = execution.cacheQuery(for: launched) else { return startProcessWithItsPCH(launched) }
+                running += 1
+                group.addTask { .lookedUp(launched, await cache.restore(query, files: files)) }
+            }
+            /// Runs a step's tool, first making the precompiled header it loads if that is held.
             func startProcessWithItsPCH(_ launched: StepExecution.Launched) {
                 switch precompiledHeaders.need(of: launched, execution: execution) {
                 case .nothing:
                     startProcess(launched)
                 case .build(let header):
-                    startProcess(header)
+                    lookUpOrRun(header)
                 case .wait:
                     scheduler.free(worker: launched.worker)
                 case .failed(let header):
@@ -204,13 +217,7 @@ public final class Executor {
                         scheduler.release(step.id)
                         continue
                     }
-                    let launched = execution.launch(step, worker: scheduler.takeWorker(), reason: reason)
-                    if let cache = execution.cache, let query = execution.cacheQuery(for: launched) {
-                        running += 1
-                        group.addTask { .lookedUp(launched, await cache.restore(query, files: files)) }
-                    } else {
-                        startProcessWithItsPCH(launched)
-                    }
+                    lookUpOrRun(execution.launch(step, worker: scheduler.takeWorker(), reason: reason))
                 }
                 guard running > 0, let child = await group.next() else { break }
                 running -= 1
@@ -227,7 +234,12 @@ public final class Executor {
                         reporter.handle(.restored(step: launched.step, worker: launched.worker, source: hit.source, key: hit.entryKey,
                                                   reason: launched.reason, started: launched.started, ended: restored.ended))
                         summary.restored += 1
-                        scheduler.succeeded(launched.step.id)
+                        // A PCH restored on demand was released when it was held: its compiles go on now.
+                        if let waiting = precompiledHeaders.finished(launched.step, succeeded: true) {
+                            resumed += waiting
+                        } else {
+                            scheduler.succeeded(launched.step.id)
+                        }
                     } else {
                         // A miss, or restored outputs that could not be put in place: the tool makes them.
                         startProcessWithItsPCH(launched)

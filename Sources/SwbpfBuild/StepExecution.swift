@@ -40,43 +40,52 @@ package final class StepExecution {
     package let cache: (any StepCache)?
     /// Hears the warning when the state cannot be saved.
     package let reporter: BuildReporter
+    /// `-B`: every step runs, and none is looked up in the cache (what they make is still stored).
+    package let alwaysRun: Bool
     package var check: DirtyCheck
     /// The products of steps just recorded that the cache will store, by step id: read and hashed
     /// once for both.
     private var productsToStore: [Int: [CacheStoreRequest.Product]] = [:]
 
     package init(state: BuildState, files: any BuildFileSystem, runner: any ProcessRunning, cache: (any StepCache)?,
-                 reporter: BuildReporter) {
+                 reporter: BuildReporter, alwaysRun: Bool = false) {
         self.state = state
         self.files = files
         self.runner = runner
         self.cache = cache
         self.reporter = reporter
+        self.alwaysRun = alwaysRun
         check = DirtyCheck(state: state, files: files)
     }
 
     // MARK: Dirty check and cache lookup
 
-    /// Why `step` must run now that everything it needs is done, or nil when it is up to date.
-    package func reasonToRun(_ step: Step) -> String? { check.reason(for: step) }
+    /// Why `step` must run, or nil when it is up to date: with `-B`, every step runs. Paths in
+    /// `rebuilt` will be rewritten by earlier steps (a prediction cannot know their new contents).
+    package func reasonToRun(_ step: Step, rebuilt: Set<String> = []) -> String? {
+        alwaysRun ? Executor.alwaysRunReason : check.reason(for: step, rebuilt: rebuilt)
+    }
 
     /// `step` decided to run on `worker`: what it reads, as it is now, and its cache key.
     package func launch(_ step: Step, worker: Int, reason: String) -> Launched {
-        let manifestKey = cache == nil || !step.kind.cacheable ? nil
-            : CacheKey.manifest(of: step, root: files.root) { self.check.digest($0) }
-        return Launched(step: step, worker: worker, reason: reason, manifestKey: manifestKey, started: Date(),
-                        startedAtFileTime: Executor.fileTimeNow(), inputsBefore: inputStats(of: step), treesBefore: treeDigests(of: step))
+        Launched(step: step, worker: worker, reason: reason, manifestKey: manifestKey(of: step), started: Date(),
+                 startedAtFileTime: Executor.fileTimeNow(), inputsBefore: inputStats(of: step), treesBefore: treeDigests(of: step))
     }
 
-    /// A step built only because `consumer` needs it (a precompiled header), on the consumer's worker.
+    /// A step made only because `consumer` needs it (a precompiled header), on the consumer's worker.
     package func launchOnDemand(_ step: Step, reason: String, for consumer: Launched) -> Launched {
-        Launched(step: step, worker: consumer.worker, reason: "\(reason) (needed by \(consumer.step.primaryOutput))", manifestKey: nil,
-                 started: Date(), startedAtFileTime: Executor.fileTimeNow(), inputsBefore: inputStats(of: step), treesBefore: [:])
+        launch(step, worker: consumer.worker, reason: "\(reason) (needed by \(consumer.step.primaryOutput))")
     }
 
-    /// What to ask the cache for `launched`, when it may hold it.
+    /// The step's first-level cache key, when the cache may hold it.
+    private func manifestKey(of step: Step) -> String? {
+        guard cache != nil, step.kind.cacheable else { return nil }
+        return CacheKey.manifest(of: step, root: files.root, digest: { self.check.digest($0) }, treeDigest: { self.check.treeDigest($0) })
+    }
+
+    /// What to ask the cache for `launched`, when it may hold it (never with `-B`).
     package func cacheQuery(for launched: Launched) -> CacheQuery? {
-        guard cache != nil, let manifestKey = launched.manifestKey else { return nil }
+        guard cache != nil, !alwaysRun, let manifestKey = launched.manifestKey else { return nil }
         return CacheQuery(step: launched.step, manifestKey: manifestKey, knownDigests: knownDigests(of: launched.step))
     }
 
@@ -302,9 +311,9 @@ package final class StepExecution {
     }
 }
 
-/// With a cache, a precompiled header is built on demand: held when it is ready, and started by
-/// the first compile that needs it, after that compile missed the cache. A build whose compiles
-/// all come from the cache never spends the half second.
+/// With a cache, a precompiled header is made on demand: held when it is ready, and restored from
+/// the cache or built by the first compile that needs it, after that compile missed the cache. A
+/// build whose compiles all come from the cache never spends the time.
 package struct PrecompiledHeadersOnDemand {
     private enum State {
         case held(reason: String)
@@ -317,7 +326,7 @@ package struct PrecompiledHeadersOnDemand {
     package enum Need {
         /// Nothing: it runs now.
         case nothing
-        /// Build this header first, on the compile's worker; the compile waits for it.
+        /// Restore or build this header first, on the compile's worker; the compile waits for it.
         case build(StepExecution.Launched)
         /// The header is being built; the compile waits for it, without a worker.
         case wait
@@ -352,8 +361,8 @@ package struct PrecompiledHeadersOnDemand {
         }
     }
 
-    /// A header built on demand finished: the compiles that waited for it, or nil when `step` was
-    /// not built on demand.
+    /// A header made on demand is in place (or failed): the compiles that waited for it, or nil
+    /// when `step` was not made on demand.
     package mutating func finished(_ step: Step, succeeded: Bool) -> [StepExecution.Launched]? {
         guard case let (held, .building(waiting))? = headers[step.primaryOutput] else { return nil }
         headers[step.primaryOutput] = (held, succeeded ? .built : .failed)

@@ -37,6 +37,16 @@ struct BuildOptions: ParsableArguments {
     @Flag(help: "Say why each step runs.")
     var explain = false
 
+    @Flag(name: .shortAndLong, help: "Print only errors and the final failure summary (as make -s, cargo -q).")
+    var quiet = false
+
+    @Flag(name: [.customShort("B"), .customLong("always-make")],
+          help: "Run every step, as if every input changed (as make -B); the shared cache is not looked up.")
+    var alwaysMake = false
+
+    @Option(help: "Colour the output: auto (on a terminal, unless NO_COLOR is set), always, or never.")
+    var color: ColorChoice = .auto
+
     @Option(help: "Give up waiting for another build of the project after SECONDS.")
     var lockTimeout = 600
 
@@ -66,6 +76,7 @@ struct BuildOptions: ParsableArguments {
         if let jobs, jobs < 1 {
             throw ValidationError("-j \(jobs): swbpf needs to run at least 1 step at a time; give -j 1 or more, or leave -j out for one per core")
         }
+        if quiet && verbose { throw ValidationError("-q and -v contradict each other: give one of them") }
     }
 }
 
@@ -109,7 +120,7 @@ struct Build: AsyncParsableCommand {
 
     @ArgumentParser.Argument(help: ArgumentHelp(
         "Apps to build (default: every app in the project), and make-style knobs NAME=VALUE, which override the environment for this build (V=1, CFLAGS=-O1).",
-        valueName: "app-or-knob"))
+        valueName: "app-or-knob"), completion: .custom(Conventions.appNames))
     var apps: [String] = []
 
     @Flag(help: "Build again whenever a source, header or swbpf.toml changes (Ctrl-C to stop).")
@@ -162,7 +173,7 @@ struct Explain: AsyncParsableCommand {
 
     @OptionGroup var project: ProjectOptions
 
-    @ArgumentParser.Argument(help: "The app to explain (default: every app).")
+    @ArgumentParser.Argument(help: "The app to explain (default: every app).", completion: .custom(Conventions.appNames))
     var app: String?
 
     @Option(help: "Output format: 'human' or 'json'.")
@@ -216,7 +227,7 @@ struct Clean: AsyncParsableCommand {
 
     @OptionGroup var project: ProjectOptions
 
-    @ArgumentParser.Argument(help: "Apps to clean (default: all, with vmlinux.h and swbpf's state).")
+    @ArgumentParser.Argument(help: "Apps to clean (default: all, with vmlinux.h and swbpf's state).", completion: .custom(Conventions.appNames))
     var apps: [String] = []
 
     func run() async throws {
@@ -249,7 +260,7 @@ struct New: AsyncParsableCommand {
     @ArgumentParser.Argument(help: "The directory to create (it must not exist, or be empty).")
     var directory: String
 
-    @Option(name: .shortAndLong, help: "The template ('swbpf templates' lists them).")
+    @Option(name: .shortAndLong, help: "The template ('swbpf templates' lists them).", completion: .list(Template.all.map(\.id)))
     var template = "minimal"
 
     @Option(help: "The app name (default: the directory's name). It must be a C identifier.")
@@ -309,7 +320,7 @@ struct Add: AsyncParsableCommand {
     @ArgumentParser.Argument(help: "The new app's name (a C identifier).")
     var name: String
 
-    @Option(name: .shortAndLong, help: "The template ('swbpf templates' lists them).")
+    @Option(name: .shortAndLong, help: "The template ('swbpf templates' lists them).", completion: .list(Template.all.map(\.id)))
     var template = "minimal"
 
     @Flag(help: "Overwrite existing files.")
@@ -384,6 +395,7 @@ struct Templates: ParsableCommand {
 }
 
 extension SourceLanguage: ExpressibleByArgument {}
+extension ColorChoice: ExpressibleByArgument {}
 
 /// A `-C` before a command that opens no project would be silently ignored: refuse it instead.
 func refuseProjectDirectory(_ root: SwbpfCommand, command: String, instead: String) throws {
@@ -394,9 +406,7 @@ func refuseProjectDirectory(_ root: SwbpfCommand, command: String, instead: Stri
 
 /// The human view of a build (on stderr in JSON mode, beside the JSON events on stdout).
 func consoleReporter(for request: BuildRequest, json: Bool) -> BuildReporter {
-    let human = json ? TextOutput.standardError : TextOutput.standardOutput
-    let console = ConsoleReporter(options: .init(verbose: request.verbose || request.environment["V"] == "1",
-                                                 explain: request.explain, decorated: human.supportsColor), out: human)
+    let console = consoleReporter(for: request, human: json ? .standardError : .standardOutput)
     return json ? ReporterGroup([console, JSONReporter()]) : console
 }
 
@@ -452,6 +462,9 @@ extension BuildOptions {
         request.dryRun = dryRun
         request.verbose = verbose
         request.explain = explain
+        request.quiet = quiet
+        request.alwaysRun = alwaysMake
+        request.color = color
         request.lockTimeoutSeconds = lockTimeout
         request.timings = timings
         request.traceFile = trace

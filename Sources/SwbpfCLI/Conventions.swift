@@ -1,6 +1,8 @@
+import ArgumentParser
 import FoundationEssentials
 import SwbpfBasics
 import SwbpfDriver
+import SwbpfModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,6 +71,48 @@ enum Conventions {
             Diagnostic(.error, "this project has \(apps.count) apps (\(apps.joined(separator: ", "))): which one should run?",
                        help: "name it: swbpf run APP [-- ARGS]")
         }
+    }
+
+    /// argument-parser's whole path (parse, run, its own exits for help and completions), with its
+    /// usage errors in swbpf's style: `error:` then `help:` with the usage, still exit status 64.
+    static func main(_ arguments: [String]) async {
+        do {
+            var command = try SwbpfCommand.parseAsRoot(arguments)
+            if var asynchronous = command as? AsyncParsableCommand { try await asynchronous.run() } else { try command.run() }
+        } catch {
+            if SwbpfCommand.exitCode(for: error) == .validationFailure, let diagnostic = usageDiagnostic(for: error) {
+                printDiagnostic(diagnostic)
+                exit(ExitCode.validationFailure.rawValue)
+            }
+            SwbpfCommand.exit(withError: error)
+        }
+    }
+
+    /// A usage error as a diagnostic: argument-parser's message, its note on the argument, its
+    /// usage line and where the command's help is (from its `Error: ... Usage: ... See '...' for more information.`).
+    static func usageDiagnostic(for error: Error) -> Diagnostic? {
+        let message = SwbpfCommand.message(for: error).trimmed()
+        guard !message.isEmpty else { return nil }
+        let lines = SwbpfCommand.fullMessage(for: error).split(separator: "\n").map { $0.trimmed() }
+        let argumentHelp = lines.first { $0.hasPrefix("Help:") }.map { $0.dropFirst("Help:".count).trimmed() }
+        var usage = lines.drop { !$0.hasPrefix("Usage: ") }.prefix { !$0.hasPrefix("See '") }.joined(separator: " ")
+        usage = usage.isEmpty ? "" : "usage: " + usage.dropFirst("Usage: ".count)
+        let see = lines.first { $0.hasPrefix("See '") && $0.hasSuffix("' for more information.") }
+            .map { "'" + $0.dropFirst(5).dropLast("' for more information.".count) + "' describes every option" }
+        let help = [usage.isEmpty ? nil : usage, see].compactMap { $0 }.joined(separator: "; ")
+        return Diagnostic(.error, message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message,
+                          notes: argumentHelp.map { [$0] } ?? [], help: help.isEmpty ? nil : help)
+    }
+
+    /// Shell completion of app names: the apps of the project the command line names with -C, or
+    /// of the one here (argument-parser's custom completion, asked at each Tab).
+    @Sendable static func appNames(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+        var directory = "."
+        for (position, word) in words.enumerated() where word == "-C" && position + 1 < words.count && position + 1 != index {
+            directory = words[position + 1]
+        }
+        let project = try? ProjectLoader.load(directory: FileSystem.absolute(directory, base: FileSystem.currentDirectory()))
+        return (project?.apps.map(\.name) ?? []).filter { $0.hasPrefix(prefix) }
     }
 
     static func refuseMisspelledCommand(_ arguments: [String]) {

@@ -58,7 +58,7 @@ struct Verify: AsyncParsableCommand {
     @Flag(help: "Boot each --kernel with qemu (KVM when it works, else TCG) and load every program with that kernel's verifier; up to -j kernels at once.")
     var vm = false
 
-    @ArgumentParser.Argument(help: "Apps to verify (default: every app in the project).")
+    @ArgumentParser.Argument(help: "Apps to verify (default: every app in the project).", completion: .custom(Conventions.appNames))
     var apps: [String] = []
 
     func run() async throws {
@@ -95,7 +95,7 @@ func runWatchedBuild(_ request: BuildRequest, json: Bool) async {
 /// The human view of a build on `human`, for commands whose standard output carries something else.
 func consoleReporter(for request: BuildRequest, human: TextOutput) -> BuildReporter {
     ConsoleReporter(options: .init(verbose: request.verbose || request.environment["V"] == "1", explain: request.explain,
-                                   decorated: human.supportsColor), out: human)
+                                   quiet: request.quiet, decorated: human.usesColor(request.color)), out: human)
 }
 
 struct Doctor: AsyncParsableCommand {
@@ -143,7 +143,8 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var project: ProjectOptions
     @OptionGroup var build: KernelBuildOptions
 
-    @ArgumentParser.Argument(help: "The app to run (default: the project's only app; ./NAME for a name that starts with '-').")
+    @ArgumentParser.Argument(help: "The app to run (default: the project's only app; ./NAME for a name that starts with '-').",
+                             completion: .custom(Conventions.appNames))
     var app: String?
 
     @ArgumentParser.Argument(parsing: .postTerminator, help: "Arguments for the app, after '--'.")
@@ -168,11 +169,23 @@ struct Run: AsyncParsableCommand {
             Glibc.exit(1)
         }
         guard let built else { Glibc.exit(status) }
+        let exitStatus: Int32
         do {
-            Glibc.exit(try RunSession.runApp(built, arguments: arguments, note: { TextOutput.standardError.write($0 + "\n") }))
+            exitStatus = try RunSession.runApp(built, arguments: arguments, note: { TextOutput.standardError.write($0 + "\n") })
         } catch {
             printDiagnostic(Diagnostic(of: error))
             Glibc.exit(1)
+        }
+        // A failure (not a signal) may be the kernel's refusal, which the app's own error seldom names.
+        if exitStatus != 0 && exitStatus < 128 { await Self.explainFailure(of: name, directory: project.directory) }
+        Glibc.exit(exitStatus)
+    }
+
+    /// After an app failed: what doctor knows this kernel refuses of its programs.
+    static func explainFailure(of app: String, directory: String) async {
+        for problem in await SwbpfDriver.Doctor.problems(of: app, directory: directory, environment: currentEnvironment()) {
+            printDiagnostic(Diagnostic(.note, "\(app) exited with an error, and this kernel cannot run all its programs: \(problem)",
+                                       help: "'swbpf doctor' lists what this kernel allows"))
         }
     }
 }

@@ -81,7 +81,17 @@ public enum QuickBuild {
             case "-v", "--verbose": request.verbose = true
             case "--explain": request.explain = true
             case "--no-cache": request.noCache = true
+            case "-q", "--quiet": request.quiet = true
+            case "-B", "--always-make": request.alwaysRun = true
+            case "--color":
+                guard let value = words.popFirst(), let choice = ColorChoice(rawValue: value) else { return nil }
+                request.color = choice
             default:
+                if word.hasPrefix("--color=") {
+                    guard let choice = ColorChoice(rawValue: String(word.dropFirst(8))) else { return nil }
+                    request.color = choice
+                    continue
+                }
                 if word.hasPrefix("-j") || word.hasPrefix("--jobs=") {
                     guard let count = Int(word.dropFirst(word.hasPrefix("-j") ? 2 : 7)), count >= 1 else { return nil }
                     jobs = count
@@ -97,6 +107,8 @@ public enum QuickBuild {
                 }
             }
         }
+        // Refused by argument-parser (`BuildOptions.validate`), which says why.
+        if request.quiet && request.verbose { return nil }
         let resolved = BuildWords.jobs(jobs)
         request.jobs = resolved.count
         return BuildInvocation(request: request, notes: resolved.note.map { [$0] } ?? [])
@@ -121,7 +133,7 @@ public enum CLI {
             let build = startBuild(invocation.request, json: false)
             runAsync { await finishBuild(build) }
         }
-        runAsync { await SwbpfCommand.main() }
+        runAsync { await Conventions.main(arguments) }
     }
 
     /// Runs `body` on the concurrency runtime and exits when it returns.

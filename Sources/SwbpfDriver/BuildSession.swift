@@ -14,6 +14,12 @@ public struct BuildRequest: Sendable {
     public var dryRun = false
     public var verbose = false
     public var explain = false
+    /// `-q`: print only errors and the final failure summary.
+    public var quiet = false
+    /// `-B`: run every step, as if every input changed; the cache is not looked up.
+    public var alwaysRun = false
+    /// `--color`: whether the human output is coloured (and counted).
+    public var color = ColorChoice.auto
     public var lockTimeoutSeconds = 600
     /// Print a timings table and write the HTML report into the output directory.
     public var timings = false
@@ -186,7 +192,8 @@ public final class PreparedBuild: @unchecked Sendable {
             if request.compileCommands || project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
         }
         let executor = Executor(steps: steps, state: state,
-                                options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun),
+                                options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun,
+                                                          alwaysRun: request.alwaysRun),
                                 reporter: reporter, runner: machine.runner, files: files, cache: try BuildSession.sharedCache(for: self),
                                 preSteps: opened.plan.preSteps)
         self.executor = executor

@@ -42,11 +42,15 @@ public enum Doctor {
         public var problems: [String]
         /// Some of its programs cannot load or attach here.
         public var affected: Bool
+        /// `Linux ≥ 5.8 (BPF_MAP_TYPE_RINGBUF, ...)`: the quick answer from its built objects; nil
+        /// before a build.
+        public var minimumKernel: String?
 
-        package init(name: String, sections: [String], problems: [String]) {
+        package init(name: String, sections: [String], problems: [String], minimumKernel: String? = nil) {
             self.name = name
             self.sections = sections
             self.problems = problems
+            self.minimumKernel = minimumKernel
             affected = !problems.isEmpty
         }
     }
@@ -118,13 +122,30 @@ public enum Doctor {
                                 detail: mapsOK ? "BPF ring buffers (BPF_MAP_TYPE_RINGBUF)" : "no BPF ring buffers: \(Errno.describe(features.maps["ringbuf"] ?? EINVAL))",
                                 fix: mapsOK ? nil : "Linux 5.8 or later"))
         }
-        let apps = (project?.apps ?? []).map { app in appNeeds(app, root: root, features: features) }
         var uname = utsname()
         Glibc.uname(&uname)
         let release = withUnsafeBytes(of: uname.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let apps = (project?.apps ?? []).filter { !$0.isProgram }.map { app in
+            var needs = appNeeds(app, root: root, features: features)
+            if let project { needs.add(MinimumKernel.of(app: app.name, objects: MinimumKernel.objects(of: app, in: project), root: root),
+                                       running: KernelVersion(parsing: release)) }
+            return needs
+        }
         let machine = withUnsafeBytes(of: uname.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         return Report(kernelRelease: "Linux \(release) \(machine)", checks: checks, kinds: kinds,
                       project: project.map { _ in root }, apps: apps)
+    }
+
+    /// Why the named app's programs cannot load or attach on this kernel, as doctor says it: empty
+    /// when they can, or when the kernel could not be asked. `swbpf run` adds it after an app fails.
+    public static func problems(of appName: String, directory: String, environment: [String: String]) async -> [String] {
+        let root = FileSystem.absolute(directory, base: FileSystem.currentDirectory())
+        guard let project = try? ProjectLoader.load(directory: root), let app = project.apps.first(where: { $0.name == appName }) else { return [] }
+        let resolver = resolver(project: project, root: root, environment: environment)
+        guard let tool = await ccCheck(resolver).tool, let library = await libbpfCheck(resolver).libbpf,
+              let features = try? await probeKernel(cc: tool, libbpf: library, temporaryDirectory: environment["TMPDIR"] ?? "/tmp")
+        else { return [] }
+        return appNeeds(app, root: root, features: features).problems
     }
 
     // MARK: Toolchain
@@ -476,9 +497,11 @@ public enum Doctor {
             lines.append("project \(project)")
             for app in report.apps {
                 let kinds = Set(app.sections.compactMap(ProgramKind.of(section:))).sorted().map(\.rawValue)
+                let minimum = app.minimumKernel.map { "; needs \($0)" } ?? ""
                 lines.append(app.affected ? "  ✗ app \(app.name): " + app.problems.joined(separator: "; ")
-                                          : "  ✓ app \(app.name): " + (kinds.isEmpty ? "no programs found" : kinds.joined(separator: ", ")))
+                                          : "  ✓ app \(app.name): " + (kinds.isEmpty ? "no programs found" : kinds.joined(separator: ", ")) + minimum)
             }
+            if report.apps.contains(where: { $0.minimumKernel != nil }) { lines.append("  (\(MinimumKernel.caveat))") }
         }
         let failed = report.checks.filter { !$0.ok && $0.required }.map(\.name)
         let affected = report.apps.filter(\.affected).map(\.name)
@@ -491,5 +514,17 @@ public enum Doctor {
             lines.append("swbpf doctor: " + parts.joined(separator: "; "))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension Doctor.AppNeeds {
+    /// Records the app's minimum kernel, a problem when the running kernel is older.
+    package mutating func add(_ minimum: AppMinimum, running: KernelVersion?) {
+        guard let version = minimum.version else { return }
+        minimumKernel = "Linux ≥ \(version) (\(minimum.because.joined(separator: ", ")))"
+        if let running, running < version {
+            problems.append("it needs Linux ≥ \(version) for \(minimum.because.joined(separator: ", ")); this kernel is \(running)")
+            affected = true
+        }
     }
 }

@@ -17,14 +17,21 @@ package enum KernelCheckSession {
         package var kvmProblem: String?
     }
 
-    package static func check(_ opened: OpenedProject, kernels names: [String], vm: Bool, jobs: Int, environment: [String: String],
-                              note: (String) -> Void) async throws -> Outcome {
+    /// `minimums`: the apps' quick answers, checked against each kernel file's release once it is
+    /// read (a kernel named by its version was checked before).
+    package static func check(_ opened: OpenedProject, kernels names: [String], minimums: [AppMinimum] = [], vm: Bool, jobs: Int,
+                              environment: [String: String], note: (String) -> Void) async throws -> Outcome {
         guard let cache = CacheSettings.localDirectory(environment: environment) else { throw CacheError.noCacheDirectory }
         let images = KernelImages(cacheDirectory: cache, searchPath: environment["PATH"])
         var kernels: [KernelImage] = []
         for name in names {
             let kernel = try await images.resolve(name, base: FileSystem.currentDirectory())
             note("swbpf: kernel \(name): \(kernel.origin)" + (kernel.release.map { ", Linux \($0.split(separator: " ").first ?? "")" } ?? ""))
+            if MinimumKernel.version(named: name, base: FileSystem.currentDirectory()) == nil,
+               let version = kernel.release.flatMap(KernelVersion.init(parsing:)) {
+                let warnings = MinimumKernel.warnings(minimums, kernel: name, version: version)
+                if !warnings.isEmpty { note(String(warnings.dropLast())) }
+            }
             kernels.append(kernel)
         }
         if vm {

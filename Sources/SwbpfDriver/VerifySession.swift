@@ -34,8 +34,10 @@ public enum VerifySession {
         let (status, prepared) = await BuildSession.build(request.build, console: console)
         guard status == 0, let prepared, let opened = prepared.plannedProject else { return (status, prepared) }
         let kernels = request.kernels.isEmpty ? opened.project.config.verifyKernels : request.kernels
+        let minimums = MinimumKernel.of(opened)
+        TextOutput.standardError.write(MinimumKernel.report(minimums))
         if !kernels.isEmpty || request.vm {
-            return (await checkKernels(opened, kernels: kernels, request: request, console: console), prepared)
+            return (await checkKernels(opened, kernels: kernels, minimums: minimums, request: request, console: console), prepared)
         }
         do {
             let verified = try await verify(opened, note: { console.handle(.note($0)) })
@@ -66,12 +68,18 @@ public enum VerifySession {
     }
 
     /// `--kernel`: the matrix of programs and kernels.
-    private static func checkKernels(_ opened: OpenedProject, kernels: [String], request: VerifyRequest, console: BuildReporter) async -> Int32 {
+    private static func checkKernels(_ opened: OpenedProject, kernels: [String], minimums: [AppMinimum], request: VerifyRequest,
+                                     console: BuildReporter) async -> Int32 {
         do {
             guard !kernels.isEmpty else {
                 throw KernelVMError.noKernels
             }
-            let outcome = try await KernelCheckSession.check(opened, kernels: kernels, vm: request.vm, jobs: request.build.jobs,
+            // The quick answer first, before anything is fetched or loaded.
+            for kernel in kernels {
+                guard let version = MinimumKernel.version(named: kernel, base: FileSystem.currentDirectory()) else { continue }
+                TextOutput.standardError.write(MinimumKernel.warnings(minimums, kernel: kernel, version: version))
+            }
+            let outcome = try await KernelCheckSession.check(opened, kernels: kernels, minimums: minimums, vm: request.vm, jobs: request.build.jobs,
                                                              environment: request.build.environment, note: { console.handle(.note($0)) })
             if request.json {
                 let encoder = JSONEncoder()

@@ -8,6 +8,8 @@ package struct ELFSections {
         package var offset: Int
         package var size: Int
         package var link: Int
+        /// sh_info: for a relocation section, the index of the section it applies to.
+        package var info: Int
         package var entrySize: Int
 
         /// SHF_EXECINSTR: code (a BPF program section).
@@ -35,6 +37,7 @@ package struct ELFSections {
                                   offset: Int(bytes.littleEndian(UInt64.self, at: at + 24)),
                                   size: Int(bytes.littleEndian(UInt64.self, at: at + 32)),
                                   link: Int(bytes.littleEndian(UInt32.self, at: at + 40)),
+                                  info: Int(bytes.littleEndian(UInt32.self, at: at + 44)),
                                   entrySize: Int(bytes.littleEndian(UInt64.self, at: at + 56)))
             // SHT_NOBITS (.bss) has a size but no bytes in the file.
             guard section.type == 8 || section.offset + section.size <= bytes.count else { return nil }

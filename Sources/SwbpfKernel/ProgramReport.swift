@@ -54,7 +54,7 @@ public struct ProgramReport: Sendable, Equatable, Codable {
     public var peakStates: Int?
     public var totalStates: Int?
     public var verificationMicroseconds: Int?
-    public var stackDepth: String?
+    public var stackDepth: [Int]?
     /// From open to load, in the loader (maps and BTF included).
     public var loadMicroseconds: Int
     /// Whether a program that loads can attach on this kernel (from the kernel probes); nil when
@@ -113,7 +113,7 @@ public struct ProgramReport: Sendable, Equatable, Codable {
             logLevel: loaded.logLevel, logTruncated: loaded.truncated)
     }
 
-    package init(app: String, object: String, program: String, section: String, type: String, attachType: String? = nil, verdict: Verdict, errno: Int32? = nil, error: String? = nil, message: String? = nil, details: [String], source: VerifierLog.SourceLine? = nil, hint: VerifierHint? = nil, lastLines: [String], instructionsProcessed: Int? = nil, peakStates: Int? = nil, totalStates: Int? = nil, verificationMicroseconds: Int? = nil, stackDepth: String? = nil, loadMicroseconds: Int, cannotAttach: String? = nil, logLevel: Int, logTruncated: Bool) {
+    package init(app: String, object: String, program: String, section: String, type: String, attachType: String? = nil, verdict: Verdict, errno: Int32? = nil, error: String? = nil, message: String? = nil, details: [String], source: VerifierLog.SourceLine? = nil, hint: VerifierHint? = nil, lastLines: [String], instructionsProcessed: Int? = nil, peakStates: Int? = nil, totalStates: Int? = nil, verificationMicroseconds: Int? = nil, stackDepth: [Int]? = nil, loadMicroseconds: Int, cannotAttach: String? = nil, logLevel: Int, logTruncated: Bool) {
         self.app = app
         self.object = object
         self.program = program

@@ -20,7 +20,9 @@ public struct VerifierLog: Sendable, Equatable {
     public var peakStates: Int?
     public var totalStates: Int?
     public var verificationMicroseconds: Int?
-    public var stackDepth: String?
+    /// Bytes of stack per function, as the verifier counts them (`stack depth 16+32`): the
+    /// program first, then each subprogram it calls.
+    public var stackDepth: [Int]?
     /// The first line of the verifier's complaint, for a refused program.
     public var message: String?
     /// The lines after it that belong to the complaint (`R1 max value is outside of the allowed
@@ -41,7 +43,7 @@ public struct VerifierLog: Sendable, Equatable {
             } else if line.hasPrefix("verification time ") {
                 verificationMicroseconds = Self.number(after: "verification time ", in: line)
             } else if line.hasPrefix("stack depth ") {
-                stackDepth = String(line.dropFirst("stack depth ".count))
+                stackDepth = line.dropFirst("stack depth ".count).split(separator: "+").compactMap { Int($0.trimmed([" "])) }
             } else if !Self.isNoise(line) {
                 body.append(line)
             }

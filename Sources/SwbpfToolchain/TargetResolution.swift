@@ -21,7 +21,10 @@ extension ToolchainResolver {
         let missing = ToolchainError.noCrossCompiler(arch: arch.name, triple: arch.triple, install: arch.installCommand,
                                                      package: arch.crossCompilerPackage)
         if let prefix = environment["CROSS_COMPILE"], !prefix.isEmpty {
-            guard let gcc = try? locate(.cc, configured: prefix + "gcc") else { throw missing }
+            guard let gcc = try? locate(.cc, configured: prefix + "gcc") else {
+                throw ToolchainError.crossCompilePrefixWrong(prefix: prefix, arch: arch.name, triple: arch.triple,
+                                                             installed: onPath(arch.triple + "-gcc"))
+            }
             return (gcc, "CROSS_COMPILE=\(prefix)")
         }
         if let gcc = try? locate(.cc, configured: arch.triple + "-gcc") { return (gcc, "\(arch.triple)-gcc on PATH") }

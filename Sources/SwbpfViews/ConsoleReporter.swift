@@ -11,11 +11,14 @@ public final class ConsoleReporter: BuildReporter {
     public struct Options {
         public var verbose = false
         public var explain = false
+        /// Only errors and the final failure summary (`-q`, as make -s and cargo -q).
+        public var quiet = false
         /// Counter and colour; on by default only on a terminal.
         public var decorated: Bool
-        public init(verbose: Bool = false, explain: Bool = false, decorated: Bool) {
+        public init(verbose: Bool = false, explain: Bool = false, quiet: Bool = false, decorated: Bool) {
             self.verbose = verbose
             self.explain = explain
+            self.quiet = quiet
             self.decorated = decorated
         }
     }
@@ -27,6 +30,8 @@ public final class ConsoleReporter: BuildReporter {
     package var count = 0
     package var expected = Set<Int>()
     package var dryRun = false
+    /// The directories a printed `mkdir -p` has made, so each is made once per build.
+    package var printedDirectories = Set<String>()
 
     public init(options: Options, out: TextOutput = .standardOutput, diagnostics: TextOutput = .standardError) {
         self.options = options
@@ -50,9 +55,11 @@ public final class ConsoleReporter: BuildReporter {
                 diagnostics.write(paint("explain: ", ANSI.dim) + "\(step.kind.label) \(step.primaryOutput): \(reason)".escapedForDisplay() + "\n")
             }
             let counter = options.decorated ? paint("[\(count)/\(max(total, count))] ", ANSI.dim) : ""
+            if options.quiet && !dryRun { return }
             if options.verbose || dryRun {
-                // Verbose lines stay pure commands, so they can be pasted into a shell.
-                out.write(step.shellCommand + "\n")
+                // Verbose lines stay pure commands, so they can be pasted into a shell, from a
+                // clean tree too: the directories the tools write into are made first.
+                out.write(pasteableCommand(step))
             } else {
                 let label = step.kind.label.padded(to: 8)
                 out.write("  " + counter + paint(label, colour(for: step.kind)) + " " + step.primaryOutput.escapedForDisplay() + "\n")
@@ -64,9 +71,10 @@ public final class ConsoleReporter: BuildReporter {
                                   + "\(step.kind.label) \(step.primaryOutput): \(reason); restored from the \(source) cache (entry \(key))".escapedForDisplay() + "\n")
             }
             let counter = options.decorated ? paint("[\(count)/\(max(total, count))] ", ANSI.dim) : ""
+            if options.quiet { return }
             if options.verbose {
                 // Still the command: pasted into a shell it makes the same bytes.
-                out.write(step.shellCommand + "\n")
+                out.write(pasteableCommand(step))
             } else {
                 out.write("  " + counter + paint("CACHED".padded(to: 8), ANSI.dim) + " " + step.primaryOutput.escapedForDisplay() + "\n")
             }
@@ -75,7 +83,7 @@ public final class ConsoleReporter: BuildReporter {
             if expected.remove(step.id) != nil { total -= 1 }
         case .finished(let step, _, let result, let output, _, _):
             guard case .failed(let failure) = result else {
-                if options.verbose || !step.kind.printsProgress { writeToolOutput(output) }
+                if !options.quiet, options.verbose || !step.kind.printsProgress { writeToolOutput(output) }
                 return
             }
             if !options.verbose { diagnostics.write(step.shellCommand + "\n") }
@@ -86,8 +94,10 @@ public final class ConsoleReporter: BuildReporter {
         case .skipped:
             break
         case .note(let text):
+            if options.quiet { return }
             diagnostics.write(text.escapedForDisplay(multiline: true) + "\n")
         case .diagnostic(let diagnostic):
+            if options.quiet && diagnostic.severity != .error { return }
             let severity = diagnostic.severity.rawValue + ":"
             let colour = diagnostic.severity == .error ? ANSI.red + ANSI.bold : diagnostic.severity == .warning ? ANSI.magenta + ANSI.bold : ANSI.bold
             diagnostics.write(paint(severity, colour) + diagnostic.rendered.dropFirst(severity.count).escapedForDisplay(multiline: true) + "\n")
@@ -109,6 +119,8 @@ public final class ConsoleReporter: BuildReporter {
                 line += "; -k builds the \(independent == 1 ? "app" : "\(independent) apps") that do\(independent == 1 ? "es" : "") not depend on it"
             }
             diagnostics.write(paint(line, ANSI.red) + "\n")
+        } else if options.quiet {
+            return
         } else if summary.dryRun {
             if summary.ran == 0 { out.write("swbpf: nothing to do, all \(summary.upToDate) steps are up to date\n") }
         } else if summary.ran == 0 && summary.restored == 0 {
@@ -117,6 +129,14 @@ public final class ConsoleReporter: BuildReporter {
             let restored = summary.restored > 0 ? " and restored \(summary.restored) from the cache" : ""
             out.write(paint("swbpf: ran \(summary.ran) step\(summary.ran == 1 ? "" : "s")\(restored) in \(elapsed)", ANSI.green) + "\n")
         }
+    }
+
+    /// `step`'s command, after a `mkdir -p` for each directory it writes into that no printed
+    /// command has made yet in this build.
+    package func pasteableCommand(_ step: Step) -> String {
+        let directories = step.products.map { FileSystem.split($0).directory }
+            .filter { !$0.isEmpty && $0 != "." && printedDirectories.insert($0).inserted }
+        return directories.map { "mkdir -p \(Shell.quote($0))\n" }.joined() + step.shellCommand + "\n"
     }
 
     /// What a tool printed, passed through whole, but with control characters made visible (a

@@ -4,8 +4,9 @@ import SwbpfBuild
 import SwbpfModel
 
 /// `--format json`: one JSON object per line on standard output, for editors and CI.
-/// Events: plan, started, finished, cached (up to date), restored (from the shared cache), skipped,
-/// note, diagnostic, done.
+/// Events: plan, started, finished, upToDate, restored (from the shared cache), skipped, note,
+/// diagnostic, done. docs/events.schema.json describes every one; ViewTests checks a real build's
+/// events against it.
 public final class JSONReporter: BuildReporter {
     package let out: TextOutput
     package var origin = Date()
@@ -62,7 +63,10 @@ public final class JSONReporter: BuildReporter {
         package var durationMs: Double?
         package var status: String?
         package var exitStatus: Int?
+        /// What the tool printed, whole.
         package var diagnostics: String?
+        /// The same, parsed: the compiler's messages with file, line and column.
+        package var messages: [CompilerMessage]?
         package var failure: String?
         package var severity: String?
         package var file: String?
@@ -119,6 +123,7 @@ public final class JSONReporter: BuildReporter {
             object.argv = step.displayCommand
             object.durationMs = milliseconds(ended.timeIntervalSince(started))
             object.diagnostics = String(decoding: output, as: UTF8.self)
+            object.messages = CompilerMessage.parse(object.diagnostics ?? "")
             switch result {
             case .succeeded: (object.status, object.exitStatus) = ("succeeded", 0)
             case .failed(let failure):
@@ -130,7 +135,7 @@ public final class JSONReporter: BuildReporter {
             }
             emit(object)
         case .upToDate(let step):
-            emit(Event("cached", step: step))
+            emit(Event("upToDate", step: step))
         case .restored(let step, let worker, let source, let key, let reason, let started, let ended):
             var object = Event("restored", step: step)
             object.worker = worker

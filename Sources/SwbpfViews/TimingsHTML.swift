@@ -26,6 +26,14 @@ public enum TimingsHTML {
             .replacing(">", with: "&gt;").replacing("\"", with: "&quot;")
     }
 
+    /// The stages the chart shows, in build order, each label once (C and Swift links are both
+    /// BINARY).
+    package static func legendEntries(_ recorder: TimingsRecorder) -> [(label: String, colour: String)] {
+        let present = Set(recorder.executed.map(\.step.kind))
+        var seen = Set<String>()
+        return StepKind.allCases.filter { present.contains($0) && seen.insert($0.label).inserted }.map { ($0.label, colour(of: $0)) }
+    }
+
     public static func render(_ recorder: TimingsRecorder, project: String) -> String {
         let total = max(recorder.total, recorder.executed.map(\.end).max() ?? 0, 0.001)
         let workers = (recorder.executed.map(\.worker).max() ?? 0) + 1
@@ -60,8 +68,8 @@ public enum TimingsHTML {
         }
         svg += "</svg>\n"
         var legend = ""
-        for kind in StepKind.allCases {
-            legend += "<span class=\"key\"><span class=\"swatch\" style=\"background:\(colour(of: kind))\"></span>\(kind.label)</span>\n"
+        for (label, colour) in legendEntries(recorder) {
+            legend += "<span class=\"key\"><span class=\"swatch\" style=\"background:\(colour)\"></span>\(label)</span>\n"
         }
         var rows = ""
         for timed in recorder.executed.sorted(by: { $0.duration > $1.duration }) {

@@ -102,16 +102,48 @@ import SwbpfTestSupport
                                 runner: second.runner, files: second.files, cache: directory.cache())
         #expect(executor.finishWithoutRunning(since: Date()) != nil, "a no-op wanted to run \(executor.predicted.map(\.step.primaryOutput))")
 
-        // A compile that misses builds the PCH first, once, then compiles.
+        // A compile that misses gets the PCH first: from the cache (the same vmlinux.h at the same
+        // path), never built again, then compiles.
         second.files.write("a.bpf.c", "/* a.bpf.c v2 */")
         second.files.write("b.bpf.c", "/* b.bpf.c v2 */")
         let (edited, log) = await build(second)
-        #expect(edited.succeeded)
-        #expect(second.runner.ran.filter { $0 == ".output/vmlinux.h.pch" }.count == 1)
-        #expect(log.started.firstIndex(of: ".output/vmlinux.h.pch")! < log.started.firstIndex(of: ".output/a.tmp.bpf.o")!)
-        #expect(log.reasons[".output/vmlinux.h.pch"]?.hasSuffix("(needed by .output/a.tmp.bpf.o)") == true
-                || log.reasons[".output/vmlinux.h.pch"]?.hasSuffix("(needed by .output/b.tmp.bpf.o)") == true,
-                "\(log.reasons)")
+        #expect(edited.succeeded && edited.restored == 1, "\(edited)")
+        #expect(!second.runner.ran.contains(".output/vmlinux.h.pch") && second.files.read(".output/vmlinux.h.pch") != nil)
+        #expect(log.restored == [".output/vmlinux.h.pch"])
+        let restoredAt = try #require(log.events.firstIndex { if case .restored = $0 { return true } else { return false } })
+        let compiledAt = try #require(log.events.firstIndex { if case .started(let step, _, _, _) = $0 { return step.kind == .bpfCompile } else { return false } })
+        #expect(restoredAt < compiledAt)
+    }
+
+    @Test func aPCHIsKeyedByWhereItsHeaderIsAndATreeStepByItsTreesContent() throws {
+        var app = simpleApp("a")
+        app.vmlinuxFirstSources = ["a.bpf.c"]
+        func pchKey(root: String, header: String) throws -> String? {
+            let project = Project(root: root, config: ProjectConfig(), configFile: nil, apps: [app], helperSources: [], notes: [])
+            let steps = try Planner(project: project, toolchain: fixedToolchain(vmlinux: .header(path: header, origin: .knob)), settings: BuildSettings()).plan().steps
+            let pch = try #require(steps.first { $0.kind == .precompiledHeader })
+            // The same bytes wherever the header is.
+            return CacheKey.manifest(of: pch, root: root) { _ in ContentHash.of(bytes: Array("vmlinux.h".utf8)) }
+        }
+        // One vendored header shared by two projects: one PCH; the same bytes elsewhere: another.
+        #expect(try pchKey(root: "/work/a", header: "/work/vmlinux/vmlinux.h") == pchKey(root: "/work/b/c", header: "/work/vmlinux/vmlinux.h"))
+        #expect(try pchKey(root: "/work/a", header: "/work/vmlinux/vmlinux.h") != pchKey(root: "/work/a", header: "/work/other/vmlinux.h"))
+
+        let tree = TreeInput(path: "../libbpf", excluded: [])
+        let step = Step(kind: .libbpf, app: nil, tool: fixedToolchain().clang,
+                        groups: [ArgumentGroup(.makeDirectory, [.flag("-C"), .path("../libbpf/src", .sourceTree)])], treeInputs: [tree])
+        let nested = Step(kind: .libbpf, app: nil, tool: fixedToolchain().clang,
+                          groups: [ArgumentGroup(.makeDirectory, [.flag("-C"), .path("../../libbpf/src", .sourceTree)])],
+                          treeInputs: [TreeInput(path: "../../libbpf", excluded: [])])
+        let fingerprint = ContentHash.of(bytes: Array("tree".utf8))
+        func key(_ step: Step, root: String, tree: Digest? = fingerprint) -> String? {
+            CacheKey.manifest(of: step, root: root, digest: { _ in nil }, treeDigest: { _ in tree })
+        }
+        // The same tree seen from two projects at different depths: one key.
+        #expect(key(step, root: "/work/lesson1") != nil && key(step, root: "/work/lesson1") == key(nested, root: "/work/x/lesson2"))
+        #expect(key(step, root: "/work/lesson1") != key(step, root: "/work/lesson1", tree: ContentHash.of(bytes: Array("edited".utf8))))
+        #expect(key(step, root: "/elsewhere/lesson1") != key(step, root: "/work/lesson1"), "libbpf.a's debug info names the tree's directory")
+        #expect(key(step, root: "/work/lesson1", tree: nil) == nil, "an unreadable tree gives no key")
     }
 
     @Test func aHeaderWithOtherContentIsAMiss() async throws {

@@ -14,7 +14,9 @@ import SwbpfTestSupport
 /// command lines is checked against it: for every option and flag argument-parser describes, in
 /// every spelling, with values that matter, the quick reader produces exactly what argument-parser
 /// produces, or declines and leaves the line to it.
-@Suite struct QuickBuildTests {
+// Serialized: argument-parser is not safe to call from several threads at once (parallel cases of
+// these tests crashed in its validators, parsing in-process).
+@Suite(.serialized) struct QuickBuildTests {
     static let environment = ["PATH": "/usr/bin", "CFLAGS": "-O2 -g"]
 
     /// What argument-parser makes of `arguments`: the build it asks for, or the error it prints.
@@ -97,6 +99,7 @@ import SwbpfTestSupport
         "-C": ["examples/kprobe", "/abs/project", "a dir", ".", "-v", ""],
         "-j --jobs": ["1", "3", "1024", "1025", "0", "-1", "99999999999", "9223372036854775807", "99999999999999999999", "many", "4x", "+2", " 2"],
         "-k": [], "-n --dry-run": [], "-v --verbose": [], "--explain": [], "--timings": [], "--compdb": [], "--watch": [], "--no-cache": [],
+        "-q --quiet": [], "-B --always-make": [], "--color": ["auto", "always", "never", "sometimes", ""],
         "--lock-timeout": ["5", "-1", "x"],
         "--trace": ["t.json"],
         "--arch": ["arm64", "aarch64", "bogus", ""], "--static": [],
@@ -190,6 +193,7 @@ import SwbpfTestSupport
         ["build", "-C", "examples/kprobe", "-v", "kprobe"], ["-k", "-n", "--explain"], ["--dry-run", "--verbose", "a-b"],
         ["build", "-j", "2", "-k", "app", "-v"], ["build", "build"], ["-C", "dir", "build", "-v"], ["-C", "dir"],
         ["V=1"], ["build", "kprobe", "V=1", "CFLAGS=-O1 -g"], ["-j", "99999999999"], ["--no-cache", "app"],
+        ["-q"], ["build", "--quiet", "app"], ["-B"], ["--always-make", "-j2"], ["--color", "never"], ["--color=always", "app"],
     ]
 
     @Test(arguments: accepted)
@@ -204,6 +208,7 @@ import SwbpfTestSupport
         ["--timings"], ["--trace", "t.json"], ["--format", "json"], ["-j", "many"], ["-j"], ["-C"], ["-kv"],
         ["--compdb"], ["--lock-timeout", "5"], ["-C", "-v"], ["-v", "clean"], ["kprobe", "templates"],
         ["-j", "0"], ["-j", "-2"], ["--jobs=0"], ["-C", "d", "explain"],
+        ["-q", "-v"], ["--color", "blue"], ["--color"], ["-qB"],
     ]
 
     @Test(arguments: declined)

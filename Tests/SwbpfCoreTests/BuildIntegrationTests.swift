@@ -34,7 +34,8 @@ import SwbpfTestSupport
             "cc -g -Wall -ffile-prefix-map=\(project.path)=. -I.output -c \(name).c -o .output/\(name).o",
             "cc -g -Wall .output/\(name).o {}/libbpf.a -lelf -lz -o \(name)",
         ]
-        let printed = first.stdout.lines
+        #expect(first.stdout.lines.first == "mkdir -p .output", "\(first.stdout)")
+        let printed = first.stdout.lines.filter { !$0.hasPrefix("mkdir -p ") }
         #expect(printed.count == expected.count, "expected \(expected.count) commands, got:\n\(first.stdout)")
         for (line, shape) in zip(printed, expected) {
             #expect(matchesShape(line, shape), "command\n  \(line)\ndoes not have the shape\n  \(shape)")
@@ -126,9 +127,10 @@ import SwbpfTestSupport
         let build = try project.swbpf("build", "-v")
         #expect(build.status == 0, "build failed: \(build.output)")
         let commands = build.stdout.lines
-        #expect(commands.count == 8, "expected 8 commands (vmlinux.h, its PCH, util.o and quoted's five), got:\n\(build.stdout)")
+        #expect(commands.count == 9, "expected mkdir -p .output and 8 commands (vmlinux.h, its PCH, util.o and quoted's five), got:\n\(build.stdout)")
+        #expect(commands.first == "mkdir -p .output", "the output directory is made first, once: \(build.stdout)")
         for command in commands {
-            #expect(["clang ", "cc ", "bpftool ", "/usr/sbin/bpftool "].contains(where: command.hasPrefix),
+            #expect(["mkdir -p ", "clang ", "cc ", "bpftool ", "/usr/sbin/bpftool "].contains(where: command.hasPrefix),
                     "stdout of -v holds something other than a command: \(command)")
         }
         // The awkward words are quoted for sh, not just printed.
@@ -138,7 +140,7 @@ import SwbpfTestSupport
         let run = try project.runApp("quoted")
         #expect(run.stdout == "it's quoted|from my inc|from outside|from my inc\n", "swbpf's binary: \(run.output)")
 
-        // Keep every product, then remove them all and rebuild with the printed commands alone.
+        // Keep every product, then clean the project and rebuild with the printed commands alone.
         let outputDirectory = project.path(".output")
         let products = allFiles(under: outputDirectory).filter { !$0.hasPrefix(".swbpf/") }.map { ".output/" + $0 } + ["quoted"]
         #expect(Set(products) == [".output/vmlinux.h", ".output/vmlinux.h.pch", ".output/util.o", ".output/quoted.tmp.bpf.o", ".output/quoted.bpf.o",
@@ -146,9 +148,10 @@ import SwbpfTestSupport
                 "unexpected set of products: \(products)")
         var saved: [String: Data] = [:]
         for product in products { saved[product] = project.data(product) }
-        try FileManager.default.removeItem(atPath: outputDirectory)
-        try FileManager.default.removeItem(atPath: project.path("quoted"))
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: false)
+        let clean = try project.swbpf("clean")
+        #expect(clean.status == 0 && !project.exists(".output/vmlinux.h") && !project.exists("quoted"), "\(clean.output)")
+        // What clean keeps (its state) must not be what the commands rely on.
+        if project.exists(".output") { try FileManager.default.removeItem(atPath: outputDirectory) }
 
         let script = try TemporaryProject("script")
         try script.write("build.sh", commands.joined(separator: "\n") + "\n")

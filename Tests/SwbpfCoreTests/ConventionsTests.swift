@@ -76,4 +76,62 @@ import SwbpfTestSupport
         let ambiguous = try await TemplateHarness.swbpf(["run"], in: scratch.path)
         #expect(ambiguous.status == 1 && ambiguous.stderr.contains("2 apps (only, second): which one should run?"), "\(ambiguous.output)")
     }
+
+    /// -q prints nothing on success and only the error and summary on failure; -B runs every step
+    /// again without asking the cache; --color always colours a pipe, never does not.
+    @Test func quietAlwaysMakeAndColor() throws {
+        let project = try TemporaryProject(copying: "examples/minimal")
+        let cache = try TemporaryProject("conventions-cache")
+        let environment = ["SWBPF_CACHE_DIR": cache.path]
+        let quiet = try project.swbpf("build", "-q", environment: environment)
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty, "\(quiet.output)")
+
+        // Cleaned, a build would restore every step from the cache; -B runs every tool instead.
+        #expect(try project.swbpf("clean").status == 0)
+        let always = try project.swbpf("build", "-B", "-v", "--explain", environment: environment)
+        let commands = always.stdout.split(separator: "\n").filter { !$0.hasPrefix("mkdir -p ") }
+        #expect(always.status == 0 && commands.count == 7 && !always.stdout.contains("CACHED"), "\(always.output)")
+        #expect(always.stderr.components(separatedBy: "-B (--always-make): every step runs").count - 1 == 7, "\(always.stderr)")
+        let again = try project.swbpf("build", "--always-make", environment: environment)
+        #expect(again.status == 0 && again.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") }.count == 7, "a second -B runs everything again: \(again.output)")
+
+        let coloured = try project.swbpf("build", "-B", "--color", "always", environment: environment)
+        #expect(coloured.status == 0 && coloured.stdout.contains("\u{1B}["), "\(coloured.output)")
+        let plain = try project.swbpf("build", "-B", "--color=never", environment: environment.merging(["TERM": "xterm"]) { $1 })
+        #expect(plain.status == 0 && !plain.output.contains("\u{1B}"), "\(plain.output)")
+
+        try project.append("minimal.c", "\nint broken = ;\n")
+        let failed = try project.swbpf("build", "-q", environment: environment)
+        #expect(failed.status == 1 && failed.stdout.isEmpty, "\(failed.output)")
+        #expect(failed.stderr.contains("minimal.c:") && failed.stderr.contains("error: CC .output/minimal.o failed")
+                && failed.stderr.contains("swbpf: 1 step failed: CC .output/minimal.o"), "\(failed.stderr)")
+    }
+
+    /// argument-parser's usage errors come out as swbpf's own: error:, then help: with the usage.
+    @Test func argumentErrorsAreInSwbpfsStyle() throws {
+        let scratch = try TemporaryProject("argument-errors")
+        for (arguments, message, usage) in [(["build", "--colr", "x"], "error: Unknown option '--colr'", "help: usage: swbpf build "),
+                                            (["-q", "-v"], "error: -q and -v contradict each other", "help: usage: swbpf build "),
+                                            (["new"], "error: Missing expected argument '<directory>'", "help: usage: swbpf new ")] {
+            let result = try Swbpf.run(arguments, in: scratch.path)
+            #expect(result.status == 64 && result.stderr.hasPrefix(message) && result.stderr.contains(usage), "\(arguments): \(result.output)")
+            #expect(!result.stderr.contains("Error:") && !result.stderr.contains("Usage:"), "\(arguments): \(result.output)")
+        }
+    }
+
+    /// Completion of app names asks the project the command line names; templates are listed in
+    /// the scripts themselves.
+    @Test func completionOffersTheProjectsAppsAndTheTemplates() throws {
+        let scratch = try TemporaryProject("completion")
+        try scratch.write("alpha.bpf.c", "")
+        try scratch.write("alpha.c", "")
+        try scratch.write("beta.bpf.c", "")
+        try scratch.write("beta.c", "")
+        let here = try Swbpf.run(["---completion", "run", "--", "positional@0", "2", "0", "swbpf", "run", ""], in: scratch.path)
+        #expect(here.status == 0 && here.stdout.split(separator: "\n") == ["alpha", "beta"], "\(here.output)")
+        let elsewhere = try Swbpf.run(["---completion", "build", "--", "positional@0", "4", "1", "swbpf", "-C", scratch.path, "build", "b"], in: "/")
+        #expect(elsewhere.status == 0 && elsewhere.stdout.split(separator: "\n") == ["beta"], "\(elsewhere.output)")
+        let bash = try Swbpf.run(["--generate-completion-script", "bash"], in: scratch.path)
+        #expect(bash.stdout.contains("'minimal'$'\\n''tracepoint'") && bash.stdout.contains("---completion run -- positional@0"), "\(bash.stdout.prefix(400))")
+    }
 }

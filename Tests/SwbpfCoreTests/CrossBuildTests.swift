@@ -205,9 +205,13 @@ struct CrossBuildIntegrationTests {
         let project = layout.project
         let prefixed = try project.swbpf("build", "-v", "ARCH=arm64", environment: ["CROSS_COMPILE": "aarch64-linux-gnu-"])
         #expect(prefixed.status == 0 && prefixed.stderr.contains("from ARCH) with aarch64-linux-gnu-gcc;"), "\(prefixed.output)")
+        // A prefix that names no compiler is what is wrong, whether or not the target's gcc is here.
         let missing = try project.swbpf("build", "ARCH=arm64", environment: ["CROSS_COMPILE": "no-such-toolchain-"])
-        #expect(missing.status == 1 && missing.stderr.contains("no C compiler for arm64")
-                && missing.stderr.contains("gcc-aarch64-linux-gnu"), "\(missing.output)")
+        #expect(missing.status == 1 && missing.stderr.contains("CROSS_COMPILE=no-such-toolchain- names the compiler no-such-toolchain-gcc, which is not on PATH")
+                && missing.stderr.contains("set CROSS_COMPILE=aarch64-linux-gnu- (the prefix includes the trailing '-')"), "\(missing.output)")
+        let undashed = try project.swbpf("build", "ARCH=arm64", environment: ["CROSS_COMPILE": "aarch64-linux-gnu"])
+        #expect(undashed.status == 1 && !undashed.stderr.contains("aarch64-linux-gnu-gcc is not on PATH")
+                && undashed.stderr.contains("aarch64-linux-gnugcc, which is not on PATH"), "\(undashed.output)")
         // With no aarch64-linux-gnu-gcc on PATH, clang cross-compiles, linking with the cross ld.
         let tools = try TemporaryProject("cross-path")
         for tool in ["/usr/bin/clang", "/usr/bin/aarch64-linux-gnu-ld", "/usr/bin/make", "/usr/bin/ln", "/usr/bin/pkg-config"] {

@@ -209,6 +209,24 @@ struct KernelCommandTests {
         #expect(direct.status != 0 && !direct.signaled && through.status == direct.status && !through.signaled, "\(direct)\n\(through)")
     }
 
+    /// An app that fails because this kernel will not attach its programs gets doctor's reason
+    /// after its own error; an app that fails for its own reason (a bad option) where the kernel
+    /// allows everything it uses gets none.
+    @Test func runAddsTheKernelsReasonWhenAnAppFails() async throws {
+        let scratch = try await Self.project("run-reason", apps: [("kp", "kprobe"), ("tp", "minimal")])
+        let kprobe = try await TemplateHarness.run(Swbpf.path, ["run", "kp", "--", "-d", "1"], in: scratch.path, timeout: 300)
+        if Self.kprobesAttach {
+            #expect(kprobe.exitedWith0 && !kprobe.stderr.contains("this kernel cannot run"), "\(kprobe)")
+        } else {
+            #expect(!kprobe.exitedWith0, "kprobes cannot attach here, yet the app succeeded: \(kprobe)")
+            #expect(kprobe.stderr.contains("note: kp exited with an error, and this kernel cannot run all its programs: kprobe programs")
+                    && kprobe.stderr.contains("cannot attach") && kprobe.stderr.contains("help: 'swbpf doctor' lists what this kernel allows"),
+                    "\(kprobe)")
+        }
+        let own = try await TemplateHarness.run(Swbpf.path, ["run", "tp", "--", "--no-such-option"], in: scratch.path, timeout: 300)
+        #expect(own.status != 0 && !own.stderr.contains("this kernel cannot run"), "\(own)")
+    }
+
     // MARK: doctor
 
     /// doctor's program kinds agree with what this test's own loads and attaches find: each

@@ -83,9 +83,11 @@ import SwbpfTestSupport
             let path = repositoryRoot + "/" + document
             let base = URL(fileURLWithPath: path).deletingLastPathComponent()
             let body = try String(contentsOfFile: path, encoding: .utf8)
-            for link in TemplateHarness.matches(body.replacingOccurrences(of: "](", with: "]\n("), #"\(([^)#:\s]+)(#[^)]*)?\).*"#) {
-                let target = base.appendingPathComponent(link[1]).path
-                #expect(FileManager.default.fileExists(atPath: target), "\(document) links to \(link[1]), which does not exist")
+            // A relative link is `](path)` or `](path#anchor)`; URLs have a scheme (a colon).
+            for link in body.matches(of: #/\]\((?<path>[^)#:\s]+)(#[^)]*)?\)/#) {
+                let path = String(link.output.path)
+                let target = base.appendingPathComponent(path).path
+                #expect(FileManager.default.fileExists(atPath: target), "\(document) links to \(path), which does not exist")
             }
         }
     }

@@ -476,7 +476,7 @@ private struct UserWord: CustomTestStringConvertible {
         let real = try project.swbpf("build", "-v")
         #expect(real.status == 0, "\(real.output)")
         let planned = ViewKit.lines(dry.stdout), ran = ViewKit.lines(real.stdout)
-        #expect(planned.count == 7, "\(dry.stdout)")
+        #expect(planned.count == 8 && planned.first == "mkdir -p .output", "\(dry.stdout)")
         #expect(planned == ran, "dry run:\n\(dry.stdout)\nreal build:\n\(real.stdout)")
 
         // After a real edit, -n prints exactly what the next -v build runs, and still writes nothing.
@@ -498,7 +498,7 @@ private struct UserWord: CustomTestStringConvertible {
     @Test func jsonEventsDescribeTheBuild() throws {
         let project = try ViewKit.twoAppProject("json")
         let dry = try project.swbpf("build", "-n")
-        let expectedSteps = ViewKit.lines(dry.stdout)
+        let expectedSteps = ViewKit.lines(dry.stdout).filter { !$0.hasPrefix("mkdir -p ") }
         let result = try project.swbpf("build", "--format", "json", "-j", "2")
         #expect(result.status == 0, "\(result.stderr)")
 
@@ -554,7 +554,7 @@ private struct UserWord: CustomTestStringConvertible {
         #expect(again.status == 0)
         let noop = ViewKit.lines(again.stdout).compactMap(ViewKit.object)
         #expect(noop.first?["event"] as? String == "plan" && ViewKit.number(noop.first?["toRun"]) == 0)
-        #expect(noop.filter { $0["event"] as? String == "cached" }.count == expectedSteps.count)
+        #expect(noop.filter { $0["event"] as? String == "upToDate" }.count == expectedSteps.count)
         #expect(!noop.contains { $0["event"] as? String == "started" || $0["event"] as? String == "finished" })
         #expect(noop.last?["event"] as? String == "done" && noop.last?["success"] as? Bool == true)
         #expect(again.stderr.contains("nothing to do"), "\(again.stderr)")
@@ -576,7 +576,7 @@ private struct UserWord: CustomTestStringConvertible {
 
     @Test func traceHasOneCompleteEventPerExecutedStep() throws {
         let project = try ViewKit.twoAppProject("trace")
-        let commands = ViewKit.lines(try project.swbpf("build", "-n").stdout)
+        let commands = ViewKit.lines(try project.swbpf("build", "-n").stdout).filter { !$0.hasPrefix("mkdir -p ") }
         let result = try project.swbpf("build", "-j", "2", "--trace", "cold.json")
         #expect(result.status == 0, "\(result.output)")
         let executed = ViewKit.stepLines(result.stdout)
@@ -654,6 +654,10 @@ private struct UserWord: CustomTestStringConvertible {
         // The HTML report, rendered by a real browser.
         let report = project.path + "/.output/swbpf-timings.html"
         #expect(FileManager.default.fileExists(atPath: report))
+        // The legend names the stages this build had, each once.
+        let legend = try String(contentsOfFile: report, encoding: .utf8).components(separatedBy: "<span class=\"key\">").dropFirst()
+            .map { $0.components(separatedBy: "</span>")[1] }
+        #expect(legend == ["VMLINUX", "PCH", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY"], "\(legend)")
         #expect(result.stderr.contains("timings report written to .output/swbpf-timings.html"))
         let browser = try ViewKit.chromium(["--dump-dom", "file://" + report])
         #expect(browser.status == 0, "chromium failed (is it installed? scripts/system-packages installs it): \(browser.stderr.suffix(2000))")
@@ -756,5 +760,163 @@ private struct UserWord: CustomTestStringConvertible {
         #expect(fresh.status == 0, "\(fresh.output)")
         #expect(ViewKit.stepLines(fresh.stdout).count == 12, "\(fresh.stdout)")
         #expect(project.exists("kprobe") && project.exists("minimal") && project.exists(".output/notes.txt"))
+    }
+}
+
+// MARK: - JSON events against docs/events.schema.json
+
+/// A JSON value as JSONDecoder reads it: booleans and numbers stay apart (decoding is strict).
+indirect enum JSONValue: Decodable, Equatable {
+    case null, bool(Bool), integer(Int), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Int.self) { self = .integer(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    static func parse(_ text: some StringProtocol) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
+}
+
+/// The part of JSON Schema the events schema uses (type, const, enum, properties, required,
+/// additionalProperties: false, items, oneOf, $ref to #/$defs): each problem as "path: what".
+struct SchemaValidator {
+    let root: JSONValue
+
+    func problems(_ value: JSONValue, _ schema: JSONValue, at path: String = "$") -> [String] {
+        guard case .object(let rule) = schema else { return ["\(path): the schema is not an object"] }
+        if case .string(let reference)? = rule["$ref"] {
+            guard reference.hasPrefix("#/$defs/"), case .object(let top) = root, case .object(let defs)? = top["$defs"],
+                  let target = defs[String(reference.dropFirst("#/$defs/".count))] else { return ["\(path): unknown $ref \(reference)"] }
+            return problems(value, target, at: path)
+        }
+        var found: [String] = []
+        if case .array(let choices)? = rule["oneOf"] {
+            let matching = choices.filter { problems(value, $0, at: path).isEmpty }.count
+            if matching != 1 {
+                let why = choices.map { problems(value, $0, at: path) }.min { $0.count < $1.count } ?? []
+                found.append("\(path): matches \(matching) of oneOf's schemas, not 1 (nearest: \(why.joined(separator: "; ")))")
+            }
+        }
+        if let constant = rule["const"], constant != value { found.append("\(path): is not \(constant)") }
+        if case .array(let allowed)? = rule["enum"], !allowed.contains(value) { found.append("\(path): \(value) is not one of \(allowed)") }
+        if case .string(let type)? = rule["type"] {
+            let matches: Bool
+            switch (type, value) {
+            case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("integer", .integer), ("null", .null),
+                 ("number", .integer), ("number", .number): matches = true
+            default: matches = false
+            }
+            if !matches { return found + ["\(path): \(value) is not of type \(type)"] }
+        }
+        if case .object(let members) = value {
+            let properties: [String: JSONValue]
+            if case .object(let declared)? = rule["properties"] { properties = declared } else { properties = [:] }
+            if case .array(let required)? = rule["required"] {
+                for case .string(let name) in required where members[name] == nil { found.append("\(path): has no \(name)") }
+            }
+            for (name, member) in members.sorted(by: { $0.key < $1.key }) {
+                if let property = properties[name] {
+                    found += problems(member, property, at: "\(path).\(name)")
+                } else if rule["additionalProperties"] == .bool(false) {
+                    found.append("\(path): \(name) is not a property the schema allows")
+                }
+            }
+        }
+        if case .array(let elements) = value, let items = rule["items"] {
+            for (index, element) in elements.enumerated() { found += problems(element, items, at: "\(path)[\(index)]") }
+        }
+        return found
+    }
+}
+
+@Suite struct EventSchemaTests {
+    static func schema() throws -> SchemaValidator {
+        SchemaValidator(root: try JSONValue.parse(String(contentsOfFile: repositoryRoot + "/docs/events.schema.json", encoding: .utf8)))
+    }
+
+    /// The validator is strict where the schema is: a wrong type, a missing field, an unknown field
+    /// or event are refused (so the test below cannot pass by accepting anything).
+    @Test func validatorRefusesWhatTheSchemaForbids() throws {
+        let validator = try Self.schema()
+        let good = #"{"event":"note","message":"hi"}"#
+        #expect(validator.problems(try JSONValue.parse(good), validator.root).isEmpty)
+        for bad in [#"{"event":"note","message":3}"#, #"{"event":"note"}"#, #"{"event":"note","message":"hi","extra":1}"#,
+                    #"{"event":"cached","id":1,"label":"BPF","output":"x"}"#, #"{"event":"done","success":1,"ran":0,"upToDate":0,"restored":0,"skipped":0,"failed":[],"interrupted":false,"dryRun":false,"durationMs":1}"#,
+                    #"{"event":"skipped","id":1.5,"label":"BPF","output":"x","because":0}"#] {
+            #expect(!validator.problems(try JSONValue.parse(bad), validator.root).isEmpty, "accepted \(bad)")
+        }
+    }
+
+    /// Every event of a real build — a compile failure, the success after the fix, a cached
+    /// rebuild, the same from the shared cache after a clean — is one the schema describes.
+    @Test func everyEventOfARealBuildMatchesTheSchema() throws {
+        let validator = try Self.schema()
+        let project = try TemporaryProject(copying: "examples/minimal")
+        let cache = try TemporaryProject("events-cache")
+        let environment = ["SWBPF_CACHE_DIR": cache.path]
+        let source = try project.read("minimal.bpf.c")
+        try project.write("minimal.bpf.c", source + "\n#include \"missing.h\"\nint broken = ;\n")
+        var seen: Set<String> = []
+        var compilerMessages: [JSONValue] = []
+        for round in ["failure", "success", "up to date", "restored"] {
+            switch round {
+            case "success": try project.write("minimal.bpf.c", source)
+            case "restored": #expect(try project.swbpf("clean").status == 0)
+            default: break
+            }
+            let build = try project.swbpf("build", "--format", "json", environment: environment)
+            #expect((build.status == 0) == (round != "failure"), "\(round): \(build.output)")
+            for line in ViewKit.lines(build.stdout) {
+                let event = try JSONValue.parse(line)
+                let problems = validator.problems(event, validator.root)
+                #expect(problems.isEmpty, "\(round): \(line)\n\(problems.joined(separator: "\n"))")
+                if case .object(let members) = event, case .string(let name)? = members["event"] {
+                    seen.insert(name)
+                    if case .array(let messages)? = members["messages"] { compilerMessages += messages }
+                }
+            }
+        }
+        #expect(seen.isSuperset(of: ["plan", "started", "finished", "skipped", "upToDate", "restored", "done"]), "\(seen.sorted())")
+        // clang's fatal error, parsed: file, line, column and message, beside the raw text.
+        let missing = compilerMessages.first { $0 == .object(["severity": .string("error"), "message": .string("'missing.h' file not found"),
+                                                               "file": .string("minimal.bpf.c"), "line": .integer(source.split(separator: "\n", omittingEmptySubsequences: false).count + 1),
+                                                               "column": .integer(10)]) }
+        #expect(missing != nil, "\(compilerMessages)")
+    }
+
+    @Test func compilerMessagesOfClangAndGCC() {
+        let clang = """
+            In file included from app.bpf.c:3:
+            In file included from ./inc/a.h:2:
+            ./inc/b.h:7:5: warning: unused variable 'x' [-Wunused-variable]
+                int x;
+                    ^
+            app.bpf.c:12:9: error: use of undeclared identifier 'y'
+            ./inc/b.h:1:1: note: previous definition is here
+            clang: error: unable to execute command
+            2 errors generated.
+            """
+        let parsed = CompilerMessage.parse(clang)
+        #expect(parsed.count == 3, "\(parsed)")
+        #expect(parsed.first == CompilerMessage(severity: "warning", message: "unused variable 'x'", file: "./inc/b.h", line: 7, column: 5,
+                                                 option: "-Wunused-variable",
+                                                 includedFrom: [.init(file: "./inc/a.h", line: 2), .init(file: "app.bpf.c", line: 3)]))
+        #expect(parsed.dropFirst().first?.notes == [CompilerMessage(severity: "note", message: "previous definition is here", file: "./inc/b.h", line: 1, column: 1)])
+        #expect(parsed.last == CompilerMessage(severity: "error", message: "unable to execute command"))
+
+        let gcc = """
+            In file included from main.c:2,
+                             from other.c:5:
+            util.h: In function 'helper':
+            util.h:4:12: fatal error: nothere.h: No such file or directory
+            """
+        #expect(CompilerMessage.parse(gcc) == [CompilerMessage(severity: "error", message: "nothere.h: No such file or directory", file: "util.h", line: 4,
+                                                               column: 12, includedFrom: [.init(file: "main.c", line: 2), .init(file: "other.c", line: 5)])])
     }
 }

@@ -31,7 +31,8 @@ import SwbpfTestSupport
     @Test func verifierLogGivesStatisticsComplaintAndSourceLine() {
         let log = VerifierLog(Self.outOfBoundsLog, refused: true)
         #expect(log.instructionsProcessed == 11 && log.totalStates == 3 && log.peakStates == 2)
-        #expect(log.verificationMicroseconds == 2678 && log.stackDepth == "0")
+        #expect(log.verificationMicroseconds == 2678 && log.stackDepth == [0])
+        #expect(VerifierLog("stack depth 16+32\n", refused: false).stackDepth == [16, 32], "a subprogram's depth is its own number")
         #expect(log.message == "invalid access to map value, value_size=128 off=248 size=8")
         #expect(log.details == ["R1 max value is outside of the allowed memory range"])
         #expect(log.source == .init(file: "oob.bpf.c", line: 19, text: "counts[slot] += 1;"))

@@ -40,10 +40,31 @@ import SwbpfTestSupport
         #expect(pchOf("flagged") == ".output/flagged.vmlinux.h.pch" && pchOf("minimal") == nil)
         let flaggedPCH = try #require(plan.steps.first { $0.primaryOutput == ".output/flagged.vmlinux.h.pch" })
         #expect(flaggedPCH.displayCommand.contains("-DFLAG"))
-        // A user's own vmlinux.h is not precompiled: the include could find another file first.
-        let own = try Planner(project: project([first]), toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux.h", origin: .projectDirectory)),
-                              settings: BuildSettings()).plan()
-        #expect(!own.steps.contains { $0.kind == .precompiledHeader })
+    }
+
+    @Test func aGivenOrVendoredVmlinuxIsPrecompiledUnlessASourceFindsAnotherFirst() throws {
+        var first = simpleApp("first"), beside = App(name: "beside", bpfSources: ["sub/beside.bpf.c"], userSources: ["beside.c"], helpers: [])
+        first.vmlinuxFirstSources = ["first.bpf.c"]
+        beside.vmlinuxFirstSources = ["sub/beside.bpf.c"]
+        // sub/ has a vmlinux.h of its own, which `#include "vmlinux.h"` finds before any -I.
+        beside.vmlinuxBesideSources = ["sub/beside.bpf.c"]
+        for (header, origin) in [("/work/vmlinux.h/include/x86/vmlinux.h", VmlinuxOrigin.vendored(directory: "../vmlinux.h/include/x86")),
+                                 ("/work/p/v/vmlinux.h", .knob)] {
+            let plan = try Planner(project: project([first, beside]), toolchain: fixedToolchain(vmlinux: .header(path: header, origin: origin)),
+                                   settings: BuildSettings()).plan()
+            let pch = try #require(plan.steps.first { $0.kind == .precompiledHeader }, "no PCH for \(origin)")
+            #expect(pch.inputs == [FileSystem.display(header, relativeTo: "/work/p")] && pch.dependencies.isEmpty,
+                    "a header there before the build: the PCH can start at once")
+            let loads = plan.steps.filter { $0.kind == .bpfCompile && !$0.precompiledHeaders.isEmpty }.compactMap(\.app)
+            #expect(loads == ["first"], "\(origin)")
+        }
+        // The header beside the source is the one it finds: precompiled for it.
+        var own = simpleApp("own")
+        own.vmlinuxFirstSources = ["own.bpf.c"]
+        own.vmlinuxBesideSources = ["own.bpf.c"]
+        let local = try Planner(project: project([own]), toolchain: fixedToolchain(vmlinux: .header(path: "/work/p/vmlinux.h", origin: .projectDirectory)),
+                                settings: BuildSettings()).plan()
+        #expect(local.steps.first { $0.kind == .bpfCompile }?.precompiledHeaders == [".output/vmlinux.h.pch"])
     }
 
     @Test func executedArgumentsWriteTemporariesAndDepfiles() throws {

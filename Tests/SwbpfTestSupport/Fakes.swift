@@ -175,6 +175,7 @@ package final class EventLog: BuildReporter {
         for case .started(let step, _, let reason, _) in events { result[step.primaryOutput] = reason }
         return result
     }
+    package var restored: [String] { events.compactMap { if case .restored(let step, _, _, _, _, _, _) = $0 { return step.primaryOutput } else { return nil } } }
     package var upToDate: [String] { events.compactMap { if case .upToDate(let step) = $0 { return step.primaryOutput } else { return nil } } }
     package var failures: [String: StepFailure] {
         var result: [String: StepFailure] = [:]

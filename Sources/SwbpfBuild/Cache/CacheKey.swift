@@ -37,18 +37,36 @@ public enum CacheKey {
 
     /// The manifest key of `step`, or nil when an input cannot be read (nothing to key on).
     /// `digest` gives the content digest of a path (relative to the root, or absolute).
-    public static func manifest(of step: Step, root: String, digest: (String) -> Digest?) -> String? {
+    /// `treeDigest` gives a source tree's content fingerprint (`TreeFingerprint`).
+    public static func manifest(of step: Step, root: String, digest: (String) -> Digest?, treeDigest: (TreeInput) -> Digest? = { _ in nil }) -> String? {
         var text = version + "\n"
         text += "kind \(step.kind.rawValue)\n"
         let tool = step.tool
         text += "tool " + line(tool.role.rawValue, FileSystem.split(tool.displayName).base, tool.version, tool.leadingArguments.joined(separator: " ")) + "\n"
-        for word in step.displayCommand.dropFirst() { text += "arg \(line(portable(word, root: root)))\n" }
+        for word in step.displayCommand.dropFirst() {
+            // A tree's directory is named by where it is: `../libbpf` from one project is
+            // `../../libbpf` from another. The tree lines below cover it.
+            if let tree = step.treeInputs.first(where: { word.hasPrefix($0.path + "/") || word == $0.path }) {
+                text += "arg-in-tree \(line(String(word.dropFirst(tree.path.count))))\n"
+            } else {
+                text += "arg \(line(portable(word, root: root)))\n"
+            }
+        }
+        // A tree's products hold its absolute path (make compiles in it: the debug info's
+        // directory), so the same content elsewhere is another entry.
+        for tree in step.treeInputs {
+            guard let value = treeDigest(tree), value != .unknown else { return nil }
+            text += "tree \(line(FileSystem.absolute(tree.path, base: root), tree.excluded.joined(separator: ","))) \(value)\n"
+        }
         if let file = step.standardOutput { text += "stdout \(line(file))\n" }
         // Not the precompiled header a compile loads: its bytes hold the checkout's absolute paths,
         // and what it is made of is on the compile's own command line and among its headers.
         for input in step.inputs {
             guard let value = digest(input), value != .unknown else { return nil }
             text += "in \(line(input)) \(value)\n"
+            // A PCH names the header it was made from by its absolute path, and clang loads it
+            // only where that file is (measured: the rest of it is the same in any checkout).
+            if step.kind == .precompiledHeader { text += "at \(line(FileSystem.absolute(input, base: root)))\n" }
         }
         return SHA256Hex.of(text: text)
     }

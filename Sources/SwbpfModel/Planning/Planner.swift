@@ -91,7 +91,7 @@ public struct Planner {
         // A Swift app is not built for another machine (`Project.selectTarget` leaves it out).
         for app in project.apps where !app.isSwift || project.buildsSwift(app) {
             var precompiledHeader: String?
-            if !app.vmlinuxFirstSources.isEmpty, let step = precompiledHeaderStep(app: app) {
+            if app.bpfSources.contains(where: { loadsPrecompiledHeader($0, app: app) }), let step = precompiledHeaderStep(app: app) {
                 precompiledHeader = step.primaryOutput
                 if precompiledHeaders.insert(step.primaryOutput).inserted { try graph.add(step) }
             }
@@ -100,7 +100,7 @@ public struct Planner {
                 for (index, source) in part.sources.enumerated() {
                     let step = bpfCompileStep(app: app, source: source,
                                               stem: index == 0 ? part.name : "\(part.name).\(Self.stem(of: source, suffix: ".bpf.c"))",
-                                              precompiledHeader: app.vmlinuxFirstSources.contains(source) ? precompiledHeader : nil)
+                                              precompiledHeader: loadsPrecompiledHeader(source, app: app) ? precompiledHeader : nil)
                     try graph.add(step)
                     bpfObjects.append(step.primaryOutput)
                 }
@@ -138,6 +138,15 @@ public struct Planner {
     package var generatedVmlinuxHeader: String? {
         if case .btf = toolchain.vmlinux { return inOutput("vmlinux.h") }
         return nil
+    }
+
+    /// The vmlinux.h the kernel parts include, as commands name it: generated, or the user's own
+    /// (given, vendored or beside the sources).
+    package var vmlinuxHeader: String? {
+        switch toolchain.vmlinux {
+        case .btf: return generatedVmlinuxHeader
+        case .header(let path, _): return relative(path)
+        }
     }
 
     /// `-ffile-prefix-map=ROOT=.`, so that the checkout's path is in no product (debug info, BTF,

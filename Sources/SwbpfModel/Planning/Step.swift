@@ -75,17 +75,19 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     }
 
     /// Whether the shared cache may hold its outputs. A precompiled header records the absolute
-    /// paths of the headers in it, so it is only good in the directory it was built in; what it
-    /// saves is rebuilt in half a second, and the objects built with it are cached. The libbpf and
-    /// bpftool builds read whole source trees, which the cache's keys do not cover yet; links to
+    /// path of the header it is made from (clang checks that file when it loads the PCH), so its
+    /// key holds that path (`CacheKey.manifest`): one PCH per vendored header on the machine, one
+    /// per checkout for a generated one. The libbpf and bpftool builds are keyed by their source
+    /// trees' content fingerprints (`Step.treeInputs`); links to
     /// aliases, swbpf's own loader and the few lines of a Swift app's support files are not worth a
     /// lookup. A Swift object names no checkout path (relative paths; -file-prefix-map for debug
     /// info); only its 16-byte .swift_modhash, an MD5 swiftc takes over the module and the path it
     /// writes to, differs from one compile to the next, which a cached copy serves as well.
     public var cacheable: Bool {
         switch self {
-        case .vmlinux, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .swiftCompile, .swiftLink: return true
-        case .precompiledHeader, .libbpf, .bpftool, .alias, .kernelLoader, .swiftSupport: return false
+        case .vmlinux, .precompiledHeader, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .libbpf, .bpftool, .swiftCompile, .swiftLink:
+            return true
+        case .alias, .kernelLoader, .swiftSupport: return false
         }
     }
 }

@@ -13,6 +13,11 @@ package enum FirstInclude {
         })
     }
 
+    /// Those of `sources` with a vmlinux.h in their own directory (searched first by a quoted include).
+    package static func vmlinuxBeside(_ sources: Set<String>, root: String) -> Set<String> {
+        sources.filter { FileSystem.exists(FileSystem.join(root, FileSystem.join(FileSystem.split($0).directory, "vmlinux.h"))) }
+    }
+
     /// The name in the first `#include`, when nothing but comments and white space comes before it.
     package static func firstInclude(in bytes: [UInt8]) -> String? {
         var index = 0

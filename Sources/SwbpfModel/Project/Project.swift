@@ -32,6 +32,9 @@ public struct App: Equatable, Sendable {
     /// Kernel-side sources whose first directive is `#include` of vmlinux.h: they can use the
     /// precompiled vmlinux.h (a source that includes linux/bpf.h first would clash with it).
     public var vmlinuxFirstSources: Set<String> = []
+    /// Kernel-side sources with a vmlinux.h in their own directory, which `#include "vmlinux.h"`
+    /// finds before any -I directory: the precompiled header of another vmlinux.h would replace it.
+    public var vmlinuxBesideSources: Set<String> = []
 
     /// Kernel-side sources, relative to the project root, of every kernel part.
     public var bpfSources: [String] { kernelParts.flatMap(\.sources) }

@@ -48,6 +48,7 @@ public enum ProjectLoader {
             let pattern = settings.skeletonPattern ?? config.skeletonPattern
             app.kernelParts = parts.map { KernelPart(name: $0.name, sources: $0.sources, skeleton: KernelPart.skeletonFile($0.name, pattern: pattern)) }
             app.vmlinuxFirstSources = FirstInclude.vmlinuxFirst(app.bpfSources, root: root)
+            app.vmlinuxBesideSources = FirstInclude.vmlinuxBeside(app.vmlinuxFirstSources, root: root)
             return app
         }
         // Kernel sources the config gives to an app belong to it, not to an app of their own.

@@ -16,6 +16,9 @@ public enum ToolchainError: DiagnosticError, Equatable {
     case vmlinuxHeaderMisnamed(path: String, origin: String)
     /// No compiler for a non-host target's user space.
     case noCrossCompiler(arch: String, triple: String, install: String, package: String)
+    /// CROSS_COMPILE names a compiler that is not there; `installed` is the target's own cross
+    /// compiler when that one is on PATH (then the prefix is what is wrong, not the machine).
+    case crossCompilePrefixWrong(prefix: String, arch: String, triple: String, installed: String?)
     /// The target's kernel UAPI headers (asm/types.h) are not here.
     case targetHeadersMissing(arch: String, tried: [String], install: String)
     /// A library the target's link needs (libbpf.a, libelf, zlib; static ones for --static).
@@ -57,6 +60,10 @@ public enum ToolchainError: DiagnosticError, Equatable {
         case .noCrossCompiler(let arch, let triple, let install, let package):
             return Diagnostic(.error, "no C compiler for \(arch): \(triple)-gcc is not on PATH, and clang has no linker for \(triple) (\(triple)-ld or ld.lld)",
                               help: "install the cross toolchain (\(package)): '\(install)'; or set CROSS_COMPILE to your toolchain's prefix (CROSS_COMPILE=\(triple)-), or CC to a compiler for \(arch)")
+        case .crossCompilePrefixWrong(let prefix, let arch, let triple, let installed):
+            let found = installed.map { "\($0) is on PATH: set CROSS_COMPILE=\(triple)- (the prefix includes the trailing '-'), or unset it" }
+            return Diagnostic(.error, "CROSS_COMPILE=\(prefix) names the compiler \(prefix)gcc, which is not on PATH",
+                              help: found ?? "set CROSS_COMPILE to the prefix of a toolchain for \(arch) (CROSS_COMPILE=\(triple)- for Debian's), or unset it")
         case .targetHeadersMissing(let arch, let tried, let install):
             return Diagnostic(.error, "the kernel headers for \(arch) are not installed (looked for: \(tried.joined(separator: ", ")))",
                               help: "kernel parts include <asm/types.h> of the target: '\(install)'")
