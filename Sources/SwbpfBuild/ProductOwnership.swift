@@ -46,12 +46,10 @@ package struct ProductOwnership {
         }
     }
 
-    /// Outputs an earlier build made in the output directory that no step of `plan` makes any more
-    /// (a generated vmlinux.h after the project named its own, say), still as swbpf left them:
-    /// left in place they could be found on an include path instead of what the build now uses.
-    package func staleProducts(of plan: BuildPlan) -> [String] {
-        let current = Set((plan.steps + plan.tools).flatMap(\.products))
-        return recorded.filter { path, stat in
+    /// Outputs an earlier build made in the output directory that are not in `current`, still as
+    /// swbpf left them (see `PreStepAction.removeStaleOutputs`).
+    package func staleProducts(current: Set<String>) -> [String] {
+        recorded.filter { path, stat in
             !current.contains(path) && isOwned(path) && files.stat(path).map { $0.sameVersion(as: stat) } == true
         }.keys.sorted()
     }

@@ -96,3 +96,116 @@ package struct SchedulingOrder {
         return best
     }
 }
+
+/// The executor's scheduler (ninja's `Plan`, n2's `BuildStates`): which steps are ready, which
+/// starts next (`SchedulingOrder`), how many run at once (-j, each on a numbered worker: the lanes
+/// of timings and traces), and what a failure keeps from starting (-k). It runs nothing and reads
+/// no file; `StepExecution` decides what becomes of each step it hands out, and the executor tells
+/// it back.
+package struct BuildScheduler {
+    /// What to do with the next ready step.
+    package enum Pick: Equatable {
+        /// Decide it: up to date, or run (or restore) it on a worker.
+        case decide(Step)
+        /// Not run: `because` failed upstream. Its dependents are skipped in turn.
+        case skip(Step, because: Step)
+    }
+
+    private let byID: [Int: Step]
+    private let order: SchedulingOrder
+    private let keepGoing: Bool
+    private var waitingOn: [Int: Int]
+    private var dependents: [Int: [Int]] = [:]
+    private var ready: [Int]
+    private var freeWorkers: [Int]
+    private var failedBecause: [Int: Step] = [:]
+    /// Apps one of whose steps had to run.
+    private var startedApps = Set<String>()
+    /// Without -k a failure stops the build from starting apps; the apps it has started (that do
+    /// not need the failed step) are finished, so they still get their binaries.
+    private var failedWithoutKeepGoing = false
+    /// Interrupted (or a step built on demand failed without -k): nothing more starts.
+    package private(set) var stopped = false
+    /// Steps that finished with their outputs in place: run, restored or up to date.
+    package private(set) var completed = Set<Int>()
+
+    package init(steps: [Step], jobs: Int, keepGoing: Bool) {
+        let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
+        var waitingOn: [Int: Int] = [:]
+        for step in steps {
+            let inBuild = step.dependencies.filter { byID[$0] != nil }
+            waitingOn[step.id] = inBuild.count
+            for dependency in inBuild { dependents[dependency, default: []].append(step.id) }
+        }
+        self.byID = byID
+        self.waitingOn = waitingOn
+        self.keepGoing = keepGoing
+        order = SchedulingOrder(steps: steps)
+        ready = steps.filter { waitingOn[$0.id] == 0 }.map(\.id)
+        freeWorkers = Array((0..<max(1, jobs)).reversed())
+    }
+
+    package var hasFreeWorker: Bool { !freeWorkers.isEmpty }
+
+    /// Takes the lowest-numbered free worker; call only when `hasFreeWorker`.
+    package mutating func takeWorker() -> Int { freeWorkers.removeLast() }
+
+    package mutating func free(worker: Int) { freeWorkers.append(worker) }
+
+    /// The next ready step, best first, while a worker is free and the build has not stopped. A
+    /// step that a failure or a stop keeps from starting is dropped (counted as skipped at the end).
+    package mutating func pick() -> Pick? {
+        while hasFreeWorker, !ready.isEmpty, let step = byID[ready.remove(at: order.next(in: ready))] {
+            if let cause = failedBecause[step.id] {
+                skip(step.id, because: cause)
+                return .skip(step, because: cause)
+            }
+            if stopped { continue }
+            if failedWithoutKeepGoing, !order.isNeeded(step.id, byAnyOf: startedApps) { continue }
+            return .decide(step)
+        }
+        return nil
+    }
+
+    /// One of `step`'s tools (or cache lookups) starts: its app is under way.
+    package mutating func starts(_ step: Step) {
+        if let app = step.app { startedApps.insert(app) }
+    }
+
+    /// `id` finished with its outputs in place: what waits for it may start.
+    package mutating func succeeded(_ id: Int) {
+        completed.insert(id)
+        release(id)
+    }
+
+    /// `id` is out of the way without outputs of its own yet (a precompiled header held until a
+    /// compile needs it): what waits for it may start.
+    package mutating func release(_ id: Int) {
+        for dependent in dependents[id] ?? [] {
+            waitingOn[dependent, default: 0] -= 1
+            if waitingOn[dependent] == 0 { ready.append(dependent) }
+        }
+    }
+
+    /// `step` failed: everything downstream is skipped, and without -k no new app starts.
+    package mutating func failed(_ step: Step) {
+        for dependent in dependents[step.id] ?? [] { failedBecause[dependent] = step }
+        if !keepGoing { failedWithoutKeepGoing = true }
+        release(step.id)
+    }
+
+    /// A step built on demand (a precompiled header) failed. It was released when it was held, so
+    /// the steps waiting for it are skipped one by one (`skip`); without -k nothing more starts.
+    package mutating func failedOnDemand() {
+        if !keepGoing { stopped = true }
+    }
+
+    /// `id` is not run because `cause` failed; its dependents are skipped too.
+    package mutating func skip(_ id: Int, because cause: Step) {
+        for dependent in dependents[id] ?? [] { failedBecause[dependent] = cause }
+        release(id)
+    }
+
+    /// Interrupted: nothing more starts.
+    package mutating func stop() { stopped = true }
+}

@@ -212,8 +212,9 @@ public final class PreparedBuild: @unchecked Sendable {
     }
 
     /// With the plan made and the lock held (or for a dry run): saves what the resolution learnt,
-    /// reads the state, checks that every product may be written, removes stale products, and
-    /// decides what must run.
+    /// reads the state, checks that every product may be written, writes compile_commands.json
+    /// when asked, and hands the executor the plan's pre-steps (it removes stale products before
+    /// it decides what must run).
     package func decide() throws -> Executor {
         guard let opened else { preconditionFailure("decide() before plan()") }
         if writes { remember() }
@@ -223,16 +224,13 @@ public final class PreparedBuild: @unchecked Sendable {
         if writes {
             let ownership = ProductOwnership(state: state, files: files, outputDirectory: opened.plan.outputDirectory)
             try ownership.checkMayWrite(steps)
-            for stale in ownership.staleProducts(of: opened.plan) {
-                files.remove(stale)
-                state.forgetOutput(stale)
-            }
             if request.compileCommands || project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
         }
         let executor = Executor(steps: steps, state: state,
                                 options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun,
                                                           alwaysRun: request.alwaysRun),
-                                reporter: reporter, runner: machine.runner, files: files, cache: try BuildSession.sharedCache(for: self))
+                                reporter: reporter, runner: machine.runner, files: files, cache: try BuildSession.sharedCache(for: self),
+                                preSteps: opened.plan.preSteps)
         self.executor = executor
         return executor
     }

@@ -263,16 +263,43 @@ public struct Explainer {
             var items: [Item] = []
             var index = 0
             while index < words.count {
-                let word = words[index]
-                if word == "-target", index + 1 < words.count {
-                    items.append(Item(words: [word, words[index + 1]], meaning: meaning(of: "-target " + words[index + 1], group: group, step: step)))
-                    index += 2
-                } else {
-                    items.append(Item(words: [word], meaning: meaning(of: word, group: group, step: step)))
+                // A word of swbpf's says what it means; consecutive words with one meaning are one item.
+                guard case .meant(_, let meaning) = group.arguments[index] else {
+                    items.append(Item(words: [words[index]], meaning: meaning(of: words[index], group: group, step: step)))
                     index += 1
+                    continue
                 }
+                var end = index + 1
+                while end < words.count, case .meant(_, meaning) = group.arguments[end] { end += 1 }
+                items.append(Item(words: Array(words[index..<end]), meaning: text(of: meaning, words: Array(words[index..<end]))))
+                index = end
             }
             return items
+        }
+    }
+
+    /// What a word of swbpf's does, by the meaning its planning function gave it.
+    package func text(of meaning: WordMeaning, words: [String]) -> String {
+        switch meaning {
+        case .bpfDebugInfo:
+            return "emit debug info, which for BPF includes BTF (.BTF and .BTF.ext): libbpf needs it for CO-RE relocations (BPF_CORE_READ), BTF-defined maps and the verifier's source-line messages"
+        case .bpfOptimisation:
+            return "optimise: unoptimised BPF code spills and reloads registers in ways the verifier cannot follow, so BPF is always built optimised"
+        case .bpfTarget where words.last == "bpf":
+            return "generate eBPF bytecode (little-endian on this host) instead of machine code for the host CPU"
+        case .bpfTarget:
+            return "generate eBPF bytecode in the byte order of \(targetName) (\(words.last?.hasSuffix("el") == true ? "little" : "big")-endian), whatever this host's is: the kernel loads BPF in its own byte order\(targetOrigin)"
+        case .targetArchitectureMacro:
+            let arch = words.joined().dropFirst("-D__TARGET_ARCH_".count)
+            let chosen = toolchain.target.selection.origin == .host ? " (from uname -m, or ARCH)" : targetOrigin
+            return "tell bpf/bpf_tracing.h the target is \(arch), so PT_REGS_PARM1() and the BPF_KPROBE macros read arguments from the right registers of struct pt_regs\(chosen)"
+        case .includePrecompiledHeader: return "load the precompiled header that follows before the source"
+        case .toClangProper: return "pass the next word to clang's compiler proper"
+        case .noPrecompiledHeaderTimestamp:
+            return "record no modification time of vmlinux.h in the PCH, so it stays valid when vmlinux.h is rewritten with the same bytes (swbpf rebuilds it whenever they change)"
+        case .inputLanguage: return "the next word says what the input is"
+        case .cHeader: return "a C header, so the output is a precompiled header rather than an object"
+        case .checkoutPathMapping: return "replace the project directory with '.' in every path the compiler records"
         }
     }
 
@@ -296,37 +323,16 @@ public struct Explainer {
     package func meaning(of word: String, group: ArgumentGroup, step: Step) -> String {
         let origin = group.origin == .swbpf ? "" : " (from \(group.origin))"
         switch word {
-        case "-g" where step.kind == .bpfCompile:
-            return "emit debug info, which for BPF includes BTF (.BTF and .BTF.ext): libbpf needs it for CO-RE relocations (BPF_CORE_READ), BTF-defined maps and the verifier's source-line messages"
         case "-g": return "emit debug info for gdb and for readable stack traces" + origin
-        case "-O2" where step.kind == .bpfCompile:
-            return "optimise: unoptimised BPF code spills and reloads registers in ways the verifier cannot follow, so BPF is always built optimised"
-        case "-target bpf":
-            return "generate eBPF bytecode (little-endian on this host) instead of machine code for the host CPU"
-        case "-target bpfel", "-target bpfeb":
-            return "generate eBPF bytecode in the byte order of \(targetName) (\(word.hasSuffix("el") ? "little" : "big")-endian), whatever this host's is: the kernel loads BPF in its own byte order\(targetOrigin)"
         case "-static":
             return "link a fully static binary: libc, libbpf, libelf and zlib inside it, so it runs on a machine with none of them installed" + origin
         case "-Wall": return "enable the common warnings" + origin
-        case "-include-pch": return "load the precompiled header that follows before the source"
-        case "-Xclang": return "pass the next word to clang's compiler proper"
-        case "-fno-pch-timestamp": return "record no modification time of vmlinux.h in the PCH, so it stays valid when vmlinux.h is rewritten with the same bytes (swbpf rebuilds it whenever they change)"
-        case "-x": return "the next word says what the input is"
-        case "c-header": return "a C header, so the output is a precompiled header rather than an object"
         case "-lelf": return "libelf, which libbpf uses to read the ELF object embedded in the skeleton"
         case "-lz": return "zlib, which libbpf uses for compressed data such as /proc/config.gz"
         default: break
         }
-        if word.hasPrefix("-ffile-prefix-map=") {
-            return "replace the project directory with '.' in every path the compiler records"
-        }
         if word.hasSuffix(".pch") { return step.kind == .precompiledHeader ? "write the precompiled header to \(word)" : "the precompiled vmlinux.h, \(word)" }
         if step.kind == .precompiledHeader, group.role == .header { return "the header to precompile: \(word)" }
-        if word.hasPrefix("-D__TARGET_ARCH_") {
-            let arch = word.dropFirst("-D__TARGET_ARCH_".count)
-            let chosen = toolchain.target.selection.origin == .host ? " (from uname -m, or ARCH)" : targetOrigin
-            return "tell bpf/bpf_tracing.h the target is \(arch), so PT_REGS_PARM1() and the BPF_KPROBE macros read arguments from the right registers of struct pt_regs\(chosen)"
-        }
         switch group.role {
         case .includePaths:
             let directory = String(word.dropFirst(2))

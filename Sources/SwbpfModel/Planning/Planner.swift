@@ -155,7 +155,7 @@ public struct Planner {
     /// hand one checkout's outputs to another. A root with `=` in it cannot be written in this
     /// option, so it goes without.
     package var pathMappingGroups: [ArgumentGroup] {
-        project.root.contains("=") ? [] : [ArgumentGroup(.pathMapping, [.flag("-ffile-prefix-map=\(project.root)=.")])]
+        project.root.contains("=") ? [] : [ArgumentGroup(.pathMapping, [.meant("-ffile-prefix-map=\(project.root)=.", .checkoutPathMapping)])]
     }
 
     /// `-I` directories of the kernel or user-space compiles, as the Makefile's INCLUDES: the

@@ -116,8 +116,11 @@ public enum PathUse: String, Hashable, Sendable, Codable {
 /// One argument of a step, kept typed until the command is printed or run. Outputs are written
 /// under a temporary name and renamed into place, so they resolve differently for the two uses.
 public enum StepArgument: Hashable, Sendable, Codable {
-    /// A literal word, such as `-g` or `-target`.
+    /// A literal word whose meaning is open: the user's flags, or a word of swbpf's whose step
+    /// kind has no typed meanings yet.
     case flag(String)
+    /// A literal word of swbpf's own, with what it means, attached where it is written.
+    case meant(String, WordMeaning)
     /// A path word.
     case path(String, PathUse)
     /// An option glued to a path, such as `-I.output`.
@@ -130,7 +133,7 @@ public enum StepArgument: Hashable, Sendable, Codable {
     /// The path this argument names, with its use; nil for a flag.
     public var pathAndUse: (path: String, use: PathUse)? {
         switch self {
-        case .flag: return nil
+        case .flag, .meant: return nil
         case .path(let path, let use), .joined(_, let path, let use): return (path, use)
         }
     }
@@ -146,7 +149,7 @@ public enum StepArgument: Hashable, Sendable, Codable {
             }
         }
         switch self {
-        case .flag(let word): return word
+        case .flag(let word), .meant(let word, _): return word
         case .path(let path, let use): return Self.notAnOption(resolve(path, use))
         case .joined(let option, let path, let use): return option + resolve(path, use)
         }
@@ -158,6 +161,33 @@ public enum StepArgument: Hashable, Sendable, Codable {
     package static func notAnOption(_ path: String) -> String {
         path.hasPrefix("-") || path.hasPrefix("@") ? "./" + path : path
     }
+}
+
+/// What one of swbpf's own words does, named by the planning function that writes the word, so
+/// `swbpf explain` reads it from the plan rather than recognising the word; its text is an
+/// exhaustive switch in the explainer, so a new meaning without one does not compile. Consecutive
+/// words with one meaning are explained as one (`-target bpf`).
+public enum WordMeaning: String, Hashable, Sendable, Codable, CaseIterable {
+    /// `-g` for a BPF compile (and its precompiled header): debug info, which for BPF is BTF.
+    case bpfDebugInfo
+    /// `-O2` for a BPF compile: the verifier cannot follow unoptimised code.
+    case bpfOptimisation
+    /// `-target bpf`, `bpfel` or `bpfeb`.
+    case bpfTarget
+    /// `-D__TARGET_ARCH_x`, for bpf_tracing.h's register macros.
+    case targetArchitectureMacro
+    /// `-include-pch`.
+    case includePrecompiledHeader
+    /// `-Xclang`.
+    case toClangProper
+    /// `-fno-pch-timestamp`.
+    case noPrecompiledHeaderTimestamp
+    /// `-x`.
+    case inputLanguage
+    /// `c-header`.
+    case cHeader
+    /// `-ffile-prefix-map=ROOT=.`.
+    case checkoutPathMapping
 }
 
 /// What a run of arguments is for. `swbpf explain` walks these groups, so every word of every
@@ -447,6 +477,16 @@ public struct LibbpfInUse: Hashable, Sendable, Codable {
     }
 }
 
+/// Work the executor does before any step, which the planner can describe but not do: it reads
+/// no files and knows nothing of earlier builds.
+public enum PreStepAction: Hashable, Sendable, Codable {
+    /// Remove every output an earlier build made in `outputDirectory` that is not in `current`
+    /// (a generated vmlinux.h after the project named its own, say), if it is still as that build
+    /// left it: left in place it could be found on an include path instead of what the build now
+    /// uses.
+    case removeStaleOutputs(outputDirectory: String, current: Set<String>)
+}
+
 /// The whole build as a graph of steps, in an order where every step follows its dependencies.
 public struct BuildPlan: Sendable, Codable {
     public var projectRoot: String
@@ -457,6 +497,11 @@ public struct BuildPlan: Sendable, Codable {
     /// Programs swbpf builds for itself when a command needs them (the kernel loader), outside
     /// every app's subgraph: a plain build does not make them, and does not remove them either.
     public var tools: [Step] = []
+
+    /// What a build of this plan does before its steps.
+    public var preSteps: [PreStepAction] {
+        [.removeStaleOutputs(outputDirectory: outputDirectory, current: Set((steps + tools).flatMap(\.products)))]
+    }
 
     /// The steps needed for `apps`, with their dependencies, in plan order.
     public func steps(for apps: [String]) -> [Step] {

@@ -4,7 +4,8 @@ extension Planner {
     package func bpfCompileStep(app: App, source: String, stem: String, precompiledHeader: String?) -> Step {
         let object = inOutput(stem + ".tmp.bpf.o")
         let groups = bpfFlagGroups(app: app)
-            + (precompiledHeader.map { [ArgumentGroup(.precompiledHeader, [.flag("-include-pch"), .path($0, .precompiledHeader)])] } ?? [])
+            + (precompiledHeader.map { [ArgumentGroup(.precompiledHeader, [.meant("-include-pch", .includePrecompiledHeader),
+                                                                             .path($0, .precompiledHeader)])] } ?? [])
             + [ArgumentGroup(.source, [.flag("-c"), .input(source)]),
                ArgumentGroup(.output, [.flag("-o"), .output(object)])]
         var step = Step(kind: .bpfCompile, app: app.name, tool: toolchain.clang, groups: groups,
@@ -18,8 +19,9 @@ extension Planner {
     /// Every word of an app's BPF compiles before the source: what a precompiled header must be
     /// built with to be usable by them.
     package func bpfFlagGroups(app: App) -> [ArgumentGroup] {
-        [ArgumentGroup(.baseOptions, [.flag("-g"), .flag("-O2"), .flag("-target"), .flag(toolchain.target.bpfTarget),
-                                      .flag("-D__TARGET_ARCH_\(toolchain.arch)")])]
+        [ArgumentGroup(.baseOptions, [.meant("-g", .bpfDebugInfo), .meant("-O2", .bpfOptimisation), .meant("-target", .bpfTarget),
+                                      .meant(toolchain.target.bpfTarget, .bpfTarget),
+                                      .meant("-D__TARGET_ARCH_\(toolchain.arch)", .targetArchitectureMacro)])]
             + pathMappingGroups
             + Self.flagGroups(.userFlags, [(.config(key: "bpf-cflags"), project.config.bpfCflags),
                                            (.appConfig(app: app.name, key: "bpf-cflags"), app.bpfCflags)])

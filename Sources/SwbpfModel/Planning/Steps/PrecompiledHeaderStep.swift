@@ -12,7 +12,8 @@ extension Planner {
         // Without a timestamp, the PCH stays valid when vmlinux.h is rewritten with the same bytes
         // (from the cache, say): swbpf rebuilds the PCH whenever vmlinux.h's content changes.
         let groups = bpfFlagGroups(app: app)
-            + [ArgumentGroup(.header, [.flag("-Xclang"), .flag("-fno-pch-timestamp"), .flag("-x"), .flag("c-header"), .input(header)]),
+            + [ArgumentGroup(.header, [.meant("-Xclang", .toClangProper), .meant("-fno-pch-timestamp", .noPrecompiledHeaderTimestamp),
+                                       .meant("-x", .inputLanguage), .meant("c-header", .cHeader), .input(header)]),
                ArgumentGroup(.output, [.flag("-o"), .output(inOutput(name))])]
         return Step(kind: .precompiledHeader, app: app.bpfCflags.isEmpty ? nil : app.name, tool: toolchain.clang, groups: groups)
     }
