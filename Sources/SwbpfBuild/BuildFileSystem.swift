@@ -6,6 +6,9 @@ import SwbpfBasics
 public protocol BuildFileSystem: Sendable {
     /// The project root (absolute, normalised): the working directory of every step.
     var root: String { get }
+    /// Whether the project root is still there: a watched project's directory can be moved away
+    /// while a step runs, and the step's outputs then land nowhere swbpf looks.
+    var rootIsPresent: Bool { get }
     /// The absolute path of `path`, for a child process or the build state.
     func absolute(_ path: String) -> String
     func stat(_ path: String) -> FileStat?
@@ -34,6 +37,8 @@ public struct ProjectFileSystem: BuildFileSystem {
     public let root: String
 
     public init(root: String) { self.root = root }
+
+    public var rootIsPresent: Bool { FileSystem.isDirectory(root) }
 
     public func absolute(_ path: String) -> String { FileSystem.join(root, path) }
     public func stat(_ path: String) -> FileStat? { FileSystem.stat(absolute(path)) }

@@ -202,7 +202,9 @@ package final class StepExecution {
     private func commit(_ step: Step, temporaries: [String]) -> StepFailure? {
         for (temporary, product) in zip(temporaries, step.products) {
             guard files.stat(temporary) != nil else {
-                return .couldNotCommitOutput(path: product, reason: "\(step.tool.displayName) exited 0 but did not write it")
+                let reason = files.rootIsPresent ? "\(step.tool.displayName) exited 0 but did not write it"
+                    : "the project directory \(files.root) is gone: it was moved or removed while \(step.tool.displayName) ran"
+                return .couldNotCommitOutput(path: product, reason: reason)
             }
             if step.kind.keepsIdenticalOutputs, let existing = files.read(product), existing == files.read(temporary) {
                 files.remove(temporary)

@@ -121,8 +121,13 @@ public enum Cleaner {
         }
         // Removed while held: a command waiting for the lock notices and locks the next one.
         FileSystem.remove(lockPath)
-        _ = rmdir(stateDirectory)
-        _ = rmdir(OpenedProject.outputDirectory(of: project))
+        // The state directory marks the output directory as swbpf's: it goes only with the output
+        // directory, so files a user left there (kept above) do not make the next build refuse it.
+        let output = OpenedProject.outputDirectory(of: project)
+        if FileSystem.entries(output)?.allSatisfy({ FileSystem.join(output, $0.name) == stateDirectory }) ?? false {
+            _ = rmdir(stateDirectory)
+            _ = rmdir(output)
+        }
         return outcome
     }
 }

@@ -108,6 +108,16 @@ import SwbpfTestSupport
         #expect(kept.failed.count == 1 && kept.skipped == 1)
     }
 
+    /// A watched project renamed while a step runs: its output is nowhere, and the error says why.
+    @Test func anOutputMissingBecauseTheProjectMovedSaysSo() async throws {
+        let fixture = try Fixture(behaviours: [".output/a.o": .writeNothing])
+        fixture.files.removeRoot()
+        let (summary, log) = await fixture.build()
+        #expect(!summary.succeeded)
+        #expect(log.failures[".output/a.o"] == .couldNotCommitOutput(
+            path: ".output/a.o", reason: "the project directory /project is gone: it was moved or removed while cc ran"))
+    }
+
     @Test(arguments: [
         (FakeRunner.Behaviour.writeNothing, StepFailure.couldNotCommitOutput(path: ".output/a.o", reason: "cc exited 0 but did not write it")),
         (.cannotLaunch, .couldNotLaunch(reason: "Permission denied")),

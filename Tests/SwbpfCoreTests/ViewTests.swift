@@ -747,11 +747,12 @@ private struct UserWord: CustomTestStringConvertible {
                                                      "GEN-SKEL .output/kprobe.skel.h", "CC .output/kprobe.o", "BINARY kprobe"],
                 "\(rebuild.stdout)")
 
-        // Full clean: every output and the state go; the user's files (and so .output) stay.
+        // Full clean: every output and the state go; the user's files (and so .output, with the empty
+        // .swbpf that keeps it swbpf's output directory) stay.
         let all = try project.swbpf("clean")
         #expect(all.status == 0, "\(all.output)")
         let left = ViewKit.tree(project.path)
-        #expect(left == sources.union(["keep.txt", ".output/", ".output/notes.txt"]), "left after clean: \(left.sorted())")
+        #expect(left == sources.union(["keep.txt", ".output/", ".output/.swbpf/", ".output/notes.txt"]), "left after clean: \(left.sorted())")
         #expect(try project.read(".output/notes.txt") == "my notes\n" && project.read("keep.txt") == "keep me\n")
         #expect(all.stdout.contains("CLEAN    .output/vmlinux.h") && !all.stdout.contains("notes.txt"), "\(all.stdout)")
 

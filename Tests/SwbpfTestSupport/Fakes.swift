@@ -20,6 +20,10 @@ package final class MemoryFileSystem: BuildFileSystem {
 
     package struct File { var bytes: [UInt8]; var mtime: Int64; var inode: UInt64 }
     package let root = "/project"
+    private let rootPresent = Mutex(true)
+    package var rootIsPresent: Bool { rootPresent.withLock { $0 } }
+    /// As if the project directory were moved away.
+    package func removeRoot() { rootPresent.withLock { $0 = false } }
     private let files = Mutex<[String: File]>([:])
     private let inodes = Atomic<Int>(1)
 

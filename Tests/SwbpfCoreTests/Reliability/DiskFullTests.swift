@@ -22,6 +22,9 @@ import SwbpfTestSupport
         let mount = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=32m", "tmpfs", output])
         try #require(mount.status == 0, "cannot mount a tmpfs (needs root): \(mount.output)")
         defer { _ = try? runProcess("/bin/umount", ["-l", output]) }
+        // The tmpfs is swbpf's output directory, as if an earlier build had made it (so the filler
+        // beside swbpf's state directory is a user's file in it, not a directory swbpf refuses).
+        try FileManager.default.createDirectory(atPath: output + "/.swbpf", withIntermediateDirectories: false)
         // Leave less room than vmlinux.h needs, so the first step that writes much hits ENOSPC.
         let filler = output + "/filler"
         _ = try runProcess("/usr/bin/fallocate", ["-l", "30m", filler])

@@ -36,10 +36,13 @@ struct RunLifetimeTests {
         let survived = Self.isRunning(appPid)
         if survived { kill(appPid, SIGKILL) }
         #expect(!survived, "the app (pid \(appPid)) outlived the swbpf run that started it")
-        #expect(FileManager.default.fileExists(atPath: instance), "a SIGKILLed swbpf cannot remove its instance; the test needs it there")
+        // A SIGKILLed swbpf cannot remove its instance. Another test's `swbpf run` (tests run in
+        // parallel) may sweep it before the run below does: that is the same removal.
+        let sweptByAnother = !FileManager.default.fileExists(atPath: instance)
 
         let later = try await TemplateHarness.run(Swbpf.path, ["run", name, "--", "-d", "1"], in: scratch.path, timeout: 120)
-        #expect(later.status == 0 && later.stderr.contains("removed the tracefs instance swbpf-run-\(run.pid), left behind"), "\(later)")
+        #expect(later.status == 0, "\(later)")
+        #expect(sweptByAnother || later.stderr.contains("removed the tracefs instance swbpf-run-\(run.pid), left behind"), "\(later)")
         #expect(!FileManager.default.fileExists(atPath: instance), "\(instance) is still there")
     }
 }

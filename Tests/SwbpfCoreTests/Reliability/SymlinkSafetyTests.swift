@@ -49,7 +49,9 @@ import Glibc
     @Test func linksPlantedAtTheBuildsTemporaryNamesAreRemovedNotFollowed() throws {
         let scratch = try Scratch()
         let project = try TemporaryProject(copying: "examples/minimal")
-        try FileManager.default.createDirectory(atPath: project.path(".output"), withIntermediateDirectories: true)
+        // The output directory is swbpf's (an earlier build made it, with its state directory), so
+        // the planted links are inside a directory swbpf builds in, as an attacker would find it.
+        try FileManager.default.createDirectory(atPath: project.path(".output/.swbpf"), withIntermediateDirectories: true)
         let pidMax = Int32((try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 32768
         let last = try #require(Int32(try runProcess("/bin/sh", ["-c", "echo $$"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
