@@ -284,7 +284,14 @@ public final class Executor {
             }
         }
         if Task.isCancelled { summary.interrupted = true }
-        for header in precompiledHeaders.neverNeeded {
+        await conclude(&summary, completed: scheduler.completed, neverNeeded: precompiledHeaders.neverNeeded, stores: stores)
+        return summary
+    }
+
+    /// Counts what a run did not run, waits for the cache's stores, saves the state and reports
+    /// the end of the build.
+    private func conclude(_ summary: inout BuildSummary, completed: Set<Int>, neverNeeded: [Step], stores: [Task<[String], Never>]) async {
+        for header in neverNeeded {
             reporter.handle(.upToDate(step: header))
             summary.upToDate += 1
         }
@@ -293,7 +300,7 @@ public final class Executor {
         summary.skipped = steps.count - summary.ran - summary.upToDate - summary.restored - summary.failed.count
         summary.keptGoing = options.keepGoing
         summary.appsLeftUnbuilt = Self.links(of: steps, independentOf: Set(summary.failed.map(\.id))).filter { link in
-            !scheduler.completed.contains(link.id)
+            !completed.contains(link.id)
         }.compactMap(\.app)
         if let cache = execution.cache {
             // Interrupted: what is stored locally is kept, uploads still to come are dropped.
@@ -306,7 +313,6 @@ public final class Executor {
         saveState()
         summary.ended = Date()
         reporter.handle(.buildFinished(summary: summary))
-        return summary
     }
 
     /// Left in a step's scratch directory while the step runs, removed when it succeeds.

@@ -129,7 +129,26 @@ public enum ProjectLoader {
             try requireRegularFile(source, root: root)
         }
 
-        // Helpers: HELPER.c with HELPER.h, no kernel part, not an app and not an app's own source.
+        let helperSources = assignHelpers(to: &apps, files: files, root: root, config: config)
+        for index in apps.indices {
+            let directories = AppRequirements.includeDirectories(of: apps[index], config: config,
+                                                                 arch: config.arch.flatMap(TargetArch.named)?.name ?? TargetSelection.host.name)
+            // A candidate: the preprocessor decides (`OptionalHeaders`), and the build says so.
+            apps[index].unavailable = AppRequirements.unavailable(apps[index], root: root, directories: directories)
+        }
+
+        let project = Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
+                              localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)
+        try project.checkBuildDirectories()
+        return project
+    }
+}
+
+extension ProjectLoader {
+
+    /// Helpers: HELPER.c with HELPER.h, no kernel part, not an app and not an app's own source.
+    /// Gives each app the helpers its sources reach and returns every helper some app uses.
+    private static func assignHelpers(to apps: inout [App], files: Set<String>, root: String, config: ProjectConfig) -> [String] {
         let appNames = Set(apps.map(\.name))
         let claimed = Set(apps.flatMap { $0.userSources + $0.bpfSources } + config.sharedSources)
         let helperCandidates = files.filter { file in
@@ -170,22 +189,9 @@ public enum ProjectLoader {
             apps[index].helpers = config.sharedSources + discovered.filter { !config.sharedSources.contains($0) }
             usedHelpers.formUnion(discovered)
         }
-        let helperSources = config.sharedSources + usedHelpers.sorted().filter { !config.sharedSources.contains($0) }
-        for index in apps.indices {
-            let directories = AppRequirements.includeDirectories(of: apps[index], config: config,
-                                                                 arch: config.arch.flatMap(TargetArch.named)?.name ?? TargetSelection.host.name)
-            // A candidate: the preprocessor decides (`OptionalHeaders`), and the build says so.
-            apps[index].unavailable = AppRequirements.unavailable(apps[index], root: root, directories: directories)
-        }
-
-        let project = Project(root: root, config: config, configFile: configFile, apps: apps, helperSources: helperSources,
-                              localVmlinuxHeader: files.contains("vmlinux.h") ? "vmlinux.h" : nil, notes: notes)
-        try project.checkBuildDirectories()
-        return project
+        return config.sharedSources + usedHelpers.sorted().filter { !config.sharedSources.contains($0) }
     }
-}
 
-extension ProjectLoader {
     /// A source the config names must exist, and must not read as an option to clang.
     private static func checkSource(_ source: String, root: String, referencedBy: String) throws {
         if !FileSystem.exists(FileSystem.join(root, source)) {
