@@ -8,6 +8,7 @@ public enum ContentHash {
     /// The digest of a regular file (through a symbolic link); nil for anything else, which is
     /// never opened blocking: a FIFO or /dev/zero would never end.
     public static func of(file path: String) -> Digest? {
+        FileObserver.note(path)
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

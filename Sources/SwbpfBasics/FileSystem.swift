@@ -29,6 +29,7 @@ public struct FileStat: Equatable, Sendable {
 /// relative to the process's working directory, which swbpf sets to the project directory.
 public enum FileSystem {
     public static func stat(_ path: String) -> FileStat? {
+        FileObserver.note(path)
         var info = Glibc.stat()
         guard systemStat(path, &info) == 0 else { return nil }
         return FileStat(
@@ -40,11 +41,15 @@ public enum FileSystem {
         )
     }
 
-    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    public static func exists(_ path: String) -> Bool {
+        FileObserver.note(path)
+        return access(path, F_OK) == 0
+    }
 
     /// What the file at `path` (through a symbolic link) is when it exists and is neither a regular
     /// file nor a directory ("a FIFO", ...); nil otherwise.
     public static func irregularKind(_ path: String) -> String? {
+        FileObserver.note(path)
         var info = Glibc.stat()
         guard systemStat(path, &info) == 0 else { return nil }
         let type = info.st_mode & S_IFMT
@@ -55,7 +60,10 @@ public enum FileSystem {
 
     public static func isExecutableFile(_ path: String) -> Bool { stat(path)?.isExecutable ?? false }
 
-    public static func isWritableDirectory(_ path: String) -> Bool { access(path, W_OK | X_OK) == 0 }
+    public static func isWritableDirectory(_ path: String) -> Bool {
+        FileObserver.note(path)
+        return access(path, W_OK | X_OK) == 0
+    }
 
     /// The names in a directory, without `.` and `..`, sorted so every run sees the same order.
     public static func list(_ directory: String) -> [String]? {
@@ -65,6 +73,7 @@ public enum FileSystem {
     /// The names in a directory with whether each is a directory, from readdir's d_type where the
     /// file system gives it (no stat per entry), sorted by name.
     public static func entries(_ directory: String) -> [(name: String, isDirectory: Bool)]? {
+        FileObserver.note(directory)
         guard let dir = opendir(directory) else { return nil }
         defer { closedir(dir) }
         var result: [(name: String, isDirectory: Bool)] = []
@@ -123,6 +132,7 @@ public enum FileSystem {
     public static func readRegularFile(
         _ path: String, in directory: Int32 = AT_FDCWD, limit: Int, followingLinks: Bool = false
     ) -> BoundedRead {
+        if directory == AT_FDCWD { FileObserver.note(path, followingLinks: followingLinks) }
         let fd = openat(directory, path, O_RDONLY | (followingLinks ? 0 : O_NOFOLLOW) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else {
             switch errno {
@@ -177,6 +187,7 @@ public enum FileSystem {
     /// What the symbolic link at `path` (relative to `directory` when given) points to, or nil
     /// when it is not one.
     public static func linkTarget(_ path: String, in directory: Int32 = AT_FDCWD) -> String? {
+        if directory == AT_FDCWD { FileObserver.note(path, followingLinks: false) }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlinkat(directory, path, &buffer, buffer.count - 1)
         guard n >= 0 else { return nil }
@@ -185,6 +196,7 @@ public enum FileSystem {
 
     /// Whether `path` itself is a symbolic link (lstat: the link is not followed).
     public static func isSymbolicLink(_ path: String) -> Bool {
+        FileObserver.note(path, followingLinks: false)
         var info = Glibc.stat()
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
     }
@@ -286,6 +298,7 @@ public enum FileSystem {
     }
 
     public static func createDirectory(_ path: String) throws {
+        FileObserver.note(path)
         if isDirectory(path) { return }
         let parent = split(path).directory
         if !parent.isEmpty && parent != "." && parent != "/" { try createDirectory(parent) }
@@ -337,6 +350,7 @@ public enum FileSystem {
 
     /// `path` with every symbolic link resolved, absolute; nil when it does not exist.
     public static func resolved(_ path: String) -> String? {
+        FileObserver.note(path)
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
@@ -372,4 +386,4 @@ public enum FileSystem {
 }
 
 /// `stat(2)`, named apart from `FileSystem.stat` so that the call inside it is unambiguous.
-private func systemStat(_ path: String, _ info: inout Glibc.stat) -> Int32 { stat(path, &info) }
+func systemStat(_ path: String, _ info: inout Glibc.stat) -> Int32 { stat(path, &info) }

@@ -128,8 +128,14 @@ public enum CLI {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["--version"] || arguments == ["-V"] { runAsync { exit(await Conventions.printVersion()) } }
         Conventions.refuseMisspelledCommand(arguments)
-        if let invocation = QuickBuild.invocation(arguments, environment: currentEnvironment()) {
+        let environment = currentEnvironment()
+        if var invocation = QuickBuild.invocation(arguments, environment: environment) {
             invocation.printNotes()
+            invocation.request.noopKey = NoopFastPath.key(arguments: arguments, environment: environment,
+                                                          workingDirectory: FileSystem.currentDirectory())
+            if NoopFastPath.finish(invocation.request, console: consoleReporter(for: invocation.request, json: false), since: Date()) {
+                exit(0)
+            }
             let build = startBuild(invocation.request, json: false)
             runAsync { await finishBuild(build) }
         }

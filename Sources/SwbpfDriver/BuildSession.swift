@@ -36,6 +36,9 @@ public struct BuildRequest: Sendable {
     /// The command that runs the products here (`verify`, `run`): refused for another target.
     public var runsHere: String?
     public var environment: [String: String]
+    /// Set for a plain `swbpf build` line (`NoopFastPath.key`): its no-op is recorded under this key
+    /// and answered from the record while nothing it looked at changes.
+    public var noopKey: Digest?
 
     public init(directory: String, jobs: Int, environment: [String: String]) {
         self.directory = directory
@@ -270,6 +273,10 @@ public enum BuildSession {
     }
 
     package static func start(_ request: BuildRequest, console: BuildReporter, since begin: Date, machine: BuildMachine) -> Start {
+        NoopFastPath.startRecording(request, console: console) { decide(request, console: $0, since: begin, machine: machine) }
+    }
+
+    private static func decide(_ request: BuildRequest, console: BuildReporter, since begin: Date, machine: BuildMachine) -> Start {
         let build: PreparedBuild
         do {
             build = try open(request, console: console, since: begin, machine: machine)

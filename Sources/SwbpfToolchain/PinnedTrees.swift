@@ -109,6 +109,7 @@ package enum TreeTrust {
     /// others from replacing entries they do not own, as in /tmp).
     package static func distrust(_ path: String) -> String? {
         let user = geteuid()
+        FileObserver.note(path)
         var resolved = path
         if let real = realpath(path, nil) {
             resolved = String(cString: real)
@@ -118,6 +119,7 @@ package enum TreeTrust {
         for start in [FileSystem.normalize(path), resolved] {
             var current = start
             while checked.insert(current).inserted {
+                FileObserver.note(current)
                 var info = Glibc.stat()
                 guard stat(current, &info) == 0 else { break }
                 let what = current == start ? "it" : "'\(current)', a directory above it,"

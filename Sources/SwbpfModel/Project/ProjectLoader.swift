@@ -214,6 +214,7 @@ extension ProjectLoader {
     /// non-blocking and fstat checks again, in case the file is replaced in between.
     package static func readConfigFile(_ path: String) throws -> [UInt8] {
         func failure() -> FileError { .cannotRead(path: path, reason: String(cString: strerror(errno))) }
+        FileObserver.note(path)
         var info = Glibc.stat()
         guard stat(path, &info) == 0 else { throw failure() }
         try checkConfigFile(path, info)

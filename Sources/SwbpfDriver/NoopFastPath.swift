@@ -1,0 +1,95 @@
+import FoundationEssentials
+import SwbpfBasics
+import SwbpfBuild
+import SwbpfModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plain build that finds nothing to do, told by stat alone (`NoopRecord`): the normal path
+/// writes the record when it found nothing to do, and the next build with the same command line
+/// checks it before anything else. Only plain `swbpf build` lines take it (the command line
+/// reader marks them with their key); a dry run, `--explain`, `-B` and every other command never do.
+public enum NoopFastPath {
+    /// What a build's decision depends on besides the files it looks at: the command line as
+    /// typed, the whole environment (knobs, PATH, CC...), the working directory, who runs it, the
+    /// kernel, and the swbpf binary itself.
+    public static func key(arguments: [String], environment: [String: String], workingDirectory: String) -> Digest {
+        var names = utsname()
+        uname(&names)
+        let kernel = [names.release, names.machine].map { field in
+            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        let binary = FileSignature.of("/proc/self/exe").map { "\($0.device) \($0.inode) \($0.size) \($0.mtimeNanoseconds) \($0.ctimeNanoseconds)" }
+        let parts = [NoopRecord.header, workingDirectory, "\(geteuid()) \(getegid())", binary ?? "unknown binary"] + kernel
+            + ["arguments"] + arguments + ["environment"] + environment.sorted { $0.key < $1.key }.map { $0.key + "=" + $0.value }
+        return ContentHash.of(bytes: Array(parts.joined(separator: "\u{0}").utf8))
+    }
+
+    /// Whether the request may be answered by a record, and so whether its no-op writes one.
+    static func applies(to request: BuildRequest) -> Bool {
+        request.noopKey != nil && !request.dryRun && !request.explain && !request.alwaysRun && !request.timings
+            && request.traceFile == nil && !request.compileCommands && !request.kernelLoader && request.runsHere == nil
+    }
+
+    /// Where the records are: the default output directory's state directory (a project whose
+    /// swbpf.toml or target chooses another output directory always takes the normal path).
+    static func stateDirectory(root: String) -> String {
+        FileSystem.join(FileSystem.join(root, ".output"), ".swbpf")
+    }
+
+    static func root(of request: BuildRequest) -> String {
+        FileSystem.normalize(FileSystem.absolute(request.directory, base: FileSystem.currentDirectory()))
+    }
+
+    /// Ends the build with today's no-op line when its record says nothing changed and no other
+    /// build holds the lock; false otherwise (the caller takes the normal path).
+    public static func finish(_ request: BuildRequest, console: BuildReporter, since begin: Date) -> Bool {
+        guard let key = request.noopKey, applies(to: request) else { return false }
+        let state = stateDirectory(root: root(of: request))
+        // Held until the process exits, as the normal path holds it while it decides.
+        guard let record = NoopRecord.current(stateDirectory: state, key: key),
+              let lock = BuildLock.tryAcquire(path: FileSystem.join(state, "lock")) else { return false }
+        // The files could have changed while the lock was taken.
+        guard record.isCurrent else { return false }
+        withExtendedLifetime(lock) {
+            console.handle(.buildFinished(summary: BuildSummary(ran: 0, upToDate: record.upToDate, failed: [], skipped: 0, interrupted: false,
+                                                                started: begin, ended: Date())))
+        }
+        return true
+    }
+
+    /// Starts a build the normal way, observing every path its decision looks at; when it found
+    /// nothing to do and said nothing but its last line, records that for the next build.
+    static func startRecording(_ request: BuildRequest, console: BuildReporter, record: (BuildReporter) -> BuildSession.Start)
+        -> BuildSession.Start {
+        guard let key = request.noopKey, applies(to: request) else { return record(console) }
+        let observer = FileObserver()
+        let listener = SilenceListener(console)
+        let start = FileObserver.$current.withValue(observer) { record(listener) }
+        guard case .ended(0, let build?) = start, listener.silent, let executor = build.executor, executor.predicted.isEmpty,
+              !build.project.config.compileCommands,
+              OpenedProject.stateDirectory(of: build.project) == stateDirectory(root: build.project.root) else { return start }
+        let noop = NoopRecord(key: key, upToDate: executor.steps.count, paths: observer.observed)
+        // Only an accelerator: a record that cannot be written leaves the normal path, which is exact.
+        try? noop.save(stateDirectory: stateDirectory(root: build.project.root))
+        return start
+    }
+}
+
+/// Passes every event on, and notes whether the build said anything besides its last line (a
+/// note or a warning): such a build is not answered from a record, which could not repeat it.
+private final class SilenceListener: BuildReporter {
+    private let next: BuildReporter
+    private(set) var silent = true
+
+    init(_ next: BuildReporter) { self.next = next }
+
+    func handle(_ event: BuildEvent) {
+        switch event {
+        case .note, .diagnostic: silent = false
+        default: break
+        }
+        next.handle(event)
+    }
+}

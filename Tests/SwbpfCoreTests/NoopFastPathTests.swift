@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+@testable import SwbpfBasics
+@testable import SwbpfBuild
+import SwbpfTestSupport
+
+/// The no-op fast path (`NoopRecord`): every change the normal path would see still reaches it, the
+/// fast path prints what a no-op prints, and only a plain build line ever writes or takes a record.
+/// Each test builds its own copy of examples/minimal, so the tests run in parallel.
+@Suite struct NoopFastPathTests {
+    /// A built project whose plain `swbpf build` is answered by its record.
+    struct Built {
+        let project: TemporaryProject
+        let steps: Int
+        var records: String { project.path + "/.output/.swbpf/noop" }
+
+        init() throws {
+            project = try TemporaryProject(copying: "examples/minimal")
+            let cold = try Swbpf.run(["build"], in: project.path)
+            #expect(cold.status == 0, "\(cold.output)")
+            // The first no-op makes the records' directory, the second writes the record.
+            try Swbpf.run(["build"], in: project.path)
+            let recorded = try Swbpf.run(["build"], in: project.path)
+            steps = Int(recorded.stdout.split(separator: " ").dropFirst(4).first ?? "") ?? -1
+            expectNothingToDo(recorded, steps: steps)
+            #expect(recordNames.count == 1, "one record for the one command line: \(recordNames)")
+        }
+
+        var recordNames: [String] { FileSystem.list(records) ?? [] }
+        /// The record's inode: the normal path's no-op replaces the file, the fast path leaves it.
+        var recordInode: UInt64? { recordNames.first.flatMap { FileSystem.stat(records + "/" + $0)?.inode } }
+
+        /// Runs `swbpf build ARGUMENTS`; says whether the fast path answered it.
+        func build(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> (result: RunResult, fast: Bool) {
+            let before = recordInode
+            let result = try Swbpf.run(["build"] + arguments, in: project.path, environment: environment)
+            #expect(result.status == 0, "\(result.output)")
+            return (result, before != nil && recordInode == before)
+        }
+    }
+
+    @Test func aNoopIsAnsweredFromTheRecordWithTheSameLine() throws {
+        let built = try Built()
+        let (result, fast) = try built.build()
+        #expect(fast)
+        expectNothingToDo(result, steps: built.steps)
+    }
+
+    @Test func editingASourceRebuilds() throws {
+        let built = try Built()
+        try built.project.write("minimal.c", try built.project.read("minimal.c") + "\nint noop_fast_path_edit(void) { return 1; }\n")
+        let (result, fast) = try built.build()
+        #expect(!fast)
+        #expect(result.stdout.contains("CC") && result.stdout.contains("BINARY"), "\(result.output)")
+    }
+
+    @Test func touchingASourceTakesTheNormalPath() throws {
+        let built = try Built()
+        var times = [timespec(tv_sec: 0, tv_nsec: Int(UTIME_NOW)), timespec(tv_sec: 0, tv_nsec: Int(UTIME_NOW))]
+        #expect(utimensat(AT_FDCWD, built.project.path + "/minimal.bpf.c", &times, 0) == 0)
+        let (result, fast) = try built.build()
+        #expect(!fast)
+        expectNothingToDo(result, steps: built.steps)
+    }
+
+    @Test func aNewHeaderThatCouldShadowOneTakesTheNormalPath() throws {
+        let built = try Built()
+        try FileManager.default.createDirectory(atPath: built.project.path + "/bpf", withIntermediateDirectories: true)
+        try built.project.write("bpf/bpf_helpers.h", "#error shadowing header\n")
+        let (_, fast) = try built.build()
+        #expect(!fast)
+    }
+
+    @Test func aDeletedProductIsRebuilt() throws {
+        let built = try Built()
+        try FileManager.default.removeItem(atPath: built.project.path + "/minimal")
+        let (result, fast) = try built.build()
+        #expect(!fast)
+        #expect(result.stdout.contains("BINARY"), "\(result.output)")
+        #expect(built.project.isExecutable("minimal"))
+    }
+
+    @Test func aKnobOnTheCommandLineOrInTheEnvironmentRebuilds() throws {
+        let built = try Built()
+        let knob = try built.build(["CFLAGS=-O1"])
+        #expect(!knob.fast)
+        #expect(knob.result.stdout.contains("CC"), "\(knob.result.output)")
+        let environment = try built.build(environment: ["CFLAGS": "-O0"])
+        #expect(!environment.fast)
+        #expect(environment.result.stdout.contains("CC"), "\(environment.result.output)")
+    }
+
+    @Test func aChangedConfigRebuilds() throws {
+        let built = try Built()
+        try built.project.write("swbpf.toml", "cflags = [\"-DNOOP_FAST_PATH=1\"]\n")
+        let (result, fast) = try built.build()
+        #expect(!fast)
+        #expect(result.stdout.contains("CC"), "\(result.output)")
+    }
+
+    @Test func aNewAppIsBuilt() throws {
+        let built = try Built()
+        try built.project.write("second.bpf.c", try built.project.read("minimal.bpf.c"))
+        try built.project.write("second.c", try built.project.read("minimal.c").replacingOccurrences(of: "minimal", with: "second"))
+        let (result, fast) = try built.build()
+        #expect(!fast)
+        #expect(built.project.isExecutable("second"), "\(result.output)")
+    }
+
+    @Test func dryRunsExplainAndAlwaysMakeNeverUseOrWriteARecord() throws {
+        let built = try Built()
+        let dryRun = try built.build(["-n"])
+        #expect(dryRun.result.stdout == "swbpf: nothing to do, all \(built.steps) steps are up to date\n", "\(dryRun.result.output)")
+        let explained = try Swbpf.run(["build", "--explain"], in: built.project.path)
+        expectNothingToDo(explained, steps: built.steps)
+        let always = try built.build(["-B"])
+        #expect(!always.fast)
+        #expect(always.result.stdout.contains("BINARY"), "-B must run every step: \(always.result.output)")
+        #expect(built.recordNames.count == 1, "only the plain build line has a record: \(built.recordNames)")
+    }
+}
