@@ -70,7 +70,10 @@ public enum NoopFastPath {
         guard case .ended(0, let build?) = start, listener.silent, let executor = build.executor, executor.predicted.isEmpty,
               !build.project.config.compileCommands,
               OpenedProject.stateDirectory(of: build.project) == stateDirectory(root: build.project.root) else { return start }
-        let noop = NoopRecord(key: key, upToDate: executor.steps.count, paths: observer.observed)
+        // The lock file holds the pid of its last holder, so every build changes it; it says who
+        // builds, not what, and the fast path takes the lock itself.
+        let lock = BuildSession.lockPath(of: build.project)
+        let noop = NoopRecord(key: key, upToDate: executor.steps.count, paths: observer.observed.filter { $0.path != lock })
         // Only an accelerator: a record that cannot be written leaves the normal path, which is exact.
         try? noop.save(stateDirectory: stateDirectory(root: build.project.root))
         return start
