@@ -247,4 +247,44 @@ import SwbpfTestSupport
         #expect(defined.status == 0 && defined.stderr.lines.contains { $0.hasPrefix("note: guarded is left out: guarded.c includes blazesym.h") },
                 "\(defined.output)")
     }
+
+    /// Issue 21 item 5 in the views: explain, compdb, -n (human and JSON) and install make the
+    /// build's one decision, asking the preprocessor themselves before any build has: the guarded
+    /// app is in each, the app that includes blazesym.h unconditionally in none, with one note.
+    @Test func everyViewLeavesOutTheAppsTheBuildLeavesOut() throws {
+        let project = try TemporaryProject("views-blazesym")
+        try SourceTreeApps.writeBlazesymApp(project)
+        try SourceTreeApps.writeBlazesymApp(project, name: "guarded")
+        try project.write("guarded.c", "#include <bpf/libbpf.h>\n#include \"guarded.skel.h\"\n#ifdef USE_BLAZESYM\n#include \"blazesym.h\"\n#endif\nint main(void) { return 0; }\n")
+        let note = "note: profile is left out: profile.c includes blazesym.h"
+        func expectOneNote(_ result: RunResult, _ view: String) {
+            #expect(result.status == 0, "\(view): \(result.output)")
+            #expect(result.stderr.lines.count == 1 && result.stderr.hasPrefix(note), "\(view): \(result.stderr)")
+        }
+        for round in ["before any build", "with the cached answers"] {
+            let explain = try project.swbpf("explain")
+            expectOneNote(explain, "explain, \(round)")
+            #expect(explain.stdout.contains("guarded.c") && !explain.stdout.contains("profile.c"), "\(round): \(explain.stdout)")
+            let compdb = try project.swbpf("compdb")
+            expectOneNote(compdb, "compdb, \(round)")
+            let database = try project.read("compile_commands.json")
+            #expect(database.contains("\"guarded.c\"") && !database.contains("profile.c"), "\(round): \(database)")
+            let json = try project.swbpf("build", "-n", "--format", "json")
+            let plan = try #require(json.stdout.lines.first { $0.contains("\"event\":\"plan\"") })
+            #expect(plan.contains("\"app\":\"guarded\"") && !plan.contains("\"app\":\"profile\""), "\(round): \(plan)")
+            let notes = json.stdout.lines.filter { $0.contains("\"diagnostic\"") && $0.contains("profile is left out") }.count
+            // The build's note comes once per change: the install below has shown it.
+            #expect(notes == (round == "before any build" ? 1 : 0), "\(round): \(json.stdout)")
+            guard round == "before any build" else { continue }
+            let dry = try project.swbpf("build", "-n")
+            expectOneNote(dry, "-n")
+            #expect(dry.stdout.contains("-c guarded.c") && !dry.stdout.contains("profile.c"), "\(dry.stdout)")
+            let install = try project.swbpf("install", "--prefix", project.path("prefix"))
+            expectOneNote(install, "install")
+            #expect(project.exists("prefix/bin/guarded") && !project.exists("prefix/bin/profile"), "\(install.output)")
+        }
+        // Named, each view covers the app, with no note.
+        let named = try project.swbpf("explain", "profile")
+        #expect(named.status == 0 && named.stdout.contains("profile.c") && named.stderr.isEmpty, "\(named.output)")
+    }
 }
