@@ -201,23 +201,25 @@ import SwbpfTestSupport
 }
 
 @Suite struct AppOutcomesTests {
-    @Test func aSharedFailureFailsEveryAppThatNeedsItWithThatStep() throws {
+    /// ExecutorTests' plan scheduled one step at a time without -k, `failing` failing: the plan,
+    /// the failed step, the scheduler at the end and what it says of each app.
+    static func stopped(failing: String) throws -> (steps: [Step], failed: Step, scheduler: BuildScheduler, outcomes: AppOutcomes) {
         let steps = try ExecutorTests.plan()
         var scheduler = BuildScheduler(steps: steps, jobs: 1, keepGoing: false)
-        _ = BuildSchedulerTests.drain(&scheduler, failing: [".output/util.o"])
-        let util = steps.first { $0.primaryOutput == ".output/util.o" }!
-        let outcomes = AppOutcomes(steps: steps, done: scheduler.completed, failed: [util], started: scheduler.startedApps)
+        _ = BuildSchedulerTests.drain(&scheduler, failing: [failing])
+        let failed = steps.first { $0.primaryOutput == failing }!
+        return (steps, failed, scheduler, AppOutcomes(steps: steps, done: scheduler.completed, failed: [failed], started: scheduler.startedApps))
+    }
+
+    @Test func aSharedFailureFailsEveryAppThatNeedsItWithThatStep() throws {
+        let (_, util, _, outcomes) = try Self.stopped(failing: ".output/util.o")
         #expect(outcomes.failed.map(\.app) == ["a", "b"] && outcomes.failed.allSatisfy { $0.stepID == util.id && $0.step == "CC .output/util.o" })
         #expect(outcomes.finished.isEmpty && outcomes.leftUnbuilt.isEmpty)
         #expect(outcomes.summaryLine == "0 apps finished; failed: a (CC .output/util.o), b (CC .output/util.o)")
     }
 
     @Test func withoutKeepGoingTheAppsNeverStartedAreNamedAndUpToDateOnesCountAsFinished() throws {
-        let steps = try ExecutorTests.plan()
-        var scheduler = BuildScheduler(steps: steps, jobs: 1, keepGoing: false)
-        _ = BuildSchedulerTests.drain(&scheduler, failing: [".output/a.tmp.bpf.o"])
-        let compile = steps.first { $0.primaryOutput == ".output/a.tmp.bpf.o" }!
-        let stopped = AppOutcomes(steps: steps, done: scheduler.completed, failed: [compile], started: scheduler.startedApps)
+        let (steps, compile, scheduler, stopped) = try Self.stopped(failing: ".output/a.tmp.bpf.o")
         #expect(stopped.failed.map(\.app) == ["a"] && stopped.notStarted == ["b"] && stopped.finished.isEmpty, "\(stopped)")
         #expect(stopped.summaryLine == "0 apps finished; failed: a (BPF .output/a.tmp.bpf.o); not started: b")
 
