@@ -211,8 +211,8 @@ struct Compdb: AsyncParsableCommand {
         await runReportingErrors {
             let opened = try await OpenedProject.open(directory: project.directory, apps: [], environment: currentEnvironment(),
                                                       target: target.options, diagnostics: printDiagnostic)
-            let path = try CompilationDatabase.write(plan: opened.plan)
-            let count = CompilationDatabase.entries(for: opened.plan.steps, root: opened.project.root).count
+            let path = try CompilationDatabase.write(opened)
+            let count = CompilationDatabase.entries(for: opened.compileDatabaseSteps, root: opened.project.root).count
             TextOutput.standardOutput.write("swbpf: wrote \(path.escapedForDisplay()) (\(count) entries)\n")
             return 0
         }

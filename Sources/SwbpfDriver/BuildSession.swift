@@ -65,6 +65,9 @@ public struct OpenedProject {
     public var toolchain: Toolchain
     public var plan: BuildPlan
     public var selectedApps: [App]
+    /// Apps a bare build leaves out because the preprocessor says they include an optional header
+    /// that is on no include path (`OptionalHeaders`).
+    public var leftOut: Set<String> = []
 
     /// The directory swbpf keeps its own files in (the state, the tool answers, the lock).
     public static func stateDirectory(of project: Project) -> String {
@@ -89,13 +92,28 @@ public struct OpenedProject {
         let project = try load(directory, environment: environment, target: target)
         project.notes.forEach { diagnostics(Diagnostic(.note, $0)) }
         let selected = try project.selectApps(apps)
-        let answers = ToolAnswers.load(path: toolAnswersPath(of: project))
+        var answers = ToolAnswers.load(path: toolAnswersPath(of: project))
         let resolution = try await ToolchainResolver(project: project, environment: environment, answers: answers).resolve()
         var kernels = BTFKernels.remembered(project)
         if kernels == nil {
             kernels = try await BTFKernels.resolve(project, environment: environment, save: false, note: { diagnostics(Diagnostic(.note, $0)) })
         }
-        return try plan(project: project, selected: selected, toolchain: resolution.toolchain, environment: environment, kernelBTFs: kernels ?? [:])
+        var opened = try plan(project: project, selected: selected, toolchain: resolution.toolchain, environment: environment,
+                              kernelBTFs: kernels ?? [:])
+        // The build's decision on optional headers, from the cached answers or asking now.
+        var lookup = AnswerLookup(answers: answers)
+        var decision = OptionalHeaders.decide(project, selected: selected, requested: apps, plan: opened.plan, lookup: &lookup)
+        if decision == nil {
+            for answer in try await ToolQuestion.ask(lookup.missing, with: ToolQuestion.askTool) { answers[answer.key] = answer.values }
+            lookup = AnswerLookup(answers: answers)
+            decision = OptionalHeaders.decide(project, selected: selected, requested: apps, plan: opened.plan, lookup: &lookup)
+        }
+        if case let (built, leftOut)? = decision {
+            opened.selectedApps = built
+            opened.leftOut = Set(leftOut.map(\.name))
+            leftOut.compactMap(\.unavailable).forEach { diagnostics(Diagnostic(.note, $0)) }
+        }
+        return opened
     }
 
     package static func toolAnswersPath(of project: Project) -> String {
@@ -109,6 +127,9 @@ public struct OpenedProject {
     }
 
     public var selectedSteps: [Step] { plan.steps(for: selectedApps.map(\.name)) }
+
+    /// The compiles compile_commands.json lists: every app's but those of the apps left out.
+    public var compileDatabaseSteps: [Step] { plan.steps.filter { $0.app.map { !leftOut.contains($0) } ?? true } }
 
     /// A plan for views that need only the steps' outputs, not the tools (`clean`): no tool is
     /// looked up or run, so cleaning works even where the toolchain is missing (a small BTF's
@@ -196,16 +217,15 @@ public final class PreparedBuild: @unchecked Sendable {
         self.kernelBTFs = kernelBTFs
         var opened = try OpenedProject.plan(project: project, selected: selected, toolchain: resolution.toolchain,
                                             environment: request.environment, kernelBTFs: kernelBTFs)
-        let candidates = OptionalHeaders.candidates(project, requested: request.apps)
         var lookup = AnswerLookup(answers: answers)
-        let asked = OptionalHeaders.questions(candidates, plan: opened.plan, root: project.root)
-        guard let leftOut = OptionalHeaders.leftOut(candidates, questions: asked, lookup: &lookup) else {
+        guard case let (built, leftOut)? = OptionalHeaders.decide(project, selected: selected, requested: request.apps, plan: opened.plan,
+                                                            lookup: &lookup) else {
             questions = lookup.missing
             return
         }
         questions = []
-        let built = Set(selected.map(\.name)).union(candidates.map(\.name)).subtracting(leftOut.map(\.name))
-        opened.selectedApps = project.apps.filter { built.contains($0.name) }
+        opened.selectedApps = built
+        opened.leftOut = Set(leftOut.map(\.name))
         self.opened = opened
         var notes = ShownNotes.load(project: project)
         OptionalHeaders.announce(leftOut, notes: &notes, reporter: reporter)
@@ -244,7 +264,7 @@ public final class PreparedBuild: @unchecked Sendable {
         if writes {
             let ownership = ProductOwnership(state: state, files: files, outputDirectory: opened.plan.outputDirectory)
             try ownership.checkMayWrite(steps)
-            if request.compileCommands || project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
+            if request.compileCommands || project.config.compileCommands { try CompilationDatabase.write(opened) }
         }
         let executor = Executor(steps: steps, state: state,
                                 options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun,
