@@ -105,7 +105,7 @@ public struct SwbpfCommand: AsyncParsableCommand, Sendable {
         abstract: "Build eBPF programs written with libbpf and CO-RE.",
         discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it. 'swbpf --version' (or -V) prints swbpf's version and commit, and the clang, bpftool and libbpf a build here would use.",
         subcommands: [Build.self, Install.self, Explain.self, Compdb.self, Clean.self, New.self, Init.self, Add.self, Templates.self,
-                      Verify.self, Run.self, Doctor.self, Cache.self],
+                      Verify.self, BTFGen.self, Run.self, Doctor.self, Cache.self],
         defaultSubcommand: Build.self
     )
 }

@@ -156,6 +156,7 @@ public final class ConsoleReporter: BuildReporter {
         case .compile, .swiftCompile: return ANSI.blue
         case .link, .alias, .swiftLink: return ANSI.green
         case .kernelLoader: return ANSI.dim
+        case .minCoreBTF: return ANSI.magenta
         }
     }
 
