@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// What identifies one version of a path: the stat data that changes whenever the file, its
 /// permissions or its owner change (ctime moves with every chmod, chown, write and rename), or its
@@ -56,36 +57,58 @@ public struct ObservedPath: Equatable, Sendable {
 /// before the look: a file that changes after it was read then no longer matches. The no-op record
 /// is made of these, so a later build can tell, by stat alone, that nothing the decision read changed.
 ///
-/// A missing path is recorded as its parent directory when that exists: any entry added to a
-/// directory moves its mtime, so one stat of an include directory stands for every header that
-/// must stay absent from it.
+/// A missing path is recorded as missing, so that it appearing is a change, and nothing else is: a
+/// sibling created next to it (another project beside this one) does not cost the next no-op. It
+/// is left out only when its directory was listed before it was looked at: that listing's
+/// signature already changes when any entry is added.
 public final class FileObserver: @unchecked Sendable {
     /// The observer of the running thread's decision, if one is recording. A task-local binds it to
-    /// the thread (or task) that set it, so builds started in parallel (tests) never mix.
+    /// the thread (or task) that set it, so builds started in parallel (tests) never mix; the tasks
+    /// the decision starts (tool questions) inherit it, hence the lock.
     @TaskLocal public static var current: FileObserver?
 
-    private var seen: [String: Int] = [:]
-    public private(set) var observed: [ObservedPath] = []
+    private struct Record {
+        var seen: Set<String> = []
+        var listed: Set<String> = []
+        var observed: [ObservedPath] = []
+        var ranProcess = false
+    }
+    private let record = Mutex(Record())
 
     public init() {}
 
+    public var observed: [ObservedPath] { record.withLock { $0.observed } }
+
+    /// Whether the decision ran a program (a tool question): what it answered is not a file, so
+    /// such a decision is never recorded (the next one reads the answer saved in the state).
+    public var ranProcess: Bool { record.withLock { $0.ranProcess } }
+
     /// Records `path` (once: the first look is the one the decision is based on).
-    public func observe(_ path: String, followingLinks: Bool = true) {
+    public func observe(_ path: String, followingLinks: Bool = true, listing: Bool = false) {
         let key = followingLinks ? path : "\u{0}" + path
-        guard seen[key] == nil else { return }
-        seen[key] = observed.count
-        let signature = FileSignature.of(path, followingLinks: followingLinks)
-        let parent = FileSystem.split(path).directory
-        if signature == nil, !parent.isEmpty, parent != path {
-            // Nothing can appear here without the parent (or, if it is missing too, an ancestor) changing.
-            return observe(parent)
+        record.withLock { record in
+            guard record.seen.insert(key).inserted else { return }
+            let signature = FileSignature.of(path, followingLinks: followingLinks)
+            if listing, signature != nil { record.listed.insert(path) }
+            if signature == nil, record.listed.contains(FileSystem.split(path).directory) { return }
+            record.observed.append(ObservedPath(path: path, followsLinks: followingLinks, signature: signature))
         }
-        observed.append(ObservedPath(path: path, followsLinks: followingLinks, signature: signature))
     }
 
     /// Records `path` with the observer of the running decision, if any.
     @inline(__always)
     public static func note(_ path: String, followingLinks: Bool = true) {
         current?.observe(path, followingLinks: followingLinks)
+    }
+
+    /// Records that the decision listed `directory` (its signature stands for its missing entries).
+    @inline(__always)
+    public static func noteListing(_ directory: String) {
+        current?.observe(directory, listing: true)
+    }
+
+    /// Records that the decision ran a program.
+    public static func noteProcess() {
+        current?.record.withLock { $0.ranProcess = true }
     }
 }

@@ -73,7 +73,7 @@ public enum FileSystem {
     /// The names in a directory with whether each is a directory, from readdir's d_type where the
     /// file system gives it (no stat per entry), sorted by name.
     public static func entries(_ directory: String) -> [(name: String, isDirectory: Bool)]? {
-        FileObserver.note(directory)
+        FileObserver.noteListing(directory)
         guard let dir = opendir(directory) else { return nil }
         defer { closedir(dir) }
         var result: [(name: String, isDirectory: Bool)] = []

@@ -80,6 +80,7 @@ public struct SystemProcessRunner: ProcessRunning {
 
     public func run(_ request: ProcessRequest) async throws -> ProcessOutcome {
         try Task.checkCancellation()
+        FileObserver.noteProcess()
         let cancellation = try CancellationFlag(for: request.executable)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ProcessOutcome, Error>) in

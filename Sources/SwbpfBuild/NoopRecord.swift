@@ -42,13 +42,21 @@ public struct NoopRecord: Equatable, Sendable {
         return record
     }
 
-    /// Writes the record. It is only an accelerator, so the caller may ignore a failure. The
-    /// directory is made on first use, which changes the state directory the decision looked at:
-    /// that record would never match, so it is written by the next no-op instead.
+    /// How many command lines keep a record: a new environment (another terminal) makes a new
+    /// one, so the oldest beyond this are removed.
+    package static let recordsKept = 8
+
+    /// Writes the record into the records' directory (made with the output directories; the
+    /// decision never reads it). It is only an accelerator, so the caller may ignore a failure.
     public func save(stateDirectory: String) throws {
         let directory = FileSystem.join(stateDirectory, Self.directoryName)
-        guard FileSignature.of(directory) != nil else { return try FileSystem.createDirectory(directory) }
         try FileSystem.writeAtomically(Self.path(stateDirectory: stateDirectory, key: key), bytes)
+        let records = (FileSystem.list(directory) ?? []).compactMap { name in
+            FileSystem.stat(FileSystem.join(directory, name)).map { (name: name, mtime: $0.mtimeNanoseconds) }
+        }
+        for old in records.sorted(by: { $0.mtime > $1.mtime }).dropFirst(Self.recordsKept) {
+            _ = FileSystem.remove(FileSystem.join(directory, old.name))
+        }
     }
 
     // MARK: The file

@@ -353,7 +353,9 @@ public enum BuildSession {
                                                          onWait: { build.reporter.handle(.note($0)) })
             }
             let executor = try build.executor ?? build.decide()
-            return status(of: await executor.run(since: build.begin))
+            let status = status(of: await executor.run(since: build.begin))
+            if status == 0 { NoopFastPath.recordAfterBuilding(build) }
+            return status
         } catch is CancellationError {
             return 130
         } catch {
@@ -437,6 +439,8 @@ public enum BuildSession {
             throw OutputError.outputDirectoryNotWritable(path: project.outputDirectory, reason: "permission denied")
         }
         try createDirectory(FileSystem.absolute(project.binaryDirectory, base: project.root), named: project.binaryDirectory)
+        // Made with the others, so that the first record is not the first change to the state directory.
+        try createDirectory(FileSystem.join(OpenedProject.stateDirectory(of: project), NoopRecord.directoryName), named: project.outputDirectory)
     }
 
     /// Creates `path`; a failure is reported as the directory the user named not being writable.

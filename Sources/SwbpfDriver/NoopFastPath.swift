@@ -7,8 +7,8 @@ import Glibc
 #endif
 
 /// A plain build that finds nothing to do, told by stat alone (`NoopRecord`): the normal path
-/// writes the record when it found nothing to do, and the next build with the same command line
-/// checks it before anything else. Only plain `swbpf build` lines take it (the command line
+/// writes the record when it found nothing to do (at once, or deciding again after a build), and
+/// the next build with the same command line checks it before anything else. Only plain `swbpf build` lines take it (the command line
 /// reader marks them with their key); a dry run, `--explain`, `-B` and every other command never do.
 public enum NoopFastPath {
     /// What a build's decision depends on besides the files it looks at: the command line as
@@ -67,32 +67,50 @@ public enum NoopFastPath {
         let observer = FileObserver()
         let listener = SilenceListener(console)
         let start = FileObserver.$current.withValue(observer) { record(listener) }
-        guard case .ended(0, let build?) = start, listener.silent, let executor = build.executor, executor.predicted.isEmpty,
+        guard case .ended(0, let build?) = start, listener.silent, !observer.ranProcess, let executor = build.executor, executor.predicted.isEmpty,
               !build.project.config.compileCommands,
               OpenedProject.stateDirectory(of: build.project) == stateDirectory(root: build.project.root) else { return start }
         // The lock file holds the pid of its last holder, so every build changes it; it says who
-        // builds, not what, and the fast path takes the lock itself.
-        let lock = BuildSession.lockPath(of: build.project)
-        let noop = NoopRecord(key: key, upToDate: executor.steps.count, paths: observer.observed.filter { $0.path != lock })
+        // builds, not what, and the fast path takes the lock itself. The records' directory is
+        // only made by the decision, never read.
+        let state = stateDirectory(root: build.project.root)
+        let unread: Set = [BuildSession.lockPath(of: build.project), FileSystem.join(state, NoopRecord.directoryName)]
+        let noop = NoopRecord(key: key, upToDate: executor.steps.count, paths: observer.observed.filter { !unread.contains($0.path) })
         // Only an accelerator: a record that cannot be written leaves the normal path, which is exact.
-        try? noop.save(stateDirectory: stateDirectory(root: build.project.root))
+        try? noop.save(stateDirectory: state)
         return start
     }
 }
 
+extension NoopFastPath {
+    /// After a plain build that went on (ran steps, asked tools, waited for the lock) and
+    /// succeeded, decides once more, printing nothing, so
+    /// that the record is made by the normal path's own decision over the outputs just written and
+    /// the state just saved (stat data taken now, not guessed from what the steps were told to
+    /// write): the next identical build is then answered by stat alone. The build's lock is let
+    /// go first, as the decision takes it; when another build took it meanwhile, nothing is recorded.
+    static func recordAfterBuilding(_ build: PreparedBuild) {
+        guard applies(to: build.request), Interrupts.received == nil else { return }
+        build.lock = nil
+        _ = BuildSession.start(build.request, console: SilenceListener(nil), since: Date(), machine: build.machine)
+    }
+}
+
 /// Passes every event on, and notes whether the build said anything besides its last line (a
-/// note or a warning): such a build is not answered from a record, which could not repeat it.
+/// note, a warning, a step): such a build is not answered from a record, which could not repeat it.
 private final class SilenceListener: BuildReporter {
-    private let next: BuildReporter
+    /// Nil: the events are only listened to (a decision that reports to no one).
+    private let next: BuildReporter?
     private(set) var silent = true
 
-    init(_ next: BuildReporter) { self.next = next }
+    init(_ next: BuildReporter?) { self.next = next }
 
     func handle(_ event: BuildEvent) {
         switch event {
-        case .note, .diagnostic: silent = false
-        default: break
+        // Seen by the console only as counts: the no-op's last line is all it prints.
+        case .planned, .upToDate, .buildFinished: break
+        default: silent = false
         }
-        next.handle(event)
+        next?.handle(event)
     }
 }

@@ -32,11 +32,40 @@ import Testing
         #expect(NoopRecord.parse(Array("swbpf-noop 0\n".utf8) + record.bytes.drop(while: { $0 != 0x0A }).dropFirst()) == nil)
     }
 
-    @Test func aMissingPathIsWatchedThroughItsDirectory() throws {
-        let paths = observe { _ = FileSystem.exists(directory + "/include/missing.h") }
-        #expect(paths.map(\.path) == [directory + "/include"], "the directory stands for the missing header")
-        try Data("shadow\n".utf8).write(to: URL(fileURLWithPath: directory + "/include/other.h"))
-        #expect(!NoopRecord(key: .unknown, upToDate: 0, paths: paths).isCurrent, "a new entry in the directory is a change")
+    @Test func aMissingPathIsWatchedItselfSoASiblingIsNoChange() throws {
+        let missing = directory + "/include/missing.h"
+        let paths = observe { _ = FileSystem.exists(missing) }
+        #expect(paths == [ObservedPath(path: missing, followsLinks: true, signature: nil)])
+        try Data("sibling\n".utf8).write(to: URL(fileURLWithPath: directory + "/include/other.h"))
+        #expect(NoopRecord(key: .unknown, upToDate: 0, paths: paths).isCurrent, "another file in the directory changes nothing the build read")
+        try Data("shadow\n".utf8).write(to: URL(fileURLWithPath: missing))
+        #expect(!NoopRecord(key: .unknown, upToDate: 0, paths: paths).isCurrent, "the missing file appearing is a change")
+    }
+
+    @Test func aListedDirectoryStandsForItsMissingEntriesOnlyWhenListedFirst() throws {
+        let include = directory + "/include"
+        let listedFirst = observe {
+            _ = FileSystem.list(include)
+            _ = FileSystem.exists(include + "/missing.h")
+        }
+        #expect(listedFirst.map(\.path) == [include], "the listing's signature changes with any new entry")
+        let lookedFirst = observe {
+            _ = FileSystem.exists(include + "/missing.h")
+            _ = FileSystem.list(include)
+        }
+        #expect(lookedFirst.map(\.path) == [include + "/missing.h", include],
+                "a file made between the look and the listing would be in the listing's signature: both are kept")
+        try Data("shadow\n".utf8).write(to: URL(fileURLWithPath: include + "/missing.h"))
+        #expect(!NoopRecord(key: .unknown, upToDate: 0, paths: listedFirst).isCurrent)
+    }
+
+    @Test func aDecisionThatRanAProgramSaysSo() async throws {
+        let observer = FileObserver()
+        try await FileObserver.$current.withValue(observer) {
+            _ = try await ProcessRunner.capture("/bin/true", [])
+        }
+        #expect(observer.ranProcess, "a program's answer is not a file the record could watch")
+        #expect(!FileObserver().ranProcess)
     }
 
     @Test func anEditAChmodOrAReplacementIsAChange() throws {
@@ -60,5 +89,20 @@ import Testing
             _ = FileSystem.read(directory + "/a.c")
         }
         #expect(paths.count == 1)
+    }
+
+    @Test func onlyTheNewestRecordsAreKept() throws {
+        let state = directory + "/state"
+        try FileManager.default.createDirectory(atPath: state + "/" + NoopRecord.directoryName, withIntermediateDirectories: true)
+        let keys = (0...NoopRecord.recordsKept).map { ContentHash.of(bytes: [UInt8($0)]) }
+        for (index, key) in keys.enumerated() {
+            try NoopRecord(key: key, upToDate: 1, paths: []).save(stateDirectory: state)
+            // Distinct times, oldest first, whatever the file system's clock granularity.
+            var times = [timespec(tv_sec: 1_000_000 + index, tv_nsec: 0), timespec(tv_sec: 1_000_000 + index, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, NoopRecord.path(stateDirectory: state, key: key), &times, 0) == 0)
+        }
+        try NoopRecord(key: keys[NoopRecord.recordsKept], upToDate: 2, paths: []).save(stateDirectory: state)
+        let kept = Set(FileSystem.list(state + "/" + NoopRecord.directoryName) ?? [])
+        #expect(kept == Set(keys.dropFirst().map(\.description)), "the oldest record goes")
     }
 }

@@ -18,24 +18,26 @@ import SwbpfTestSupport
             project = try TemporaryProject(copying: "examples/minimal")
             let cold = try Swbpf.run(["build"], in: project.path)
             #expect(cold.status == 0, "\(cold.output)")
-            // The first no-op makes the records' directory, the second writes the record.
-            try Swbpf.run(["build"], in: project.path)
+            let written = FileSystem.list(project.path + "/.output/.swbpf/noop") ?? []
+            #expect(written.count == 1, "the cold build, deciding again at its end, records its line: \(written)")
             let recorded = try Swbpf.run(["build"], in: project.path)
             steps = Int(recorded.stdout.split(separator: " ").dropFirst(5).first ?? "") ?? -1
             expectNothingToDo(recorded, steps: steps)
-            #expect(recordNames.count == 1, "one record for the one command line: \(recordNames)")
         }
 
         var recordNames: [String] { FileSystem.list(records) ?? [] }
-        /// The record's inode: the normal path's no-op replaces the file, the fast path leaves it.
-        var recordInode: UInt64? { recordNames.first.flatMap { FileSystem.stat(records + "/" + $0)?.inode } }
+        /// Each record's inode: the normal path's decision writes its record anew, the fast path
+        /// writes nothing.
+        var recordInodes: [String: UInt64] {
+            Dictionary(uniqueKeysWithValues: recordNames.map { ($0, FileSystem.stat(records + "/" + $0)?.inode ?? 0) })
+        }
 
         /// Runs `swbpf build ARGUMENTS`; says whether the fast path answered it.
         func build(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> (result: RunResult, fast: Bool) {
-            let before = recordInode
+            let before = recordInodes
             let result = try Swbpf.run(["build"] + arguments, in: project.path, environment: environment)
             #expect(result.status == 0, "\(result.output)")
-            return (result, before != nil && recordInode == before)
+            return (result, !before.isEmpty && recordInodes == before)
         }
     }
 
@@ -46,12 +48,49 @@ import SwbpfTestSupport
         expectNothingToDo(result, steps: built.steps)
     }
 
-    @Test func editingASourceRebuilds() throws {
+    @Test func editingASourceRebuildsAndTheBuildLeavesARecord() throws {
         let built = try Built()
         try built.project.write("minimal.c", try built.project.read("minimal.c") + "\nint noop_fast_path_edit(void) { return 1; }\n")
         let (result, fast) = try built.build()
         #expect(!fast)
         #expect(result.stdout.contains("CC") && result.stdout.contains("BINARY"), "\(result.output)")
+        let next = try built.build()
+        #expect(next.fast, "the build's own second decision recorded the outputs it wrote")
+        expectNothingToDo(next.result, steps: built.steps)
+    }
+
+    @Test func aFileBesideTheProjectChangesNothing() throws {
+        let built = try Built()
+        let sibling = built.project.path + "-sibling"
+        try Data("beside\n".utf8).write(to: URL(fileURLWithPath: sibling))
+        defer { try? FileManager.default.removeItem(atPath: sibling) }
+        let (result, fast) = try built.build()
+        #expect(fast, "only what the build read is watched, not the directory the project is in")
+        expectNothingToDo(result, steps: built.steps)
+    }
+
+    @Test func aToolAppearingEarlierOnThePathTakesTheNormalPath() throws {
+        let built = try Built()
+        let tools = temporaryFilePath("swbpf-noop-path")
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: tools) }
+        let path = ["PATH": tools + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+        _ = try built.build(environment: path)
+        let quiet = try built.build(environment: path)
+        #expect(quiet.fast, "\(quiet.result.output)")
+        // The resolver looked for bpftool in the empty directory first: it appearing there is a change.
+        try FileManager.default.createSymbolicLink(atPath: tools + "/bpftool", withDestinationPath: "/usr/sbin/bpftool")
+        let (_, fast) = try built.build(environment: path)
+        #expect(!fast)
+    }
+
+    @Test func cleanThenBuildRebuildsEverything() throws {
+        let built = try Built()
+        let cleaned = try Swbpf.run(["clean"], in: built.project.path)
+        #expect(cleaned.status == 0, "\(cleaned.output)")
+        let result = try Swbpf.run(["build"], in: built.project.path)
+        #expect(result.status == 0 && result.stdout.contains("BINARY"), "\(result.output)")
+        #expect(built.project.isExecutable("minimal"))
     }
 
     @Test func touchingASourceTakesTheNormalPath() throws {
