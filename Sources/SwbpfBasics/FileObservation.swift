@@ -26,8 +26,13 @@ public struct FileSignature: Equatable, Sendable {
     /// The path's signature now (through symbolic links unless `followingLinks` is false), nil
     /// when nothing is there.
     public static func of(_ path: String, followingLinks: Bool = true) -> FileSignature? {
+        path.withCString { of($0, followingLinks: followingLinks) }
+    }
+
+    /// The same for a NUL-terminated path (read from a record, where no string is made).
+    public static func of(_ path: UnsafePointer<CChar>, followingLinks: Bool) -> FileSignature? {
         var info = Glibc.stat()
-        guard (followingLinks ? systemStat(path, &info) : lstat(path, &info)) == 0 else { return nil }
+        guard (followingLinks ? stat(path, &info) : lstat(path, &info)) == 0 else { return nil }
         return FileSignature(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
                              mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
                              ctimeNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec),

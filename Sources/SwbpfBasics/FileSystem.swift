@@ -386,4 +386,4 @@ public enum FileSystem {
 }
 
 /// `stat(2)`, named apart from `FileSystem.stat` so that the call inside it is unambiguous.
-func systemStat(_ path: String, _ info: inout Glibc.stat) -> Int32 { stat(path, &info) }
+private func systemStat(_ path: String, _ info: inout Glibc.stat) -> Int32 { stat(path, &info) }

@@ -250,7 +250,7 @@ public final class BuildState: @unchecked Sendable {
     }
 
     /// A decimal integer (optionally negative), as this file's writer prints them.
-    static func integer<C: Collection>(_ bytes: C) -> Int64? where C.Element == UInt8 {
+    private static func integer<C: Collection>(_ bytes: C) -> Int64? where C.Element == UInt8 {
         var value: Int64 = 0
         var negative = false
         var digits = 0

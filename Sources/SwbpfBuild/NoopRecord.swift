@@ -14,7 +14,7 @@ import SwbpfBasics
 /// One file per command line, `<output>/.swbpf/noop/<key>`, in a directory of its own so that
 /// writing it never changes a directory the decision looked at.
 public struct NoopRecord: Equatable, Sendable {
-    package static let header = "swbpf-noop 1"
+    package static let header = "swbpf-noop 2\n"
     package static let directoryName = "noop"
 
     public var key: Digest
@@ -35,11 +35,40 @@ public struct NoopRecord: Equatable, Sendable {
     /// Whether every path still holds what the recorded build saw. Stops at the first change.
     public var isCurrent: Bool { paths.allSatisfy(\.isUnchanged) }
 
-    /// The record for `key` in `stateDirectory` if there is a readable one that is still current.
-    public static func current(stateDirectory: String, key: Digest) -> NoopRecord? {
-        guard case .contents(let bytes) = FileSystem.readRegularFile(path(stateDirectory: stateDirectory, key: key), limit: BuildState.sizeLimit),
-              let record = parse(bytes), record.key == key, record.isCurrent else { return nil }
-        return record
+    /// The step count of the record for `key` in `stateDirectory` when there is one this swbpf
+    /// wrote whole and every path in it is unchanged; nil otherwise. Checked where it lies in the
+    /// file (each path is stat'ed from the bytes read, no string made), so the check costs little
+    /// more than the stats.
+    public static func upToDateCount(stateDirectory: String, key: Digest) -> Int? {
+        guard case .contents(let bytes) = FileSystem.readRegularFile(path(stateDirectory: stateDirectory, key: key), limit: BuildState.sizeLimit)
+        else { return nil }
+        return upToDateCount(bytes, key: key)
+    }
+
+    static func upToDateCount(_ bytes: [UInt8], key: Digest) -> Int? {
+        bytes.withUnsafeBytes { buffer -> Int? in
+            var reader = RecordReader(buffer)
+            guard let head = reader.head(), head.key == key, let base = buffer.baseAddress else { return nil }
+            for _ in 0..<head.count {
+                guard let entry = reader.entry(), entry.isUnchanged(at: base + entry.pathOffset) else { return nil }
+            }
+            return reader.atEnd ? head.upToDate : nil
+        }
+    }
+
+    /// The record in `bytes`, nil when it is not one this swbpf wrote whole.
+    public static func parse(_ bytes: [UInt8]) -> NoopRecord? {
+        bytes.withUnsafeBytes { buffer -> NoopRecord? in
+            var reader = RecordReader(buffer)
+            guard let head = reader.head() else { return nil }
+            var paths: [ObservedPath] = []
+            for _ in 0..<head.count {
+                guard let entry = reader.entry() else { return nil }
+                let name = UnsafeRawBufferPointer(rebasing: buffer[entry.pathOffset..<entry.pathOffset + entry.pathLength])
+                paths.append(ObservedPath(path: String(decoding: name, as: UTF8.self), followsLinks: entry.followsLinks, signature: entry.signature))
+            }
+            return reader.atEnd ? NoopRecord(key: head.key, upToDate: head.upToDate, paths: paths) : nil
+        }
     }
 
     /// How many command lines keep a record: a new environment (another terminal) makes a new
@@ -61,54 +90,91 @@ public struct NoopRecord: Equatable, Sendable {
 
     // MARK: The file
 
-    /// `swbpf-noop 1`, the key, the count, then one line per path: `f` (followed) or `l` (lstat),
-    /// then the device, inode, size, mtime and ctime in nanoseconds and mode, or `-` when nothing
-    /// was there, and the path; tab-separated.
+    /// `swbpf-noop 2` and a newline, then in this machine's byte order: the key (two 64-bit
+    /// words), the step count and the number of paths (64-bit), then per path a byte (bit 0: the
+    /// path was followed, not lstat'ed; bit 1: something was there), then when something was, the
+    /// device, inode, size, mtime and ctime in nanoseconds (64-bit) and mode (32-bit), then the
+    /// path's length (32-bit) and the path with a NUL after it, so it can be stat'ed where it lies.
+    /// Binary because the record is only ever read by the machine that wrote it (device and inode
+    /// numbers mean nothing elsewhere), and parsing decimal text was most of the check's cost.
     public var bytes: [UInt8] {
-        var lines = [Self.header, key.description, String(upToDate)]
+        var out = Array(Self.header.utf8)
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value) { out += $0 } }
+        append(key.high)
+        append(key.low)
+        append(Int64(upToDate))
+        append(Int64(paths.count))
         for observed in paths {
-            var fields = [observed.followsLinks ? "f" : "l"]
+            append(UInt8((observed.followsLinks ? 1 : 0) | (observed.signature == nil ? 0 : 2)))
             if let signature = observed.signature {
-                // Device and inode as the signed integers the reader takes (the same bits).
-                fields += [String(Int64(bitPattern: signature.device)), String(Int64(bitPattern: signature.inode)),
-                           String(signature.size), String(signature.mtimeNanoseconds),
-                           String(signature.ctimeNanoseconds), String(signature.mode)]
-            } else {
-                fields.append("-")
+                append(signature.device)
+                append(signature.inode)
+                append(signature.size)
+                append(signature.mtimeNanoseconds)
+                append(signature.ctimeNanoseconds)
+                append(signature.mode)
             }
-            fields.append(RecordText.escape(observed.path))
-            lines.append(fields.joined(separator: "\t"))
+            let name = Array(observed.path.utf8)
+            append(UInt32(name.count))
+            out += name
+            out.append(0)
         }
-        return Array((lines.joined(separator: "\n") + "\n").utf8)
+        return out
+    }
+}
+
+/// Reads the binary record (`NoopRecord.bytes`), every length checked against the bytes there.
+private struct RecordReader {
+    struct Head {
+        var key: Digest
+        var upToDate: Int
+        var count: Int
     }
 
-    /// The record in `bytes`, nil when it is not one this swbpf wrote whole.
-    public static func parse(_ bytes: [UInt8]) -> NoopRecord? {
-        bytes.withUnsafeBufferPointer { buffer -> NoopRecord? in
-            var reader = LineReader(buffer)
-            guard let first = reader.nextLine(), first.elementsEqual(header.utf8),
-                  let keyLine = reader.nextLine(), let key = Digest(hex: keyLine),
-                  let countLine = reader.nextLine(), let upToDate = BuildState.integer(countLine), upToDate >= 0 else { return nil }
-            var paths: [ObservedPath] = []
-            while let line = reader.nextLine() {
-                var fields = FieldReader(line, separator: 0x09)
-                guard let how = fields.next(), how.count == 1, how.first == UInt8(ascii: "f") || how.first == UInt8(ascii: "l"),
-                      let first = fields.next() else { return nil }
-                var signature: FileSignature?
-                if !first.elementsEqual("-".utf8) {
-                    guard let device = BuildState.integer(first), let inode = fields.next().flatMap(BuildState.integer),
-                          let size = fields.next().flatMap(BuildState.integer), let mtime = fields.next().flatMap(BuildState.integer),
-                          let ctime = fields.next().flatMap(BuildState.integer), let mode = fields.next().flatMap(BuildState.integer),
-                          let mode = UInt32(exactly: mode) else { return nil }
-                    signature = FileSignature(device: UInt64(bitPattern: device), inode: UInt64(bitPattern: inode), size: size,
-                                              mtimeNanoseconds: mtime, ctimeNanoseconds: ctime, mode: mode)
-                }
-                guard let name = fields.next(), fields.atEnd else { return nil }
-                paths.append(ObservedPath(path: RecordText.field(name), followsLinks: how.first == UInt8(ascii: "f"), signature: signature))
-            }
-            // A last line without its newline is a torn write: not a record.
-            guard reader.position == buffer.count else { return nil }
-            return NoopRecord(key: key, upToDate: Int(upToDate), paths: paths)
+    struct Entry {
+        var followsLinks: Bool
+        var signature: FileSignature?
+        var pathOffset: Int
+        var pathLength: Int
+
+        /// Whether the path (NUL-terminated at `path`, in the record) still has the signature.
+        func isUnchanged(at path: UnsafeRawPointer) -> Bool {
+            FileSignature.of(path.assumingMemoryBound(to: CChar.self), followingLinks: followsLinks) == signature
         }
+    }
+
+    let buffer: UnsafeRawBufferPointer
+    var position = 0
+
+    init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+
+    var atEnd: Bool { position == buffer.count }
+
+    mutating func read<T: FixedWidthInteger>(_: T.Type) -> T? {
+        guard buffer.count - position >= MemoryLayout<T>.size else { return nil }
+        defer { position += MemoryLayout<T>.size }
+        return buffer.loadUnaligned(fromByteOffset: position, as: T.self)
+    }
+
+    mutating func head() -> Head? {
+        let magic = Array(NoopRecord.header.utf8)
+        guard buffer.count >= magic.count, buffer.prefix(magic.count).elementsEqual(magic) else { return nil }
+        position = magic.count
+        guard let high = read(UInt64.self), let low = read(UInt64.self), let upToDate = read(Int64.self), let count = read(Int64.self),
+              upToDate >= 0, count >= 0, count <= buffer.count else { return nil }
+        return Head(key: Digest(high: high, low: low), upToDate: Int(upToDate), count: Int(count))
+    }
+
+    mutating func entry() -> Entry? {
+        guard let flags = read(UInt8.self), flags <= 3 else { return nil }
+        var signature: FileSignature?
+        if flags & 2 != 0 {
+            guard let device = read(UInt64.self), let inode = read(UInt64.self), let size = read(Int64.self),
+                  let mtime = read(Int64.self), let ctime = read(Int64.self), let mode = read(UInt32.self) else { return nil }
+            signature = FileSignature(device: device, inode: inode, size: size, mtimeNanoseconds: mtime, ctimeNanoseconds: ctime, mode: mode)
+        }
+        guard let length = read(UInt32.self).map(Int.init), buffer.count - position > length, buffer[position + length] == 0 else { return nil }
+        defer { position += length + 1 }
+        return Entry(followsLinks: flags & 1 != 0, signature: signature, pathOffset: position, pathLength: length)
     }
 }

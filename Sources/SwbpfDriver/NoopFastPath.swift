@@ -47,13 +47,12 @@ public enum NoopFastPath {
     public static func finish(_ request: BuildRequest, console: BuildReporter, since begin: Date) -> Bool {
         guard let key = request.noopKey, applies(to: request) else { return false }
         let state = stateDirectory(root: root(of: request))
-        // Held until the process exits, as the normal path holds it while it decides.
-        guard let record = NoopRecord.current(stateDirectory: state, key: key),
-              let lock = BuildLock.tryAcquire(path: FileSystem.join(state, "lock")) else { return false }
-        // The files could have changed while the lock was taken.
-        guard record.isCurrent else { return false }
+        // Taken before the check and held until the process exits, as the normal path holds it
+        // while it decides: no build changes the files between the check and the answer.
+        guard let lock = BuildLock.tryAcquire(path: FileSystem.join(state, "lock")),
+              let upToDate = NoopRecord.upToDateCount(stateDirectory: state, key: key) else { return false }
         withExtendedLifetime(lock) {
-            console.handle(.buildFinished(summary: BuildSummary(ran: 0, upToDate: record.upToDate, failed: [], skipped: 0, interrupted: false,
+            console.handle(.buildFinished(summary: BuildSummary(ran: 0, upToDate: upToDate, failed: [], skipped: 0, interrupted: false,
                                                                 started: begin, ended: Date())))
         }
         return true

@@ -19,7 +19,7 @@ import Testing
         return observer.observed
     }
 
-    @Test func theFileRoundTripsAndATornOneIsRefused() {
+    @Test func theFileRoundTripsAndATornOneIsRefused() throws {
         let paths = observe {
             _ = FileSystem.stat(directory + "/a.c")
             _ = FileSystem.exists(directory + "/include/missing.h")
@@ -30,6 +30,13 @@ import Testing
         #expect(record.isCurrent)
         #expect(NoopRecord.parse(Array(record.bytes.dropLast())) == nil)
         #expect(NoopRecord.parse(Array("swbpf-noop 0\n".utf8) + record.bytes.drop(while: { $0 != 0x0A }).dropFirst()) == nil)
+        // Checked in place, as the fast path does: the count only for the same key, whole, unchanged.
+        #expect(NoopRecord.upToDateCount(record.bytes, key: record.key) == 7)
+        #expect(NoopRecord.upToDateCount(record.bytes, key: .unknown) == nil)
+        #expect(NoopRecord.upToDateCount(Array(record.bytes.dropLast()), key: record.key) == nil)
+        #expect(NoopRecord.upToDateCount(record.bytes + [0], key: record.key) == nil)
+        try Data("int y;\n".utf8).write(to: URL(fileURLWithPath: directory + "/a.c"))
+        #expect(NoopRecord.upToDateCount(record.bytes, key: record.key) == nil, "an edited file")
     }
 
     @Test func aMissingPathIsWatchedItselfSoASiblingIsNoChange() throws {
