@@ -11,6 +11,8 @@ built from the checkout's source trees), generates one pristine project, copies 
   noop      build a fully built project again
   touch     `touch APP.c` (mtime only, same content), build
   edit      append a new function to APP.c, build
+  edit-gold the edit case with both tools linking through gold
+            (LDFLAGS=-fuse-ld=gold: make's variable, swbpf's knob)
   edit-bpf  append a global to APP.bpf.c, build
   cold-vendored  cold, with vmlinux.h given (make VMLINUX=FILE, swbpf's
             VMLINUX=FILE): a header checked in, as real projects vendor it
@@ -343,6 +345,10 @@ def make_cases(app, vendored):
         Case("noop", "no-op build"),
         Case("touch", f"`touch {app}.c`", lambda p, r: p.touch(f"{app}.c")),
         Case("edit", f"edit {app}.c", lambda p, r: p.append(f"{app}.c", edit_code("app", r))),
+        # The same edit linked by gold (binutils'; `-fuse-ld=`), given to both tools the same way.
+        Case("edit-gold", f"edit {app}.c, linked with gold (`LDFLAGS=-fuse-ld=gold`)",
+             lambda p, r: p.append(f"{app}.c", edit_code("app", r)),
+             make_args=["LDFLAGS=-fuse-ld=gold"], swbpf_env={"LDFLAGS": "-fuse-ld=gold"}),
         Case("edit-bpf", f"edit {app}.bpf.c", lambda p, r: p.append(f"{app}.bpf.c", f"\n/* bench: kernel edit {r} */\nint bench_bpf_edit_{r};\n")),
         Case("header", "edit shared header common.h",
              lambda p, r: p.append("common.h", f"/* bench: header edit {r} */\n"), header="common.h"),
@@ -575,7 +581,7 @@ def render(kind, napps, rows, tools, header_units, apps):
             notes.insert(0, "nothing changed")
         elif case.key == "touch":
             notes.insert(0, "mtime only, content unchanged")
-        elif case.key in ("edit", "helper-c"):
+        elif case.key in ("edit", "edit-gold", "helper-c"):
             notes.insert(0, "appended a new function")
         elif case.key == "cold":
             notes.insert(0, "includes vmlinux.h generation")
@@ -598,7 +604,7 @@ def main():
                     "(default: ../shared/sources beside the repository)")
     ap.add_argument("--tools", default="make,swbpf", help="comma list: make,swbpf (default both)")
     ap.add_argument("--cases", default="", help="comma list of case keys (default all): "
-                    "cold,cold-vendored,cold-pch,clone-local,clone-lesson,clone-remote,noop,touch,edit,edit-bpf,header,helper-c,helper-h")
+                    "cold,cold-vendored,cold-pch,clone-local,clone-lesson,clone-remote,noop,touch,edit,edit-gold,edit-bpf,header,helper-c,helper-h")
     ap.add_argument("--swbpf", help="swbpf binary (default: $SWBPF, else swift build -c release)")
     ap.add_argument("--workdir", help="where to put the projects (default: a new temp dir, removed at the end)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
@@ -640,7 +646,7 @@ def main():
     nginx = None
     try:
         wanted = args.cases or {"clone-remote"}
-        if "clone-remote" in wanted and any(t.name == "swbpf" for t in tools):
+        if "clone-remote" in wanted and APP_KINDS & set(kinds) and any(t.name == "swbpf" for t in tools):
             nginx = Nginx(root)
         for kind in kinds:
             napps = {"bootstrap": args.apps_bootstrap, "shared": args.apps_shared, "trees": args.apps_trees}[kind]
