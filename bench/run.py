@@ -584,7 +584,8 @@ def render(kind, napps, rows, tools, header_units, apps):
         elif case.key in ("edit", "edit-gold", "helper-c"):
             notes.insert(0, "appended a new function")
         elif case.key == "cold":
-            notes.insert(0, "includes vmlinux.h generation")
+            notes.insert(0, "libbpf and bpftool built from the trees, vmlinux.h vendored" if kind == "trees"
+                         else "includes vmlinux.h generation")
         out.append("| " + " | ".join([case.label] + cells_ms + [ratio] + cells_steps + ["; ".join(notes)]) + " |")
     out.append("")
     return "\n".join(out)
@@ -667,7 +668,7 @@ def main():
         *[f"swbpf binary: {stripped / 1e6:.1f} MB stripped, as scripts/install installs it "
           f"({size / 1e6:.1f} MB as built)" for _, size, stripped in BINARY_SIZES],
         "Steps are the progress lines each tool printed "
-        "(MKDIR, VMLINUX, PCH, BPF, GEN-OBJ, GEN-SKEL, CC, BINARY; CACHED: restored from swbpf's cache). "
+        "(MKDIR, LIBBPF, BPFTOOL, VMLINUX, PCH, BPF, GEN-OBJ, GEN-SKEL, CC, BINARY; CACHED: restored from swbpf's cache). "
         "swbpf / make: swbpf's median over make's, for cold-like cases over make's cold build.",
     ]
     print("\n".join(env) + "\n")
