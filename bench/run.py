@@ -156,9 +156,9 @@ class Project:
     project is its `lesson` subdirectory (the trees kind's), or the checkout itself."""
 
     def __init__(self, pristine, path, lesson=""):
-        self.pristine = os.path.join(pristine, lesson)
+        self.pristine = os.path.join(pristine, lesson) if lesson else pristine
         self.root = path
-        self.dir = os.path.join(path, lesson)
+        self.dir = os.path.join(path, lesson) if lesson else path
         shutil.copytree(pristine, path, symlinks=True)
         self.entries = set(os.listdir(self.pristine))
         self.apps = sorted(f[:-len(".bpf.c")] for f in self.entries if f.endswith(".bpf.c"))
