@@ -80,12 +80,14 @@ public struct BuildSummary: Sendable {
     public var ended: Date
     /// Whether the build went on after a failure (-k).
     public var keptGoing = false
+    /// After a failure or an interruption: what became of each app.
+    public var apps: AppOutcomes?
     /// After a failure: the apps whose binaries need none of the failed steps but were not built,
     /// because the build stopped (-k builds them).
-    public var appsLeftUnbuilt: [String] = []
+    public var appsLeftUnbuilt: [String] { apps?.leftUnbuilt ?? [] }
     public var succeeded: Bool { failed.isEmpty && !interrupted }
 
-    package init(ran: Int, upToDate: Int, failed: [Step], skipped: Int, interrupted: Bool, dryRun: Bool = false, restored: Int = 0, started: Date, ended: Date, keptGoing: Bool = false, appsLeftUnbuilt: [String] = []) {
+    package init(ran: Int, upToDate: Int, failed: [Step], skipped: Int, interrupted: Bool, dryRun: Bool = false, restored: Int = 0, started: Date, ended: Date, keptGoing: Bool = false) {
         self.ran = ran
         self.upToDate = upToDate
         self.failed = failed
@@ -96,7 +98,6 @@ public struct BuildSummary: Sendable {
         self.started = started
         self.ended = ended
         self.keptGoing = keptGoing
-        self.appsLeftUnbuilt = appsLeftUnbuilt
     }
 }
 

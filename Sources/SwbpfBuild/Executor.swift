@@ -284,13 +284,13 @@ public final class Executor {
             }
         }
         if Task.isCancelled { summary.interrupted = true }
-        await conclude(&summary, completed: scheduler.completed, neverNeeded: precompiledHeaders.neverNeeded, stores: stores)
+        await conclude(&summary, completed: scheduler.completed, startedApps: scheduler.startedApps, neverNeeded: precompiledHeaders.neverNeeded, stores: stores)
         return summary
     }
 
     /// Counts what a run did not run, waits for the cache's stores, saves the state and reports
     /// the end of the build.
-    private func conclude(_ summary: inout BuildSummary, completed: Set<Int>, neverNeeded: [Step], stores: [Task<[String], Never>]) async {
+    private func conclude(_ summary: inout BuildSummary, completed: Set<Int>, startedApps: Set<String>, neverNeeded: [Step], stores: [Task<[String], Never>]) async {
         for header in neverNeeded {
             reporter.handle(.upToDate(step: header))
             summary.upToDate += 1
@@ -299,9 +299,11 @@ public final class Executor {
         // stopped starting steps.
         summary.skipped = steps.count - summary.ran - summary.upToDate - summary.restored - summary.failed.count
         summary.keptGoing = options.keepGoing
-        summary.appsLeftUnbuilt = Self.links(of: steps, independentOf: Set(summary.failed.map(\.id))).filter { link in
-            !completed.contains(link.id)
-        }.compactMap(\.app)
+        if !summary.failed.isEmpty || summary.interrupted {
+            // A step not predicted to run was up to date before the build: its outputs are in place.
+            let done = Set(steps.map(\.id)).subtracting(predicted.map(\.step.id)).union(completed)
+            summary.apps = AppOutcomes(steps: steps, done: done, failed: summary.failed, started: startedApps)
+        }
         if let cache = execution.cache {
             // Interrupted: what is stored locally is kept, uploads still to come are dropped.
             if summary.interrupted { stores.forEach { $0.cancel() } }
@@ -334,21 +336,6 @@ public final class Executor {
         if step.depfileNamedByCommand, let depfile = step.depfile { files.remove(depfile) }
         for directory in Set(step.products.map { FileSystem.split($0).directory }) where !directory.isEmpty && files.stat(directory) == nil {
             try? files.createDirectory(directory)
-        }
-    }
-
-    /// The link steps among `steps` that need none of the `failed` steps.
-    package static func links(of steps: [Step], independentOf failed: Set<Int>) -> [Step] {
-        guard !failed.isEmpty else { return [] }
-        let byID = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, $0) })
-        return steps.filter { $0.kind.linksBinary }.filter { link in
-            var seen = Set<Int>()
-            var pending = [link.id]
-            while let id = pending.popLast() {
-                if failed.contains(id) { return false }
-                if seen.insert(id).inserted { pending += byID[id]?.dependencies ?? [] }
-            }
-            return true
         }
     }
 

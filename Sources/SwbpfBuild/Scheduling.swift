@@ -120,7 +120,7 @@ package struct BuildScheduler {
     private var freeWorkers: [Int]
     private var failedBecause: [Int: Step] = [:]
     /// Apps one of whose steps had to run.
-    private var startedApps = Set<String>()
+    package private(set) var startedApps = Set<String>()
     /// Without -k a failure stops the build from starting apps; the apps it has started (that do
     /// not need the failed step) are finished, so they still get their binaries.
     private var failedWithoutKeepGoing = false

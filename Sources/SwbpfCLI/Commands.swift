@@ -105,7 +105,7 @@ public struct SwbpfCommand: AsyncParsableCommand, Sendable {
         abstract: "Build eBPF programs written with libbpf and CO-RE.",
         discussion: "A project is a directory of apps: each NAME.bpf.c (kernel part) with a NAME.c (user part) beside it. 'swbpf --version' (or -V) prints swbpf's version and commit, and the clang, bpftool and libbpf a build here would use.",
         subcommands: [Build.self, Install.self, Explain.self, Compdb.self, Clean.self, New.self, Init.self, Add.self, Templates.self,
-                      Verify.self, Run.self, Doctor.self, Cache.self],
+                      Verify.self, BTFGen.self, Run.self, Doctor.self, Cache.self],
         defaultSubcommand: Build.self
     )
 }
@@ -211,8 +211,8 @@ struct Compdb: AsyncParsableCommand {
         await runReportingErrors {
             let opened = try await OpenedProject.open(directory: project.directory, apps: [], environment: currentEnvironment(),
                                                       target: target.options, diagnostics: printDiagnostic)
-            let path = try CompilationDatabase.write(plan: opened.plan)
-            let count = CompilationDatabase.entries(for: opened.plan.steps, root: opened.project.root).count
+            let path = try CompilationDatabase.write(opened)
+            let count = CompilationDatabase.entries(for: opened.compileDatabaseSteps, root: opened.project.root).count
             TextOutput.standardOutput.write("swbpf: wrote \(path.escapedForDisplay()) (\(count) entries)\n")
             return 0
         }

@@ -189,3 +189,45 @@ struct Run: AsyncParsableCommand {
         }
     }
 }
+
+struct BTFGen: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "btfgen",
+        abstract: "Build, then list the small BTF each app carries for kernels without BTF of their own (bpftool gen min_core_btf).",
+        discussion: """
+            The kernels are each app's btf-for in swbpf.toml, and --kernel for this run; each is read as 'verify --kernel' \
+            reads it. Each app gets .output/btf/APP/RELEASE.btf, named by the kernel's release (uname -r), as a step of \
+            every build; 'swbpf install' puts them in PREFIX/lib/APP/btf/, where the templates' user part looks when \
+            /sys/kernel/btf/vmlinux is absent (docs/kernels.md).
+            """)
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var build: KernelBuildOptions
+
+    @Option(name: .customLong("kernel"), help: ArgumentHelp(
+        "Also make a BTF for this kernel, in this run only (repeatable): a Debian version (6.1, 6.12.118-1~deb12u1), fetched with apt-get download, or a .deb, vmlinuz, vmlinux or BTF file (BTFHub's RELEASE.btf).",
+        valueName: "VERSION|FILE"))
+    var kernels: [String] = []
+
+    @ArgumentParser.Argument(help: "Apps to make BTF for (default: every app in the project).", completion: .custom(Conventions.appNames))
+    var apps: [String] = []
+
+    func run() async throws {
+        var request = build.request(directory: project.directory, apps: apps)
+        request.btfKernels = kernels
+        let settledRequest = settled(request)
+        await runReportingErrors {
+            let selected = try OpenedProject.load(settledRequest.directory, environment: settledRequest.environment).selectApps(apps)
+            if settledRequest.btfKernels.isEmpty, selected.allSatisfy({ $0.btfFor.isEmpty }) {
+                throw BTFKernelError.noKernels(apps: selected.map(\.name))
+            }
+            let (status, built) = await BuildSession.build(settledRequest, console: consoleReporter(for: settledRequest, json: false))
+            guard status == 0, let opened = built?.plannedProject else { return status }
+            for step in opened.selectedSteps where step.kind == .minCoreBTF {
+                let size = FileSystem.stat(FileSystem.absolute(step.primaryOutput, base: opened.project.root))?.size ?? 0
+                TextOutput.standardOutput.write("  BTF      \(step.primaryOutput.escapedForDisplay()) (\(size) bytes)\n")
+            }
+            return 0
+        }
+    }
+}

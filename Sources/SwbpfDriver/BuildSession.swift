@@ -35,6 +35,9 @@ public struct BuildRequest: Sendable {
     public var target = TargetOptions()
     /// The command that runs the products here (`verify`, `run`): refused for another target.
     public var runsHere: String?
+    /// `swbpf btfgen --kernel`: kernels the selected apps carry a small BTF for in this run,
+    /// besides their `btf-for`.
+    public var btfKernels: [String] = []
     public var environment: [String: String]
 
     public init(directory: String, jobs: Int, environment: [String: String]) {
@@ -62,6 +65,9 @@ public struct OpenedProject {
     public var toolchain: Toolchain
     public var plan: BuildPlan
     public var selectedApps: [App]
+    /// Apps a bare build leaves out because the preprocessor says they include an optional header
+    /// that is on no include path (`OptionalHeaders`).
+    public var leftOut: Set<String> = []
 
     /// The directory swbpf keeps its own files in (the state, the tool answers, the lock).
     public static func stateDirectory(of project: Project) -> String {
@@ -86,27 +92,52 @@ public struct OpenedProject {
         let project = try load(directory, environment: environment, target: target)
         project.notes.forEach { diagnostics(Diagnostic(.note, $0)) }
         let selected = try project.selectApps(apps)
-        let answers = ToolAnswers.load(path: toolAnswersPath(of: project))
+        var answers = ToolAnswers.load(path: toolAnswersPath(of: project))
         let resolution = try await ToolchainResolver(project: project, environment: environment, answers: answers).resolve()
-        return try plan(project: project, selected: selected, toolchain: resolution.toolchain, environment: environment)
+        var kernels = BTFKernels.remembered(project)
+        if kernels == nil {
+            kernels = try await BTFKernels.resolve(project, environment: environment, save: false, note: { diagnostics(Diagnostic(.note, $0)) })
+        }
+        var opened = try plan(project: project, selected: selected, toolchain: resolution.toolchain, environment: environment,
+                              kernelBTFs: kernels ?? [:])
+        // The build's decision on optional headers, from the cached answers or asking now.
+        var lookup = AnswerLookup(answers: answers)
+        var decision = OptionalHeaders.decide(project, selected: selected, requested: apps, plan: opened.plan, lookup: &lookup)
+        if decision == nil {
+            for answer in try await ToolQuestion.ask(lookup.missing, with: ToolQuestion.askTool) { answers[answer.key] = answer.values }
+            lookup = AnswerLookup(answers: answers)
+            decision = OptionalHeaders.decide(project, selected: selected, requested: apps, plan: opened.plan, lookup: &lookup)
+        }
+        if case let (built, leftOut)? = decision {
+            opened.selectedApps = built
+            opened.leftOut = Set(leftOut.map(\.name))
+            leftOut.compactMap(\.unavailable).forEach { diagnostics(Diagnostic(.note, $0)) }
+        }
+        return opened
     }
 
     package static func toolAnswersPath(of project: Project) -> String {
         FileSystem.join(stateDirectory(of: project), ToolAnswers.fileName)
     }
 
-    package static func plan(project: Project, selected: [App], toolchain: Toolchain, environment: [String: String]) throws -> OpenedProject {
-        let plan = try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment)).plan()
+    package static func plan(project: Project, selected: [App], toolchain: Toolchain, environment: [String: String],
+                             kernelBTFs: [String: KernelBTF]) throws -> OpenedProject {
+        let plan = try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment), kernelBTFs: kernelBTFs).plan()
         return OpenedProject(project: project, toolchain: toolchain, plan: plan, selectedApps: selected)
     }
 
     public var selectedSteps: [Step] { plan.steps(for: selectedApps.map(\.name)) }
 
+    /// The compiles compile_commands.json lists: every app's but those of the apps left out.
+    public var compileDatabaseSteps: [Step] { plan.steps.filter { $0.app.map { !leftOut.contains($0) } ?? true } }
+
     /// A plan for views that need only the steps' outputs, not the tools (`clean`): no tool is
-    /// looked up or run, so cleaning works even where the toolchain is missing.
+    /// looked up or run, so cleaning works even where the toolchain is missing (a small BTF's
+    /// file is known from the kernels an earlier build resolved).
     public static func outputsOnlyPlan(project: Project, environment: [String: String]) throws -> BuildPlan {
         let toolchain = ToolchainResolver(project: project, environment: environment).outputsOnlyToolchain()
-        return try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment)).plan()
+        return try Planner(project: project, toolchain: toolchain, settings: BuildSettings(environment: environment),
+                           kernelBTFs: BTFKernels.remembered(project) ?? [:]).plan()
     }
 }
 
@@ -141,6 +172,8 @@ public final class PreparedBuild: @unchecked Sendable {
     package var questions: [ToolQuestion] = []
     /// The toolchain, once resolved.
     private var resolution: ToolchainResolver.Resolution?
+    /// The kernels of the apps' `btf-for`, once known (remembered, or resolved by `answerQuestions`).
+    private var kernelBTFs: [String: KernelBTF]?
     /// The fresh answers (the resolution's and the preprocessor's), and the notes shown if they
     /// changed: saved with the lock.
     private var freshAnswers: [(key: ToolAnswers.Key, values: [String])] = []
@@ -178,18 +211,21 @@ public final class PreparedBuild: @unchecked Sendable {
     package func plan(_ resolution: ToolchainResolver.Resolution) throws {
         self.resolution = resolution
         freshAnswers = resolution.freshAnswers
+        // Kernels no earlier build resolved need processes (apt, lz4): planned once they are known.
+        questions = []
+        guard let kernelBTFs = kernelBTFs ?? BTFKernels.remembered(project) else { return }
+        self.kernelBTFs = kernelBTFs
         var opened = try OpenedProject.plan(project: project, selected: selected, toolchain: resolution.toolchain,
-                                            environment: request.environment)
-        let candidates = OptionalHeaders.candidates(project, requested: request.apps)
+                                            environment: request.environment, kernelBTFs: kernelBTFs)
         var lookup = AnswerLookup(answers: answers)
-        let asked = OptionalHeaders.questions(candidates, plan: opened.plan, root: project.root)
-        guard let leftOut = OptionalHeaders.leftOut(candidates, questions: asked, lookup: &lookup) else {
+        guard case let (built, leftOut)? = OptionalHeaders.decide(project, selected: selected, requested: request.apps, plan: opened.plan,
+                                                            lookup: &lookup) else {
             questions = lookup.missing
             return
         }
         questions = []
-        let built = Set(selected.map(\.name)).union(candidates.map(\.name)).subtracting(leftOut.map(\.name))
-        opened.selectedApps = project.apps.filter { built.contains($0.name) }
+        opened.selectedApps = built
+        opened.leftOut = Set(leftOut.map(\.name))
         self.opened = opened
         var notes = ShownNotes.load(project: project)
         OptionalHeaders.announce(leftOut, notes: &notes, reporter: reporter)
@@ -203,6 +239,10 @@ public final class PreparedBuild: @unchecked Sendable {
     package func answerQuestions() async throws {
         guard let resolution else {
             return try plan(try await resolver.resolve(answering: questions, asking: machine.askTool))
+        }
+        if kernelBTFs == nil {
+            kernelBTFs = try await BTFKernels.resolve(project, environment: request.environment, save: writes,
+                                                      note: { self.reporter.handle(.note($0)) })
         }
         for answer in try await ToolQuestion.ask(questions, with: machine.askTool) {
             answers[answer.key] = answer.values
@@ -224,7 +264,7 @@ public final class PreparedBuild: @unchecked Sendable {
         if writes {
             let ownership = ProductOwnership(state: state, files: files, outputDirectory: opened.plan.outputDirectory)
             try ownership.checkMayWrite(steps)
-            if request.compileCommands || project.config.compileCommands { try CompilationDatabase.write(plan: opened.plan) }
+            if request.compileCommands || project.config.compileCommands { try CompilationDatabase.write(opened) }
         }
         let executor = Executor(steps: steps, state: state,
                                 options: ExecutionOptions(jobs: request.jobs, keepGoing: request.keepGoing, dryRun: request.dryRun,
@@ -284,7 +324,7 @@ public enum BuildSession {
                 return .goesOn(build)
             case .resolved(let resolution):
                 try build.plan(resolution)
-                if !build.questions.isEmpty { return .goesOn(build) }
+                if build.opened == nil { return .goesOn(build) }
             }
             guard build.lock != nil || !build.writes else { return .goesOn(build) }
             guard let summary = try build.decide().finishWithoutRunning(since: begin) else { return .goesOn(build) }
@@ -300,7 +340,7 @@ public enum BuildSession {
     /// error is reported to the build's reporter as a diagnostic.
     public static func finish(_ build: PreparedBuild) async -> Int32 {
         do {
-            while !build.questions.isEmpty { try await build.answerQuestions() }
+            while build.opened == nil { try await build.answerQuestions() }
             if build.writes, build.lock == nil {
                 build.lock = try await BuildLock.acquire(path: lockPath(of: build.project), timeoutSeconds: build.request.lockTimeoutSeconds,
                                                          onWait: { build.reporter.handle(.note($0)) })
@@ -334,13 +374,17 @@ public enum BuildSession {
     /// The project loaded and its apps selected, its output directories made, the lock taken if
     /// it is free, and the cached tool answers read.
     private static func open(_ request: BuildRequest, console: BuildReporter, since begin: Date, machine: BuildMachine) throws -> PreparedBuild {
-        let project = try OpenedProject.load(request.directory, environment: request.environment, target: request.target)
+        var project = try OpenedProject.load(request.directory, environment: request.environment, target: request.target)
         if let command = request.runsHere, !project.target.isHost {
             throw PlanError.notThisMachine(command: command, target: project.target.name, origin: project.target.origin.description)
         }
         let reporter = reporter(for: request, project: project, console: console)
         project.notes.forEach { reporter.handle(.diagnostic(Diagnostic(.note, $0))) }
-        let selected = try project.selectApps(request.apps)
+        var selected = try project.selectApps(request.apps)
+        if !request.btfKernels.isEmpty {
+            project.addBTFKernels(request.btfKernels, to: Set(selected.map(\.name)), base: FileSystem.currentDirectory())
+            selected = try project.selectApps(request.apps)
+        }
         var lock: BuildLock?
         if !request.dryRun {
             try createOutputDirectories(of: project)

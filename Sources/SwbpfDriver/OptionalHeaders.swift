@@ -51,6 +51,18 @@ package enum OptionalHeaders {
         return lookup.missing.isEmpty ? leftOut : nil
     }
 
+    /// The one decision every view shares (build, -n, --format json, install, explain, compdb):
+    /// the apps a build of `requested` covers, `selected` with the candidates the preprocessor
+    /// clears, and the candidates it leaves out. Nil while an answer is missing (`lookup` notes which).
+    package static func decide(_ project: Project, selected: [App], requested: [String], plan: BuildPlan,
+                               lookup: inout AnswerLookup) -> (built: [App], leftOut: [App])? {
+        let candidates = candidates(project, requested: requested)
+        let asked = questions(candidates, plan: plan, root: project.root)
+        guard let leftOut = leftOut(candidates, questions: asked, lookup: &lookup) else { return nil }
+        let built = Set(selected.map(\.name)).union(candidates.map(\.name)).subtracting(leftOut.map(\.name))
+        return (project.apps.filter { built.contains($0.name) }, leftOut)
+    }
+
     /// Reports the notes of the apps left out when they differ from the last ones shown.
     package static func announce(_ leftOut: [App], notes: inout ShownNotes, reporter: BuildReporter) {
         let diagnostics = leftOut.compactMap(\.unavailable).map { Diagnostic(.note, $0) }

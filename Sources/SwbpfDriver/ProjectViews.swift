@@ -32,13 +32,13 @@ public enum CompilationDatabase {
         }
     }
 
-    /// Writes the database for every compile in the plan into the project root.
+    /// Writes the database for every compile of `opened` (`compileDatabaseSteps`) into the project root.
     @discardableResult
-    public static func write(plan: BuildPlan) throws -> String {
+    public static func write(_ opened: OpenedProject) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(entries(for: plan.steps, root: plan.projectRoot))
-        let path = FileSystem.join(plan.projectRoot, fileName)
+        let data = try encoder.encode(entries(for: opened.compileDatabaseSteps, root: opened.plan.projectRoot))
+        let path = FileSystem.join(opened.plan.projectRoot, fileName)
         try FileSystem.writeAtomically(path, Array(data) + [0x0A])
         return path
     }

@@ -118,6 +118,8 @@ public final class ConsoleReporter: BuildReporter {
             if !summary.keptGoing, independent > 0 {
                 line += "; -k builds the \(independent == 1 ? "app" : "\(independent) apps") that do\(independent == 1 ? "es" : "") not depend on it"
             }
+            // Which binaries are there, by app, before the headline that stays the last line.
+            if let apps = summary.apps { diagnostics.write("swbpf: \(apps.summaryLine)".escapedForDisplay() + "\n") }
             diagnostics.write(paint(line, ANSI.red) + "\n")
         } else if options.quiet {
             return
@@ -154,6 +156,7 @@ public final class ConsoleReporter: BuildReporter {
         case .compile, .swiftCompile: return ANSI.blue
         case .link, .alias, .swiftLink: return ANSI.green
         case .kernelLoader: return ANSI.dim
+        case .minCoreBTF: return ANSI.magenta
         }
     }
 

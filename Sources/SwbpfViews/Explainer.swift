@@ -120,6 +120,8 @@ public struct Explainer {
             return swiftSupportPurpose(step)
         case .swiftCompile:
             return "Compile the Swift user-space part of \(app) as one module into one object. 'import C\(app)' gives it the skeleton's functions (\(App.skeletonName(of: app))__open(), __load(), __attach(), __destroy()) and libbpf's API, with no C shim."
+        case .minCoreBTF:
+            return "Keep, of the whole BTF of the kernel \(FileSystem.split(step.primaryOutput).base.dropLast(4)), only the types and fields \(app)'s CO-RE relocations name: a small BTF that \(app)'s user part hands libbpf (btf_custom_path) on that kernel, which has no /sys/kernel/btf/vmlinux of its own."
         case .swiftLink:
             return "Link the Swift binary \(step.primaryOutput) with libbpf" + (step.arguments.contains(.flag("-static-stdlib")) ? " and Swift's standard library, so it runs on machines without a Swift toolchain." : ".")
         }
@@ -140,6 +142,7 @@ public struct Explainer {
         case .source: return "input"
         case .output: return "output"
         case .objects: return step.kind.linksBinary ? "objects" : "input"
+        case .kernelBTF: return "kernel BTF"
         case .fileContents: return "file contents"
         case .swiftModule: return step.kind == .swiftLink ? "module name" : "module and C interop"
         case .dependencies: return "dependencies"
@@ -208,8 +211,12 @@ public struct Explainer {
             return "Where the result goes. swbpf writes it under a temporary name and renames it into place, so an interrupted build never leaves a truncated file that looks finished."
         case (.objects, .link):
             return "The app's user-space objects and the shared helpers it uses. The BPF object is not among them: it is already inside the skeleton header compiled into \(step.app ?? "the app").o."
+        case (.objects, .minCoreBTF):
+            return "The app's BPF objects: bpftool reads their CO-RE relocation records to know which kernel types they use."
         case (.objects, _):
             return "What bpftool reads."
+        case (.kernelBTF, _):
+            return "The kernel's whole BTF (from \(group.origin)), extracted once into the shared cache from the kernel it names, as 'swbpf verify --kernel' does; the step runs again when its digest changes."
         case (.libbpf, _):
             return "libbpf, linked statically (from \(group.origin)): the skeleton's open/load/attach calls are implemented here."
         case (.linkerFlags, _):
@@ -366,6 +373,8 @@ public struct Explainer {
             if step.kind.linksBinary { return word.hasSuffix(".o") ? "user-space object \(word)" : "input \(word)" }
             if step.kind == .vmlinux { return "the BTF to dump: \(word == "/sys/kernel/btf/vmlinux" ? "the running kernel's own, published by CONFIG_DEBUG_INFO_BTF" : "your file")" }
             return "read \(word)"
+        case .kernelBTF:
+            return "the kernel's whole BTF, read \(word)"
         case .libbpf:
             return "the static libbpf archive: \(toolchain.libbpf.summary(root: root)) (found through \(toolchain.libbpf.origin))"
         case .makeDirectory:
@@ -503,6 +512,9 @@ public struct Explainer {
             notes.append("Without the -include-pch words the command gives the same object, only slower.")
         case .swiftCompile, .swiftLink, .swiftSupport:
             notes += swiftNotes(step)
+        case .minCoreBTF:
+            notes.append("bpftool keeps what it finds and leaves out, silently, a field the kernel lacks: it is not a check. 'swbpf verify --kernel' is.")
+            notes.append("'swbpf install' puts it at PREFIX/lib/\(step.app ?? "APP")/btf/\(FileSystem.split(step.primaryOutput).base), where the templates' user part looks for the running kernel's release (uname -r) when /sys/kernel/btf/vmlinux is absent.")
         case .vmlinux, .bpfCompile, .compile, .alias:
             break
         }

@@ -85,12 +85,34 @@ public final class JSONReporter: BuildReporter {
         package var source: String?
         package var key: String?
         package var restored: Int?
+        package var apps: Apps?
 
         package init(_ event: String, step: Step? = nil) {
             self.event = event
             id = step?.id
             label = step?.kind.label
             output = step?.primaryOutput
+        }
+    }
+
+    /// The done event's account of each app after a failure or an interruption (`AppOutcomes`).
+    package struct Apps: Encodable {
+        package struct Failure: Encodable {
+            package var app: String
+            /// The id of the failed step (its own, or a shared one it needs).
+            package var step: Int
+            package var label: String
+        }
+        package var finished: [String]
+        package var failed: [Failure]
+        package var stoppedPartWay: [String]
+        package var notStarted: [String]
+
+        package init(_ outcomes: AppOutcomes) {
+            finished = outcomes.finished
+            failed = outcomes.failed.map { Failure(app: $0.app, step: $0.stepID, label: $0.step) }
+            stoppedPartWay = outcomes.stoppedPartWay
+            notStarted = outcomes.notStarted
         }
     }
 
@@ -174,6 +196,7 @@ public final class JSONReporter: BuildReporter {
             object.restored = summary.restored
             object.interrupted = summary.interrupted
             object.dryRun = summary.dryRun
+            object.apps = summary.apps.map(Apps.init)
             object.durationMs = milliseconds(summary.ended.timeIntervalSince(summary.started))
             emit(object)
         }

@@ -7,15 +7,27 @@ import SwbpfModel
 /// and the help line says only what is known: the libbpf this build uses, and the release that
 /// added the name.
 package enum LibbpfAge {
-    /// What libbpf added in which release. Each was checked against the headers (a test keeps it
-    /// true): absent from Debian 12's libbpf 1.1.2, present in libbpf 1.6; the release is the
-    /// libbpf.map node of the API it came with (`bpf_token_create`: LIBBPF_1.4.0) or the release
-    /// notes (BPF_UPROBE, bpf_ksym_exists: v1.2.0). A member is written `struct.member`.
+    /// What libbpf added in which release. Each is absent from Debian 12's libbpf 1.1.2 headers and
+    /// present in libbpf 1.6's (`LibbpfAgeTests` keeps that true). The releases were checked against
+    /// libbpf's own history: the v1.2.0 release notes (open-coded iterators `bpf_for`, `bpf_repeat`,
+    /// `bpf_for_each`, and `bpf_ksym_exists`; `BPF_UPROBE`/`BPF_URETPROBE` are named as added in
+    /// v1.2.0 where libbpf-tools adopted them); the libbpf.map node of the API a type came with
+    /// (`bpf_program__attach_uprobe_multi` and its opts: LIBBPF_1.3.0; `bpf_token_create`, with
+    /// `bpf_token_path`: LIBBPF_1.4.0); the v1.4.0 release notes (BPF token, `__arg_ctx` and the
+    /// other argument tags, `bpf_core_cast`, BPF arena maps, whose `map_extra` is what `__ulong`
+    /// was added to set: no stored release before 1.6 was at hand to confirm `__ulong` by its
+    /// header alone). A member is written `struct.member`.
     package static let additions: [(name: String, version: String, header: String)] = [
         ("BPF_UPROBE", "1.2", "bpf/bpf_tracing.h"),
         ("BPF_URETPROBE", "1.2", "bpf/bpf_tracing.h"),
         ("bpf_ksym_exists", "1.2", "bpf/bpf_helpers.h"),
+        ("bpf_for", "1.2", "bpf/bpf_helpers.h"),
+        ("bpf_for_each", "1.2", "bpf/bpf_helpers.h"),
+        ("bpf_repeat", "1.2", "bpf/bpf_helpers.h"),
+        ("bpf_uprobe_multi_opts", "1.3", "bpf/libbpf.h"),
         ("__ulong", "1.4", "bpf/bpf_helpers.h"),
+        ("__arg_ctx", "1.4", "bpf/bpf_helpers.h"),
+        ("bpf_core_cast", "1.4", "bpf/bpf_core_read.h"),
         ("bpf_object_open_opts.bpf_token_path", "1.4", "bpf/libbpf.h"),
     ]
 

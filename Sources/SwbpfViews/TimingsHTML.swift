@@ -18,6 +18,7 @@ public enum TimingsHTML {
         case .libbpf: return "#8e44ad"
         case .bpftool: return "#c0392b"
         case .alias, .kernelLoader: return "#95a5a6"
+        case .minCoreBTF: return "#16a085"
         }
     }
 

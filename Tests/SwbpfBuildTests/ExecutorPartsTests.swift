@@ -199,3 +199,48 @@ import SwbpfTestSupport
         #expect(BuildState.load(path: statePath).steps[".output/vmlinux.h"] == nil)
     }
 }
+
+@Suite struct AppOutcomesTests {
+    /// ExecutorTests' plan scheduled one step at a time without -k, `failing` failing: the plan,
+    /// the failed step, the scheduler at the end and what it says of each app.
+    static func stopped(failing: String) throws -> (steps: [Step], failed: Step, scheduler: BuildScheduler, outcomes: AppOutcomes) {
+        let steps = try ExecutorTests.plan()
+        var scheduler = BuildScheduler(steps: steps, jobs: 1, keepGoing: false)
+        _ = BuildSchedulerTests.drain(&scheduler, failing: [failing])
+        let failed = steps.first { $0.primaryOutput == failing }!
+        return (steps, failed, scheduler, AppOutcomes(steps: steps, done: scheduler.completed, failed: [failed], started: scheduler.startedApps))
+    }
+
+    @Test func aSharedFailureFailsEveryAppThatNeedsItWithThatStep() throws {
+        let (_, util, _, outcomes) = try Self.stopped(failing: ".output/util.o")
+        #expect(outcomes.failed.map(\.app) == ["a", "b"] && outcomes.failed.allSatisfy { $0.stepID == util.id && $0.step == "CC .output/util.o" })
+        #expect(outcomes.finished.isEmpty && outcomes.leftUnbuilt.isEmpty)
+        #expect(outcomes.summaryLine == "0 apps finished; failed: a (CC .output/util.o), b (CC .output/util.o)")
+    }
+
+    @Test func withoutKeepGoingTheAppsNeverStartedAreNamedAndUpToDateOnesCountAsFinished() throws {
+        let (steps, compile, scheduler, stopped) = try Self.stopped(failing: ".output/a.tmp.bpf.o")
+        #expect(stopped.failed.map(\.app) == ["a"] && stopped.notStarted == ["b"] && stopped.finished.isEmpty, "\(stopped)")
+        #expect(stopped.summaryLine == "0 apps finished; failed: a (BPF .output/a.tmp.bpf.o); not started: b")
+
+        // b's steps were up to date before the build (none had to run): its binary is there.
+        let bSteps = Set(steps.filter { $0.app == "b" }.map(\.id))
+        let upToDate = AppOutcomes(steps: steps, done: scheduler.completed.union(bSteps), failed: [compile], started: [])
+        #expect(upToDate.finished == ["b"] && upToDate.notStarted.isEmpty)
+
+        // b started (its first step ran) but its link never did: stopped part-way.
+        let firstOfB = steps.first { $0.app == "b" }!.id
+        let partWay = AppOutcomes(steps: steps, done: scheduler.completed.union([firstOfB]), failed: [compile], started: ["b"])
+        #expect(partWay.stoppedPartWay == ["b"] && partWay.leftUnbuilt == ["b"])
+    }
+
+    @Test func longListsAreShortenedAndFinishedAppsCounted() throws {
+        var outcomes = AppOutcomes()
+        outcomes.finished = (1...48).map { "f\($0)" }
+        outcomes.notStarted = (1...14).map { "n\($0)" }
+        #expect(outcomes.summaryLine == "48 apps finished; not started: " + (1...12).map { "n\($0)" }.joined(separator: ", ") + " and 2 more")
+        outcomes.finished = ["x", "y"]
+        outcomes.notStarted = ["z"]
+        #expect(outcomes.summaryLine == "finished: x, y; not started: z")
+    }
+}

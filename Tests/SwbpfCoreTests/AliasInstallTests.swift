@@ -127,6 +127,68 @@ import SwbpfTestSupport
         #expect(kept.stderr.lines.last == "swbpf: 1 step failed: BPF .output/aaa.tmp.bpf.o; 4 steps not run because of it", "\(kept.stderr)")
     }
 
+    /// The apps a summary line names in each list (`finished: a, b; failed: c (BPF …); not started: d`).
+    static func appLists(_ line: String) -> [String: [String]] {
+        var lists: [String: [String]] = [:]
+        for part in line.dropFirst("swbpf: ".count).components(separatedBy: "; ") {
+            guard let colon = part.range(of: ": ") else { continue }
+            lists[String(part[..<colon.lowerBound])] = part[colon.upperBound...].components(separatedBy: ", ")
+                .map { $0.components(separatedBy: " (").first ?? $0 }
+        }
+        return lists
+    }
+
+    /// Built cold and then with every other app in the shared cache, without -k, a build with one
+    /// failing app names each app's outcome (console, -q and JSON), and the binaries on disk are
+    /// exactly the finished ones, whatever was under way when the failure came.
+    @Test func aFailureWithoutMinusKNamesTheFinishedAppsAsTheyAreOnDisk() throws {
+        let project = try TemporaryProject("failure-outcome")
+        let cache = try TemporaryProject("failure-outcome-cache")
+        let environment = ["SWBPF_CACHE_DIR": cache.path]
+        let apps = ["alpha", "beta", "gamma", "delta", "epsilon"]
+        for app in apps { try writeApp(project, app) }
+        try writeApp(project, "mid", kernelBody: "return this_is_not_declared;")
+        func checkAgainstDisk(_ finished: [String], failed: [String], leftUnbuilt: [String], _ output: String) {
+            #expect(failed == ["mid"], "\(output)")
+            #expect(Set(finished + leftUnbuilt) == Set(apps) && finished.count + leftUnbuilt.count == apps.count, "\(output)")
+            for app in finished { #expect(project.isExecutable(app), "\(app) is named finished but has no binary:\n\(output)") }
+            for app in leftUnbuilt + failed { #expect(!project.exists(app), "\(app) is not named finished but has a binary:\n\(output)") }
+        }
+        func checkConsole(_ result: RunResult) {
+            #expect(result.status == 1)
+            let lines = result.stderr.lines
+            #expect(lines.last?.hasPrefix("swbpf: 1 step failed: BPF .output/mid.tmp.bpf.o") == true, "\(result.stderr)")
+            let lists = Self.appLists(lines.dropLast().last ?? "")
+            let finished = lists["finished"] ?? []
+            #expect(lists["failed"] == ["mid"] && lists.keys.allSatisfy { ["finished", "failed", "stopped part-way", "not started"].contains($0) },
+                    "\(result.stderr)")
+            checkAgainstDisk(finished, failed: lists["failed"] ?? [], leftUnbuilt: (lists["stopped part-way"] ?? []) + (lists["not started"] ?? []),
+                             result.output)
+        }
+        checkConsole(try project.swbpf("build", "-j", "2", environment: environment))
+
+        // Every other app into the cache, then from a clean tree: restores decide quickly, and
+        // the summary still matches the disk.
+        #expect(try project.swbpf("build", "-k", environment: environment).status == 1)
+        #expect(apps.allSatisfy(project.isExecutable))
+        #expect(try project.swbpf("clean").status == 0)
+        let quiet = try project.swbpf("build", "-q", "-j", "2", environment: environment)
+        #expect(quiet.stdout.isEmpty, "\(quiet.stdout)")
+        checkConsole(quiet)
+
+        #expect(try project.swbpf("clean").status == 0)
+        let json = try project.swbpf("build", "-j", "2", "--format", "json", environment: environment)
+        #expect(json.status == 1)
+        let validator = try EventSchemaTests.schema()
+        let done = try #require(json.stdout.lines.last)
+        #expect(validator.problems(try JSONValue.parse(done), validator.root).isEmpty, "\(done)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(done.utf8)) as? [String: Any])
+        let outcome = try #require(object["apps"] as? [String: Any], "\(done)")
+        let failed = (outcome["failed"] as? [[String: Any]] ?? []).compactMap { $0["app"] as? String }
+        checkAgainstDisk(outcome["finished"] as? [String] ?? [], failed: failed,
+                         leftUnbuilt: (outcome["stoppedPartWay"] as? [String] ?? []) + (outcome["notStarted"] as? [String] ?? []), done)
+    }
+
     @Test func anAppThatNeedsBlazesymIsLeftOutUnlessItIsThereOrAskedFor() throws {
         let project = try TemporaryProject("blazesym")
         try writeApp(project, "other")
@@ -184,5 +246,45 @@ import SwbpfTestSupport
         let defined = try project.swbpf("build")
         #expect(defined.status == 0 && defined.stderr.lines.contains { $0.hasPrefix("note: guarded is left out: guarded.c includes blazesym.h") },
                 "\(defined.output)")
+    }
+
+    /// Issue 21 item 5 in the views: explain, compdb, -n (human and JSON) and install make the
+    /// build's one decision, asking the preprocessor themselves before any build has: the guarded
+    /// app is in each, the app that includes blazesym.h unconditionally in none, with one note.
+    @Test func everyViewLeavesOutTheAppsTheBuildLeavesOut() throws {
+        let project = try TemporaryProject("views-blazesym")
+        try SourceTreeApps.writeBlazesymApp(project)
+        try SourceTreeApps.writeBlazesymApp(project, name: "guarded")
+        try project.write("guarded.c", "#include <bpf/libbpf.h>\n#include \"guarded.skel.h\"\n#ifdef USE_BLAZESYM\n#include \"blazesym.h\"\n#endif\nint main(void) { return 0; }\n")
+        let note = "note: profile is left out: profile.c includes blazesym.h"
+        func expectOneNote(_ result: RunResult, _ view: String) {
+            #expect(result.status == 0, "\(view): \(result.output)")
+            #expect(result.stderr.lines.count == 1 && result.stderr.hasPrefix(note), "\(view): \(result.stderr)")
+        }
+        for round in ["before any build", "with the cached answers"] {
+            let explain = try project.swbpf("explain")
+            expectOneNote(explain, "explain, \(round)")
+            #expect(explain.stdout.contains("guarded.c") && !explain.stdout.contains("profile.c"), "\(round): \(explain.stdout)")
+            let compdb = try project.swbpf("compdb")
+            expectOneNote(compdb, "compdb, \(round)")
+            let database = try project.read("compile_commands.json")
+            #expect(database.contains("\"guarded.c\"") && !database.contains("profile.c"), "\(round): \(database)")
+            let json = try project.swbpf("build", "-n", "--format", "json")
+            let plan = try #require(json.stdout.lines.first { $0.contains("\"event\":\"plan\"") })
+            #expect(plan.contains("\"app\":\"guarded\"") && !plan.contains("\"app\":\"profile\""), "\(round): \(plan)")
+            let notes = json.stdout.lines.filter { $0.contains("\"diagnostic\"") && $0.contains("profile is left out") }.count
+            // The build's note comes once per change: the install below has shown it.
+            #expect(notes == (round == "before any build" ? 1 : 0), "\(round): \(json.stdout)")
+            guard round == "before any build" else { continue }
+            let dry = try project.swbpf("build", "-n")
+            expectOneNote(dry, "-n")
+            #expect(dry.stdout.contains("-c guarded.c") && !dry.stdout.contains("profile.c"), "\(dry.stdout)")
+            let install = try project.swbpf("install", "--prefix", project.path("prefix"))
+            expectOneNote(install, "install")
+            #expect(project.exists("prefix/bin/guarded") && !project.exists("prefix/bin/profile"), "\(install.output)")
+        }
+        // Named, each view covers the app, with no note.
+        let named = try project.swbpf("explain", "profile")
+        #expect(named.status == 0 && named.stdout.contains("profile.c") && named.stderr.isEmpty, "\(named.output)")
     }
 }

@@ -321,9 +321,15 @@ final class FakeMake: ProcessRunning {
         #expect(stopped.ran + stopped.upToDate + stopped.failed.count + stopped.skipped == (try Self.steps(names)).count)
         let unbuilt = Set(names).subtracting(["c"]).filter { files.stat($0) == nil }
         #expect(Set(stopped.appsLeftUnbuilt) == unbuilt, "\(stopped.appsLeftUnbuilt) vs \(unbuilt)")
+        // The summary names each app as the files are: finished ones have binaries, the rest none.
+        let apps = try #require(stopped.apps)
+        #expect(apps.finished == names.filter { files.stat($0) != nil } && apps.failed.map(\.app) == ["c"], "\(apps)")
+        #expect(Set(apps.finished + apps.failed.map(\.app) + apps.leftUnbuilt) == Set(names) && apps.failed.first?.step == "CC .output/c.o")
         let console = CapturingConsole()
         console.reporter.handle(.buildFinished(summary: stopped))
-        let line = console.text.split(separator: "\n").last.map(String.init) ?? ""
+        let lines = console.text.split(separator: "\n").map(String.init)
+        let line = lines.last ?? ""
+        #expect(lines.dropLast().last == "swbpf: \(apps.summaryLine)", "\(lines)")
         #expect(line.hasPrefix("swbpf: 1 step failed: CC .output/c.o; \(stopped.skipped) steps not run because of it"), "\(line)")
         if !unbuilt.isEmpty {
             #expect(line.hasSuffix("; -k builds the \(unbuilt.count == 1 ? "app" : "\(unbuilt.count) apps") that do\(unbuilt.count == 1 ? "es" : "") not depend on it"), "\(line)")

@@ -52,6 +52,18 @@ import SwbpfTestSupport
         }
     }
 
+    @Test func btfForListsKernelsAndRefusesAnEmptyName() throws {
+        let config = try ProjectConfig.parse("[app.rb]\nbtf-for = [\"6.1\", \"btf/5.4.0-1009-aws.btf\"]\n", file: "swbpf.toml")
+        #expect(config.apps["rb"]?.btfFor == ["6.1", "btf/5.4.0-1009-aws.btf"])
+        #expect(throws: ConfigError.self) { try ProjectConfig.parse("[app.rb]\n\nbtf-for = [\" \"]\n", file: "swbpf.toml") }
+        do {
+            _ = try ProjectConfig.parse("[app.rb]\n\nbtf-for = [\"\"]\n", file: "swbpf.toml")
+        } catch let error as ConfigError {
+            #expect(error.diagnostic.rendered.contains("swbpf.toml:3"), "\(error.diagnostic.rendered)")
+            #expect(error.diagnostic.rendered.contains("names no kernel"), "\(error.diagnostic.rendered)")
+        }
+    }
+
     @Test func wrongTypeSaysWhatIsExpected() {
         #expect(throws: ConfigError.wrongType(file: "swbpf.toml", line: 2, key: "cflags", expected: "a list of strings")) {
             try ProjectConfig.parse("output = \"o\"\ncflags = \"-O2\"\n", file: "swbpf.toml")

@@ -140,6 +140,37 @@ import SwbpfTestSupport
         #expect(plan.steps[0].displayCommand.contains("-I."))
     }
 
+    @Test func btfForPlansOneMinCoreBTFStepPerKernelInTheAppsSteps() throws {
+        var app = simpleApp("rb")
+        app.btfFor = ["6.1", "/k/5.4.0-1009-aws.btf", "unresolved"]
+        var config = ProjectConfig()
+        config.apps["rb"] = ProjectConfig.AppConfig()
+        config.apps["rb"]?.btfFor = ["6.1"]
+        let kernels = ["6.1": KernelBTF(name: "6.1", btf: "/cache/kernels/d1/btf", release: "6.1.0-57-cloud-amd64"),
+                       "/k/5.4.0-1009-aws.btf": KernelBTF(name: "/k/5.4.0-1009-aws.btf", btf: "/cache/kernels/d2/btf", release: "5.4.0-1009-aws")]
+        let plan = try Planner(project: project([app], config: config), toolchain: fixedToolchain(), settings: BuildSettings(),
+                               kernelBTFs: kernels).plan()
+        let btf = plan.steps.filter { $0.kind == .minCoreBTF }
+        #expect(btf.map(\.shellCommand) == [
+            "bpftool gen min_core_btf /cache/kernels/d1/btf .output/btf/rb/6.1.0-57-cloud-amd64.btf .output/rb.bpf.o",
+            "bpftool gen min_core_btf /cache/kernels/d2/btf .output/btf/rb/5.4.0-1009-aws.btf .output/rb.bpf.o",
+        ])
+        #expect(btf.map(\.kind.label) == ["BTFGEN", "BTFGEN"])
+        // After the linked object, and part of the app: a build of rb makes them, clean removes them.
+        let link = try #require(plan.steps.first { $0.kind == .bpfLink })
+        #expect(btf.allSatisfy { $0.dependencies == [link.id] && plan.appSteps["rb"]?.contains($0.id) == true })
+        #expect(btf.map { $0.groups[1].origin } == [.appConfig(app: "rb", key: "btf-for"), .commandLine("--kernel")])
+        #expect(btf.map(\.inputs) == [["/cache/kernels/d1/btf", ".output/rb.bpf.o"], ["/cache/kernels/d2/btf", ".output/rb.bpf.o"]])
+    }
+
+    @Test func aKernelsReleaseComesFromItsVersionStringElseItsFileName() {
+        #expect(KernelBTF.release(version: "6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP", file: "6.1") == "6.1.0-57-cloud-amd64")
+        #expect(KernelBTF.release(version: nil, file: "/btfhub/5.4.0-1009-aws.btf") == "5.4.0-1009-aws")
+        #expect(KernelBTF.release(version: nil, file: "vmlinux-5.15.0-91-generic") == "5.15.0-91-generic")
+        #expect(KernelBTF.release(version: nil, file: "/boot/vmlinux") == nil)
+        #expect(KernelBTF.release(version: nil, file: "/k/.btf") == nil)
+    }
+
     @Test func twoSourcesWithOneObjectNameAreRefused() throws {
         #expect(throws: PlanError.self) {
             try Planner(project: project([simpleApp("a")], helpers: ["a.c"]), toolchain: fixedToolchain(), settings: BuildSettings()).plan()

@@ -44,9 +44,10 @@ package struct GraphBuilder {
         if let step = steps.first(where: { $0.products.contains { $0.hasPrefix(stateDirectory) } }) {
             throw PlanError.productIsSource(path: stateDirectory, reader: "swbpf's build state", writer: Self.describe(step))
         }
-        // An app's steps are everything its binary and its aliases need: the closure of their dependencies.
+        // An app's steps are everything its binary, its aliases and its small BTFs need: the
+        // closure of their dependencies.
         var appSteps: [String: Set<Int>] = [:]
-        for step in steps where step.kind.linksBinary || step.kind == .alias {
+        for step in steps where step.kind.linksBinary || step.kind == .alias || step.kind == .minCoreBTF {
             guard let app = step.app else { continue }
             var needed = appSteps[app] ?? []
             var pending = [step.id]

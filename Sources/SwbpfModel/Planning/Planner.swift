@@ -42,6 +42,9 @@ public struct Planner {
     public let project: Project
     public let toolchain: Toolchain
     public let settings: BuildSettings
+    /// The kernels of the apps' `btf-for`, resolved, by the name written there. A name missing
+    /// here plans no step (`swbpf clean` plans with the kernels it knows without a process).
+    public let kernelBTFs: [String: KernelBTF]
     /// The output directory as commands name it.
     package let output: String
 
@@ -55,8 +58,9 @@ public struct Planner {
     /// The headers the libbpf step installs, when libbpf is built from source.
     package let libbpfHeaders: [String]
 
-    public init(project: Project, toolchain: Toolchain, settings: BuildSettings) {
+    public init(project: Project, toolchain: Toolchain, settings: BuildSettings, kernelBTFs: [String: KernelBTF] = [:]) {
         self.project = project
+        self.kernelBTFs = kernelBTFs
         self.toolchain = toolchain
         self.settings = settings
         let root = project.root
@@ -96,6 +100,7 @@ public struct Planner {
                 precompiledHeader = step.primaryOutput
                 if precompiledHeaders.insert(step.primaryOutput).inserted { try graph.add(step) }
             }
+            var linkedObjects: [String] = []
             for part in app.kernelParts {
                 var bpfObjects: [String] = []
                 for (index, source) in part.sources.enumerated() {
@@ -107,7 +112,11 @@ public struct Planner {
                 }
                 let linked = bpfLinkStep(app: app, part: part, objects: bpfObjects)
                 try graph.add(linked)
+                linkedObjects.append(linked.primaryOutput)
                 try graph.add(skeletonStep(app: app, part: part, linkedObject: linked.primaryOutput))
+            }
+            for kernel in app.btfFor.compactMap({ kernelBTFs[$0] }) {
+                try graph.add(minCoreBTFStep(app: app, kernel: kernel, objects: linkedObjects))
             }
             if app.isSwift {
                 try addSwiftSteps(app: app, helperObjects: app.helpers.compactMap { helperObjects[$0] }, to: &graph)

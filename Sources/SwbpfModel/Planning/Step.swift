@@ -25,6 +25,8 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     case swiftCompile
     /// `swiftc OBJECT libbpf.a -lelf -lz -o BINARY`: a Swift app's binary.
     case swiftLink
+    /// `bpftool gen min_core_btf`: the small BTF an app carries for a kernel without its own.
+    case minCoreBTF
 
     /// The short label printed for the step, as libbpf-bootstrap's Makefile prints it.
     public var label: String {
@@ -43,6 +45,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
         case .swiftSupport: return "SWIFTGEN"
         case .swiftCompile: return "SWIFTC"
         case .swiftLink: return "BINARY"
+        case .minCoreBTF: return "BTFGEN"
         }
     }
 
@@ -50,7 +53,8 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     public var compilesSource: Bool {
         switch self {
         case .bpfCompile, .compile, .swiftCompile: return true
-        case .vmlinux, .precompiledHeader, .bpfLink, .skeleton, .link, .libbpf, .bpftool, .alias, .kernelLoader, .swiftSupport, .swiftLink:
+        case .vmlinux, .precompiledHeader, .bpfLink, .skeleton, .link, .libbpf, .bpftool, .alias, .kernelLoader, .swiftSupport, .swiftLink,
+             .minCoreBTF:
             return false
         }
     }
@@ -69,7 +73,7 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
         switch self {
         case .libbpf, .bpftool: return true
         case .vmlinux, .precompiledHeader, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .alias, .kernelLoader, .swiftSupport,
-             .swiftCompile, .swiftLink:
+             .swiftCompile, .swiftLink, .minCoreBTF:
             return false
         }
     }
@@ -85,7 +89,8 @@ public enum StepKind: String, Sendable, Codable, CaseIterable {
     /// writes to, differs from one compile to the next, which a cached copy serves as well.
     public var cacheable: Bool {
         switch self {
-        case .vmlinux, .precompiledHeader, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .libbpf, .bpftool, .swiftCompile, .swiftLink:
+        case .vmlinux, .precompiledHeader, .bpfCompile, .bpfLink, .skeleton, .compile, .link, .libbpf, .bpftool, .swiftCompile, .swiftLink,
+             .minCoreBTF:
             return true
         case .alias, .kernelLoader, .swiftSupport: return false
         }
@@ -216,6 +221,8 @@ public enum ArgumentRole: String, Hashable, Sendable, Codable {
     case output
     /// The files bpftool reads, or the objects a link combines.
     case objects
+    /// The whole BTF of the kernel `bpftool gen min_core_btf` keeps the used types of.
+    case kernelBTF
     /// libbpf.a.
     case libbpf
     /// LDFLAGS, EXTRA_LDFLAGS and ldflags from swbpf.toml.
@@ -271,6 +278,8 @@ public enum ArgumentOrigin: Hashable, Sendable, Codable, CustomStringConvertible
     /// What follows from the target or the linkage, and what chose it (`ARCH`, `--static`,
     /// `pkg-config --static --libs libelf`).
     case target(String)
+    /// An option of the command line (`swbpf btfgen --kernel`).
+    case commandLine(String)
 
     public var description: String {
         switch self {
@@ -282,6 +291,7 @@ public enum ArgumentOrigin: Hashable, Sendable, Codable, CustomStringConvertible
         case .programConfig(let program, let key): return "swbpf.toml [program.\(program)] \(key)"
         case .libbpf(let origin): return origin.description
         case .target(let origin): return origin
+        case .commandLine(let option): return "the command line's \(option)"
         }
     }
 }

@@ -67,6 +67,9 @@ public struct ProjectConfig: Equatable, Sendable {
         public var libs: [String] = []
         /// Other names for the binary, made as symbolic links beside it.
         public var aliases: [String] = []
+        /// `btf-for`: kernels without BTF of their own (Debian versions or files, as `verify
+        /// --kernel` takes them) the app carries a small BTF for (`bpftool gen min_core_btf`).
+        public var btfFor: [String] = []
         public var swiftFlags: [String] = []
         /// `bpf`: the app's kernel parts, each compiled into its own object with its own skeleton
         /// (instead of NAME.bpf.c); empty for the default.
@@ -106,7 +109,7 @@ public struct ProjectConfig: Equatable, Sendable {
     package static let bpftoolKeys = ["source", "path"]
     package static let verifyKeys = ["kernels"]
     package static let cacheKeys = ["enabled", "remote", "remote-read-only", "max-size"]
-    package static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs", "aliases", "swift-flags", "bpf", "skeleton"]
+    package static let appKeys = ["sources", "bpf-sources", "cflags", "bpf-cflags", "ldflags", "libs", "aliases", "swift-flags", "bpf", "skeleton", "btf-for"]
     package static let programKeys = ["sources", "cflags", "ldflags", "libs", "libbpf"]
 
     /// Parses the text of a config file. `file` is the name used in error messages.
@@ -191,6 +194,12 @@ public struct ProjectConfig: Equatable, Sendable {
             appConfig.ldflags = try reader.strings(app, "ldflags", section: section)
             appConfig.libs = try reader.strings(app, "libs", section: section)
             appConfig.aliases = try reader.strings(app, "aliases", section: section)
+            appConfig.btfFor = try reader.strings(app, "btf-for", section: section)
+            if let empty = appConfig.btfFor.first(where: { $0.trimmed().isEmpty }) {
+                throw ConfigError.invalidValue(file: file, line: app.entry("btf-for")?.keyPosition.line ?? app.position.line,
+                                               key: "app.\(name).btf-for",
+                                               message: "'\(empty)' names no kernel: give a Debian version (\"6.1\") or a kernel file (a .deb, a vmlinuz, an ELF vmlinux or a BTF file)")
+            }
             appConfig.swiftFlags = try reader.strings(app, "swift-flags", section: section)
             appConfig.kernelParts = try reader.strings(app, "bpf", section: section)
             appConfig.skeletonPattern = try reader.skeletonPattern(app, section: section)

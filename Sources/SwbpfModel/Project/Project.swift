@@ -26,6 +26,9 @@ public struct App: Equatable, Sendable {
     public var libs: [String] = []
     /// Other names for the binary: symbolic links beside it (libbpf-tools' `btrfsdist` → `fsdist`).
     public var aliases: [String] = []
+    /// The kernels the app carries a small BTF for: swbpf.toml's `btf-for`, then those
+    /// `swbpf btfgen --kernel` adds for one run.
+    public var btfFor: [String] = []
     /// Why the app cannot be built on this machine (it needs a library that is not here): such an
     /// app is built only when it is asked for by name.
     public var unavailable: String?
@@ -174,6 +177,18 @@ public struct Project: Equatable, Sendable {
     }
 
     public func app(named name: String) -> App? { apps.first { $0.name == name } }
+
+    /// `swbpf btfgen --kernel`: more kernels for the btf-for of `names`' apps, in this run only. A
+    /// file (named relative to `base`, the working directory) is kept as its absolute path.
+    package mutating func addBTFKernels(_ kernels: [String], to names: Set<String>, base: String) {
+        let kernels = kernels.map { name in
+            let path = FileSystem.absolute(name, base: base)
+            return name.contains("/") || FileSystem.exists(path) ? path : name
+        }
+        for index in apps.indices where names.contains(apps[index].name) && !apps[index].isProgram {
+            apps[index].btfFor += kernels.filter { !apps[index].btfFor.contains($0) }
+        }
+    }
 
     /// The apps a build of `names` covers: the named ones, else the configured selection, else all.
     public func selectApps(_ names: [String]) throws -> [App] {

@@ -46,6 +46,7 @@ public enum ProjectLoader {
                           helpers: [], cflags: settings.cflags, bpfCflags: settings.bpfCflags,
                           ldflags: settings.ldflags, libs: settings.libs, aliases: settings.aliases)
             let pattern = settings.skeletonPattern ?? config.skeletonPattern
+            app.btfFor = settings.btfFor
             app.kernelParts = parts.map { KernelPart(name: $0.name, sources: $0.sources, skeleton: KernelPart.skeletonFile($0.name, pattern: pattern)) }
             app.vmlinuxFirstSources = FirstInclude.vmlinuxFirst(app.bpfSources, root: root)
             app.vmlinuxBesideSources = FirstInclude.vmlinuxBeside(app.vmlinuxFirstSources, root: root)
