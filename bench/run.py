@@ -398,6 +398,7 @@ def installed_copy(path):
     """The binary as scripts/install installs it (stripped), in a temp dir: its size and start-up
     are what users get."""
     directory = tempfile.mkdtemp(prefix="swbpf-bench-bin-")
+    BINARY_COPIES.append(directory)
     copy = os.path.join(directory, "swbpf")
     subprocess.run(["strip", "-o", copy, path], check=True)
     BINARY_SIZES.append((path, os.path.getsize(path), os.path.getsize(copy)))
@@ -405,6 +406,7 @@ def installed_copy(path):
 
 
 BINARY_SIZES = []
+BINARY_COPIES = []  # removed at the end, whatever --keep says: only the projects are kept
 
 
 def tool_version(argv):
@@ -656,6 +658,8 @@ def main():
     finally:
         if nginx:
             nginx.stop()
+        for directory in BINARY_COPIES:
+            shutil.rmtree(directory, ignore_errors=True)
         if not args.workdir and not args.keep:
             shutil.rmtree(root, ignore_errors=True)
 
