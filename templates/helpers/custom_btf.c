@@ -12,7 +12,7 @@
 /* Prints the releases DIR holds a BTF for: " 6.1.0-27-cloud-amd64 ..." */
 static void print_releases(const char *dir)
 {
-	char pattern[PATH_MAX];
+	char pattern[PATH_MAX + sizeof("/*.btf")];
 	const char *name;
 	glob_t found;
 	size_t i;
@@ -51,8 +51,9 @@ int use_custom_btf(const char *app, struct bpf_object_open_opts *opts)
 			 slash ? (int)(slash - exe) : 1, slash ? exe : ".", app);
 	}
 	uname(&host);
-	snprintf(path, sizeof(path), "%s/%s.btf", dir, host.release);
-	if (access(path, R_OK) == 0) {
+	/* A path too long for the buffer is reported as missing. */
+	len = snprintf(path, sizeof(path), "%s/%s.btf", dir, host.release);
+	if (len < (ssize_t)sizeof(path) && access(path, R_OK) == 0) {
 		opts->btf_custom_path = path;
 		return 0;
 	}
