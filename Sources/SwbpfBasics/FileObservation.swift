@@ -88,8 +88,12 @@ public final class FileObserver: @unchecked Sendable {
     /// such a decision is never recorded (the next one reads the answer saved in the state).
     public var ranProcess: Bool { record.withLock { $0.ranProcess } }
 
-    /// Records `path` (once: the first look is the one the decision is based on).
+    /// Records `path` (once: the first look is the one the decision is based on). A relative
+    /// path is recorded from the working directory it was looked up in (joined as is, never
+    /// normalized, so `..` after a symbolic link means what it meant), as the record is checked
+    /// before swbpf enters the project directory.
     public func observe(_ path: String, followingLinks: Bool = true, listing: Bool = false) {
+        let path = path.hasPrefix("/") ? path : FileSystem.currentDirectory() + "/" + path
         let key = followingLinks ? path : "\u{0}" + path
         record.withLock { record in
             guard record.seen.insert(key).inserted else { return }

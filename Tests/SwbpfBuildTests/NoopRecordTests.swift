@@ -4,7 +4,7 @@ import Testing
 @testable import SwbpfBuild
 
 /// The no-op record as a file, and the observations it is made of, on a scratch directory.
-@Suite struct NoopRecordTests {
+@Suite final class NoopRecordTests {
     let directory: String
 
     init() throws {
@@ -12,6 +12,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory + "/include", withIntermediateDirectories: true)
         try Data("int x;\n".utf8).write(to: URL(fileURLWithPath: directory + "/a.c"))
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     func observe(_ body: () -> Void) -> [ObservedPath] {
         let observer = FileObserver()
@@ -47,6 +49,13 @@ import Testing
         #expect(NoopRecord(key: .unknown, upToDate: 0, paths: paths).isCurrent, "another file in the directory changes nothing the build read")
         try Data("shadow\n".utf8).write(to: URL(fileURLWithPath: missing))
         #expect(!NoopRecord(key: .unknown, upToDate: 0, paths: paths).isCurrent, "the missing file appearing is a change")
+    }
+
+    @Test func aRelativePathIsRecordedFromTheDirectoryItWasLookedUpIn() {
+        // The record is checked before swbpf enters the project directory (`swbpf -C dir`).
+        let name = "swbpf-noop-never-made-\(UUID().uuidString.prefix(8))/../x.h"
+        let paths = observe { _ = FileSystem.exists(name) }
+        #expect(paths.map(\.path) == [FileSystem.currentDirectory() + "/" + name])
     }
 
     @Test func aListedDirectoryStandsForItsMissingEntriesOnlyWhenListedFirst() throws {
