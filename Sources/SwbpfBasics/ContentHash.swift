@@ -29,6 +29,11 @@ public enum ContentHash {
         digest(SHA256.hash(bytes))
     }
 
+    /// The digest of what `hasher` was given.
+    public static func digest(of hasher: inout SHA256) -> Digest {
+        digest(hasher.finalize())
+    }
+
     private static func digest<D: Sequence>(_ bytes: D) -> Digest where D.Element == UInt8 {
         let first = Array(bytes.prefix(16))
         let word = { (range: Range<Int>) in first[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }

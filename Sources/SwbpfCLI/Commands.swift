@@ -438,14 +438,14 @@ func printDiagnostic(_ diagnostic: Diagnostic) {
 }
 
 func currentEnvironment() -> [String: String] {
-    var environment: [String: String] = [:]
-    var pointer = environ
-    while let entry = pointer.pointee {
-        let text = String(cString: entry)
-        if let equals = text.firstIndex(of: "=") {
-            environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
-        }
-        pointer += 1
+    var count = 0
+    while environ[count] != nil { count += 1 }
+    // Sized once and split at the first `=` byte: every build, a no-op too, starts here.
+    var environment: [String: String] = Dictionary(minimumCapacity: count)
+    for entry in UnsafeBufferPointer(start: environ, count: count) {
+        guard let entry, let equals = strchr(entry, 0x3D) else { continue }
+        let name = UnsafeRawBufferPointer(start: entry, count: equals - entry)
+        environment[String(decoding: name, as: UTF8.self)] = String(cString: equals + 1)
     }
     return environment
 }

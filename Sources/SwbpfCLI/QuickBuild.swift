@@ -128,11 +128,9 @@ public enum CLI {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["--version"] || arguments == ["-V"] { runAsync { exit(await Conventions.printVersion()) } }
         Conventions.refuseMisspelledCommand(arguments)
-        let environment = currentEnvironment()
-        if var invocation = QuickBuild.invocation(arguments, environment: environment) {
+        if var invocation = QuickBuild.invocation(arguments, environment: currentEnvironment()) {
             invocation.printNotes()
-            invocation.request.noopKey = NoopFastPath.key(arguments: arguments, environment: environment,
-                                                          workingDirectory: FileSystem.currentDirectory())
+            invocation.request.noopKey = NoopFastPath.key(arguments: arguments, workingDirectory: FileSystem.currentDirectory())
             if NoopFastPath.finish(invocation.request, console: consoleReporter(for: invocation.request, json: false), since: Date()) {
                 exit(0)
             }

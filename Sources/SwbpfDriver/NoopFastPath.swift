@@ -13,17 +13,35 @@ import Glibc
 public enum NoopFastPath {
     /// What a build's decision depends on besides the files it looks at: the command line as
     /// typed, the whole environment (knobs, PATH, CC...), the working directory, who runs it, the
-    /// kernel, and the swbpf binary itself.
-    public static func key(arguments: [String], environment: [String: String], workingDirectory: String) -> Digest {
+    /// kernel, and the swbpf binary itself. The environment is hashed as the process received it
+    /// (`environ`: every entry, a repeated name too), so any change to it is a new key; sorted by
+    /// name, as launchers pass the same variables in different orders; hashed in place, with no
+    /// string made, as every no-op pays for it.
+    public static func key(arguments: [String], workingDirectory: String) -> Digest {
+        var hasher = SHA256()
+        func add(_ text: UnsafePointer<CChar>) { hasher.update(UnsafeRawBufferPointer(start: text, count: strlen(text) + 1)) }
+        func add(_ text: String) { text.withCString { add($0) } }
+        func add<Integer: FixedWidthInteger>(_ value: Integer) { withUnsafeBytes(of: value) { hasher.update($0) } }
+        add(NoopRecord.header)
+        add(workingDirectory)
+        add(geteuid())
+        add(getegid())
+        if let binary = FileSignature.of("/proc/self/exe") {
+            for field in [binary.device, binary.inode, UInt64(bitPattern: binary.size), UInt64(bitPattern: binary.mtimeNanoseconds),
+                          UInt64(bitPattern: binary.ctimeNanoseconds)] { add(field) }
+        } else {
+            add("unknown binary")
+        }
         var names = utsname()
         uname(&names)
-        let kernel = [names.release, names.machine].map { field in
-            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        for field in [\utsname.release, \utsname.version, \utsname.machine] {
+            withUnsafeBytes(of: names[keyPath: field]) { add($0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
         }
-        let binary = FileSignature.of("/proc/self/exe").map { "\($0.device) \($0.inode) \($0.size) \($0.mtimeNanoseconds) \($0.ctimeNanoseconds)" }
-        let parts = [NoopRecord.header, workingDirectory, "\(geteuid()) \(getegid())", binary ?? "unknown binary"] + kernel
-            + ["arguments"] + arguments + ["environment"] + environment.sorted { $0.key < $1.key }.map { $0.key + "=" + $0.value }
-        return ContentHash.of(bytes: Array(parts.joined(separator: "\u{0}").utf8))
+        add(arguments.count)
+        for argument in arguments { add(argument) }
+        for variable in EnvironmentEntry.sortedByName() { add(variable.text) }
+        var digest = hasher
+        return ContentHash.digest(of: &digest)
     }
 
     /// Whether the request may be answered by a record, and so whether its no-op writes one.
@@ -111,5 +129,25 @@ private final class SilenceListener: BuildReporter {
         default: silent = false
         }
         next?.handle(event)
+    }
+}
+
+/// One `NAME=value` entry of the process's environment, where it lies.
+private struct EnvironmentEntry {
+    let text: UnsafePointer<CChar>
+    let nameLength: Int
+    let position: Int
+
+    /// The entries ordered by name; a repeated name keeps its order, since `getenv` reads the first.
+    static func sortedByName() -> [EnvironmentEntry] {
+        var entries: [EnvironmentEntry] = []
+        while let text = environ[entries.count] {
+            entries.append(EnvironmentEntry(text: text, nameLength: strcspn(text, "="), position: entries.count))
+        }
+        return entries.sorted { a, b in
+            let order = memcmp(a.text, b.text, min(a.nameLength, b.nameLength))
+            if order != 0 { return order < 0 }
+            return a.nameLength != b.nameLength ? a.nameLength < b.nameLength : a.position < b.position
+        }
     }
 }

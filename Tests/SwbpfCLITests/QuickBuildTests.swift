@@ -288,3 +288,14 @@ import SwbpfTestSupport
         #expect(full.stdout.contains("  CC       .output/minimal.o") && !full.stdout.contains("cc -O2"), "\(full.stdout)")
     }
 }
+
+/// The environment a build reads, split the way `getenv` sees it.
+@Suite struct CurrentEnvironmentTests {
+    @Test func everyVariableIsReadWhole() {
+        _ = Swbpf.path  // its one setenv, done before both readings
+        let read = currentEnvironment()
+        // Foundation's own reading of the same environ.
+        #expect(read == ProcessInfo.processInfo.environment)
+        #expect(read["PATH"] == String(cString: getenv("PATH")))
+    }
+}

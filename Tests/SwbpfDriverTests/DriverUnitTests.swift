@@ -120,3 +120,16 @@ import SwbpfTestSupport
         }
     }
 }
+
+/// The no-op record's key: what a decision depends on besides the files it looks at.
+@Suite struct NoopKeyTests {
+    @Test func theKeyIsStableAndNamesTheCommandLineAndTheDirectory() {
+        let key = NoopFastPath.key(arguments: ["build", "-j", "2"], workingDirectory: "/p")
+        #expect(NoopFastPath.key(arguments: ["build", "-j", "2"], workingDirectory: "/p") == key)
+        #expect(NoopFastPath.key(arguments: ["build", "-j2"], workingDirectory: "/p") != key)
+        #expect(NoopFastPath.key(arguments: ["build", "-j", "2", "V=1"], workingDirectory: "/p") != key)
+        #expect(NoopFastPath.key(arguments: ["build", "-j", "2"], workingDirectory: "/q") != key)
+        // The words are kept apart: ["ab"] is not ["a", "b"].
+        #expect(NoopFastPath.key(arguments: ["ab"], workingDirectory: "/p") != NoopFastPath.key(arguments: ["a", "b"], workingDirectory: "/p"))
+    }
+}
