@@ -35,7 +35,9 @@ package enum KernelCheckSession {
             kernels.append(kernel)
         }
         if vm {
-            return try await boot(opened, kernels: kernels, jobs: jobs, environment: environment, note: note)
+            var outcome = try await boot(opened, kernels: kernels, jobs: jobs, environment: environment, note: note)
+            outcome.verdicts = placingMissingKfuncs(outcome.verdicts, opened)
+            return outcome
         }
         var verdicts: [KernelVerdict] = []
         for kernel in kernels {
@@ -43,7 +45,27 @@ package enum KernelCheckSession {
                 KernelVerdict(kernel: kernel.name, mode: .btf, report: $0.report, log: $0.log)
             }
         }
-        return Outcome(kernels: kernels, verdicts: verdicts, kvmProblem: nil)
+        return Outcome(kernels: kernels, verdicts: placingMissingKfuncs(verdicts, opened), kvmProblem: nil)
+    }
+
+    /// A kernel without a kfunc refuses the program in libbpf, before any verifier log quotes a
+    /// line: the call's line comes from the object's line info, its file named as the app names it.
+    private static func placingMissingKfuncs(_ verdicts: [KernelVerdict], _ opened: OpenedProject) -> [KernelVerdict] {
+        var objects: [String: [UInt8]] = [:]
+        return verdicts.map { verdict in
+            guard let missing = verdict.missing, missing.hasPrefix("kfunc "), verdict.report.source == nil else { return verdict }
+            let path = FileSystem.absolute(verdict.report.object, base: opened.project.root)
+            guard let bytes = objects[path] ?? FileSystem.read(path),
+                  var line = ObjectSourceLines.kfuncCall(String(missing.dropFirst("kfunc ".count)), section: verdict.report.section, in: bytes)
+            else { return verdict }
+            objects[path] = bytes
+            let base = FileSystem.split(line.file).base
+            let sources = opened.project.apps.first { $0.name == verdict.report.app }?.bpfSources ?? []
+            line.file = sources.first { FileSystem.split($0).base == base } ?? base
+            var placed = verdict
+            placed.report.source = line
+            return placed
+        }
     }
 
     /// Boots every kernel with the same initramfs, up to `jobs` at once.
