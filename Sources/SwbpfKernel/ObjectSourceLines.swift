@@ -36,36 +36,62 @@ package enum ObjectSourceLines {
         return calls.min()
     }
 
+    /// The line of program section `section` whose text is `quoted`, as an older kernel's verifier
+    /// quotes it (`; text`, without the ` @ file:line` newer ones add, as 6.1 does); nil when no line, or
+    /// lines on more than one line number, carry that text.
+    package static func line(quoting quoted: String, section: String, in bytes: [UInt8]) -> VerifierLog.SourceLine? {
+        guard let elf = ELFSections(bytes), let btfSection = elf.section(named: ".BTF"),
+              let btf = BTFTypes(Array(elf.contents(btfSection))), let ext = elf.section(named: ".BTF.ext") else { return nil }
+        let text = quoted.trimmed()
+        let matching = lineRecords(section: section, lineInfo: Array(elf.contents(ext)), btf: btf).filter { btf.string(at: $0.text).trimmed() == text }
+        guard let first = matching.first, matching.allSatisfy({ $0.line == first.line && $0.file == first.file }) else { return nil }
+        return sourceLine(first, btf: btf)
+    }
+
     /// The line info record of `section` that covers the instruction at byte offset `offset`: the
-    /// last one at or before it. `.BTF.ext`: magic, version, flags, header length, then offset and
-    /// length of func info and of line info; line info is a record size, then per section its
-    /// name, a count and records of instruction offset (bytes, in an object file), file name,
-    /// line text and line << 10 | column, names as offsets into `.BTF`'s strings.
+    /// last one at or before it.
     static func line(before offset: Int, section: String, lineInfo ext: [UInt8], btf: BTFTypes) -> VerifierLog.SourceLine? {
-        guard ext.count >= 24, ext.littleEndian(UInt16.self, at: 0) == 0xEB9F else { return nil }
+        lineRecords(section: section, lineInfo: ext, btf: btf).last { $0.offset <= offset }.flatMap { sourceLine($0, btf: btf) }
+    }
+
+    struct LineRecord {
+        /// The instruction's byte offset in its section (an object file's; the kernel counts instructions).
+        var offset: Int
+        var file: UInt32
+        var text: UInt32
+        var line: UInt32
+    }
+
+    /// `section`'s line info records, in instruction order. `.BTF.ext`: magic, version, flags,
+    /// header length, then offset and length of func info and of line info; line info is a record
+    /// size, then per section its name, a count and records of instruction offset, file name, line
+    /// text and line << 10 | column, names as offsets into `.BTF`'s strings.
+    static func lineRecords(section: String, lineInfo ext: [UInt8], btf: BTFTypes) -> [LineRecord] {
+        guard ext.count >= 24, ext.littleEndian(UInt16.self, at: 0) == 0xEB9F else { return [] }
         let header = Int(ext.littleEndian(UInt32.self, at: 4))
         let start = header + Int(ext.littleEndian(UInt32.self, at: 16)), length = Int(ext.littleEndian(UInt32.self, at: 20))
-        guard length >= 4, start + length <= ext.count else { return nil }
+        guard length >= 4, start + length <= ext.count else { return [] }
         let recordSize = Int(ext.littleEndian(UInt32.self, at: start))
-        guard recordSize >= 16 else { return nil }
+        guard recordSize >= 16 else { return [] }
         var at = start + 4
         while at + 8 <= start + length {
             let name = btf.string(at: ext.littleEndian(UInt32.self, at: at))
             let count = Int(ext.littleEndian(UInt32.self, at: at + 4))
             at += 8
-            defer { at += count * recordSize }
-            guard name == section else { continue }
-            var best: (file: UInt32, text: UInt32, line: UInt32)?
-            for record in 0..<count where at + (record + 1) * recordSize <= start + length {
-                let base = at + record * recordSize
-                guard Int(ext.littleEndian(UInt32.self, at: base)) <= offset else { break }
-                best = (ext.littleEndian(UInt32.self, at: base + 4), ext.littleEndian(UInt32.self, at: base + 8),
-                        ext.littleEndian(UInt32.self, at: base + 12))
+            if name == section {
+                return (0..<count).prefix { at + ($0 + 1) * recordSize <= start + length }.map { record in
+                    let base = at + record * recordSize
+                    return LineRecord(offset: Int(ext.littleEndian(UInt32.self, at: base)), file: ext.littleEndian(UInt32.self, at: base + 4),
+                                      text: ext.littleEndian(UInt32.self, at: base + 8), line: ext.littleEndian(UInt32.self, at: base + 12) >> 10)
+                }
             }
-            guard let best, best.line >> 10 > 0 else { return nil }
-            return VerifierLog.SourceLine(file: btf.string(at: best.file), line: Int(best.line >> 10),
-                                          text: btf.string(at: best.text).trimmed())
+            at += count * recordSize
         }
-        return nil
+        return []
+    }
+
+    static func sourceLine(_ record: LineRecord, btf: BTFTypes) -> VerifierLog.SourceLine? {
+        guard record.line > 0 else { return nil }
+        return VerifierLog.SourceLine(file: btf.string(at: record.file), line: Int(record.line), text: btf.string(at: record.text).trimmed())
     }
 }

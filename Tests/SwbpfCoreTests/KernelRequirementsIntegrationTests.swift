@@ -69,6 +69,10 @@ struct KernelRequirementsIntegrationTests {
             #expect(placed?.text == call, "\(kfunc): \(String(describing: placed))")
             #expect(placed.map { FileSystem.split($0.file).base } == "numbers.bpf.c", "\(String(describing: placed))")
         }
+        // An older verifier (6.1's) quotes the line's text alone; the line info has its number.
+        let quoted = ObjectSourceLines.line(quoting: " bpf_iter_num_destroy(&it); ", section: "tp/syscalls/sys_enter_write", in: object)
+        #expect(quoted?.line == (lines.firstIndex { $0.contains("bpf_iter_num_destroy(&it);") }.map { $0 + 1 }), "\(String(describing: quoted))")
+        #expect(ObjectSourceLines.line(quoting: "no such line", section: "tp/syscalls/sys_enter_write", in: object) == nil)
         #expect(ObjectSourceLines.kfuncCall("bpf_iter_num_new", section: "xdp", in: object) == nil)
         #expect(ObjectSourceLines.kfuncCall("bpf_printk", section: "tp/syscalls/sys_enter_write", in: object) == nil)
         #expect(ObjectSourceLines.kfuncCall("bpf_iter_num_new", section: "tp/syscalls/sys_enter_write", in: Array(object.prefix(64))) == nil)
