@@ -366,7 +366,13 @@ public enum FileSystem {
             if part == "..", absolute, parts.isEmpty { continue }
             parts.append(part)
         }
-        let joined = parts.joined(separator: "/")
+        // Joined by hand: the generic `joined(separator:)` looks its conformances up at run time,
+        // a tenth of a no-op's instructions the first time.
+        var joined = ""
+        for (index, part) in parts.enumerated() {
+            if index > 0 { joined += "/" }
+            joined += part
+        }
         if absolute { return "/" + joined }
         return joined.isEmpty ? "." : joined
     }
