@@ -366,12 +366,12 @@ public enum FileSystem {
             if part == "..", absolute, parts.isEmpty { continue }
             parts.append(part)
         }
-        // Joined by hand: the generic `joined(separator:)` looks its conformances up at run time,
-        // a tenth of a no-op's instructions the first time.
+        // Joined by hand, through String's own Substring append: the generic `joined(separator:)`
+        // and `+=` look their conformances up at run time, a fifth of a fast no-op the first time.
         var joined = ""
         for (index, part) in parts.enumerated() {
-            if index > 0 { joined += "/" }
-            joined += part
+            if index > 0 { joined.append("/") }
+            joined.append(contentsOf: part)
         }
         if absolute { return "/" + joined }
         return joined.isEmpty ? "." : joined
