@@ -119,6 +119,8 @@ public enum Cleaner {
         for name in [KernelLoader.sourceName, ToolAnswers.fileName, ShownNotes.fileName] {
             FileSystem.remove(FileSystem.join(stateDirectory, name))
         }
+        // The no-op records: each describes a build whose state is gone.
+        FileSystem.removeTree(FileSystem.join(stateDirectory, NoopRecord.directoryName))
         // Removed while held: a command waiting for the lock notices and locks the next one.
         FileSystem.remove(lockPath)
         // The state directory marks the output directory as swbpf's: it goes only with the output

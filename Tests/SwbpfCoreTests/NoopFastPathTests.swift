@@ -88,6 +88,7 @@ import SwbpfTestSupport
         let built = try Built()
         let cleaned = try Swbpf.run(["clean"], in: built.project.path)
         #expect(cleaned.status == 0, "\(cleaned.output)")
+        #expect(!built.project.exists(".output"), "the records go with the state")
         let result = try Swbpf.run(["build"], in: built.project.path)
         #expect(result.status == 0 && result.stdout.contains("BINARY"), "\(result.output)")
         #expect(built.project.isExecutable("minimal"))
