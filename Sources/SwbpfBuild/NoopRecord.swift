@@ -79,6 +79,8 @@ public struct NoopRecord: Equatable, Sendable {
     /// decision never reads it). It is only an accelerator, so the caller may ignore a failure.
     public func save(stateDirectory: String) throws {
         let directory = FileSystem.join(stateDirectory, Self.directoryName)
+        // A link planted there would take the record, and the pruning, elsewhere.
+        guard !FileSystem.isSymbolicLink(directory) else { return }
         try FileSystem.writeAtomically(Self.path(stateDirectory: stateDirectory, key: key), bytes)
         let records = (FileSystem.list(directory) ?? []).compactMap { name in
             FileSystem.stat(FileSystem.join(directory, name)).map { (name: name, mtime: $0.mtimeNanoseconds) }

@@ -107,6 +107,16 @@ import Testing
         #expect(paths.count == 1)
     }
 
+    @Test func aLinkAsTheRecordsDirectoryIsNotFollowed() throws {
+        let state = directory + "/state"
+        let victim = directory + "/victim"
+        try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: state + "/" + NoopRecord.directoryName, withDestinationPath: victim)
+        try NoopRecord(key: ContentHash.of(bytes: [1]), upToDate: 1, paths: []).save(stateDirectory: state)
+        #expect(FileSystem.list(victim) == [], "nothing written through the link")
+    }
+
     @Test func onlyTheNewestRecordsAreKept() throws {
         let state = directory + "/state"
         try FileManager.default.createDirectory(atPath: state + "/" + NoopRecord.directoryName, withIntermediateDirectories: true)
