@@ -398,6 +398,10 @@ public enum BuildSession {
         if !request.dryRun {
             try createOutputDirectories(of: project)
             lock = BuildLock.tryAcquire(path: lockPath(of: project))
+            // The no-op records' directory: made once the lock vouches for swbpf's directory (a link
+            // there is refused, never followed), and by the build that first takes it, so that the
+            // first record is not the first change to that directory. Only an accelerator's.
+            if lock != nil { try? FileSystem.createDirectory(FileSystem.join(OpenedProject.stateDirectory(of: project), NoopRecord.directoryName)) }
             if request.kernelLoader { try KernelLoader.writeSource(stateDirectory: OpenedProject.stateDirectory(of: project)) }
         }
         return PreparedBuild(request: request, project: project, selected: selected, reporter: reporter, begin: begin, machine: machine,
@@ -439,8 +443,6 @@ public enum BuildSession {
             throw OutputError.outputDirectoryNotWritable(path: project.outputDirectory, reason: "permission denied")
         }
         try createDirectory(FileSystem.absolute(project.binaryDirectory, base: project.root), named: project.binaryDirectory)
-        // Made with the others, so that the first record is not the first change to the state directory.
-        try createDirectory(FileSystem.join(OpenedProject.stateDirectory(of: project), NoopRecord.directoryName), named: project.outputDirectory)
     }
 
     /// Creates `path`; a failure is reported as the directory the user named not being writable.
