@@ -39,9 +39,26 @@ package struct MakeDatabase: Equatable {
     /// expands each makefile variable in make's own final state; no built-in rules or variables
     /// (-R), so only the Makefile's own settings are read. `.DEFAULT_GOAL :=` lets the Makefile's
     /// first rule stay the default goal although the dump rule comes first.
-    package static func makeArguments(makefile: String) -> [String] {
-        let dump = "\(dumpGoal): ; @:$(foreach v,$(.VARIABLES),$(if $(filter file override,$(origin $(v))),$(info \(marker)$(v)=$($(v)))))"
-        return ["-pnR", "-f", makefile, "--eval", dump + "\n.DEFAULT_GOAL :=", dumpGoal]
+    ///
+    /// A function meant for `$(call NAME,...)` (a recursive variable naming `$(1)` or `$1`, such as
+    /// libbpf-bootstrap's `allow-override`, whose body runs `$(eval $(1) = $(2))`) is not expanded:
+    /// without its arguments it means nothing, and its `$(eval)` stops make ("empty variable name").
+    ///
+    /// `variables` (`CARGO=`, `USE_BLAZESYM=0`) are the settings the user gives make on its
+    /// command line, so that make reads the Makefile as their `make` does.
+    package static func makeArguments(makefile: String, variables: [String] = []) -> [String] {
+        let isFunction = "$(and $(filter recursive,$(flavor $(v))),$(or $(findstring $$(1),$(value $(v))),$(findstring $$1,$(value $(v)))))"
+        let dump = "\(dumpGoal): ; @:$(foreach v,$(.VARIABLES),$(if $(filter file override,$(origin $(v))),$(if \(isFunction),,$(info \(marker)$(v)=$($(v))))))"
+        return ["-pnR", "-f", makefile, "--eval", dump + "\n.DEFAULT_GOAL :="] + variables + [dumpGoal]
+    }
+
+    /// Whether `word` is a make variable setting, `NAME=VALUE` with NAME a plain identifier: on
+    /// make's command line it can then be nothing else (never an option, never a goal).
+    package static func isVariableSetting(_ word: String) -> Bool {
+        guard let equals = word.firstIndex(of: "="), equals != word.startIndex else { return false }
+        let name = word[..<equals]
+        return name.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } == true
+            && name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
     }
 
     /// Reads make's output: the expanded values (printed first) and the database.

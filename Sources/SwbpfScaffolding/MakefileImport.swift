@@ -23,6 +23,8 @@ package struct MakefileImport: Equatable {
     }
 
     package var makefile: String
+    /// The variables make was given (`CARGO=`), named in the config's header.
+    package var makeVariables: [String] = []
     package var settings: [Setting] = []
     /// What was learned, for the summary.
     package var learned: [String] = []
@@ -45,7 +47,8 @@ package struct MakefileImport: Equatable {
     /// The swbpf.toml text: a header, then each setting with its origin as a trailing comment,
     /// grouped by table.
     package var configText: String {
-        var text = "# Written by 'swbpf init' from what make knows of \(makefile) (make -pnR).\n"
+        let given = makeVariables.isEmpty ? "" : " " + Shell.join(makeVariables)
+        var text = "# Written by 'swbpf init' from what make knows of \(makefile) (make -pnR\(given)).\n"
         text += "# Each setting names the Makefile line it came from; 'swbpf build' builds what 'make' does.\n"
         var tables: [String?] = []
         for setting in settings where !tables.contains(setting.table) { tables.append(setting.table) }

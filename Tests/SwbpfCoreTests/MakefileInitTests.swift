@@ -436,6 +436,69 @@ struct BuildCommands: Equatable {
         #expect(database.rules["one"]?.recipe == ["$(CC) $< -o $@"])
     }
 
+    /// A function meant for `$(call ...)` whose body runs `$(eval $(1) = $(2))` (libbpf-bootstrap and
+    /// every Makefile copied from it override CC that way) is not expanded by the dump: expanded
+    /// without arguments, it stopped make with "empty variable name", and swbpf init with it.
+    @Test func aCallFunctionThatEvaluatesIsNotExpanded() async throws {
+        let project = try TemporaryProject("init-call-function")
+        try project.write("one.bpf.c", MakefileFamily.kernelPart())
+        try project.write("one.c", "int main(void) { return 0; }\n")
+        try project.write("Makefile", """
+            define set-unless-given
+              $(if $(filter command line,$(origin $(1))),,$(eval $(1) = $(2)))
+            endef
+            $(call set-unless-given,COMPILER,$(PREFIX)cc)
+            note = @echo "$(1): $2"
+            APPS = one
+            all: $(APPS)
+            $(APPS): %: %.c
+            \t$(COMPILER) $< -o $@
+
+            """)
+        let outcome = try await MakefileInit.run(directory: project.path, makefile: nil, environment: ProcessInfo.processInfo.environment)
+        #expect(outcome.learned.products == ["one"], "\(outcome.learned)")
+        #expect(try project.read("swbpf.toml").contains("# Written by 'swbpf init'"))
+    }
+
+    /// `swbpf init NAME=VALUE...` hands make the variables the user gives it, so the Makefile is read
+    /// as their `make` reads it: an app added only when a tool is found is left out with `HAVE_TOOL=`.
+    /// Anything but `NAME=VALUE` is refused before make runs: it could be an option or a goal.
+    @Test func makeVariablesGivenToInitReachMake() async throws {
+        let project = try TemporaryProject("init-variables")
+        for app in ["one", "two"] {
+            try project.write("\(app).bpf.c", MakefileFamily.kernelPart())
+            try project.write("\(app).c", "int main(void) { return 0; }\n")
+        }
+        try project.write("Makefile", """
+            HAVE_TOOL ?= $(shell command -v sh)
+            APPS = one
+            ifneq ($(strip $(HAVE_TOOL)),)
+            APPS += two
+            EXTRA_LIBS := -lm
+            endif
+            all: $(APPS)
+            $(APPS): %: %.c
+            \t$(CC) $< $(EXTRA_LIBS) -o $@
+
+            """)
+        let outcome = try await MakefileInit.run(directory: project.path, makefile: nil, variables: ["HAVE_TOOL="],
+                                                 environment: ProcessInfo.processInfo.environment)
+        #expect(outcome.learned.products == ["one"], "\(outcome.learned)")
+        #expect(outcome.command.hasPrefix("make -pnR -f Makefile HAVE_TOOL="), "\(outcome.command)")
+        let config = try project.read("swbpf.toml")
+        #expect(config.hasPrefix("# Written by 'swbpf init' from what make knows of Makefile (make -pnR HAVE_TOOL=)."), "\(config)")
+        #expect(config.contains("skip = [\"two\"]"), "\(config)")
+
+        for word in ["all", "1X=2", "=1", "A-B=1"] {
+            let other = try TemporaryProject("init-variables-refused")
+            try other.write("Makefile", "all:\n\ttrue\n")
+            let refused = try other.swbpf("init", word)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("is not a make variable setting"), "\(word): \(refused.output)")
+            #expect(!other.exists("swbpf.toml"))
+        }
+    }
+
     /// A libbpf and bpftool source tree named by LIBBPF_SRC / BPFTOOL_SRC (as libbpf-bootstrap and
     /// the starter templates do) become [libbpf] source and [bpftool] source.
     @Test func sourceTreesOfTheMakefileBecomeSources() async throws {
