@@ -29,6 +29,8 @@ package struct MakeDatabase: Equatable {
 
     package var variables: [String: Variable] = [:]
     package var rules: [String: Rule] = [:]
+    /// Pattern rules (`$(OUTPUT)/%.bpf.o: %.bpf.c`), targets expanded, in make's order.
+    package var patternRules: [Rule] = []
     package var defaultGoal: String?
 
     /// The goal `make` is run with: its recipe prints every variable the makefiles set, expanded.
@@ -67,6 +69,7 @@ package struct MakeDatabase: Equatable {
         var expanded: [String: String] = [:]
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var inFiles = false
+        var inPatterns = false
         var index = 0
         while index < lines.count {
             let line = lines[index]
@@ -76,7 +79,10 @@ package struct MakeDatabase: Equatable {
                 expanded[name] = String(line[line.index(after: equals)...])
                 continue
             }
-            if line == "# Files" { inFiles = true; continue }
+            // make -p prints "# Implicit Rules" (ended by "# No implicit rules." or "# N implicit
+            // rules, M terminal.") and then "# Files"; each section ends the one before.
+            if line == "# Implicit Rules" { inPatterns = true; continue }
+            if line == "# Files" { inFiles = true; inPatterns = false; continue }
             if line.hasPrefix("# files hash-table stats") { inFiles = false; continue }
             if line.hasPrefix(".DEFAULT_GOAL := ") { database.defaultGoal = String(line.dropFirst(".DEFAULT_GOAL := ".count)) }
             if !inFiles, let origin = Self.fileOrigin(line), index + 1 < lines.count,
@@ -84,8 +90,8 @@ package struct MakeDatabase: Equatable {
                 database.variables[name] = Variable(name: name, value: "", file: origin.file, line: origin.line)
                 continue
             }
-            // A rule: `target: prerequisites` at the start of a line, not a comment, in # Files.
-            guard inFiles, !line.hasPrefix("#"), !line.hasPrefix("\t"), !line.isEmpty,
+            // A rule: `target: prerequisites` at the start of a line, not a comment, in # Files or # Implicit Rules.
+            guard inFiles || inPatterns, !line.hasPrefix("#"), !line.hasPrefix("\t"), !line.isEmpty,
                   index == 0 || lines[index - 1] != "# Not a target:",
                   let colon = line.firstIndex(of: ":") else { continue }
             let target = String(line[..<colon])
@@ -105,13 +111,56 @@ package struct MakeDatabase: Equatable {
                 }
                 next += 1
             }
-            database.rules[target] = rule
+            if inPatterns { database.patternRules.append(rule) } else { database.rules[target] = rule }
         }
         for name in database.variables.keys {
             database.variables[name]?.value = expanded[name] ?? ""
         }
         return database
     }
+
+    /// The words a recipe writes itself, command by command (`clang -D __X__ -O2 $(INCLUDES) -c $<`
+    /// gives `["clang", "-D", "__X__", "-O2", "$", "-c", "$"]`): a word made with a variable or
+    /// automatic variable (`-DV=$(VERSION)`, `$@`) is `$`, since its value is not the recipe's
+    /// text; comments and line continuations are left out. Commands are split at `&&`, `;`, `||`.
+    package static func literalCommands(_ recipe: [String]) -> [[String]] {
+        var text = ""
+        for line in recipe {
+            var kept = ""
+            var depth = 0
+            // make's own prefixes (@ silent, - ignore errors, + always run) start a command line.
+            let continues = text.hasSuffix(" ") && !text.hasSuffix(" ; ")
+            var characters = continues ? Array(line)[...] : Array(line.drop { "@-+ \t".contains($0) })[...]
+            while let character = characters.popFirst() {
+                if character == "$", let next = characters.first {
+                    characters.removeFirst()
+                    if next == "(" || next == "{" { depth += 1 } else { kept.append(variableMark) }
+                    continue
+                }
+                if depth > 0 {
+                    if character == "(" || character == "{" { depth += 1 }
+                    if character == ")" || character == "}" { depth -= 1; if depth == 0 { kept.append(variableMark) } }
+                    continue
+                }
+                if character == "#" { break }
+                kept.append(character)
+            }
+            // A line ending in a backslash goes on; any other ends its command.
+            text += kept.hasSuffix("\\") ? String(kept.dropLast()) + " " : kept + " ; "
+        }
+        var commands: [[String]] = [[]]
+        for word in text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) {
+            if ["&&", ";", "||"].contains(word) {
+                commands.append([])
+            } else {
+                commands[commands.count - 1].append(word.contains(variableMark) ? "$" : word)
+            }
+        }
+        return commands.filter { !$0.isEmpty }
+    }
+
+    /// Stands in a word of a recipe for a variable's value while the words are split.
+    private static let variableMark: Character = "\u{1}"
 
     /// `# makefile (from 'Makefile', line 42)`: a variable the Makefile sets.
     private static func fileOrigin(_ line: String) -> (file: String, line: Int)? {

@@ -166,9 +166,12 @@ private struct Learner {
         let products = goalProducts()
         let conventional = Set(conventionalApps)
         var aliases: [(name: String, app: String, rule: MakeDatabase.Rule)] = []
+        var steps: [String] = []
         for product in products {
             let rule = database.rules[product]
-            if conventional.contains(product) {
+            if let app = Self.appBuiltFrom(product), conventional.contains(app) {
+                steps.append(product)
+            } else if conventional.contains(product) {
                 apps.append(product)
             } else if let rule, rule.prerequisites.count == 1, products.contains(rule.prerequisites[0]),
                       rule.recipe.contains(where: { $0.contains("ln ") || $0.contains("$(LN)") }) {
@@ -179,8 +182,14 @@ private struct Learner {
                 result.notUnderstood.append("'\(product)' (built by '\(goal)'): not an app (no \(product).bpf.c with \(product).c) and no rule that names its .c sources; add it as [app.\(product)] or [program.\(product)] by hand")
             }
         }
-        result.products = products
-        let appsVariable = database.first(["APPS", "APP", "TARGETS", "TARGET", "BPF_APPS"])
+        result.products = products.filter { !steps.contains($0) }
+        if !steps.isEmpty {
+            result.learned.append("made by swbpf as steps of their apps (in its output directory): \(steps.joined(separator: " "))")
+        }
+        // The conventional names, else the Makefile's first variable that lists exactly these apps (`PROG = counter`).
+        let appsVariable = database.first(["APPS", "APP", "TARGETS", "TARGET", "BPF_APPS"]) ?? database.variables.values
+            .filter { !apps.isEmpty && Set($0.words) == Set(apps) }
+            .min { ($0.file, $0.line, $0.name) < ($1.file, $1.line, $1.name) }
         if !apps.isEmpty {
             result.learned.append("apps (\(appsVariable?.origin ?? "goal \(goal)")): \(apps.joined(separator: " "))")
         }
@@ -206,6 +215,15 @@ private struct Learner {
             add(nil, "skip", .strings(left), from: "\(appsVariable?.origin ?? "goal \(goal)") does not build them")
             result.learned.append("not built by make, so skipped: \(left.joined(separator: " "))")
         }
+    }
+
+    /// The app whose kernel object or skeleton `product` is (`hello.bpf.o`, `hello.skel.h`,
+    /// `hello_kern.o`: a default goal may name them beside the binary).
+    static func appBuiltFrom(_ product: String) -> String? {
+        for suffix in [".bpf.o", ".bpf.skel.h", ".skel.h", "_kern.o"] where product.hasSuffix(suffix) {
+            return String(product.dropLast(suffix.count))
+        }
+        return nil
     }
 
     /// A goal that is a plain program: its rule names its .c sources (or NAME.o from NAME.c).
@@ -277,6 +295,7 @@ private struct Learner {
     /// bpf/libbpf.h.
     mutating func learnLocalLibbpfArchive() {
         let linkVariables = ["LDFLAGS", "LDLIBS", "LIBS", "ALL_LDFLAGS", "LIBBPF_LDFLAGS"].compactMap { database.value($0) }
+            + [recipeFlags(.link)].compactMap { $0 }
         guard let variable = linkVariables.first(where: { $0.words.contains("-l:libbpf.a") }) else { return }
         let directories = Self.optionValues("-L", in: variable.words)
         guard let archive = directories.map({ FileSystem.join(absolute($0), "libbpf.a") }).first(where: FileSystem.exists) else {
@@ -376,22 +395,86 @@ private struct Learner {
         let bpf = database.first(["BPFCFLAGS", "BPF_CFLAGS", "CLANG_BPF_FLAGS"])
         let user = database.value("CFLAGS")
         learnIncludes([database.value("INCLUDES"), bpf, user, database.value("CPPFLAGS")].compactMap { $0 })
-        if let bpf {
-            let words = Self.extraWords(bpf.words, own: Self.ownBPFWords)
-            if !words.isEmpty { add(nil, "bpf-cflags", .strings(words), from: bpf.origin) }
-        }
-        if let user {
-            let words = Self.extraWords(user.words, own: Self.ownCWords)
-            if !words.isEmpty { add(nil, "cflags", .strings(words), from: user.origin) }
-        }
+        addFlags("bpf-cflags", from: [bpf, recipeFlags(.bpfCompile)].compactMap { $0 }, own: Self.ownBPFWords)
+        addFlags("cflags", from: [user, recipeFlags(.compile)].compactMap { $0 }, own: Self.ownCWords)
         let linkVariables = ["LDFLAGS", "LDLIBS", "LIBS", "ALL_LDFLAGS"].compactMap { database.value($0) }
-        learnLinkFlags(table: nil, variables: linkVariables)
+        learnLinkFlags(table: nil, variables: linkVariables + [recipeFlags(.link)].compactMap { $0 })
         // A program links what its own recipe names, not the apps' link variables.
         for (name, rule) in programs {
             let recipe = (rule?.recipe ?? []).joined(separator: "\n")
             let used = linkVariables.filter { recipe.contains("$(\($0.name))") || recipe.contains("${\($0.name)}") }
             learnLinkFlags(table: "program.\(name)", variables: used)
         }
+    }
+
+    /// The words of `variables` swbpf does not pass itself, as one project-wide `key`.
+    mutating func addFlags(_ key: String, from variables: [MakeDatabase.Variable], own: Set<String>) {
+        var words: [String] = []
+        var origins: [String] = []
+        for variable in variables {
+            let extra = Self.extraWords(variable.words, own: own).filter { !words.contains($0) }
+            if extra.isEmpty { continue }
+            words += extra
+            origins.append(variable.origin)
+        }
+        if !words.isEmpty { add(nil, key, .strings(words), from: origins.joined(separator: ", ")) }
+    }
+
+    enum RecipeCommand { case bpfCompile, compile, link }
+
+    /// The flags recipes write themselves rather than through a variable, as a variable named after
+    /// the first rule that writes them (`Makefile:71 rule .output/%.bpf.o`): the BPF compile's
+    /// (a command with `-target bpf`), the user-space compile's (`-c` from a `.c`), the apps' link's.
+    func recipeFlags(_ kind: RecipeCommand) -> MakeDatabase.Variable? {
+        let rules: [MakeDatabase.Rule]
+        switch kind {
+        case .bpfCompile: rules = database.patternRules + database.rules.values.sorted { $0.target < $1.target }
+        case .compile: rules = (database.patternRules + database.rules.values.sorted { $0.target < $1.target })
+            .filter { $0.prerequisites.contains { $0.hasSuffix(".c") && !$0.hasSuffix(".bpf.c") } }
+        case .link: rules = apps.compactMap { database.rules[$0] }
+        }
+        var words: [String] = []
+        var first: MakeDatabase.Rule?
+        for rule in rules {
+            for command in MakeDatabase.literalCommands(rule.recipe) {
+                let isBPF = zip(command, command.dropFirst()).contains { $0 == "-target" && $1 == "bpf" }
+                switch kind {
+                case .bpfCompile where !isBPF, .link where isBPF,
+                     // An app's rule that names its .c compiles and links in one command
+                     // (`gcc -Wall -o $@ $< -L... -l:libbpf.a`): its flags are both.
+                     .compile where isBPF || !(command.contains("-c") || apps.contains(rule.target)):
+                    continue
+                default: break
+                }
+                let flags = Self.literalFlags(command, linking: kind == .link).filter { !words.contains($0) }
+                if !flags.isEmpty, first == nil { first = rule }
+                words += flags
+            }
+        }
+        guard let rule = first, let file = rule.file else { return nil }
+        return MakeDatabase.Variable(name: "rule \(rule.target)", value: words.joined(separator: " "), file: file, line: rule.line ?? 0)
+    }
+
+    /// The flags among a command's literal words: defines, warnings, `-f`, `-m`, `-std`, `-O`; or
+    /// when `linking`, libraries and linker flags. `-D NAME` is one flag; `-D__TARGET_ARCH_x` (swbpf's
+    /// own) and `-I` (learned from the include variables) are left out.
+    static func literalFlags(_ command: [String], linking: Bool) -> [String] {
+        var flags: [String] = []
+        var index = 0
+        while index < command.count {
+            var word = command[index]
+            index += 1
+            if word == "-D" || word == "-U" || word == "-I" || word == "-L" {
+                guard index < command.count else { break }
+                word += command[index]
+                index += 1
+            }
+            // A word made with a variable has no value here; `-f`, `-m` alone are rm's and install's.
+            if word.contains("$") || word.hasPrefix("-D__TARGET_ARCH_") || word.hasPrefix("-I") || word == "-f" || word == "-m" { continue }
+            let prefixes = linking ? ["-l", "-L", "-pthread", "-Wl,"] : ["-D", "-U", "-W", "-f", "-m", "-std=", "-O"]
+            if prefixes.contains(where: word.hasPrefix), linking || !word.hasPrefix("-Wl,") { flags.append(word) }
+        }
+        return flags
     }
 
     /// `-lNAME` words as `libs`, other words as `ldflags`, leaving out libbpf's own link.

@@ -499,6 +499,78 @@ struct BuildCommands: Equatable {
         }
     }
 
+    /// Flags a recipe writes itself, not through a variable (the starter template's
+    /// `-fstack-protector`, the tutorial's `-D__BPF_FEATURE_ADDR_SPACE_CAST` and `-lpthread`,
+    /// learning-ebpf's `-D __BPF_TRACING__` and `-L../libbpf/src -l:libbpf.a`), are learned with
+    /// the rule that writes them; swbpf's own words (`-g -O2 -target bpf -D__TARGET_ARCH_x`) are not.
+    @Test func flagsWrittenIntoRecipesAreLearned() async throws {
+        #expect(MakeDatabase.literalCommands(["@$(CC) -D X$(Y) -O2 \\", "\t  -c $< -o $@ && $(STRIP) -g $@ # why", "-rm -f $(OUT)"])
+                == [["$", "-D", "$", "-O2", "-c", "$", "-o", "$"], ["$", "-g", "$"], ["rm", "-f", "$"]])
+        let project = try TemporaryProject("init-recipe-flags")
+        try project.write("lib/libbpf.a", "")
+        for app in ["one", "two"] {
+            try project.write("\(app).bpf.c", MakefileFamily.kernelPart())
+            try project.write("\(app).c", "int main(void) { return 0; }\n")
+        }
+        try project.write("Makefile", """
+            OUT := build
+            TARCH := x86
+            APPS = one two
+            all: $(APPS)
+            $(OUT)/%.bpf.o: %.bpf.c
+            \tclang -g -O2 -target bpf -D __TARGET_ARCH_$(TARCH) -D WITH_RING \\
+            \t    -fno-unroll-loops -c $< -o $@ # the kernel part
+            $(OUT)/%.o: %.c
+            \t$(CC) -g -DUSER_SIDE -c $< -o $@
+            $(APPS): %: $(OUT)/%.o
+            \t@$(CC) $^ -Llib -l:libbpf.a -lelf -lz -lm -Wl,--as-needed -o $@
+
+            """)
+        let outcome = try await MakefileInit.run(directory: project.path, makefile: nil, environment: ProcessInfo.processInfo.environment)
+        let config = try project.read("swbpf.toml")
+        #expect(config.contains("bpf-cflags = [\"-DWITH_RING\", \"-fno-unroll-loops\"]   # Makefile:6 rule build/%.bpf.o"), "\(config)")
+        #expect(config.contains("cflags = [\"-DUSER_SIDE\"]   # Makefile:9 rule build/%.o"), "\(config)")
+        #expect(config.contains("ldflags = [\"-Wl,--as-needed\"]   # Makefile:11 rule one"), "\(config)")
+        #expect(config.contains("libs = [\"m\"]   # Makefile:11 rule one"), "\(config)")
+        #expect(config.contains("[libbpf]\narchive = \"lib/libbpf.a\"   # Makefile:11 rule one"), "\(config)")
+        #expect(outcome.learned.notUnderstood.isEmpty, "\(outcome.learned.notUnderstood)")
+    }
+
+    /// A book-style Makefile: one program named by a variable, a phony default goal that names the
+    /// binary and its kernel object, no pattern rules (make prints "# No implicit rules."), and an
+    /// app compiled and linked in one command. The app is an app (not "skipped"), the object is a
+    /// step of it, the one-command flags are learned, and a word made with a variable is not.
+    @Test func aOneCommandAppWithoutPatternRulesIsLearned() async throws {
+        let project = try TemporaryProject("init-book")
+        try project.write("vendor/lib/libbpf.a", "")
+        try project.write("counter.bpf.c", MakefileFamily.kernelPart())
+        try project.write("counter.c", "int main(void) { return 0; }\n")
+        try project.write("Makefile", """
+            PROG = counter
+            KOBJ = $(PROG).bpf.o
+            VER = 3
+            .PHONY: everything $(PROG)
+            everything: $(PROG) $(KOBJ)
+            $(PROG): $(PROG).c $(PROG).skel.h
+            \tgcc -Wall -DUSER_BUILD -DVERSION=$(VER) -o $@ $< -Lvendor/lib -l:libbpf.a -lelf -lz
+            $(KOBJ): $(PROG).bpf.c
+            \tclang -target bpf -D __BPF_TRACING__ -D __TARGET_ARCH_x86 -O2 -g -c $< -o $@
+            \trm -f stale.o
+            $(PROG).skel.h: $(KOBJ)
+            \tbpftool gen skeleton $< > $@
+
+            """)
+        let outcome = try await MakefileInit.run(directory: project.path, makefile: nil, environment: ProcessInfo.processInfo.environment)
+        let config = try project.read("swbpf.toml")
+        #expect(!config.contains("skip"), "\(config)")
+        #expect(config.contains("bpf-cflags = [\"-D__BPF_TRACING__\"]   # Makefile:9 rule counter.bpf.o"), "\(config)")
+        #expect(config.contains("cflags = [\"-DUSER_BUILD\"]   # Makefile:7 rule counter"), "\(config)")
+        #expect(config.contains("[libbpf]\narchive = \"vendor/lib/libbpf.a\"   # Makefile:7 rule counter"), "\(config)")
+        #expect(outcome.learned.learned.contains { $0.hasPrefix("apps (Makefile:1 PROG): counter") }, "\(outcome.learned.learned)")
+        #expect(outcome.learned.products == ["counter"])
+        #expect(outcome.learned.notUnderstood.isEmpty, "\(outcome.learned.notUnderstood)")
+    }
+
     /// A libbpf and bpftool source tree named by LIBBPF_SRC / BPFTOOL_SRC (as libbpf-bootstrap and
     /// the starter templates do) become [libbpf] source and [bpftool] source.
     @Test func sourceTreesOfTheMakefileBecomeSources() async throws {
