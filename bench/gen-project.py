@@ -11,6 +11,14 @@
       shared helpers trace_helpers.c, syscall_names.c and util.c (each with a
       header), declared in swbpf.toml.  Makefile = Makefile.shared.
 
+  gen-project.py --kind trees --trees SOURCES --apps 5 DIR
+      A tutorial checkout: DIR is its top (a git repository) with the
+      submodules third_party/libbpf, third_party/bpftool and
+      third_party/vmlinux/x86 copied from SOURCES (a folder holding libbpf/,
+      bpftool/ and vmlinux.h/ trees, as /work/shared/sources does), and one
+      lesson in DIR/lesson1 with bootstrap-style apps built against them.
+      Makefile = Makefile.trees.
+
 The apps are real, small, warning-free tracepoint programs built from five
 parametrised templates (per-process counter, ring buffer, per-CPU syscall
 counter, latency histogram, process lifetime).  They vary in name, syscall,
@@ -21,6 +29,7 @@ open_and_load, load, attach, destroy) and runs for argv[1] seconds
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -713,15 +722,55 @@ def gen_helpers(outdir):
         write(os.path.join(outdir, f"{h}.c"), body)
 
 
+# The lesson's directory in a "trees" checkout.
+LESSON = "lesson1"
+
+
+def copy_writable(src, dst):
+    """A copy of a source tree with the user's write permission (the originals may be read-only,
+    and a copy is what a clone checks out)."""
+    shutil.copytree(src, dst, symlinks=True, copy_function=shutil.copyfile)
+    for top, dirs, _ in os.walk(dst):
+        for d in dirs + ["."]:
+            path = os.path.join(top, d)
+            if not os.path.islink(path):
+                os.chmod(path, 0o755)
+
+
+def gen_checkout(top, sources):
+    """The trees kind's checkout around the lesson: a git repository with the vendored trees."""
+    for tree in ("libbpf", "bpftool", "vmlinux.h"):
+        if not os.path.isdir(os.path.join(sources, tree)):
+            sys.exit(f"{sources} has no {tree}/ tree: pass --trees a folder holding libbpf/, bpftool/ and vmlinux.h/")
+    subprocess.run(["git", "init", "-q", top], check=True)
+    third_party = os.path.join(top, "third_party")
+    copy_writable(os.path.join(sources, "libbpf"), os.path.join(third_party, "libbpf"))
+    copy_writable(os.path.join(sources, "bpftool"), os.path.join(third_party, "bpftool"))
+    headers = os.path.join(third_party, "vmlinux", "x86")
+    copy_writable(os.path.join(sources, "vmlinux.h", "include", "x86"), headers)
+    # libbpf/vmlinux.h's vmlinux.h is a link to its versioned file; a checkout without symbolic
+    # links (as SOURCES may be) holds the target's name as text: make it the link a clone has.
+    header = os.path.join(headers, "vmlinux.h")
+    if not os.path.islink(header) and os.path.getsize(header) < 256:
+        with open(header) as f:
+            target = f.read().strip()
+        if "/" not in target and os.path.isfile(os.path.join(headers, target)):
+            os.unlink(header)
+            os.symlink(target, header)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--kind", choices=["bootstrap", "shared"], required=True)
+    ap.add_argument("--kind", choices=["bootstrap", "shared", "trees"], required=True)
     ap.add_argument("--apps", type=int, default=None,
-                    help="number of apps (default: 14 for bootstrap, 50 for shared)")
+                    help="number of apps (default: 14 for bootstrap, 50 for shared, 5 for trees)")
+    ap.add_argument("--trees", help="trees kind: the folder holding the libbpf/, bpftool/ and vmlinux.h/ source trees")
     ap.add_argument("--force", action="store_true", help="empty DIR first if it exists")
     ap.add_argument("dir")
     args = ap.parse_args()
-    n = args.apps or (14 if args.kind == "bootstrap" else 50)
+    n = args.apps or {"bootstrap": 14, "shared": 50, "trees": len(ORDER)}[args.kind]
+    if args.kind == "trees" and not args.trees:
+        ap.error("--kind trees needs --trees SOURCES")
     if n < len(ORDER):
         ap.error(f"--apps must be at least {len(ORDER)} (one app per template)")
 
@@ -730,15 +779,22 @@ def main():
             sys.exit(f"{args.dir} exists and is not empty (use --force)")
         shutil.rmtree(args.dir)
     os.makedirs(args.dir)
+    project = args.dir
+    if args.kind == "trees":
+        gen_checkout(args.dir, args.trees)
+        project = os.path.join(args.dir, LESSON)
+        os.makedirs(project)
 
-    write(os.path.join(args.dir, "common.h"), COMMON_H)
+    write(os.path.join(project, "common.h"), COMMON_H)
     apps = [app_params(i, n) for i in range(n)]
-    with_common = [p["name"] for p in apps if gen_app(args.dir, args.kind, p)]
+    # A lesson's apps are self-contained, like the bootstrap kind's.
+    app_kind = "bootstrap" if args.kind == "trees" else args.kind
+    with_common = [p["name"] for p in apps if gen_app(project, app_kind, p)]
     names = " ".join(p["name"] for p in apps)
 
     with open(os.path.join(HERE, f"Makefile.{args.kind}")) as f:
         mk = f.read().replace("@APPS@", names).replace("@HELPERS@", " ".join(HELPERS))
-    write(os.path.join(args.dir, "Makefile"), mk)
+    write(os.path.join(project, "Makefile"), mk)
 
     if args.kind == "shared":
         gen_helpers(args.dir)
@@ -746,7 +802,7 @@ def main():
               "# Shared user-space sources: compiled once, linked into every app.\n"
               "sources = [" + ", ".join(f'"{h}.c"' for h in HELPERS) + "]\n")
 
-    print(f"{args.dir}: {args.kind} project, {n} apps; common.h is included by "
+    print(f"{project}: {args.kind} project, {n} apps; common.h is included by "
           f"{len(with_common)} of them")
 
 

@@ -2,7 +2,8 @@
 """Benchmark swbpf against the libbpf-bootstrap style Makefile.
 
 For each project kind (bootstrap: 14 apps, shared: 50 apps with shared
-helper sources), generates one pristine project, copies it once per tool
+helper sources, trees: a 5-app tutorial lesson whose libbpf and bpftool are
+built from the checkout's source trees), generates one pristine project, copies it once per tool
 (make, swbpf) and times these cases, runs interleaved between the tools:
 
   cold      remove .output, the binaries and anything else not in the
@@ -10,6 +11,8 @@ helper sources), generates one pristine project, copies it once per tool
   noop      build a fully built project again
   touch     `touch APP.c` (mtime only, same content), build
   edit      append a new function to APP.c, build
+  edit-gold the edit case with both tools linking through gold
+            (LDFLAGS=-fuse-ld=gold: make's variable, swbpf's knob)
   edit-bpf  append a global to APP.bpf.c, build
   cold-vendored  cold, with vmlinux.h given (make VMLINUX=FILE, swbpf's
             VMLINUX=FILE): a header checked in, as real projects vendor it
@@ -30,6 +33,14 @@ for make, so its ratio is taken to make's cold build):
   clone-remote  the same with an empty local cache and another HOME (a second
                 machine), and nginx on loopback as the remote cache, filled by
                 an untimed build
+  clone-lesson  (trees kind) a second lesson in the same checkout (a copy of
+                the first, in a new directory beside it), its first build, with
+                the local cache filled by an untimed build of another lesson
+                there: the same libbpf and bpftool trees, at the same path
+
+The trees kind runs cold, clone-lesson and clone-local (the same trees in
+another checkout); for make each is a cold build of libbpf, bpftool and the
+apps.
 
 The cold case starts each run with an empty cache (swbpf stores everything it
 builds, which it pays for); the incremental cases use one cache throughout.
@@ -63,7 +74,11 @@ GEN = os.path.join(BENCH, "gen-project.py")
 # two spaces, an upper-case tag, the target.
 STEP_RE = re.compile(r"^  ([A-Z][A-Z0-9_-]*)\s+(\S.*?)\s*$")
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-TAG_ORDER = ["CLEAN", "MKDIR", "VMLINUX", "PCH", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY", "CACHED"]
+# The kinds of project; the trees kind's project is a lesson in its checkout.
+APP_KINDS = {"bootstrap", "shared"}
+ALL_KINDS = APP_KINDS | {"trees"}
+LESSON = "lesson1"
+TAG_ORDER = ["CLEAN", "MKDIR", "LIBBPF", "BPFTOOL", "VMLINUX", "PCH", "BPF", "GEN-OBJ", "GEN-SKEL", "CC", "BINARY", "CACHED"]
 
 
 def log(*a):
@@ -99,7 +114,9 @@ class Result:
                 self.up_to_date = True
                 continue
             m = STEP_RE.match(line)
-            if m:
+            # Not the sub-makes' own progress (libbpf's and bpftool's Makefiles, in make's trees
+            # build): they name their objects by absolute path, and INSTALL the headers.
+            if m and not m.group(2).startswith("/") and m.group(1) != "INSTALL":
                 self.steps.append((m.group(1), m.group(2)))
         self.warnings = sum(1 for l in text.splitlines() if "warning:" in l)
 
@@ -135,13 +152,15 @@ def run_build(tool, proj, timeout, extra_env=None, extra_args=()):
 
 # --------------------------------------------------------------------------
 class Project:
-    """One tool's copy of a pristine project."""
+    """One tool's copy of a pristine project: `path` is the copy of the whole checkout, and the
+    project is its `lesson` subdirectory (the trees kind's), or the checkout itself."""
 
-    def __init__(self, pristine, path):
-        self.pristine = pristine
-        self.dir = path
+    def __init__(self, pristine, path, lesson=""):
+        self.pristine = os.path.join(pristine, lesson) if lesson else pristine
+        self.root = path
+        self.dir = os.path.join(path, lesson) if lesson else path
         shutil.copytree(pristine, path, symlinks=True)
-        self.entries = set(os.listdir(pristine))
+        self.entries = set(os.listdir(self.pristine))
         self.apps = sorted(f[:-len(".bpf.c")] for f in self.entries if f.endswith(".bpf.c"))
         self.modified = set()
 
@@ -294,12 +313,14 @@ def cache_env(case, kind_root, run, nginx):
 
 # --------------------------------------------------------------------------
 class Case:
-    def __init__(self, key, label, prepare=None, cold=False, header=None, kinds=None, cache="kept",
-                 swbpf_only=False, clone=False, make_args=(), swbpf_env=None):
+    def __init__(self, key, label, prepare=None, cold=False, header=None, kinds=APP_KINDS, cache="kept",
+                 swbpf_only=False, clone=None, make_args=(), swbpf_env=None):
         self.key, self.label, self.prepare = key, label, prepare
         self.cold, self.header, self.kinds = cold, header, kinds
         # swbpf's cache for this case: "empty" (emptied before each run), "off", "kept" (one
         # for the whole case), "warm-local" or "warm-remote" (filled once before the runs).
+        # clone: each run builds a new copy, of the whole checkout ("checkout") or, beside the
+        # tool's project in its checkout, of the trees kind's lesson ("lesson").
         self.cache, self.swbpf_only, self.clone = cache, swbpf_only, clone
         # What the case gives each tool: make's command-line variables, swbpf's environment.
         self.make_args, self.swbpf_env = list(make_args), dict(swbpf_env or {})
@@ -311,16 +332,23 @@ def edit_code(tag, r):
 
 def make_cases(app, vendored):
     return [
-        Case("cold", "cold build (empty cache)", cold=True, cache="empty"),
+        Case("cold", "cold build (empty cache)", cold=True, cache="empty", kinds=ALL_KINDS),
         Case("cold-vendored", "cold build, vmlinux.h given (`VMLINUX=`), empty cache", cold=True, cache="empty",
              make_args=[f"VMLINUX={vendored}"], swbpf_env={"VMLINUX": vendored}),
         Case("cold-pch", "cold build, PCH only (cache off)", cold=True, cache="off", swbpf_only=True),
-        Case("clone-local", "fresh clone, local cache warm", cold=True, cache="warm-local", swbpf_only=True, clone=True),
+        Case("clone-local", "fresh clone, local cache warm", cold=True, cache="warm-local", swbpf_only=True,
+             clone="checkout", kinds=ALL_KINDS),
+        Case("clone-lesson", "second lesson, same trees, local cache warm", cold=True, cache="warm-local",
+             swbpf_only=True, clone="lesson", kinds={"trees"}),
         Case("clone-remote", "fresh clone, only the remote cache warm (nginx on loopback)", cold=True,
-             cache="warm-remote", swbpf_only=True, clone=True),
+             cache="warm-remote", swbpf_only=True, clone="checkout"),
         Case("noop", "no-op build"),
         Case("touch", f"`touch {app}.c`", lambda p, r: p.touch(f"{app}.c")),
         Case("edit", f"edit {app}.c", lambda p, r: p.append(f"{app}.c", edit_code("app", r))),
+        # The same edit linked by gold (binutils'; `-fuse-ld=`), given to both tools the same way.
+        Case("edit-gold", f"edit {app}.c, linked with gold (`LDFLAGS=-fuse-ld=gold`)",
+             lambda p, r: p.append(f"{app}.c", edit_code("app", r)),
+             make_args=["LDFLAGS=-fuse-ld=gold"], swbpf_env={"LDFLAGS": "-fuse-ld=gold"}),
         Case("edit-bpf", f"edit {app}.bpf.c", lambda p, r: p.append(f"{app}.bpf.c", f"\n/* bench: kernel edit {r} */\nint bench_bpf_edit_{r};\n")),
         Case("header", "edit shared header common.h",
              lambda p, r: p.append("common.h", f"/* bench: header edit {r} */\n"), header="common.h"),
@@ -370,6 +398,7 @@ def installed_copy(path):
     """The binary as scripts/install installs it (stripped), in a temp dir: its size and start-up
     are what users get."""
     directory = tempfile.mkdtemp(prefix="swbpf-bench-bin-")
+    BINARY_COPIES.append(directory)
     copy = os.path.join(directory, "swbpf")
     subprocess.run(["strip", "-o", copy, path], check=True)
     BINARY_SIZES.append((path, os.path.getsize(path), os.path.getsize(copy)))
@@ -377,6 +406,7 @@ def installed_copy(path):
 
 
 BINARY_SIZES = []
+BINARY_COPIES = []  # removed at the end, whatever --keep says: only the projects are kept
 
 
 def tool_version(argv):
@@ -390,9 +420,17 @@ def tool_version(argv):
 def bench_kind(kind, napps, tools, args, root, raw, nginx):
     kind_root = os.path.join(root, kind)
     pristine = os.path.join(kind_root, "src")
-    subprocess.run([sys.executable, GEN, "--kind", kind, "--apps", str(napps), "--force", pristine],
+    subprocess.run([sys.executable, GEN, "--kind", kind, "--apps", str(napps), "--force", pristine]
+                   + (["--trees", args.trees] if kind == "trees" else []),
                    check=True, stdout=sys.stderr)
-    projects = {t.name: Project(pristine, os.path.join(root, kind, t.name)) for t in tools}
+    lesson = LESSON if kind == "trees" else ""
+    projects = {t.name: Project(pristine, os.path.join(root, kind, t.name), lesson) for t in tools}
+
+    def clone(case, tool, name):
+        """A new copy for a clone case: another checkout, or another lesson in the tool's checkout."""
+        if case.clone == "lesson":
+            return Project(os.path.join(pristine, lesson), os.path.join(projects[tool.name].root, name))
+        return Project(pristine, os.path.join(kind_root, name), lesson)
     apps = projects[tools[0].name].apps
     app = apps[0]
     # A vendored vmlinux.h, as a project checks one in: the running kernel's, dumped once.
@@ -418,11 +456,11 @@ def bench_kind(kind, napps, tools, args, root, raw, nginx):
         swbpf_tool = next((t for t in tools if t.name == "swbpf"), None)
         if swbpf_tool and case.cache in ("warm-local", "warm-remote"):
             # Fill the cache with an untimed build of another copy.
-            filler = Project(pristine, os.path.join(kind_root, f"filler-{case.key}"))
+            filler = clone(case, swbpf_tool, f"filler-{case.key}")
             env = cache_env(case, kind_root, "filler", nginx)
             res = run_build(swbpf_tool, filler, args.timeout, env)
             log(f"[{kind}] {case.key}: cache filled ({res.ms:.0f} ms, rc {res.rc})")
-            shutil.rmtree(filler.dir, ignore_errors=True)
+            shutil.rmtree(filler.root, ignore_errors=True)
         for r in range(args.runs):
             order = case_tools if r % 2 == 0 else list(reversed(case_tools))
             for t in order:
@@ -432,7 +470,7 @@ def bench_kind(kind, napps, tools, args, root, raw, nginx):
                 if case.cache == "empty" and t.name == "swbpf":
                     shutil.rmtree(env["SWBPF_CACHE_DIR"], ignore_errors=True)
                 if case.clone:
-                    proj = Project(pristine, os.path.join(kind_root, f"{t.name}-{case.key}-{r}"))
+                    proj = clone(case, t, f"{t.name}-{case.key}-{r}")
                 elif case.cold:
                     proj.wipe()
                 else:
@@ -448,7 +486,7 @@ def bench_kind(kind, napps, tools, args, root, raw, nginx):
                 res = run_build(t, proj, args.timeout, env, args_of_tool)
                 missing = proj.missing_binaries()
                 if case.clone:
-                    shutil.rmtree(proj.dir, ignore_errors=True)
+                    shutil.rmtree(proj.root, ignore_errors=True)
                 raw.append(dict(kind=kind, case=case.key, run=r + 1, tool=t.name, rc=res.rc,
                                 ms=round(res.ms, 3), steps=[" ".join(s) for s in res.steps]))
                 log(f"[{kind}] {case.key} run {r + 1}/{args.runs}: {t.name} "
@@ -498,7 +536,9 @@ def hit_rate(acc):
 
 def render(kind, napps, rows, tools, header_units, apps):
     names = [t.name for t in tools]
-    out = [f"### {kind}: {napps} apps" + (" + 3 shared helper sources" if kind == "shared" else ""), ""]
+    extra = {"shared": " + 3 shared helper sources",
+             "trees": " in a lesson, libbpf and bpftool built from the checkout's third_party/ trees"}
+    out = [f"### {kind}: {napps} apps" + extra.get(kind, ""), ""]
     head = ["case"] + [f"{n} median ms (min–max)" for n in ("make", "swbpf")] + ["swbpf / make"] + [f"steps {n} ran" for n in ("make", "swbpf")] + ["notes"]
     make_cold = next((statistics.median(pt["make"]["ms"]) for c, pt in rows
                       if c.key == "cold" and "make" in pt and pt["make"]["ms"]), None)
@@ -543,10 +583,11 @@ def render(kind, napps, rows, tools, header_units, apps):
             notes.insert(0, "nothing changed")
         elif case.key == "touch":
             notes.insert(0, "mtime only, content unchanged")
-        elif case.key in ("edit", "helper-c"):
+        elif case.key in ("edit", "edit-gold", "helper-c"):
             notes.insert(0, "appended a new function")
         elif case.key == "cold":
-            notes.insert(0, "includes vmlinux.h generation")
+            notes.insert(0, "libbpf and bpftool built from the trees, vmlinux.h vendored" if kind == "trees"
+                         else "includes vmlinux.h generation")
         out.append("| " + " | ".join([case.label] + cells_ms + [ratio] + cells_steps + ["; ".join(notes)]) + " |")
     out.append("")
     return "\n".join(out)
@@ -557,12 +598,16 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--runs", type=int, default=5, help="timed runs per case and tool (default 5)")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="parallel jobs for both tools (default 2)")
-    ap.add_argument("--kinds", default="bootstrap,shared", help="comma list: bootstrap,shared")
+    ap.add_argument("--kinds", default="bootstrap,shared,trees", help="comma list: bootstrap,shared,trees")
     ap.add_argument("--apps-bootstrap", type=int, default=14)
     ap.add_argument("--apps-shared", type=int, default=50)
+    ap.add_argument("--apps-trees", type=int, default=5)
+    ap.add_argument("--trees", default=os.path.join(os.path.dirname(REPO), "shared", "sources"),
+                    help="trees kind: the folder holding the libbpf/, bpftool/ and vmlinux.h/ source trees "
+                    "(default: ../shared/sources beside the repository)")
     ap.add_argument("--tools", default="make,swbpf", help="comma list: make,swbpf (default both)")
     ap.add_argument("--cases", default="", help="comma list of case keys (default all): "
-                    "cold,cold-pch,clone-local,clone-remote,noop,touch,edit,header,helper-c,helper-h")
+                    "cold,cold-vendored,cold-pch,clone-local,clone-lesson,clone-remote,noop,touch,edit,edit-gold,edit-bpf,header,helper-c,helper-h")
     ap.add_argument("--swbpf", help="swbpf binary (default: $SWBPF, else swift build -c release)")
     ap.add_argument("--workdir", help="where to put the projects (default: a new temp dir, removed at the end)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
@@ -572,6 +617,13 @@ def main():
     args.cases = {c for c in args.cases.split(",") if c}
     if args.runs < 1:
         ap.error("--runs must be >= 1")
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    if unknown := [k for k in kinds if k not in ALL_KINDS]:
+        ap.error(f"unknown kind {unknown[0]} (the kinds are {', '.join(sorted(ALL_KINDS))})")
+    if "trees" in kinds and not os.path.isdir(args.trees):
+        ap.error(f"the trees kind needs libbpf and bpftool source trees, and {args.trees} is not a folder: "
+                 "pass --trees DIR (a folder holding libbpf/, bpftool/ and vmlinux.h/), or leave the kind out "
+                 "with --kinds bootstrap,shared")
 
     j = str(args.jobs)
     tools = []
@@ -597,17 +649,17 @@ def main():
     nginx = None
     try:
         wanted = args.cases or {"clone-remote"}
-        if "clone-remote" in wanted and any(t.name == "swbpf" for t in tools):
+        if "clone-remote" in wanted and APP_KINDS & set(kinds) and any(t.name == "swbpf" for t in tools):
             nginx = Nginx(root)
-        for kind in [k.strip() for k in args.kinds.split(",") if k.strip()]:
-            if kind not in ("bootstrap", "shared"):
-                ap.error(f"unknown kind {kind}")
-            napps = args.apps_bootstrap if kind == "bootstrap" else args.apps_shared
+        for kind in kinds:
+            napps = {"bootstrap": args.apps_bootstrap, "shared": args.apps_shared, "trees": args.apps_trees}[kind]
             rows, apps, header_units = bench_kind(kind, napps, tools, args, root, raw, nginx)
             sections.append(render(kind, napps, rows, tools, header_units, set(apps)))
     finally:
         if nginx:
             nginx.stop()
+        for directory in BINARY_COPIES:
+            shutil.rmtree(directory, ignore_errors=True)
         if not args.workdir and not args.keep:
             shutil.rmtree(root, ignore_errors=True)
 
@@ -620,7 +672,7 @@ def main():
         *[f"swbpf binary: {stripped / 1e6:.1f} MB stripped, as scripts/install installs it "
           f"({size / 1e6:.1f} MB as built)" for _, size, stripped in BINARY_SIZES],
         "Steps are the progress lines each tool printed "
-        "(MKDIR, VMLINUX, PCH, BPF, GEN-OBJ, GEN-SKEL, CC, BINARY; CACHED: restored from swbpf's cache). "
+        "(MKDIR, LIBBPF, BPFTOOL, VMLINUX, PCH, BPF, GEN-OBJ, GEN-SKEL, CC, BINARY; CACHED: restored from swbpf's cache). "
         "swbpf / make: swbpf's median over make's, for cold-like cases over make's cold build.",
     ]
     print("\n".join(env) + "\n")

@@ -239,13 +239,14 @@ package final class StepExecution {
         var products: [CacheStoreRequest.Product] = []
         for product in step.products {
             guard let stat = files.stat(product) else { continue }
+            // Outputs are checked by their stat data; a product's digest is taken when a step
+            // that reads it is checked (so a binary, which none reads, is never hashed), unless
+            // the cache reads and hashes it anyway.
             if storing, let bytes = files.read(product) {
                 // One read and one SHA-256 for the state's digest and the cache's blob name.
                 let sha256 = SHA256Hex.of(bytes)
                 state.remember(product, stat: stat, digest: Digest(hex: Array(sha256.utf8.prefix(32))) ?? .unknown)
                 products.append(.init(path: product, bytes: bytes, sha256: sha256, executable: stat.isExecutable))
-            } else {
-                _ = state.currentDigest(of: product, stat: stat, files: files)
             }
             recordedOutputs.append(.init(path: product, stat: stat))
         }

@@ -334,9 +334,13 @@ struct Add: AsyncParsableCommand {
 
     func run() async throws {
         await runReportingErrors {
-            let files = try Scaffolder.addApp(directory: project.directory, template: try Template.named(template), name: name, force: force,
+            let added = try Scaffolder.addApp(directory: project.directory, template: try Template.named(template), name: name, force: force,
                                               language: lang)
-            for file in files { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(project.directory, file).escapedForDisplay())\n") }
+            for file in added.written { TextOutput.standardOutput.write("  CREATE   \(FileSystem.join(project.directory, file).escapedForDisplay())\n") }
+            for file in added.keptHelpers {
+                let path = FileSystem.join(project.directory, file).escapedForDisplay()
+                TextOutput.standardOutput.write("note: kept \(path), which differs from this swbpf's copy; \(name) is built with yours (for swbpf's, move it aside and run this swbpf add again with --force)\n")
+            }
             return 0
         }
     }

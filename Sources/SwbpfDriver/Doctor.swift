@@ -95,7 +95,12 @@ public enum Doctor {
         checks.append(cc.check)
         let libbpf = await libbpfCheck(resolver)
         checks.append(libbpf.check)
-        if let tool = cc.tool { checks += await libraryChecks(tool) }
+        if let tool = cc.tool {
+            checks += await libraryChecks(tool)
+            let settings = BuildSettings(environment: environment)
+            let installed = Dictionary(uniqueKeysWithValues: alternativeLinkers.compactMap { name in resolver.onPath("ld." + name).map { (name, $0) } })
+            checks.append(linkerCheck(linkFlags: settings.ldflags + settings.extraLdflags + (project?.config.ldflags ?? []), installed: installed))
+        }
         checks += await targetChecks(resolver, arch: arch)
         checks += kernelChecks(resolver)
 
@@ -256,6 +261,29 @@ public enum Doctor {
                                 fix: found == nil ? "apt-get install \(package)" : nil))
         }
         return checks
+    }
+
+    // MARK: Linker
+
+    /// The linkers `cc -fuse-ld=NAME` can use instead of GNU ld (`ld.NAME` on PATH).
+    package static let alternativeLinkers = ["gold", "lld", "mold"]
+
+    /// Which linker links the apps, and the others installed: a suggestion, never a choice made for
+    /// the user, since another linker lays the binary out differently. gold linked the bench's
+    /// apps (each with libbpf.a) in about two thirds of GNU ld's time (docs/benchmark.md).
+    package static func linkerCheck(linkFlags: [String], installed: [String: String]) -> Check {
+        if let chosen = linkFlags.last(where: { $0.hasPrefix("-fuse-ld=") }) {
+            return Check(section: "toolchain", name: "linker", ok: true, required: false,
+                         detail: "linker: \(chosen.dropFirst("-fuse-ld=".count)), from \(chosen) in the link flags")
+        }
+        let others = alternativeLinkers.filter { installed[$0] != nil }
+        guard let suggested = others.first else {
+            return Check(section: "toolchain", name: "linker", ok: true, required: false, detail: "linker: cc's default (GNU ld)")
+        }
+        let list = others.map { "\($0) (\(installed[$0] ?? ""))" }.joined(separator: ", ")
+        return Check(section: "toolchain", name: "linker", ok: true, required: false,
+                     detail: "linker: cc's default (GNU ld); also installed: \(list); LDFLAGS=-fuse-ld=\(suggested) links user space faster "
+                        + "(the binaries are laid out differently, so it is yours to choose: docs/benchmark.md)")
     }
 
     /// What a program prints, run the way every child of swbpf is.

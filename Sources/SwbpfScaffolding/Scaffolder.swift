@@ -36,10 +36,17 @@ public struct Template: Equatable {
         }
     }
 
+    /// templates/helpers/ holds no template: its C helpers (custom_btf.c and .h) are written beside
+    /// the apps of every project, once, and the templates' user parts call them.
+    static let helpersDirectory = "helpers"
+
+    /// The shared helpers' files, written into a project when it has none of that name.
+    package static var helpers: [(path: String, contents: String)] { EmbeddedTemplates.files[helpersDirectory] ?? [] }
+
     /// The templates built into this swbpf, in a fixed teaching order.
     public static var all: [Template] {
         let order = ["minimal", "tracepoint", "kprobe", "fentry", "ksyscall", "uprobe", "ringbuf", "xdp", "tc", "iter", "usdt", "profile"]
-        let ids = EmbeddedTemplates.files.keys.sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
+        let ids = EmbeddedTemplates.files.keys.filter { $0 != helpersDirectory }.sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
         return ids.map { id in
             let entries = EmbeddedTemplates.files[id] ?? []
             let meta = entries.first { $0.path == "template.toml" }.flatMap { try? TOMLTable(parsing: $0.contents) }
@@ -120,6 +127,9 @@ public enum Scaffolder {
             throw ScaffoldError.invalidAppName(name: name, reason: "identifiers starting with '__' or '_' and a capital letter are reserved for the implementation")
         }
         if name == "vmlinux" { throw ScaffoldError.invalidAppName(name: name, reason: "vmlinux.h is the generated kernel header") }
+        if let helper = Template.helpers.first(where: { $0.path == name + ".c" }) {
+            throw ScaffoldError.invalidAppName(name: name, reason: "\(helper.path) is the helper swbpf writes beside every project's apps")
+        }
         // Templates declare `struct NAME_event`; these would collide with kernel types in vmlinux.h.
         if ["perf", "trace", "proc"].contains(name) {
             throw ScaffoldError.invalidAppName(name: name, reason: "struct \(name)_event, which the templates declare, is already a kernel type in vmlinux.h")
@@ -130,9 +140,10 @@ public enum Scaffolder {
         text.replacing("@NAME@", with: name.uppercased()).replacing("@name@", with: name)
     }
 
-    /// The files `swbpf new` writes: the template's, plus swbpf.toml and .gitignore.
+    /// The files `swbpf new` writes: the template's, the shared helpers, swbpf.toml and .gitignore.
     public static func projectFiles(template: Template, name: String, language: SourceLanguage = .c) -> [(path: String, contents: String)] {
         var files = template.files(for: language).map { (substitute($0.path, name: name), substitute($0.contents, name: name)) }
+        files += Template.helpers
         files.append(("swbpf.toml", configFile(name: name, template: template)))
         files.append((".gitignore", "# Build products of swbpf\n/.output/\n/\(name)\n"))
         return files
@@ -184,15 +195,26 @@ public enum Scaffolder {
         return files.map(\.path)
     }
 
-    /// Adds an app to an existing project; refuses to overwrite unless `force`.
-    public static func addApp(directory: String, template: Template, name: String, force: Bool, language: SourceLanguage = .c) throws -> [String] {
+    /// What `swbpf add` wrote, and the shared helpers it left as they were though they differ
+    /// from this swbpf's.
+    public struct AddedApp {
+        public var written: [String]
+        public var keptHelpers: [String]
+    }
+
+    /// Adds an app to an existing project; refuses to overwrite the app's files unless `force`.
+    /// A shared helper is written only where the project has no file of its name, even with
+    /// `force`: the other apps use it, and it may be the user's own.
+    public static func addApp(directory: String, template: Template, name: String, force: Bool, language: SourceLanguage = .c) throws -> AddedApp {
         try validate(name: name, language: language)
         try checkLanguage(template, language)
         guard FileSystem.isDirectory(directory) else { throw ProjectError.projectDirectoryMissing(path: directory) }
         let files = appFiles(template: template, name: name, language: language)
         let existing = files.map(\.path).filter { FileSystem.exists(FileSystem.join(directory, $0)) }
         if !existing.isEmpty && !force { throw ScaffoldError.refusedToOverwrite(files: existing) }
-        for (path, contents) in files {
+        let presentHelpers = Template.helpers.filter { FileSystem.exists(FileSystem.join(directory, $0.path)) }
+        let newHelpers = Template.helpers.filter { helper in !presentHelpers.contains { $0.path == helper.path } }
+        for (path, contents) in files + newHelpers {
             try FileSystem.writeAtomically(FileSystem.join(directory, path), Array(contents.utf8))
         }
         // Keep the new binary out of git, as `new` does for the first app.
@@ -200,6 +222,7 @@ public enum Scaffolder {
         if let text = FileSystem.readText(ignore), !text.split(separator: "\n").contains(Substring("/\(name)")) {
             try FileSystem.writeAtomically(ignore, Array((text + (text.hasSuffix("\n") || text.isEmpty ? "" : "\n") + "/\(name)\n").utf8))
         }
-        return files.map(\.path)
+        let differing = presentHelpers.filter { FileSystem.read(FileSystem.join(directory, $0.path)) != Array($0.contents.utf8) }
+        return AddedApp(written: (files + newHelpers).map(\.path), keptHelpers: differing.map(\.path))
     }
 }

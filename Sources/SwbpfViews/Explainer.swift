@@ -338,6 +338,9 @@ public struct Explainer {
         case "-lz": return "zlib, which libbpf uses for compressed data such as /proc/config.gz"
         default: break
         }
+        if word.hasPrefix("-fuse-ld=") {
+            return "link with \(word.dropFirst("-fuse-ld=".count)) (ld.\(word.dropFirst("-fuse-ld=".count))) instead of cc's default GNU ld: gold and lld link faster; the binary is laid out differently and behaves the same" + origin
+        }
         if word.hasSuffix(".pch") { return step.kind == .precompiledHeader ? "write the precompiled header to \(word)" : "the precompiled vmlinux.h, \(word)" }
         if step.kind == .precompiledHeader, group.role == .header { return "the header to precompile: \(word)" }
         switch group.role {

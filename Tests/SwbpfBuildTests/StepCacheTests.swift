@@ -211,6 +211,63 @@ import SwbpfTestSupport
         let size = try #require(try LocalCacheStore.open(directory.path, create: false)).inventory().size
         #expect(size <= 400)
     }
+
+    /// The ledger's text, in the cache's `v1` directory.
+    static func ledger(_ directory: CacheDirectory) -> String? {
+        FileManager.default.contents(atPath: directory.path + "/v1/size").map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test func aBuildThatStoresWalksTheCacheOnlyWhenItsSizeLedgerCannotSayItIsUnderTheLimit() async throws {
+        let directory = CacheDirectory()
+        let checkout = try Checkout()
+        _ = await checkout.build(cache: directory.cache())
+        let store = try #require(try LocalCacheStore.open(directory.path, create: false))
+        // No ledger yet: the build walked the cache and wrote down what it measured.
+        let measured = store.inventory().size
+        #expect(measured > 0 && Self.ledger(directory) == "= \(measured)\n")
+
+        // An edit stores new outputs: added up, not walked (the measured line stays as it was).
+        checkout.fixture.files.write("common.h", "/* common.h v2 */")
+        _ = await checkout.build(cache: directory.cache())
+        let lines = try #require(Self.ledger(directory)).split(separator: "\n")
+        #expect(lines.count == 2 && lines.first == "= \(measured)")
+        let added = try #require(Int64(lines.last?.dropFirst(2) ?? ""))
+        // What it adds up is never less than what is there (a replaced manifest counts twice).
+        #expect(lines.last?.hasPrefix("+ ") == true && measured + added >= store.inventory().size)
+    }
+
+    @Test func theSizeLedgerAddsUpUntilItMustBeMeasuredAgain() throws {
+        let directory = CacheDirectory()
+        let store = try #require(try LocalCacheStore.open(directory.path, create: true))
+        #expect(store.estimatedSize(adding: 5) == nil, "no ledger: walk")
+        store.measuredSize(100)
+        #expect(store.estimatedSize(adding: 5) == 105)
+        #expect(store.estimatedSize(adding: 10) == 115)
+        #expect(Self.ledger(directory) == "= 100\n+ 5\n+ 10\n")
+        for _ in 2..<LocalCacheStore.ledgerBuilds { _ = store.estimatedSize(adding: 1) }
+        #expect(store.estimatedSize(adding: 1) == nil, "\(LocalCacheStore.ledgerBuilds) builds added up: walk")
+        store.measuredSize(7)
+        #expect(Self.ledger(directory) == "= 7\n")
+
+        for damaged in ["+ 5\n", "= 1\n= 2\n", "= -3\n", "= 12x\n", "size 10\n"] {
+            try Data(damaged.utf8).write(to: URL(fileURLWithPath: directory.path + "/v1/size"))
+            #expect(store.estimatedSize(adding: 1) == nil, "\(damaged) is not a ledger: walk")
+        }
+    }
+
+    @Test func aSizeLedgerThatIsNotARegularFileIsLeftAlone() throws {
+        let directory = CacheDirectory()
+        let store = try #require(try LocalCacheStore.open(directory.path, create: true))
+        let elsewhere = directory.path + "-elsewhere"
+        try Data("= 1\n".utf8).write(to: URL(fileURLWithPath: elsewhere))
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        try FileManager.default.createSymbolicLink(atPath: directory.path + "/v1/size", withDestinationPath: elsewhere)
+        #expect(store.estimatedSize(adding: 1) == nil)
+        store.measuredSize(2)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: directory.path + "/v1/size") == elsewhere)
+        #expect(FileManager.default.contents(atPath: elsewhere) == Data("= 1\n".utf8))
+        #expect(store.clear().foreign.contains { $0.hasSuffix("/v1/size (a symbolic link to '\(elsewhere)')") })
+    }
 }
 
 @Suite struct CacheKeyTests {

@@ -46,7 +46,7 @@ struct BTFGenTests {
         for field in ["STRUCT 'task_struct'", "'tgid'", "'real_parent'", "'exit_code'"] { #expect(dump.stdout.contains(field), "\(dump.stdout)") }
         #expect(!dump.stdout.contains("'sk_buff'"))
 
-        expectNothingToDo(try await swbpf(["build"]), steps: 8)
+        expectNothingToDo(try await swbpf(["build"]), steps: 9)  // with custom_btf.c's compile
         let explained = try await swbpf(["build", "-n", "-v", "-B"])
         // The kernel's BTF as extracted into the shared cache, under the digest of the file named.
         let command = try #require(explained.stdout.split(separator: "\n").first { $0.hasPrefix("bpftool gen min_core_btf ") }, "\(explained.output)")
@@ -75,10 +75,12 @@ struct BTFGenTests {
         #expect(loaded.stdout.contains("loaded 2 programs"), "\(loaded.output)")
         #expect(loaded.stderr.contains("found target candidate \(taskStruct) struct task_struct in [vmlinux]"), "\(loaded.stderr)")
 
-        // No file for the running kernel's release: it says so, and which releases it has.
+        // No file for the running kernel's release: it says so, and which releases it has, and does
+        // not claim that this kernel, which has BTF, has none.
         let missing = try runProcess(project.path("rb"), ["--load-only"], in: directory, environment: ["SWBPF_BTF_DIR": project.path(".output/btf/rb")])
         #expect(missing.status == 1)
-        #expect(missing.stderr.contains("this kernel (\(running)) has no BTF") && missing.stderr.contains("releases with a BTF here: \(release)"),
+        #expect(missing.stderr.contains("SWBPF_BTF_DIR has no BTF for this kernel (\(running))")
+                    && missing.stderr.contains("releases with a BTF there: \(release)") && !missing.stderr.contains("has no BTF (/sys"),
                 "\(missing.stderr)")
 
         // Installed beside the binary, named by the release.
@@ -87,6 +89,41 @@ struct BTFGenTests {
         #expect(installed.status == 0, "\(installed.output)")
         #expect(FileSystem.read(prefix + "/lib/rb/btf/\(release).btf") == FileSystem.read(project.path(output)))
         #expect(FileSystem.stat(prefix + "/bin/rb") != nil)
+    }
+
+    /// The one lookup (custom_btf.c, written by swbpf new and add) serves a Swift app and a C app
+    /// whose template used to open and load in one call: each loads with the small BTF forced, and
+    /// stops with the missing file named when SWBPF_BTF_DIR has none for this kernel.
+    @Test func swiftAndXdpAppsLoadWithTheSmallBTF() async throws {
+        let project = try TemporaryProject("btfgen-apps")
+        let directory = project.path
+        for arguments in [["new", directory, "--template", "ringbuf", "--name", "rbs", "--lang", "swift"], ["add", "xd", "--template", "xdp"]] {
+            let made = try await TemplateHarness.swbpf(arguments, in: directory)
+            try #require(made.status == 0, "\(arguments): \(made.output)")
+        }
+        let file = try await Self.kernelBTF(into: project)
+        try project.write("swbpf.toml", "[app.rbs]\nbtf-for = [\"\(file)\"]\n[app.xd]\nbtf-for = [\"\(file)\"]\n")
+        let built = try await TemplateHarness.offThread {
+            try Swbpf.run(["build"], in: directory, environment: ["SWBPF_CACHE_DIR": directory + "/cache"])
+        }
+        try #require(built.status == 0, "\(built.output)")
+        let running = try #require(try runProcess("/bin/uname", ["-r"], in: directory).stdout.split(separator: "\n").first)
+        for app in ["rbs", "xd"] {
+            let forced = project.path("forced-\(app)")
+            try FileManager.default.createDirectory(atPath: forced, withIntermediateDirectories: true)
+            let missing = try runProcess(project.path(app), ["--load-only"], in: directory, environment: ["SWBPF_BTF_DIR": forced])
+            #expect(missing.status == 1 && missing.stderr.contains("\(app): SWBPF_BTF_DIR has no BTF for this kernel (\(running)): \(forced)/\(running).btf is missing"),
+                    "\(missing.output)")
+            try FileManager.default.copyItem(atPath: project.path(".output/btf/\(app)/\(file)"), toPath: forced + "/\(running).btf")
+            let loaded = try runProcess(project.path(app), ["--load-only", "-v"], in: directory, environment: ["SWBPF_BTF_DIR": forced])
+            #expect(loaded.status == 0 && loaded.stdout.contains("\(app): loaded"), "\(loaded.output)")
+        }
+        // The Swift app relocates its task_struct reads against the small file's types (their ids are
+        // the small file's, not the running kernel's).
+        let dump = try runProcess("/usr/sbin/bpftool", ["btf", "dump", "file", project.path(".output/btf/rbs/\(file)")], in: directory)
+        let taskStruct = try #require(dump.stdout.split(separator: "\n").first { $0.contains("STRUCT 'task_struct'") }?.split(separator: " ").first)
+        let swift = try runProcess(project.path("rbs"), ["--load-only", "-v"], in: directory, environment: ["SWBPF_BTF_DIR": project.path("forced-rbs")])
+        #expect(swift.stderr.contains("found target candidate \(taskStruct) struct task_struct in [vmlinux]"), "\(swift.stderr)")
     }
 
     @Test func btfgenNamesItsKernels() async throws {

@@ -314,7 +314,7 @@ import SwbpfTestSupport
         let inApp = try project.swbpf("build")
         expectError(inApp, """
             error: swbpf.toml:3: unknown key 'app.tiny.flagz'
-            help: the keys allowed here are: sources, bpf-sources, cflags, bpf-cflags, ldflags, libs, aliases, swift-flags, bpf, skeleton
+            help: the keys allowed here are: sources, bpf-sources, cflags, bpf-cflags, ldflags, libs, aliases, swift-flags, bpf, skeleton, btf-for
             """)
         #expect(!project.exists(".output/vmlinux.h"))
     }

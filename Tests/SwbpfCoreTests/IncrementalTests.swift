@@ -25,6 +25,7 @@ enum Change: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case editTransitiveHeader
     case headerDisappears
     case cflags
+    case linker
     case arch
     case clangVersion
     case deleteOneOutput
@@ -153,6 +154,21 @@ func fileContains(_ project: TemporaryProject, _ name: String, _ text: String) -
                       reasons: Dictionary(uniqueKeysWithValues: userSteps.map { ($0, "command changed: added -O1") })),
                 Round(name: "CFLAGS back to the default", expected: userSteps,
                       reasons: Dictionary(uniqueKeysWithValues: userSteps.map { ($0, "command changed: removed -O1") })),
+            ]
+        case .linker:
+            // LDFLAGS=-fuse-ld=gold (binutils' gold, installed with gcc) relinks every app and runs
+            // nothing else; the binaries carry gold's version note and run. Unset, GNU ld relinks them.
+            let links = Set(apps.map { StepID("BINARY", $0) })
+            return [
+                Round(name: "LDFLAGS=-fuse-ld=gold", environment: ["LDFLAGS": "-fuse-ld=gold"], expected: links,
+                      reasons: Dictionary(uniqueKeysWithValues: links.map { ($0, "command changed: added -fuse-ld=gold") }),
+                      verify: { project, _ in
+                          for app in apps { #expect(fileContains(project, app, "gold 1."), "\(app) was not linked by gold") }
+                          #expect(runApp(project, "a").contains("a-user-v1"))
+                      }),
+                Round(name: "LDFLAGS unset", expected: links,
+                      reasons: Dictionary(uniqueKeysWithValues: links.map { ($0, "command changed: removed -fuse-ld=gold") }),
+                      verify: { project, _ in #expect(!fileContains(project, "a", "gold 1."), "a is still gold's") }),
             ]
         case .arch:
             // The host's architecture named either way (the kernel's name, uname -m's) is the host

@@ -54,6 +54,11 @@ struct TemplateTests {
             let substitute = { (s: String) in s.replacing("@NAME@", with: name.uppercased()).replacing("@name@", with: name) }
             files[substitute(file)] = substitute(text)
         }
+        // The shared helpers every template calls (custom_btf.c and .h), written as they are.
+        let helpers = templatesDirectory + "/helpers"
+        for file in try FileManager.default.contentsOfDirectory(atPath: helpers) {
+            files[file] = try String(contentsOfFile: helpers + "/" + file, encoding: .utf8)
+        }
         return files
     }
 

@@ -35,6 +35,27 @@ import SwbpfTestSupport
         #expect(explanation.label == "LOADER" && explanation.purpose.contains("swbpf verify"))
     }
 
+    @Test func doctorNamesTheLinkerAndOffersTheFasterOnesInstalledWithoutChoosingOne() {
+        let installed = ["gold": "/usr/bin/ld.gold", "lld": "/usr/bin/ld.lld"]
+        let offered = Doctor.linkerCheck(linkFlags: ["-Wl,--as-needed"], installed: installed)
+        #expect(offered.ok && !offered.required && offered.fix == nil)
+        #expect(offered.detail.hasPrefix("linker: cc's default (GNU ld); also installed: gold (/usr/bin/ld.gold), lld (/usr/bin/ld.lld); LDFLAGS=-fuse-ld=gold links user space faster"))
+        #expect(Doctor.linkerCheck(linkFlags: [], installed: [:]).detail == "linker: cc's default (GNU ld)")
+        // The last -fuse-ld= wins, as it does for cc.
+        #expect(Doctor.linkerCheck(linkFlags: ["-fuse-ld=bfd", "-fuse-ld=lld"], installed: installed).detail
+                == "linker: lld, from -fuse-ld=lld in the link flags")
+    }
+
+    @Test func explainSaysWhatFuseLdDoesAndWhereItCameFrom() throws {
+        var settings = BuildSettings()
+        settings.ldflags = ["-fuse-ld=gold"]
+        let plan = try Planner(project: project([simpleApp("a")]), toolchain: fixedToolchain(), settings: settings).plan()
+        let link = try #require(plan.steps.first { $0.kind == .link })
+        let items = Explainer(toolchain: fixedToolchain(), root: "/project").explain(link).groups.flatMap(\.items)
+        let meaning = try #require(items.first { $0.words == ["-fuse-ld=gold"] }?.meaning)
+        #expect(meaning.hasPrefix("link with gold (ld.gold) instead of cc's default GNU ld") && meaning.hasSuffix("(from LDFLAGS)"))
+    }
+
     @Test func watchReactsToWhatTheBuildReads() {
         var set = WatchSet(projectDirectory: "/p")
         set.files = ["/p/a.c", "/p/swbpf.toml", "/usr/include/bpf/libbpf.h"]

@@ -94,3 +94,21 @@ import SwbpfTestSupport
         #expect(IncludeScanner.quotedIncludes(in: Array(source.utf8)) == ["helpers.h", "b.h"])
     }
 }
+
+@Suite struct HelperAssignmentTests {
+    /// A C app links the helpers it includes; a Swift app, which cannot #include, links every
+    /// helper, and its module imports the headers its shared header does not reach already.
+    @Test func swiftAppsLinkEveryHelperAndImportTheHeadersTheirSharedHeaderMisses() throws {
+        let project = try TemporaryProject("helpers")
+        for (file, text) in [("c_app.bpf.c", ""), ("c_app.c", "#include \"used.h\"\n"),
+                             ("sw.bpf.c", ""), ("sw.swift", ""), ("sw.h", "#include \"shared.h\"\n"),
+                             ("used.c", ""), ("used.h", ""), ("shared.c", ""), ("shared.h", ""), ("other.c", ""), ("other.h", "")] {
+            try project.write(file, text)
+        }
+        let apps = try ProjectLoader.load(directory: project.path).apps
+        let c = try #require(apps.first { $0.name == "c_app" }), swift = try #require(apps.first { $0.name == "sw" })
+        #expect(c.helpers == ["used.c"] && c.importedHelperHeaders.isEmpty)
+        #expect(swift.helpers == ["other.c", "shared.c", "used.c"])
+        #expect(swift.importedHelperHeaders == ["other.h", "used.h"])
+    }
+}

@@ -43,7 +43,12 @@ enum App {
         // libbpf reports through this callback; with none it stays quiet.
         libbpf_set_print(options.verbose ? printToStderr : nil)
 
-        guard let skel = @name@_bpf__open() else {
+        // Open: parse the embedded object; nothing is in the kernel yet.
+        // A kernel without BTF of its own: use the one btf-for made (custom_btf.h).
+        var openOptions = bpf_object_open_opts()
+        openOptions.sz = MemoryLayout<bpf_object_open_opts>.size
+        guard use_custom_btf("@name@", &openOptions) == 0 else { return 1 }
+        guard let skel = @name@_bpf__open_opts(&openOptions) else {
             fail("failed to open BPF skeleton: \(errorText(errno))")
             return 1
         }

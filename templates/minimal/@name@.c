@@ -20,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <glob.h>
-#include <sys/utsname.h>
 #include <bpf/libbpf.h>
+#include "custom_btf.h"
 #include "@name@.skel.h"
 
 enum { OPT_LOAD_ONLY = 256 };	/* long-only option, outside the char range */
@@ -110,60 +109,10 @@ static int parse_args(int argc, char **argv)
 	return 0;
 }
 
-/*
- * A kernel built without BTF (no /sys/kernel/btf/vmlinux) cannot relocate
- * CO-RE accesses by itself: btf-for in swbpf.toml makes a small BTF for each
- * such kernel, and `swbpf install` puts it in PREFIX/lib/@name@/btf/ as
- * RELEASE.btf. Sets path to this kernel's (by `uname -r`), or to "" when the
- * kernel has its own BTF. SWBPF_BTF_DIR names another directory and forces
- * its use, to test it on a kernel with BTF.
- */
-static int find_custom_btf(char *path, size_t size)
-{
-	const char *dir = getenv("SWBPF_BTF_DIR");
-	char exe[PATH_MAX], installed[PATH_MAX + 32], *slash;
-	struct utsname host;
-	glob_t found;
-	ssize_t len;
-	size_t i;
-
-	path[0] = '\0';
-	if (!dir && access("/sys/kernel/btf/vmlinux", R_OK) == 0)
-		return 0;
-	if (!dir) {	/* PREFIX/bin/@name@ -> PREFIX/lib/@name@/btf */
-		len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		exe[len > 0 ? len : 0] = '\0';
-		slash = strrchr(exe, '/');
-		snprintf(installed, sizeof(installed), "%.*s/../lib/@name@/btf",
-			 slash ? (int)(slash - exe) : 1, slash ? exe : ".");
-		dir = installed;
-	}
-	uname(&host);
-	snprintf(path, size, "%s/%s.btf", dir, host.release);
-	if (access(path, R_OK) == 0)
-		return 0;
-	fprintf(stderr, "@name@: this kernel (%s) has no BTF (/sys/kernel/btf/vmlinux), "
-		"and %s is missing; releases with a BTF here:", host.release, path);
-	snprintf(path, size, "%s/*.btf", dir);
-	if (glob(path, 0, NULL, &found) == 0) {
-		for (i = 0; i < found.gl_pathc; i++) {
-			slash = strrchr(found.gl_pathv[i], '/');
-			fprintf(stderr, " %.*s", (int)strlen(slash + 1) - 4, slash + 1);
-		}
-		globfree(&found);
-	} else {
-		fprintf(stderr, " none");
-	}
-	fprintf(stderr, "\n@name@: add this kernel to btf-for in swbpf.toml and "
-		"reinstall, or run on a kernel built with CONFIG_DEBUG_INFO_BTF\n");
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
 	struct @name@_bpf *skel = NULL;
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
-	char btf_path[PATH_MAX];
 	struct bpf_program *prog;
 	struct sigaction sa;
 	int err = 0, nprogs = 0;
@@ -186,9 +135,9 @@ int main(int argc, char **argv)
 	sigaction(SIGALRM, &sa, NULL);
 
 	/* Open: parse the embedded BPF object; nothing is in the kernel yet. */
-	if (find_custom_btf(btf_path, sizeof(btf_path)))
+	/* A kernel without BTF of its own: use the one btf-for made (custom_btf.h). */
+	if (use_custom_btf("@name@", &open_opts))
 		return 1;
-	open_opts.btf_custom_path = btf_path[0] ? btf_path : NULL;
 	skel = @name@_bpf__open_opts(&open_opts);
 	if (!skel) {
 		err = -errno;

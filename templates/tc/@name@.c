@@ -23,6 +23,7 @@
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 #include "@name@.h"
+#include "custom_btf.h"
 #include "@name@.skel.h"
 
 static bool verbose;
@@ -145,6 +146,7 @@ int main(int argc, char **argv)
 	LIBBPF_OPTS(bpf_tc_opts, tc_opts);
 	struct ring_buffer *rb = NULL;
 	struct @name@_bpf *skel = NULL;
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	struct bpf_program *prog;
 	struct sigaction sa;
 	const char *ifname = NULL;
@@ -202,12 +204,20 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(libbpf_print_fn);
 
-	skel = @name@_bpf__open_and_load();
+	/* A kernel without BTF of its own: use the one btf-for made (custom_btf.h). */
+	if (use_custom_btf("@name@", &open_opts))
+		return 1;
+	/* Open, then load: create the ring buffer map, verify the program. */
+	skel = @name@_bpf__open_opts(&open_opts);
 	if (!skel) {
 		err = -errno;
-		fprintf(stderr, "@name@: failed to open and load BPF skeleton: %s\n",
-			strerror(errno));
+		fprintf(stderr, "@name@: failed to open BPF skeleton: %s\n", strerror(errno));
 		return 1;
+	}
+	err = @name@_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "@name@: failed to load BPF skeleton: %s\n", strerror(-err));
+		goto cleanup;
 	}
 
 	if (load_only) {

@@ -61,14 +61,26 @@ enum App {
         // libbpf reports through this callback; with none it stays quiet.
         libbpf_set_print(options.verbose ? printToStderr : nil)
 
-        guard let skel = @name@_bpf__open_and_load() else {
-            fail("failed to open and load BPF skeleton: \(errorText(errno))")
+        // Open: parse the embedded object; nothing is in the kernel yet.
+        // A kernel without BTF of its own: use the one btf-for made (custom_btf.h).
+        var openOptions = bpf_object_open_opts()
+        openOptions.sz = MemoryLayout<bpf_object_open_opts>.size
+        guard use_custom_btf("@name@", &openOptions) == 0 else { return 1 }
+        guard let skel = @name@_bpf__open_opts(&openOptions) else {
+            fail("failed to open BPF skeleton: \(errorText(errno))")
             return 1
         }
         // Deferred blocks run in reverse order, so on every return below the
         // ring buffer is freed first, then the filter and the qdisc go, and
         // the skeleton is destroyed last, as in @name@.c's cleanup.
         defer { @name@_bpf__destroy(skel) }
+
+        // Load: create the maps and run the verifier over the programs.
+        var err = @name@_bpf__load(skel)
+        if err != 0 {
+            fail("failed to load BPF skeleton: \(errorText(-err))")
+            return 1
+        }
 
         if options.loadOnly {
             print("@name@: loaded \(programCount(skel.pointee.obj)) programs (verifier accepted)")
@@ -78,7 +90,7 @@ enum App {
         // Create the clsact qdisc. EEXIST means the interface already has
         // one (another tool or a running @name@ made it): use it, and leave
         // it in place on exit.
-        var err = bpf_tc_hook_create(&hook)
+        err = bpf_tc_hook_create(&hook)
         if err != 0 && err != -EEXIST {
             fail("failed to create clsact qdisc on \(interface): \(errorText(-err))")
             return 1

@@ -51,7 +51,11 @@ enum App {
         libbpf_set_print(options.verbose ? printToStderr : nil)
 
         // Open: parse the embedded BPF object; nothing is in the kernel yet.
-        guard let skel = @name@_bpf__open() else {
+        // A kernel without BTF of its own: use the one btf-for made (custom_btf.h).
+        var openOptions = bpf_object_open_opts()
+        openOptions.sz = MemoryLayout<bpf_object_open_opts>.size
+        guard use_custom_btf("@name@", &openOptions) == 0 else { return 1 }
+        guard let skel = @name@_bpf__open_opts(&openOptions) else {
             fail("failed to open BPF skeleton: \(errorText(errno))")
             return 1
         }

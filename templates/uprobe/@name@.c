@@ -6,7 +6,7 @@
  * object into @name@.skel.h: struct @name@_bpf with a field per program
  * (skel->progs.target_entry, skel->progs.target_exit), map
  * (skel->maps.events) and link (skel->links.*), plus
- * @name@_bpf__open_and_load/destroy. This file loads the programs, attaches
+ * @name@_bpf__open/load/destroy. This file loads the programs, attaches
  * them as a uprobe and a uretprobe on @name@_target() in this very binary,
  * then calls that function once a second and prints what the probes saw.
  */
@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "@name@.h"
+#include "custom_btf.h"
 #include "@name@.skel.h"
 
 enum { OPT_LOAD_ONLY = 256 };	/* long-only option, outside the char range */
@@ -162,6 +163,7 @@ static struct bpf_link *attach_target(struct bpf_program *prog, bool retprobe)
 int main(int argc, char **argv)
 {
 	struct @name@_bpf *skel = NULL;
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	struct ring_buffer *rb = NULL;
 	struct bpf_program *prog;
 	struct sigaction sa;
@@ -184,12 +186,19 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
 
-	/* Open and load: create the ring buffer map, verify both programs. */
-	skel = @name@_bpf__open_and_load();
+	/* A kernel without BTF of its own: use the one btf-for made (custom_btf.h). */
+	if (use_custom_btf("@name@", &open_opts))
+		return 1;
+	/* Open, then load: create the ring buffer map, verify both programs. */
+	skel = @name@_bpf__open_opts(&open_opts);
 	if (!skel) {
 		err = -errno;
-		fprintf(stderr, "@name@: failed to open and load BPF skeleton: %s\n",
-			strerror(errno));
+		fprintf(stderr, "@name@: failed to open BPF skeleton: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	err = @name@_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "@name@: failed to load BPF skeleton: %s\n", strerror(-err));
 		goto cleanup;
 	}
 

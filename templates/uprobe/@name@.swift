@@ -6,7 +6,7 @@
 // object into @name@.skel.h: struct @name@_bpf with a field per program
 // (skel.pointee.progs.target_entry, .target_exit), map
 // (skel.pointee.maps.events) and link (skel.pointee.links.*), plus
-// @name@_bpf__open_and_load/destroy. swbpf makes that header, libbpf's API
+// @name@_bpf__open/load/destroy. swbpf makes that header, libbpf's API
 // and @name@.h one Clang module, C@name@, so this file calls them directly,
 // as @name@.c would. It loads the programs, attaches them as a uprobe and a
 // uretprobe on @name@_target() in this very binary, then calls that
@@ -61,13 +61,24 @@ enum App {
         // libbpf logs through this callback; with none it stays silent.
         libbpf_set_print(options.verbose ? printToStderr : nil)
 
-        // Open and load: create the ring buffer map, verify both programs.
-        guard let skel = @name@_bpf__open_and_load() else {
-            fail("failed to open and load BPF skeleton: \(errorText(errno))")
+        // Open: parse the embedded object; nothing is in the kernel yet.
+        // A kernel without BTF of its own: use the one btf-for made (custom_btf.h).
+        var openOptions = bpf_object_open_opts()
+        openOptions.sz = MemoryLayout<bpf_object_open_opts>.size
+        guard use_custom_btf("@name@", &openOptions) == 0 else { return 1 }
+        guard let skel = @name@_bpf__open_opts(&openOptions) else {
+            fail("failed to open BPF skeleton: \(errorText(errno))")
             return 1
         }
         // Runs on every return below; destroy detaches the links and unloads.
         defer { @name@_bpf__destroy(skel) }
+
+        // Load: create the maps and run the verifier over the programs.
+        let err = @name@_bpf__load(skel)
+        if err != 0 {
+            fail("failed to load BPF skeleton: \(errorText(-err))")
+            return 1
+        }
 
         if options.loadOnly {
             print("@name@: loaded \(programCount(skel.pointee.obj)) programs (verifier accepted)")

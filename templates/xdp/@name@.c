@@ -23,6 +23,7 @@
 #include <linux/if_link.h>	/* XDP_FLAGS_*, XDP_ATTACHED_* */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "custom_btf.h"
 #include "@name@.skel.h"
 
 #define NUM_PROTOS 256
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
 	LIBBPF_OPTS(bpf_link_create_opts, link_opts);
 	LIBBPF_OPTS(bpf_xdp_query_opts, query_opts);
 	struct @name@_bpf *skel = NULL;
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	struct bpf_program *prog;
 	struct sigaction sa;
 	const char *ifname = NULL;
@@ -216,14 +218,21 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(libbpf_print_fn);
 
-	/* Open and load in one step: there is no .rodata to set. Loading
-	 * creates the map and runs the verifier over the program. */
-	skel = @name@_bpf__open_and_load();
+	/* A kernel without BTF of its own: use the one btf-for made (custom_btf.h). */
+	if (use_custom_btf("@name@", &open_opts))
+		return 1;
+	/* Open, then load: create the map and run the verifier over the
+	 * program. */
+	skel = @name@_bpf__open_opts(&open_opts);
 	if (!skel) {
 		err = -errno;
-		fprintf(stderr, "@name@: failed to open and load BPF skeleton: %s\n",
-			strerror(errno));
+		fprintf(stderr, "@name@: failed to open BPF skeleton: %s\n", strerror(errno));
 		return 1;
+	}
+	err = @name@_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "@name@: failed to load BPF skeleton: %s\n", strerror(-err));
+		goto cleanup;
 	}
 
 	if (load_only) {

@@ -66,15 +66,25 @@ enum App {
         // libbpf reports through this callback; with none it stays quiet.
         libbpf_set_print(options.verbose ? printToStderr : nil)
 
-        // Open and load in one step: there is no .rodata to set. Loading
-        // creates the map and runs the verifier over the program.
-        guard let skel = @name@_bpf__open_and_load() else {
-            fail("failed to open and load BPF skeleton: \(errorText(errno))")
+        // Open: parse the embedded object; nothing is in the kernel yet.
+        // A kernel without BTF of its own: use the one btf-for made (custom_btf.h).
+        var openOptions = bpf_object_open_opts()
+        openOptions.sz = MemoryLayout<bpf_object_open_opts>.size
+        guard use_custom_btf("@name@", &openOptions) == 0 else { return 1 }
+        guard let skel = @name@_bpf__open_opts(&openOptions) else {
+            fail("failed to open BPF skeleton: \(errorText(errno))")
             return 1
         }
         // Destroying the skeleton frees the program and map, on every
         // return below.
         defer { @name@_bpf__destroy(skel) }
+
+        // Load: create the maps and run the verifier over the programs.
+        var err = @name@_bpf__load(skel)
+        if err != 0 {
+            fail("failed to load BPF skeleton: \(errorText(-err))")
+            return 1
+        }
 
         if options.loadOnly {
             print("@name@: loaded \(programCount(skel.pointee.obj)) programs (verifier accepted)")
@@ -123,7 +133,6 @@ enum App {
         var lastPrint = 0.0
         // One value per possible CPU for each lookup, reused.
         var values = [UInt64](repeating: 0, count: Int(cpus))
-        var err: Int32 = 0
         while !exiting.load(ordering: .relaxed) {
             usleep(100_000)  // returns early when a signal arrives
             now = monotonicSeconds()

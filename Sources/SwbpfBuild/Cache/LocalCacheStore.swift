@@ -31,6 +31,8 @@ public final class LocalCacheStore: Sendable {
     package static let recordLimit = 4 << 20
     /// The statistics log is summed into one line once it is larger than this.
     package static let statsLimit = 64 << 10
+    /// Builds whose writes the size ledger adds up before it is measured again (see `estimatedSize`).
+    package static let ledgerBuilds = 128
 
     private init(directory: String, base: Int32, namespaces: [CacheNamespace: Int32]) {
         self.directory = directory
@@ -359,16 +361,65 @@ public final class LocalCacheStore: Sendable {
         return removal
     }
 
-    /// Removes everything, the statistics included.
+    /// Removes everything, the statistics and the size ledger included.
     public func clear() -> Removal {
         var removal = trim(to: -1)
         var info = Glibc.stat()
-        if Self.regularFile("stats", in: base) != nil {
-            unlinkat(base, "stats", 0)
-        } else if fstatat(base, "stats", &info, AT_SYMLINK_NOFOLLOW) == 0 {
-            removal.foreign.append(Self.describe("stats", in: base, path: FileSystem.join(basePath, "stats")))
+        for name in ["stats", Self.ledger] {
+            if Self.regularFile(name, in: base) != nil {
+                unlinkat(base, name, 0)
+            } else if fstatat(base, name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+                removal.foreign.append(Self.describe(name, in: base, path: FileSystem.join(basePath, name)))
+            }
         }
         return removal
+    }
+
+    // MARK: Size ledger
+
+    /// The size ledger: `= BYTES`, what the last walk measured, then `+ BYTES` for what each build
+    /// wrote since, each line appended in one write. It lets a build that stored decide whether to
+    /// trim without walking every directory of the cache (thousands of stats in a full one).
+    private static let ledger = "size"
+
+    /// Adds what one build wrote to the ledger and returns the size it now adds up to; nil when a
+    /// walk must measure it: no ledger yet, one that is not a regular file or does not parse, or
+    /// one adding up `ledgerBuilds` builds (a line another build appended while the ledger was
+    /// restarted is lost, and files are removed and replaced behind its back: a walk now and then
+    /// bounds what it can miss). Replacing a file swbpf stored counts it twice: the ledger errs
+    /// towards a walk, never towards a cache over its limit for long.
+    package func estimatedSize(adding written: Int64) -> Int64? {
+        guard case .contents(let bytes) = FileSystem.readRegularFile(Self.ledger, in: base, limit: Self.statsLimit) else { return nil }
+        var measured: Int64?
+        var added: Int64 = 0
+        var builds = 0
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            // Bounded, so no sum of them can overflow.
+            guard let value = Int64(line.dropFirst(2)), (0..<(1 << 50)).contains(value) else { return nil }
+            switch line.prefix(2) {
+            case "= " where measured == nil: measured = value
+            case "+ " where measured != nil:
+                added += value
+                builds += 1
+            default: return nil
+            }
+        }
+        guard let measured, builds < Self.ledgerBuilds else { return nil }
+        let fd = openat(base, Self.ledger, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = Glibc.stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+              (try? FileSystem.writeAll(Array("+ \(written)\n".utf8), to: fd, path: Self.ledger)) != nil else { return nil }
+        return measured + added + written
+    }
+
+    /// Restarts the ledger from the size a walk just measured.
+    package func measuredSize(_ size: Int64) {
+        // Something there that is not a regular file is foreign: left alone, and builds walk.
+        var info = Glibc.stat()
+        guard fstatat(base, Self.ledger, &info, AT_SYMLINK_NOFOLLOW) != 0 || (info.st_mode & S_IFMT) == S_IFREG else { return }
+        try? Self.writeFile(Self.ledger, in: base, Array("= \(size)\n".utf8), display: FileSystem.join(basePath, Self.ledger))
     }
 }
 

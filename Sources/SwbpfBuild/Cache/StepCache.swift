@@ -120,6 +120,8 @@ public final class SharedCache: StepCache {
 
     private struct State {
         var counts = CacheCounts()
+        /// Bytes this build wrote to the local cache, for its size ledger.
+        var written: Int64 = 0
         var remoteDown = false
         var localUnwritable = false
         var remoteBrokenSaid = false
@@ -271,7 +273,10 @@ public final class SharedCache: StepCache {
 
     private func keepLocally(_ namespace: CacheNamespace, _ key: String, _ bytes: [UInt8], notes: inout [String]) {
         guard !state.withLock({ $0.localUnwritable }), let local = local(notes: &notes) else { return }
-        do { try local.write(namespace, key, bytes) } catch {
+        do {
+            try local.write(namespace, key, bytes)
+            state.withLock { $0.written += Int64(bytes.count) }
+        } catch {
             if case .untrusted = error { return localUntrusted(error, notes: &notes) }
             let first = state.withLock { state in
                 defer { state.localUnwritable = true }
@@ -393,11 +398,17 @@ public final class SharedCache: StepCache {
         let counts = self.counts
         guard counts.lookups > 0 || counts.stored > 0, let local = local(notes: &notes) else { return notes }
         local.record(counts)
-        // Trimming walks the cache: only worth it after a build that added to it.
-        if counts.stored > 0 || counts.remoteHits > 0 {
-            let inventory = local.inventory()
-            if inventory.size > sizeLimit, let note = local.trim(to: sizeLimit / 10 * 9).foreignNote { notes.append(note) }
+        // Trimming walks the cache: only worth it after a build that added to it, and only when
+        // the size ledger cannot say it is under the limit.
+        guard counts.stored > 0 || counts.remoteHits > 0 else { return notes }
+        if let estimate = local.estimatedSize(adding: state.withLock({ $0.written })), estimate <= sizeLimit { return notes }
+        var size = local.inventory().size
+        if size > sizeLimit {
+            let removal = local.trim(to: sizeLimit / 10 * 9)
+            size -= removal.bytes
+            if let note = removal.foreignNote { notes.append(note) }
         }
+        local.measuredSize(size)
         return notes
     }
 }

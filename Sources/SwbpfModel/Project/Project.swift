@@ -20,6 +20,9 @@ public struct App: Equatable, Sendable {
     public var sharedHeader: String?
     /// Helper sources shared between apps (compiled once) that this app links.
     public var helpers: [String]
+    /// A Swift app's helper headers that its module imports besides its shared header (which
+    /// imports the helpers it includes itself).
+    public var importedHelperHeaders: [String] = []
     public var cflags: [String] = []
     public var bpfCflags: [String] = []
     public var ldflags: [String] = []

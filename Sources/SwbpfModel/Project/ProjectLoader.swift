@@ -5,8 +5,8 @@ import Glibc
 
 /// Turns a directory (and its optional swbpf.toml) into a `Project`, following the conventions of
 /// libbpf-bootstrap's examples/c: every NAME.bpf.c with a NAME.c beside it is an app; a HELPER.c
-/// without a kernel part is a helper, linked into the apps that include HELPER.h. Subdirectories
-/// are not part of the project.
+/// without a kernel part is a helper, linked into the apps that include HELPER.h and into every
+/// Swift app. Subdirectories are not part of the project.
 public enum ProjectLoader {
     public static func load(directory: String) throws -> Project {
         let root = FileSystem.normalize(directory)
@@ -186,7 +186,14 @@ extension ProjectLoader {
         for index in apps.indices {
             let own = apps[index].userSources + [apps[index].name + ".h"].filter(files.contains)
             // Reading sources is only needed when there is a helper to find.
-            let discovered = helperCandidates.isEmpty ? [] : helpers(reachableFrom: own + config.sharedSources)
+            var discovered = helperCandidates.isEmpty ? [] : helpers(reachableFrom: own + config.sharedSources)
+            if apps[index].isSwift {
+                // Swift has no #include to name the helpers it calls: a Swift app links every
+                // helper, and its module imports the headers its shared header does not.
+                let unreached = helperCandidates.subtracting(discovered).sorted()
+                apps[index].importedHelperHeaders = unreached.map { String($0.dropLast(2)) + ".h" }
+                discovered = (discovered + unreached).sorted()
+            }
             apps[index].helpers = config.sharedSources + discovered.filter { !config.sharedSources.contains($0) }
             usedHelpers.formUnion(discovered)
         }
