@@ -119,27 +119,31 @@ package struct MakeDatabase: Equatable {
         return database
     }
 
-    /// The words a recipe writes itself, command by command (`clang -D __X__ -O2 $(INCLUDES) -c $<`
-    /// gives `["clang", "-D", "__X__", "-O2", "$", "-c", "$"]`): a word made with a variable or
-    /// automatic variable (`-DV=$(VERSION)`, `$@`) is `$`, since its value is not the recipe's
-    /// text; comments and line continuations are left out. Commands are split at `&&`, `;`, `||`.
-    package static func literalCommands(_ recipe: [String]) -> [[String]] {
+    /// The words of a recipe's commands (`$(CLANG) -D __X__ -O2 $(INCLUDES) -c $<` gives
+    /// `["clang", "-D", "__X__", "-O2", "-I.output", "-c", "$"]`): a reference to a variable of
+    /// `values` (the Makefile's own, as make expanded them) is replaced by its value, as make
+    /// does; a word made with anything else (`$@`, `$(call ...)`, `$(FLAGS_$*)`) is `$`, since its
+    /// value is not known here. Comments and line continuations are left out; commands are split
+    /// at `&&`, `;`, `||`, and lose make's prefixes (`@`, `-`, `+`, also from `$(Q)`).
+    package static func literalCommands(_ recipe: [String], values: [String: String] = [:]) -> [[String]] {
         var text = ""
         for line in recipe {
             var kept = ""
             var depth = 0
-            // make's own prefixes (@ silent, - ignore errors, + always run) start a command line.
-            let continues = text.hasSuffix(" ") && !text.hasSuffix(" ; ")
-            var characters = continues ? Array(line)[...] : Array(line.drop { "@-+ \t".contains($0) })[...]
+            var reference = ""
+            var characters = Array(line)[...]
             while let character = characters.popFirst() {
-                if character == "$", let next = characters.first {
+                if depth == 0, character == "$", let next = characters.first {
                     characters.removeFirst()
-                    if next == "(" || next == "{" { depth += 1 } else { kept.append(variableMark) }
+                    if next == "(" || next == "{" { depth = 1; reference = "" } else { kept.append(variableMark) }
                     continue
                 }
                 if depth > 0 {
                     if character == "(" || character == "{" { depth += 1 }
-                    if character == ")" || character == "}" { depth -= 1; if depth == 0 { kept.append(variableMark) } }
+                    if character == ")" || character == "}" { depth -= 1 }
+                    if depth > 0 { reference.append(character); continue }
+                    let isName = !reference.isEmpty && reference.allSatisfy { $0.isLetter || $0.isNumber || "_.-".contains($0) }
+                    if isName, let value = values[reference] { kept += value } else { kept.append(variableMark) }
                     continue
                 }
                 if character == "#" { break }
@@ -152,6 +156,10 @@ package struct MakeDatabase: Equatable {
         for word in text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) {
             if ["&&", ";", "||"].contains(word) {
                 commands.append([])
+            } else if commands[commands.count - 1].isEmpty {
+                // make's prefixes: @ silent, - ignore errors, + always run.
+                let command = String(word.drop { "@-+".contains($0) })
+                if !command.isEmpty { commands[commands.count - 1].append(command.contains(variableMark) ? "$" : command) }
             } else {
                 commands[commands.count - 1].append(word.contains(variableMark) ? "$" : word)
             }

@@ -106,14 +106,7 @@ private struct Learner {
 
     /// `path` relative to the project directory, with `..` when it is outside.
     func relative(_ path: String) -> String {
-        let target = absolute(path).split(separator: "/")
-        let base = root.split(separator: "/")
-        var common = 0
-        while common < min(target.count, base.count), target[common] == base[common] { common += 1 }
-        // Nothing in common but `/` (the system's libbpf.a): the absolute path says it best.
-        if common == 0 { return absolute(path) }
-        let parts = Array(repeating: "..", count: base.count - common) + target[common...].map(String.init)
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
+        FileSystem.relativeWithParents(path, to: root) ?? absolute(path)
     }
 
     func isInOutput(_ path: String) -> Bool {
@@ -436,7 +429,7 @@ private struct Learner {
         var words: [String] = []
         var first: MakeDatabase.Rule?
         for rule in rules {
-            for command in MakeDatabase.literalCommands(rule.recipe) {
+            for command in MakeDatabase.literalCommands(rule.recipe, values: database.variables.mapValues(\.value)) {
                 let isBPF = zip(command, command.dropFirst()).contains { $0 == "-target" && $1 == "bpf" }
                 switch kind {
                 case .bpfCompile where !isBPF, .link where isBPF,

@@ -506,6 +506,10 @@ struct BuildCommands: Equatable {
     @Test func flagsWrittenIntoRecipesAreLearned() async throws {
         #expect(MakeDatabase.literalCommands(["@$(CC) -D X$(Y) -O2 \\", "\t  -c $< -o $@ && $(STRIP) -g $@ # why", "-rm -f $(OUT)"])
                 == [["$", "-D", "$", "-O2", "-c", "$", "-o", "$"], ["$", "-g", "$"], ["rm", "-f", "$"]])
+        // The Makefile's own variables are read as make expands them; anything else stays unknown.
+        #expect(MakeDatabase.literalCommands(["$(Q)$(CLANG) $(MY_FLAGS) -D__TARGET_ARCH_$(ARCH) $(or $(A_$*),$(A)) -c $<"],
+                                             values: ["Q": "@", "CLANG": "clang", "MY_FLAGS": "-DX -Wall", "ARCH": "x86", "A": "-O2"])
+                == [["clang", "-DX", "-Wall", "-D__TARGET_ARCH_x86", "$", "-c", "$"]])
         let project = try TemporaryProject("init-recipe-flags")
         try project.write("lib/libbpf.a", "")
         for app in ["one", "two"] {
@@ -539,7 +543,8 @@ struct BuildCommands: Equatable {
     /// A book-style Makefile: one program named by a variable, a phony default goal that names the
     /// binary and its kernel object, no pattern rules (make prints "# No implicit rules."), and an
     /// app compiled and linked in one command. The app is an app (not "skipped"), the object is a
-    /// step of it, the one-command flags are learned, and a word made with a variable is not.
+    /// step of it, the one-command flags are learned with the Makefile's variables expanded
+    /// (`-DVERSION=$(VER)`), and a word whose value make knows only while building (`$@`) is not.
     @Test func aOneCommandAppWithoutPatternRulesIsLearned() async throws {
         let project = try TemporaryProject("init-book")
         try project.write("vendor/lib/libbpf.a", "")
@@ -552,7 +557,7 @@ struct BuildCommands: Equatable {
             .PHONY: everything $(PROG)
             everything: $(PROG) $(KOBJ)
             $(PROG): $(PROG).c $(PROG).skel.h
-            \tgcc -Wall -DUSER_BUILD -DVERSION=$(VER) -o $@ $< -Lvendor/lib -l:libbpf.a -lelf -lz
+            \tgcc -Wall -DUSER_BUILD -DVERSION=$(VER) -DOUT=$@ -o $@ $< -Lvendor/lib -l:libbpf.a -lelf -lz
             $(KOBJ): $(PROG).bpf.c
             \tclang -target bpf -D __BPF_TRACING__ -D __TARGET_ARCH_x86 -O2 -g -c $< -o $@
             \trm -f stale.o
@@ -564,7 +569,7 @@ struct BuildCommands: Equatable {
         let config = try project.read("swbpf.toml")
         #expect(!config.contains("skip"), "\(config)")
         #expect(config.contains("bpf-cflags = [\"-D__BPF_TRACING__\"]   # Makefile:9 rule counter.bpf.o"), "\(config)")
-        #expect(config.contains("cflags = [\"-DUSER_BUILD\"]   # Makefile:7 rule counter"), "\(config)")
+        #expect(config.contains("cflags = [\"-DUSER_BUILD\", \"-DVERSION=3\"]   # Makefile:7 rule counter"), "\(config)")
         #expect(config.contains("[libbpf]\narchive = \"vendor/lib/libbpf.a\"   # Makefile:7 rule counter"), "\(config)")
         #expect(outcome.learned.learned.contains { $0.hasPrefix("apps (Makefile:1 PROG): counter") }, "\(outcome.learned.learned)")
         #expect(outcome.learned.products == ["counter"])
