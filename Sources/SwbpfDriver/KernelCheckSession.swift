@@ -35,7 +35,9 @@ package enum KernelCheckSession {
             kernels.append(kernel)
         }
         if vm {
-            return try await boot(opened, kernels: kernels, jobs: jobs, environment: environment, note: note)
+            var outcome = try await boot(opened, kernels: kernels, jobs: jobs, environment: environment, note: note)
+            outcome.verdicts = placingRefusals(outcome.verdicts, opened)
+            return outcome
         }
         var verdicts: [KernelVerdict] = []
         for kernel in kernels {
@@ -43,7 +45,37 @@ package enum KernelCheckSession {
                 KernelVerdict(kernel: kernel.name, mode: .btf, report: $0.report, log: $0.log)
             }
         }
-        return Outcome(kernels: kernels, verdicts: verdicts, kvmProblem: nil)
+        return Outcome(kernels: kernels, verdicts: placingRefusals(verdicts, opened), kvmProblem: nil)
+    }
+
+    /// Where a refusal has no source line the log gave: a kernel without a kfunc refuses the
+    /// program in libbpf, before any verifier log quotes a line (the call's line comes from the
+    /// object's line info), and older kernels (6.1) quote the line without its file and number
+    /// (found by its text in the line info). The file is named as the app names it.
+    private static func placingRefusals(_ verdicts: [KernelVerdict], _ opened: OpenedProject) -> [KernelVerdict] {
+        var objects: [String: [UInt8]] = [:]
+        return verdicts.map { verdict in
+            let report = verdict.report
+            guard report.verdict != .accepted, report.source == nil else { return verdict }
+            let path = FileSystem.absolute(report.object, base: opened.project.root)
+            guard let bytes = objects[path] ?? FileSystem.read(path) else { return verdict }
+            objects[path] = bytes
+            let placed: VerifierLog.SourceLine?
+            if let missing = verdict.missing, missing.hasPrefix("kfunc ") {
+                placed = ObjectSourceLines.kfuncCall(String(missing.dropFirst("kfunc ".count)), section: report.section, in: bytes)
+            } else if let quoted = report.lastLines.last(where: { $0.hasPrefix("; ") }) {
+                placed = ObjectSourceLines.line(quoting: String(quoted.dropFirst(2)), section: report.section, in: bytes)
+            } else {
+                placed = nil
+            }
+            guard var line = placed else { return verdict }
+            let base = FileSystem.split(line.file).base
+            let sources = opened.project.apps.first { $0.name == verdict.report.app }?.bpfSources ?? []
+            line.file = sources.first { FileSystem.split($0).base == base } ?? base
+            var located = verdict
+            located.report.source = line
+            return located
+        }
     }
 
     /// Boots every kernel with the same initramfs, up to `jobs` at once.

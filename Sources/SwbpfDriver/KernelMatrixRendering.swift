@@ -53,8 +53,11 @@ package enum KernelMatrixRendering {
                          + (verdict.missing.map { "it has no \($0)" } ?? report.message ?? report.error ?? "unknown error")]
             if let source = report.source { lines.append("\(String(source.line).leftPadded(to: 6)) | \(source.text)") }
             if verdict.missing == nil, let message = report.message { lines.append("note: " + message) }
-            if verdict.missing != nil {
-                lines.append("help: guard the access with bpf_core_field_exists()/bpf_ksym_exists() and a fallback, or require a newer kernel")
+            if let missing = verdict.missing {
+                let guardedBy = missing.hasPrefix("kfunc ") ? "the call with bpf_ksym_exists()"
+                    : missing.hasPrefix("kernel variable ") ? "the use with bpf_ksym_exists()"
+                    : "the access with bpf_core_field_exists() or bpf_core_type_exists()"
+                lines.append("help: guard \(guardedBy) and give a fallback, or require a newer kernel")
             } else if let hint = report.hint {
                 lines.append("help: " + hint.help)
             }

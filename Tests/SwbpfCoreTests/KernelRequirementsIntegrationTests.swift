@@ -49,4 +49,32 @@ struct KernelRequirementsIntegrationTests {
         #expect(doctor.stdout.contains("app txdp: xdp; needs Linux ≥ 4.8 (XDP (BPF_PROG_TYPE_XDP))"), "\(doctor.stdout)")
         #expect(doctor.stdout.contains("needs Linux ≥ 5.8 (BPF_MAP_TYPE_RINGBUF"), "\(doctor.stdout)")
     }
+
+    /// A kernel without a kfunc is refused by libbpf before any verifier log quotes a line: the
+    /// call's line comes from the object's own line info.
+    @Test func aKfuncCallIsPlacedByTheObjectsLineInfo() async throws {
+        let project = try await KernelCommandTests.project("kfunc-lines", apps: [(name: "tminimal", template: "minimal")])
+        try project.write("numbers.bpf.c", KernelMatrixTests.numbers)
+        try project.write("numbers.c", "#include \"numbers.skel.h\"\nint main(void) { return 0; }\n")
+        let build = try await TemplateHarness.swbpf(["build", "numbers"], in: project.path)
+        try #require(build.status == 0, "\(build.output)")
+        let object = try #require(FileSystem.read(FileSystem.join(project.path, ".output/numbers.bpf.o")))
+        let lines = KernelMatrixTests.numbers.split(separator: "\n", omittingEmptySubsequences: false)
+        for (kfunc, call) in [("bpf_iter_num_new", "bpf_iter_num_new(&it, 0, 10);"),
+                              ("bpf_iter_num_next", "while ((v = bpf_iter_num_next(&it)))"),
+                              ("bpf_iter_num_destroy", "bpf_iter_num_destroy(&it);")] {
+            let expected = try #require(lines.firstIndex { $0.contains(call) }) + 1
+            let placed = ObjectSourceLines.kfuncCall(kfunc, section: "tp/syscalls/sys_enter_write", in: object)
+            #expect(placed?.line == expected, "\(kfunc): \(String(describing: placed))")
+            #expect(placed?.text == call, "\(kfunc): \(String(describing: placed))")
+            #expect(placed.map { FileSystem.split($0.file).base } == "numbers.bpf.c", "\(String(describing: placed))")
+        }
+        // An older verifier (6.1's) quotes the line's text alone; the line info has its number.
+        let quoted = ObjectSourceLines.line(quoting: " bpf_iter_num_destroy(&it); ", section: "tp/syscalls/sys_enter_write", in: object)
+        #expect(quoted?.line == (lines.firstIndex { $0.contains("bpf_iter_num_destroy(&it);") }.map { $0 + 1 }), "\(String(describing: quoted))")
+        #expect(ObjectSourceLines.line(quoting: "no such line", section: "tp/syscalls/sys_enter_write", in: object) == nil)
+        #expect(ObjectSourceLines.kfuncCall("bpf_iter_num_new", section: "xdp", in: object) == nil)
+        #expect(ObjectSourceLines.kfuncCall("bpf_printk", section: "tp/syscalls/sys_enter_write", in: object) == nil)
+        #expect(ObjectSourceLines.kfuncCall("bpf_iter_num_new", section: "tp/syscalls/sys_enter_write", in: Array(object.prefix(64))) == nil)
+    }
 }
