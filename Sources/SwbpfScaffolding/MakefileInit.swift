@@ -44,13 +44,14 @@ package enum MakefileInit {
         var learned = MakefileImport.learn(MakeDatabase.parse(String(decoding: outcome.standardOutput, as: UTF8.self)), makefile: chosen, root: root, files: files,
                                            arch: TargetSelection.host.name)
         learned.makeVariables = variables
-        // Apps swbpf would leave out (an optional library it does not find) that make builds anyway.
+        // Apps that name an optional header swbpf does not find (blazesym.h): the build's
+        // preprocessor may leave them out, where make builds them all the same.
         let project = try ProjectLoader.load(directory: root, config: try ProjectConfig.parse(learned.configText, file: ProjectConfig.fileName),
                                              configFile: ProjectConfig.fileName)
         let leftOut = project.apps.filter { $0.unavailable != nil && learned.products.contains($0.name) }.map(\.name)
         if !leftOut.isEmpty {
-            learned.settings.append(.init(table: nil, key: "also", value: .strings(leftOut), origin: "make builds them; swbpf alone would leave them out"))
-            learned.learned.append("built although swbpf would leave them out: \(leftOut.joined(separator: " "))")
+            learned.settings.append(.init(table: nil, key: "also", value: .strings(leftOut), origin: "make builds them, whatever their optional headers"))
+            learned.learned.append("built as make builds them, whatever their optional headers: \(leftOut.joined(separator: " "))")
         }
         let text = learned.configText
         _ = try ProjectConfig.parse(text, file: ProjectConfig.fileName)
