@@ -483,7 +483,12 @@ private struct Learner {
                 let word = words[index]
                 index += 1
                 if global.contains(word) || Self.ownLibraries.contains(word) { continue }
-                if word.hasPrefix("-L"), libbpfDirectories.contains(absolute(String(word.dropFirst(2)))) { continue }
+                // libbpf's own directory (swbpf links libbpf itself): its archive, or its sources
+                // before they are built (`-L../libbpf/src` with only libbpf.c in it yet).
+                if word.hasPrefix("-L") {
+                    let directory = absolute(String(word.dropFirst(2)))
+                    if libbpfDirectories.contains(directory) || FileSystem.exists(FileSystem.join(directory, "libbpf.c")) { continue }
+                }
                 if word.hasPrefix("-l") {
                     if !libraries.contains(String(word.dropFirst(2))) { libraries.append(String(word.dropFirst(2))) }
                 } else if !flags.contains(word) {

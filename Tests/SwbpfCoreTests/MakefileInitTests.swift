@@ -573,6 +573,17 @@ struct BuildCommands: Equatable {
         #expect(config.contains("[libbpf]\narchive = \"vendor/lib/libbpf.a\"   # Makefile:7 rule counter"), "\(config)")
         #expect(outcome.learned.learned.contains { $0.hasPrefix("apps (Makefile:1 PROG): counter") }, "\(outcome.learned.learned)")
         #expect(outcome.learned.products == ["counter"])
+
+        // Before libbpf is built, its source directory is named by -L: libbpf's link, not the app's.
+        let unbuilt = try TemporaryProject("init-book-unbuilt")
+        try unbuilt.write("libbpf/src/libbpf.c", "")
+        try unbuilt.write("app/counter.bpf.c", MakefileFamily.kernelPart())
+        try unbuilt.write("app/counter.c", "int main(void) { return 0; }\n")
+        try unbuilt.write("app/Makefile", "counter: counter.c\n\tgcc -o $@ $< -L../libbpf/src -l:libbpf.a -lelf -lz -lm\n")
+        let unbuiltOutcome = try await MakefileInit.run(directory: unbuilt.path + "/app", makefile: nil, environment: ProcessInfo.processInfo.environment)
+        let unbuiltConfig = try unbuilt.read("app/swbpf.toml")
+        #expect(unbuiltConfig.contains("libs = [\"m\"]") && !unbuiltConfig.contains("ldflags"), "\(unbuiltConfig)")
+        #expect(unbuiltOutcome.learned.notUnderstood.contains { $0.contains("no -L directory of it holds a libbpf.a yet") })
         #expect(outcome.learned.notUnderstood.isEmpty, "\(outcome.learned.notUnderstood)")
     }
 
