@@ -31,6 +31,22 @@ package struct MakeDatabase: Equatable {
     package var rules: [String: Rule] = [:]
     /// Pattern rules (`$(OUTPUT)/%.bpf.o: %.bpf.c`), targets expanded, in make's order.
     package var patternRules: [Rule] = []
+    /// Target-specific variables (`softirqs.bpf.o: BPFCFLAGS += -mcpu=v3`), in make's order.
+    package var targetVariables: [TargetVariable] = []
+
+    /// One target-specific assignment, its value as written (make prints it unexpanded).
+    package struct TargetVariable: Equatable {
+        package var target: String
+        package var name: String
+        /// `+=`: added to the variable's value; otherwise the value replaces it for that target.
+        package var appends: Bool
+        package var value: String
+        package var file: String
+        package var line: Int
+
+        /// `Makefile:14 softirqs.bpf.o: BPFCFLAGS`.
+        package var origin: String { "\(file):\(line) \(target): \(name)" }
+    }
     package var defaultGoal: String?
 
     /// The goal `make` is run with: its recipe prints every variable the makefiles set, expanded.
@@ -85,6 +101,13 @@ package struct MakeDatabase: Equatable {
             if line == "# Files" { inFiles = true; inPatterns = false; continue }
             if line.hasPrefix("# files hash-table stats") { inFiles = false; continue }
             if line.hasPrefix(".DEFAULT_GOAL := ") { database.defaultGoal = String(line.dropFirst(".DEFAULT_GOAL := ".count)) }
+            // In # Files, a makefile line names a target-specific variable: `TARGET: NAME += VALUE`.
+            if inFiles, let origin = Self.fileOrigin(line), index + 1 < lines.count,
+               let variable = Self.targetVariable(lines[index + 1], file: origin.file, line: origin.line) {
+                database.targetVariables.append(variable)
+                index += 1
+                continue
+            }
             if !inFiles, let origin = Self.fileOrigin(line), index + 1 < lines.count,
                let name = Self.assignedName(lines[index + 1]) {
                 database.variables[name] = Variable(name: name, value: "", file: origin.file, line: origin.line)
@@ -186,6 +209,20 @@ package struct MakeDatabase: Equatable {
     }
 
     /// The name in `NAME := value`, `NAME = value` (the database's two spellings).
+    /// `one.bpf.o: BPFCFLAGS += -mcpu=v3` as make prints a target-specific variable.
+    private static func targetVariable(_ text: String, file: String, line: Int) -> TargetVariable? {
+        guard let colon = text.firstRange(of: ": ") else { return nil }
+        let assignment = text[colon.upperBound...]
+        for separator in [" += ", " := ", " ::= ", " ?= ", " = "] {
+            guard let range = assignment.firstRange(of: separator) else { continue }
+            let name = String(assignment[..<range.lowerBound])
+            guard !name.isEmpty, !name.contains(" ") else { return nil }
+            return TargetVariable(target: String(text[..<colon.lowerBound]), name: name, appends: separator == " += ",
+                                  value: String(assignment[range.upperBound...]), file: file, line: line)
+        }
+        return nil
+    }
+
     private static func assignedName(_ line: String) -> String? {
         for separator in [" := ", " = ", " ::= "] {
             if let range = line.firstRange(of: separator) {

@@ -400,8 +400,9 @@ private struct Learner {
         }
     }
 
-    /// The words of `variables` swbpf does not pass itself, as one project-wide `key`.
-    mutating func addFlags(_ key: String, from variables: [MakeDatabase.Variable], own: Set<String>) {
+    /// The words of `variables` that are not `own` (swbpf's, and for an app the project's), as
+    /// one `key`: project-wide, or of `app` (then also said in the summary).
+    mutating func addFlags(_ key: String, app: String? = nil, from variables: [MakeDatabase.Variable], own: Set<String>) {
         var words: [String] = []
         var origins: [String] = []
         for variable in variables {
@@ -410,7 +411,10 @@ private struct Learner {
             words += extra
             origins.append(variable.origin)
         }
-        if !words.isEmpty { add(nil, key, .strings(words), from: origins.joined(separator: ", ")) }
+        guard !words.isEmpty else { return }
+        let origin = origins.joined(separator: ", ")
+        add(app.map { "app.\($0)" }, key, .strings(words), from: origin)
+        if let app { result.learned.append("\(app): \(key) \(words.joined(separator: " ")) (\(origin))") }
     }
 
     enum RecipeCommand { case bpfCompile, compile, link }
@@ -505,28 +509,37 @@ private struct Learner {
     /// `BPFCFLAGS_NAME`, `CFLAGS_NAME`, `LDFLAGS_NAME`...: an app's own flags, less the
     /// project-wide words they repeat (`BPFCFLAGS_softirqs := $(BPFCFLAGS) -mcpu=v3` gives -mcpu=v3).
     mutating func learnAppFlags() {
-        let bpfGlobal = database.first(["BPFCFLAGS", "BPF_CFLAGS", "CLANG_BPF_FLAGS"])
+        let bpfNames = ["BPFCFLAGS", "BPF_CFLAGS", "CLANG_BPF_FLAGS"]
+        let linkNames = ["LDFLAGS", "LDLIBS", "LIBS"]
+        let bpfGlobal = database.first(bpfNames)
         let userGlobal = database.value("CFLAGS")
+        let linkGlobal = Set((linkNames + ["ALL_LDFLAGS"]).compactMap { database.value($0) }.flatMap(\.words))
         for app in apps {
-            let table = "app.\(app)"
-            for prefix in ["BPFCFLAGS", "BPF_CFLAGS", "CLANG_BPF_FLAGS"] {
-                guard let variable = database.value("\(prefix)_\(app)") else { continue }
-                let words = Self.extraWords(variable.words, own: Self.ownBPFWords.union(bpfGlobal?.words ?? []))
-                if !words.isEmpty {
-                    add(table, "bpf-cflags", .strings(words), from: variable.origin)
-                    result.learned.append("\(app): bpf-cflags \(words.joined(separator: " ")) (\(variable.origin))")
-                }
+            // The app's own variables (BPFCFLAGS_softirqs), then target-specific ones: on the app
+            // (make passes them down to everything it is built from), on its object or kernel
+            // object; their words made with a variable are left out (make prints them as written).
+            let asVariable = { (variable: MakeDatabase.TargetVariable) in
+                MakeDatabase.Variable(name: "\(variable.target): \(variable.name)", value: variable.value.split(separator: " ").filter { !$0.contains("$") }.joined(separator: " "),
+                                      file: variable.file, line: variable.line)
             }
-            if let variable = database.value("CFLAGS_\(app)") {
-                let words = Self.extraWords(variable.words, own: Self.ownCWords.union(userGlobal?.words ?? []))
-                if !words.isEmpty {
-                    add(table, "cflags", .strings(words), from: variable.origin)
-                    result.learned.append("\(app): cflags \(words.joined(separator: " ")) (\(variable.origin))")
-                }
+            let applies = { (variable: MakeDatabase.TargetVariable, objectSuffixes: [String]) in
+                let base = FileSystem.split(variable.target).base
+                return base == app || objectSuffixes.contains { base == app + $0 }
             }
-            let linkVariables = ["LDFLAGS", "LDLIBS", "LIBS"].compactMap { database.value("\($0)_\(app)") }
-            let global = Set(["LDFLAGS", "LDLIBS", "LIBS", "ALL_LDFLAGS"].compactMap { database.value($0) }.flatMap(\.words))
-            learnLinkFlags(table: table, variables: linkVariables, excluding: global)
+            let bpf = bpfNames.compactMap { database.value("\($0)_\(app)") }
+                + database.targetVariables.filter { bpfNames.contains($0.name) && applies($0, [".bpf.o", ".tmp.bpf.o"]) }.map(asVariable)
+            let user = ["CFLAGS_\(app)"].compactMap { database.value($0) }
+                + database.targetVariables.filter { $0.name == "CFLAGS" && applies($0, [".o"]) }.map(asVariable)
+            let link = linkNames.compactMap { database.value("\($0)_\(app)") }
+                + database.targetVariables.filter { linkNames.contains($0.name) && applies($0, []) }.map(asVariable)
+            addFlags("bpf-cflags", app: app, from: bpf, own: Self.ownBPFWords.union(bpfGlobal?.words ?? []))
+            addFlags("cflags", app: app, from: user, own: Self.ownCWords.union(userGlobal?.words ?? []))
+            learnLinkFlags(table: "app.\(app)", variables: link, excluding: linkGlobal)
+        }
+        let appTargets = Set(apps.flatMap { [$0, "\($0).o", "\($0).bpf.o", "\($0).tmp.bpf.o"] })
+        for variable in database.targetVariables where (bpfNames + linkNames + ["CFLAGS"]).contains(variable.name)
+            && !appTargets.contains(FileSystem.split(variable.target).base) {
+            result.notUnderstood.append("\(variable.origin): a variable for a target that is no app's binary, object or kernel object; add its flags by hand")
         }
     }
 }

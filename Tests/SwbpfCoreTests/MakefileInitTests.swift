@@ -587,6 +587,42 @@ struct BuildCommands: Equatable {
         #expect(outcome.learned.notUnderstood.isEmpty, "\(outcome.learned.notUnderstood)")
     }
 
+    /// Flags given to one target (`$(OUT)/one.bpf.o: BPFCFLAGS += -mcpu=v3`, on the app's binary or
+    /// its object) become that app's; a replacing `:=` gives only the words the project's lack, and
+    /// one on another target is named as not understood.
+    @Test func targetSpecificVariablesBecomeAppFlags() async throws {
+        let project = try TemporaryProject("init-target-variables")
+        for app in ["one", "two", "three"] {
+            try project.write("\(app).bpf.c", MakefileFamily.kernelPart())
+            try project.write("\(app).c", "int main(void) { return 0; }\n")
+        }
+        try project.write("Makefile", """
+            OUT := .output
+            APPS = one two three
+            BPFCFLAGS := -g -O2
+            CFLAGS := -g -Wall
+            all: $(APPS)
+            $(OUT)/one.bpf.o: BPFCFLAGS += -mcpu=v3 -DLEVEL=$(LEVEL)
+            two: LDLIBS += -lm
+            $(OUT)/three.o: CFLAGS := -g -Wall -DTHREE
+            clean: CFLAGS += -DNOTHING
+            $(OUT)/%.bpf.o: %.bpf.c
+            \tclang $(BPFCFLAGS) -target bpf -c $< -o $@
+            $(OUT)/%.o: %.c
+            \t$(CC) $(CFLAGS) -c $< -o $@
+            $(APPS): %: $(OUT)/%.o
+            \t$(CC) $^ -lbpf $(LDLIBS) -o $@
+
+            """)
+        let outcome = try await MakefileInit.run(directory: project.path, makefile: nil, environment: ProcessInfo.processInfo.environment)
+        let config = try project.read("swbpf.toml")
+        #expect(config.contains("[app.one]\nbpf-cflags = [\"-mcpu=v3\"]   # Makefile:6 .output/one.bpf.o: BPFCFLAGS"), "\(config)")
+        #expect(config.contains("[app.two]\nlibs = [\"m\"]   # Makefile:7 two: LDLIBS"), "\(config)")
+        #expect(config.contains("[app.three]\ncflags = [\"-DTHREE\"]   # Makefile:8 .output/three.o: CFLAGS"), "\(config)")
+        #expect(outcome.learned.notUnderstood == ["Makefile:9 clean: CFLAGS: a variable for a target that is no app's binary, object or kernel object; add its flags by hand"],
+                "\(outcome.learned.notUnderstood)")
+    }
+
     /// A libbpf and bpftool source tree named by LIBBPF_SRC / BPFTOOL_SRC (as libbpf-bootstrap and
     /// the starter templates do) become [libbpf] source and [bpftool] source.
     @Test func sourceTreesOfTheMakefileBecomeSources() async throws {
