@@ -80,7 +80,8 @@ package final class StepExecution {
     /// The step's first-level cache key, when the cache may hold it.
     private func manifestKey(of step: Step) -> String? {
         guard cache != nil, step.kind.cacheable else { return nil }
-        return CacheKey.manifest(of: step, root: files.root, digest: { self.check.digest($0) }, treeDigest: { self.check.treeDigest($0) })
+        return CacheKey.manifest(of: step, root: files.root, digest: { self.check.digest($0) }, treeDigest: { self.check.treeDigest($0) },
+                                 resolved: FileSystem.resolved)
     }
 
     /// What to ask the cache for `launched`, when it may hold it (never with `-B`).

@@ -415,6 +415,8 @@ public struct Explainer {
         case "CC": return "the compiler libbpf is built with: your CC, as for the apps"
         case "OUTPUT":
             return "where the Makefile writes its objects and the bootstrap bpftool (OUTPUTbootstrap/bpftool); while the step runs swbpf points it at a fresh temporary directory and then moves the program into place"
+        case "EXTRA_CFLAGS":
+            return "added to every compile of the tree: the tree's and the project's directories are written as '\(step.kind == .libbpf ? "libbpf" : "bpftool")' and '.' in the debug info, so the product is the same in any checkout and the shared cache gives it to another checkout of the same tree"
         default: return "sets the Makefile variable \(name)"
         }
     }

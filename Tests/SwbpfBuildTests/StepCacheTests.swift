@@ -144,6 +144,41 @@ import SwbpfTestSupport
         #expect(key(step, root: "/work/lesson1") != key(step, root: "/work/lesson1", tree: ContentHash.of(bytes: Array("edited".utf8))))
         #expect(key(step, root: "/elsewhere/lesson1") != key(step, root: "/work/lesson1"), "libbpf.a's debug info names the tree's directory")
         #expect(key(step, root: "/work/lesson1", tree: nil) == nil, "an unreadable tree gives no key")
+
+        // A step that maps the tree's and the project's paths out of its products: the tree's
+        // content alone, wherever the checkout is, but for a path reached through a link (the
+        // compiler records the directory the kernel resolves, which the mapping does not name).
+        func mapped(root: String) -> Step {
+            let tree = FileSystem.absolute("../libbpf", base: root)
+            return Step(kind: .libbpf, app: nil, tool: fixedToolchain().clang,
+                        groups: [ArgumentGroup(.makeDirectory, [.flag("-C"), .path("../libbpf/src", .sourceTree)]),
+                                 ArgumentGroup(.makeVariables, [.flag("EXTRA_CFLAGS=-ffile-prefix-map=\(tree)=libbpf -ffile-prefix-map=\(root)=.")])],
+                        treeInputs: [TreeInput(path: "../libbpf", excluded: [], pathMapped: true)])
+        }
+        func mappedKey(root: String, tree: Digest = fingerprint, links: Set<String> = []) -> String? {
+            CacheKey.manifest(of: mapped(root: root), root: root, digest: { _ in nil }, treeDigest: { _ in tree },
+                              resolved: { links.contains($0) ? "/real" + $0 : $0 })
+        }
+        #expect(mappedKey(root: "/work/lesson1") != nil && mappedKey(root: "/work/lesson1") == mappedKey(root: "/home/me/clone/lesson1"))
+        #expect(mappedKey(root: "/work/lesson1") != mappedKey(root: "/work/lesson1", tree: ContentHash.of(bytes: Array("edited".utf8))))
+        #expect(mappedKey(root: "/work/lesson1", links: ["/work/libbpf"]) != mappedKey(root: "/work/lesson1"))
+        #expect(mappedKey(root: "/work/lesson1", links: ["/work/lesson1"]) != mappedKey(root: "/work/lesson1"))
+        #expect(mappedKey(root: "/work/lesson1", links: ["/work/libbpf"]) != mappedKey(root: "/home/me/clone/lesson1", links: ["/home/me/clone/libbpf"]))
+    }
+
+    /// A header beside the project, found through an include directory the command names
+    /// relative to it, is listed through that directory: another checkout reads the same name and
+    /// hashes its own file. The project's headers and the system's keep the state's names.
+    @Test func aManifestNamesAHeaderBesideTheProjectThroughItsIncludeDirectory() {
+        let order = ["src", ".output", "../third_party/libbpf/include/uapi", "/usr/include"]
+        func name(_ header: String) -> String { CacheManifest.name(of: header, searchOrder: order, root: "/work/a/lesson1") }
+        let bpf = name("/work/a/third_party/libbpf/include/uapi/linux/bpf.h")
+        #expect(bpf == "../third_party/libbpf/include/uapi/linux/bpf.h")
+        #expect(CacheManifest.header(named: bpf, root: "/home/me/b/lesson1") == "/home/me/b/third_party/libbpf/include/uapi/linux/bpf.h")
+        #expect(CacheManifest.header(named: bpf, root: "/work/a/lesson1") == "/work/a/third_party/libbpf/include/uapi/linux/bpf.h")
+        for kept in ["common.h", ".output/bpf/libbpf.h", "/usr/include/stdio.h", "/work/a/other/x.h"] {
+            #expect(name(kept) == kept && CacheManifest.header(named: kept, root: "/work/a/lesson1") == kept)
+        }
     }
 
     @Test func aHeaderWithOtherContentIsAMiss() async throws {

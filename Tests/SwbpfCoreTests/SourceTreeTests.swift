@@ -193,15 +193,21 @@ struct SourceTreeTests {
         #expect(notes.isEmpty || first.stderr.contains(notes), "notes missing:\n\(first.stderr)")
         let commands = Commands(lines: first.stdout.lines.filter { !$0.hasPrefix("mkdir -p ") })
         let output = project.path + "/.output"
+        // Both trees' paths and the project's are mapped out of the debug info (see the cache's test below).
+        func pathMapping(_ tree: String, as name: String) -> String {
+            "'EXTRA_CFLAGS=-ffile-prefix-map=\(FileSystem.absolute(tree, base: project.path))=\(name) -ffile-prefix-map=\(project.path)=.'"
+        }
         #expect(commands.lines.first { $0.hasPrefix("make -C ") } ==
-                "make -C \(places.libbpf)/src BUILD_STATIC_ONLY=1 OBJDIR=\(output)/libbpf DESTDIR=\(output) INCLUDEDIR= LIBDIR= UAPIDIR= install")
-        #expect(commands.lines.contains("make ARCH= CROSS_COMPILE= OUTPUT=\(output)/bpftool/ -C \(places.bpftool)/src bootstrap"))
+                "make -C \(places.libbpf)/src BUILD_STATIC_ONLY=1 OBJDIR=\(output)/libbpf DESTDIR=\(output) INCLUDEDIR= LIBDIR= UAPIDIR= \(pathMapping(places.libbpf, as: "libbpf")) install")
+        #expect(commands.lines.contains("make ARCH= CROSS_COMPILE= OUTPUT=\(output)/bpftool/ -C \(places.bpftool)/src \(pathMapping(places.bpftool, as: "bpftool")) bootstrap"),
+                "\(commands.lines.filter { $0.hasPrefix("make ") })")
         #expect(commands.lines.filter { $0.hasPrefix(".output/bpftool/bootstrap/bpftool gen ") }.count == 2 * apps.count,
                 "gen object and gen skeleton must run the bootstrap bpftool:\n\(first.stdout)")
-        // Each app's user part, and the BTF lookup helper every template project has (custom_btf.c).
-        #expect(commands.bpfCompiles.count == apps.count && commands.links.count == apps.count)
-        #expect(commands.userCompiles.filter { !$0.contains(" -c custom_btf.c ") }.count == apps.count, "\(commands.userCompiles)")
-        #expect(commands.userCompiles.filter { $0.contains(" -c custom_btf.c ") }.count == 1, "\(commands.userCompiles)")
+        // Each app's user part once, and the BTF helper `add` writes beside them (custom_btf.c) once.
+        let appCompiles = commands.userCompiles.filter { line in apps.contains { line.hasSuffix(" -c \($0).c -o .output/\($0).o") } }
+        let helperCompiles = commands.userCompiles.filter { $0.hasSuffix(" -c custom_btf.c -o .output/custom_btf.o") }
+        #expect(commands.bpfCompiles.count == apps.count && appCompiles.count == apps.count && commands.links.count == apps.count
+                && helperCompiles.count == 1 && commands.userCompiles.count == apps.count + 1, "\(commands.lines)")
         for line in commands.bpfCompiles {
             #expect(line.contains(" -I.output -I\(places.libbpf)/include/uapi -I\(places.vmlinux) -idirafter "),
                     "a BPF compile does not see the trees' headers first: \(line)")
@@ -345,6 +351,62 @@ struct SourceTreeTests {
             .write(toFile: source, atomically: false, encoding: .utf8)
         let edited = try second.swbpf("build", environment: cache)
         #expect(edited.status == 0 && edited.stdout.lines.contains(shortLine("LIBBPF", ".output/libbpf.a")), "\(edited.output)")
+    }
+
+    /// The same trees in another checkout of the repository: the tree steps map both checkouts'
+    /// paths out of their products and the manifests name the trees' headers through the include
+    /// directories, so the second checkout restores every step from the cache, byte for byte what
+    /// it builds itself; an edit to its libbpf tree is a miss that leaves the first's entry alone.
+    @Test func anotherCheckoutOfTheSameTreesRestoresEveryStepFromTheCache() throws {
+        let first = try SourceLayout(.thirdParty, label: "checkout-a")
+        let second = try SourceLayout(.thirdParty, label: "other-checkout-b")
+        let cache = ["SWBPF_CACHE_DIR": first.base.path + "/cache"]
+        for layout in [first, second] {
+            let added = try layout.project.swbpf("add", "tracer", "--template", "minimal")
+            #expect(added.status == 0, "\(added.output)")
+        }
+        let built = try first.project.swbpf("build", environment: cache)
+        #expect(built.status == 0 && built.stdout.lines.contains(shortLine("LIBBPF", ".output/libbpf.a")), "\(built.output)")
+
+        let restored = try second.project.swbpf("build", environment: cache)
+        #expect(restored.status == 0, "\(restored.output)")
+        // Every step but the precompiled vmlinux.h, which no compile needs once they all hit.
+        #expect(restored.stdout.lines.allSatisfy { $0.hasPrefix(shortLine("CACHED", "")) } && restored.stdout.lines.count == built.stdout.lines.count - 1,
+                "every step must be restored:\n\(restored.stdout)")
+        let project = second.project.path
+        func products() -> [String: Data] {
+            let files = allFiles(under: project).filter { !$0.hasPrefix(".output/.swbpf/") && !$0.hasPrefix("cache/") }
+            return Dictionary(uniqueKeysWithValues: files.compactMap { file in FileManager.default.contents(atPath: project + "/" + file).map { (file, $0) } })
+        }
+        let restoredProducts = products()
+        for product in [".output/libbpf.a", ".output/bpf/libbpf.h", ".output/bpftool/bootstrap/bpftool", ".output/tracer.bpf.o", ".output/tracer.skel.h", ".output/tracer.o", "tracer"] {
+            #expect(restoredProducts[product] != nil, "\(product) was not restored")
+        }
+        let help = try second.project.runApp("tracer", ["--help"])
+        #expect(help.status == 0, "\(help.output)")
+
+        // What the second checkout builds itself, without the cache, is what it was given.
+        let cold = try second.project.swbpf("build", "-B", "--no-cache")
+        #expect(cold.status == 0 && cold.stdout.lines.contains(shortLine("BPFTOOL", ".output/bpftool/bootstrap/bpftool")), "\(cold.output)")
+        let builtProducts = products()
+        for (file, bytes) in restoredProducts.sorted(by: { $0.key < $1.key }) {
+            #expect(builtProducts[file] == bytes, "\(file) restored from the other checkout differs from the one built here")
+        }
+
+        // An edit in the second checkout's libbpf tree is another key: libbpf is built, not restored,
+        // and the first checkout's entry still serves the first checkout.
+        let firstArchive = FileManager.default.contents(atPath: first.project.path + "/.output/libbpf.a")
+        let source = second.base.path + "/third_party/libbpf/src/str_error.c"
+        try (try String(contentsOfFile: source, encoding: .utf8) + "\nint swbpf_test_marker(void) { return 42; }\n")
+            .write(toFile: source, atomically: false, encoding: .utf8)
+        let edited = try second.project.swbpf("build", environment: cache)
+        #expect(edited.status == 0 && edited.stdout.lines.first == shortLine("LIBBPF", ".output/libbpf.a"), "\(edited.output)")
+        #expect(FileManager.default.contents(atPath: project + "/.output/libbpf.a") != restoredProducts[".output/libbpf.a"])
+        let clean = try first.project.swbpf("clean")
+        #expect(clean.status == 0, "\(clean.output)")
+        let again = try first.project.swbpf("build", environment: cache)
+        #expect(again.status == 0 && again.stdout.lines.contains(shortLine("CACHED", ".output/libbpf.a")) && !again.stdout.contains("LIBBPF"), "\(again.output)")
+        #expect(FileManager.default.contents(atPath: first.project.path + "/.output/libbpf.a") == firstArchive)
     }
 
     @Test func swbpfTomlNamesTheTreesAndTheKeysAreChecked() throws {

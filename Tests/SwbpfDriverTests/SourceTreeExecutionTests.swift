@@ -65,7 +65,7 @@ final class FakeMake: ProcessRunning {
     static let headers = ["bpf_helpers.h", "libbpf.h"]
 
     /// Two apps, with libbpf and bpftool from trees at libbpf-bootstrap's places.
-    static func plan() throws -> [Step] {
+    static func plan(root: String = "/project") throws -> [Step] {
         var toolchain = fixedToolchain(vmlinux: .header(path: "/vmlinux.h/include/x86/vmlinux.h", origin: .vendored(directory: "../../vmlinux.h/include/x86")))
         toolchain.libbpf = Libbpf(archive: "/project/.output/libbpf.a", includeDirectory: "/project/.output",
                                   origin: .sourceTree(display: "../../libbpf", chosenBy: .convention), version: "1.6.0",
@@ -75,7 +75,7 @@ final class FakeMake: ProcessRunning {
         toolchain.bpftoolSource = BpftoolSourceBuild(tree: "/bpftool", display: "../../bpftool", chosenBy: .convention)
         toolchain.bpftool = Tool(role: .bpftool, displayName: ".output/bpftool/bootstrap/bpftool", path: ".output/bpftool/bootstrap/bpftool",
                                  leadingArguments: [], version: "built from ../../bpftool", fingerprint: "", madeByBuild: true)
-        let project = Project(root: "/project", config: ProjectConfig(), configFile: nil, apps: [simpleApp("a"), simpleApp("b")],
+        let project = Project(root: root, config: ProjectConfig(), configFile: nil, apps: [simpleApp("a"), simpleApp("b")],
                               helperSources: [], localVmlinuxHeader: nil, notes: [])
         return try Planner(project: project, toolchain: toolchain, settings: BuildSettings()).plan().steps
     }
@@ -109,8 +109,9 @@ final class FakeMake: ProcessRunning {
     @Test func theTreesAreBuiltFirstAndEveryStepThatUsesThemWaitsForThem() throws {
         let steps = try Self.plan()
         #expect(steps.prefix(2).map(\.kind) == [.libbpf, .bpftool])
-        #expect(steps[0].shellCommand == "make -C ../../libbpf/src BUILD_STATIC_ONLY=1 OBJDIR=/project/.output/libbpf DESTDIR=/project/.output INCLUDEDIR= LIBDIR= UAPIDIR= install")
-        #expect(steps[1].shellCommand == "make ARCH= CROSS_COMPILE= OUTPUT=/project/.output/bpftool/ -C ../../bpftool/src bootstrap")
+        #expect(steps[0].shellCommand == "make -C ../../libbpf/src BUILD_STATIC_ONLY=1 OBJDIR=/project/.output/libbpf DESTDIR=/project/.output INCLUDEDIR= LIBDIR= UAPIDIR= 'EXTRA_CFLAGS=-ffile-prefix-map=/libbpf=libbpf -ffile-prefix-map=/project=.' install")
+        #expect(steps[1].shellCommand == "make ARCH= CROSS_COMPILE= OUTPUT=/project/.output/bpftool/ -C ../../bpftool/src 'EXTRA_CFLAGS=-ffile-prefix-map=/bpftool=bpftool -ffile-prefix-map=/project=.' bootstrap")
+        #expect(steps.prefix(2).allSatisfy { $0.treeInputs.allSatisfy(\.pathMapped) })
         #expect(steps[0].products == [".output/libbpf.a", ".output/bpf/bpf_helpers.h", ".output/bpf/libbpf.h"])
         #expect(steps[1].products == [".output/bpftool/bootstrap/bpftool"])
         for step in steps.dropFirst(2) {
@@ -153,7 +154,16 @@ final class FakeMake: ProcessRunning {
                                   sourceBuild: LibbpfSourceBuild(tree: "/libbpf", display: "../../libbpf", headers: Self.headers))
         toolchain.make = Tool(role: .make, displayName: "make", path: "/usr/bin/make", leadingArguments: [], version: "4.3", fingerprint: "1:2:3")
         let libbpf = try Planner(project: project, toolchain: toolchain, settings: settings).plan().steps[0]
-        #expect(libbpf.shellCommand.hasSuffix(" UAPIDIR= 'CC=ccache cc' install") && !libbpf.shellCommand.contains("-O1"), "\(libbpf.shellCommand)")
+        #expect(libbpf.shellCommand.hasSuffix(" UAPIDIR= 'CC=ccache cc' 'EXTRA_CFLAGS=-ffile-prefix-map=/libbpf=libbpf -ffile-prefix-map=/project=.' install")
+                && !libbpf.shellCommand.contains("-O1"), "\(libbpf.shellCommand)")
+    }
+
+    /// A project path make's shell would split into words is not mapped: the trees are built as
+    /// before, and keyed by their paths.
+    @Test func aPathMakesShellWouldSplitIsNotMapped() throws {
+        for step in try Self.plan(root: "/my project").prefix(2) {
+            #expect(!step.shellCommand.contains("EXTRA_CFLAGS") && !step.treeInputs.contains(where: \.pathMapped), "\(step.shellCommand)")
+        }
     }
 
     @Test func aScratchDirectoryLeftByAnUnfinishedRunIsEmptiedFirst() throws {

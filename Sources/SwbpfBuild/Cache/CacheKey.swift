@@ -35,31 +35,39 @@ package enum SHA256Hex {
 /// version, and the digest a wrapper script from the compiler it wraps.
 public enum CacheKey {
     /// Bumped whenever what a key covers, or the format of what it names, changes.
-    package static let version = "swbpf-cache-key 3"
+    package static let version = "swbpf-cache-key 4"
 
     /// The manifest key of `step`, or nil when an input cannot be read (nothing to key on).
     /// `digest` gives the content digest of a path (relative to the root, or absolute).
-    /// `treeDigest` gives a source tree's content fingerprint (`TreeFingerprint`).
-    public static func manifest(of step: Step, root: String, digest: (String) -> Digest?, treeDigest: (TreeInput) -> Digest? = { _ in nil }) -> String? {
+    /// `treeDigest` gives a source tree's content fingerprint (`TreeFingerprint`), and
+    /// `resolved` a path with its links resolved (nil when that cannot be known).
+    public static func manifest(of step: Step, root: String, digest: (String) -> Digest?, treeDigest: (TreeInput) -> Digest? = { _ in nil },
+                                resolved: (String) -> String? = { _ in nil }) -> String? {
         var text = version + "\n"
         text += "kind \(step.kind.rawValue)\n"
         let tool = step.tool
         text += "tool " + line(tool.role.rawValue, FileSystem.split(tool.displayName).base, tool.version, tool.leadingArguments.joined(separator: " "),
                                 portable(tool.executable, root: root)) + "\n"
+        let treePlaces = step.treeInputs.map { FileSystem.absolute($0.path, base: root) }
         for word in step.displayCommand.dropFirst() {
             // A tree's directory is named by where it is: `../libbpf` from one project is
             // `../../libbpf` from another. The tree lines below cover it.
             if let tree = step.treeInputs.first(where: { word.hasPrefix($0.path + "/") || word == $0.path }) {
                 text += "arg-in-tree \(line(String(word.dropFirst(tree.path.count))))\n"
             } else {
+                // The tree's absolute path, in its -ffile-prefix-map, too.
+                let word = treePlaces.reduce(word) { replacing($1, with: "${TREE}", in: $0) }
                 text += "arg \(line(portable(word, root: root)))\n"
             }
         }
-        // A tree's products hold its absolute path (make compiles in it: the debug info's
-        // directory), so the same content elsewhere is another entry.
-        for tree in step.treeInputs {
+        for (tree, place) in zip(step.treeInputs, treePlaces) {
             guard let value = treeDigest(tree), value != .unknown else { return nil }
-            text += "tree \(line(FileSystem.absolute(tree.path, base: root), tree.excluded.joined(separator: ","))) \(value)\n"
+            // make compiles in the tree: its directory is in the products' debug info (the
+            // compiler records the directory the kernel resolves, links and all) unless the step
+            // maps it out, and the directory mapped is the one seen through no link.
+            let independent = tree.pathMapped && resolved(place) == place && resolved(root) == root
+            let fields = (independent ? [] : [place]) + [tree.excluded.joined(separator: ",")]
+            text += "tree \(line(fields)) \(value)\n"
         }
         if let file = step.standardOutput { text += "stdout \(line(file))\n" }
         // Not the precompiled header a compile loads: its bytes hold the checkout's absolute paths,
@@ -82,27 +90,33 @@ public enum CacheKey {
     }
 
     /// `word` with the project root replaced by a placeholder wherever it starts a path.
-    package static func portable(_ word: String, root: String) -> String {
-        guard root.count > 1, word.contains(root) else { return word }
+    package static func portable(_ word: String, root: String) -> String { replacing(root, with: "${ROOT}", in: word) }
+
+    /// `word` with the directory `path` replaced by `placeholder` wherever it is a whole path.
+    private static func replacing(_ path: String, with placeholder: String, in word: String) -> String {
+        guard path.count > 1, word.contains(path) else { return word }
         var out = ""
         var position = word.startIndex
-        for range in word.ranges(of: root) where range.lowerBound >= position {
+        for range in word.ranges(of: path) where range.lowerBound >= position {
             let next = word[range.upperBound...].first
             // Only a whole path component: /tmp/p must not match inside /tmp/project.
             guard next == nil || next == "/" || next == "=" else { continue }
-            out += word[position..<range.lowerBound] + "${ROOT}"
+            out += word[position..<range.lowerBound] + placeholder
             position = range.upperBound
         }
         return out + word[position...]
     }
 
     /// Fields joined by a space, each with newlines and the separator escaped.
-    package static func line(_ fields: String...) -> String { fields.map(RecordText.escape).map { $0.replacing(" ", with: "%20") }.joined(separator: " ") }
+    package static func line(_ fields: String...) -> String { line(fields) }
+
+    package static func line(_ fields: [String]) -> String { fields.map(RecordText.escape).map { $0.replacing(" ", with: "%20") }.joined(separator: " ") }
 }
 
 /// A manifest: the headers a step read when it last ran, one per line (the first level of the key).
 package struct CacheManifest: Equatable, Sendable {
     package static let header = "swbpf-cache-manifest 1"
+    /// Each header's name (`name(of:searchOrder:root:)`).
     package var headers: [String]
 
     package var bytes: [UInt8] { Array(([Self.header] + headers.map(RecordText.escape)).joined(separator: "\n").utf8 + [0x0A]) }
@@ -114,6 +128,24 @@ package struct CacheManifest: Equatable, Sendable {
         guard lines.first == Substring(Self.header), lines.last == "" else { return nil }
         headers = lines.dropFirst().dropLast().map { CacheEntry.unescape(String($0)) }
     }
+
+    /// How a manifest names a header the step read (`header`, as the state names it: relative to
+    /// the project root inside it, else absolute). A header found under an include directory the
+    /// command names relative to the project (`-I../third_party/libbpf/include/uapi`) is named
+    /// through that directory (`../third_party/libbpf/include/uapi/linux/bpf.h`): another
+    /// checkout with the same layout has the same command, reads the same name, hashes its own
+    /// file under it, and finds the entry. Any other header keeps the state's name.
+    package static func name(of header: String, searchOrder: [String], root: String) -> String {
+        guard header.hasPrefix("/") else { return header }
+        for directory in searchOrder where !directory.hasPrefix("/") {
+            let place = FileSystem.absolute(directory, base: root)
+            if header.hasPrefix(place + "/") { return FileSystem.join(directory, String(header.dropFirst(place.count + 1))) }
+        }
+        return header
+    }
+
+    /// The header a manifest's name stands for in the checkout at `root`, as the state names it.
+    package static func header(named name: String, root: String) -> String { FileSystem.display(name, relativeTo: root) }
 }
 
 /// An entry: the outputs of a step, each named by the SHA-256 of its bytes (the blob that holds

@@ -316,14 +316,17 @@ public final class SharedCache: StepCache {
             }
             return nil
         }
+        // The files the names stand for in this checkout: each is hashed here, wherever the
+        // manifest was written.
+        let paths = manifest.headers.map { CacheManifest.header(named: $0, root: files.root) }
         // A header that would now be found before one the step read changes what it reads.
-        let candidates = Executor.shadowingCandidates(of: manifest.headers, searchOrder: step.includeSearchOrder, root: files.root)
-        let known = Set(step.inputs + manifest.headers)
+        let candidates = Executor.shadowingCandidates(of: paths, searchOrder: step.includeSearchOrder, root: files.root)
+        let known = Set(step.inputs + paths)
         guard candidates.allSatisfy({ known.contains($0) || files.stat($0) == nil }) else { return nil }
         var headers: [(path: String, digest: Digest)] = []
-        for path in manifest.headers {
+        for (name, path) in zip(manifest.headers, paths) {
             guard let digest = query.knownDigests[path] ?? files.digest(path) else { return nil }
-            headers.append((path, digest))
+            headers.append((name, digest))
         }
         let entryKey = CacheKey.entry(manifest: query.manifestKey, headers: headers)
         guard let (entryBytes, entrySource) = await fetchRecord(entryKey, notes: &notes), let entry = CacheEntry(bytes: entryBytes),
@@ -354,7 +357,7 @@ public final class SharedCache: StepCache {
             keepLocally(.ac, entryKey, entryBytes, notes: &notes)
             keepLocally(.ac, query.manifestKey, manifestBytes, notes: &notes)
         }
-        return CacheHit(source: source, entryKey: entryKey, headers: manifest.headers, digests: digests)
+        return CacheHit(source: source, entryKey: entryKey, headers: paths, digests: digests)
     }
 
     // MARK: Writing
@@ -367,8 +370,9 @@ public final class SharedCache: StepCache {
             outputs.append(.init(path: product.path, sha256: product.sha256, size: product.bytes.count, executable: product.executable))
             blobs.append((product.sha256, product.bytes))
         }
-        let manifest = CacheManifest(headers: request.headers.map(\.path)).bytes
-        let entryKey = CacheKey.entry(manifest: request.manifestKey, headers: request.headers.map { ($0.path, $0.digest) })
+        let names = request.headers.map { CacheManifest.name(of: $0.path, searchOrder: request.step.includeSearchOrder, root: files.root) }
+        let manifest = CacheManifest(headers: names).bytes
+        let entryKey = CacheKey.entry(manifest: request.manifestKey, headers: zip(names, request.headers).map { ($0, $1.digest) })
         let entry = CacheEntry(outputs: outputs).bytes
         // Blobs before the entry that names them, the entry before the manifest that leads to it.
         let stored = local(notes: &notes)

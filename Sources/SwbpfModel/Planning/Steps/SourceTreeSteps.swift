@@ -13,10 +13,11 @@ extension Planner {
             ArgumentGroup(.makeVariables, [.flag("BUILD_STATIC_ONLY=1"), .flag("OBJDIR=" + FileSystem.join(absoluteOutput, "libbpf")),
                                            .joined("DESTDIR=", absoluteOutput, .staging),
                                            .flag("INCLUDEDIR="), .flag("LIBDIR="), .flag("UAPIDIR=")]),
-        ] + libbpfCompilerGroups
+        ] + libbpfCompilerGroups + treePathMapping(build.tree, as: "libbpf")
           + [ArgumentGroup(.makeTarget, [.flag("install")])]
         var step = Step(kind: .libbpf, app: nil, tool: make, groups: groups, unlistedInputs: [toolchain.cc.path],
-                        treeInputs: [TreeInput(path: build.display, excluded: Self.libbpfBuildOutputs)],
+                        treeInputs: [TreeInput(path: build.display, excluded: Self.libbpfBuildOutputs,
+                                               pathMapped: canMapPaths(of: build.tree))],
                         stagingDirectory: output, scratchDirectory: inOutput("libbpf"),
                         extraOutputs: [libbpfArchive] + libbpfHeaders)
         step.unsetEnvironment = Self.makeSteering
@@ -33,10 +34,12 @@ extension Planner {
             ArgumentGroup(.makeVariables, [.flag("ARCH="), .flag("CROSS_COMPILE="),
                                            .joined("OUTPUT=", FileSystem.absolute(directory, base: project.root) + "/", .staging)]),
             ArgumentGroup(.makeDirectory, [.flag("-C"), .path(FileSystem.join(build.display, "src"), .sourceTree)]),
+        ] + treePathMapping(build.tree, as: "bpftool") + [
             ArgumentGroup(.makeTarget, [.flag("bootstrap")]),
         ]
         var step = Step(kind: .bpftool, app: nil, tool: make, groups: groups, unlistedInputs: [toolchain.cc.path],
-                        treeInputs: [TreeInput(path: build.display, excluded: Self.bpftoolBuildOutputs)],
+                        treeInputs: [TreeInput(path: build.display, excluded: Self.bpftoolBuildOutputs,
+                                               pathMapped: canMapPaths(of: build.tree))],
                         stagingDirectory: directory, extraOutputs: [toolchain.bpftool.path])
         step.unsetEnvironment = Self.makeSteering
         return step
@@ -50,6 +53,26 @@ extension Planner {
         let compiler = ([toolchain.cc.displayName] + toolchain.cc.leadingArguments).joined(separator: " ")
         return [ArgumentGroup(.makeVariables, [.flag("CC=" + compiler)], origin: .target(toolchain.target.compilerOrigin))]
     }
+
+    /// `EXTRA_CFLAGS=-ffile-prefix-map=TREE=NAME -ffile-prefix-map=ROOT=.`, which both Makefiles
+    /// add to every compile (bpftool's passes it on to the libbpf it builds): make compiles in the
+    /// tree, so without it the debug info of libbpf.a and of bpftool names the tree's directory
+    /// (DW_AT_comp_dir) and the project's (bpftool includes headers from its OUTPUT), and a copy
+    /// of the tree elsewhere makes other bytes. With it, the products are the same in any
+    /// checkout (debug info names `libbpf/src/bpf.c`), and the cache shares them.
+    package func treePathMapping(_ tree: String, as name: String) -> [ArgumentGroup] {
+        guard canMapPaths(of: tree) else { return [] }
+        return [ArgumentGroup(.makeVariables, [.flag("EXTRA_CFLAGS=-ffile-prefix-map=\(tree)=\(name) -ffile-prefix-map=\(project.root)=.")])]
+    }
+
+    /// Whether the tree's and the project's paths can be written in EXTRA_CFLAGS: make splits
+    /// it into words and hands it to the shell, so only paths of plain characters (and no `=`,
+    /// which ends the option's old prefix) are mapped; any other tree is keyed by its path.
+    package func canMapPaths(of tree: String) -> Bool {
+        [tree, project.root].allSatisfy { $0.utf8.allSatisfy(Self.plainPathCharacters.contains) }
+    }
+
+    private static let plainPathCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+,:@%~-".utf8)
 
     /// The variables the libbpf and bpftool Makefiles (and make itself) read from the environment.
     /// A parent make's MAKEFLAGS would pass its own variables and jobserver on.
