@@ -386,6 +386,18 @@ public enum FileSystem {
         return absolute
     }
 
+    /// `path` named from `root`, with `..` for each level it is outside (`../vmlinux/x86`); nil
+    /// when they share nothing but `/`, where the absolute path says it best.
+    public static func relativeWithParents(_ path: String, to root: String) -> String? {
+        let target = absolute(path, base: root).split(separator: "/")
+        let base = normalize(root).split(separator: "/")
+        var common = 0
+        while common < min(target.count, base.count), target[common] == base[common] { common += 1 }
+        if common == 0 { return nil }
+        let parts = Array(repeating: "..", count: base.count - common) + target[common...].map(String.init)
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
     public static func absolute(_ path: String, base: String) -> String {
         normalize(path.hasPrefix("/") ? path : join(base, path))
     }

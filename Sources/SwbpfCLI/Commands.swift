@@ -286,16 +286,19 @@ struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Write the swbpf.toml that builds what the project's Makefile builds.",
-        discussion: "Runs make once (make -pnR -f FILE, no recipe), reads its database, and writes swbpf.toml with each setting's Makefile line. The Makefile's $(shell ...) calls run, as they do for make -n.")
+        discussion: "Runs make once (make -pnR -f FILE [NAME=VALUE...], no recipe), reads its database, and writes swbpf.toml with each setting's Makefile line. The Makefile's $(shell ...) calls run, as they do for make -n.")
 
     @OptionGroup var project: ProjectOptions
 
     @Option(help: ArgumentHelp("The Makefile to learn from (default: GNUmakefile, makefile or Makefile, as make looks).", valueName: "FILE"))
     var fromMakefile: String?
 
+    @ArgumentParser.Argument(help: ArgumentHelp("Variables for make, as you give them to make (CARGO= USE_BLAZESYM=0).", valueName: "NAME=VALUE"))
+    var variables: [String] = []
+
     func run() async throws {
         await runReportingErrors {
-            let outcome = try await MakefileInit.run(directory: project.directory, makefile: fromMakefile, environment: currentEnvironment())
+            let outcome = try await MakefileInit.run(directory: project.directory, makefile: fromMakefile, variables: variables, environment: currentEnvironment())
             let output = TextOutput.standardOutput
             output.write("swbpf init: asked make: \(outcome.command.escapedForDisplay())\n")
             output.write("learned:\n")

@@ -23,6 +23,8 @@ package struct MakefileImport: Equatable {
     }
 
     package var makefile: String
+    /// The variables make was given (`CARGO=`), named in the config's header.
+    package var makeVariables: [String] = []
     package var settings: [Setting] = []
     /// What was learned, for the summary.
     package var learned: [String] = []
@@ -45,7 +47,8 @@ package struct MakefileImport: Equatable {
     /// The swbpf.toml text: a header, then each setting with its origin as a trailing comment,
     /// grouped by table.
     package var configText: String {
-        var text = "# Written by 'swbpf init' from what make knows of \(makefile) (make -pnR).\n"
+        let given = makeVariables.isEmpty ? "" : " " + Shell.join(makeVariables)
+        var text = "# Written by 'swbpf init' from what make knows of \(makefile) (make -pnR\(given)).\n"
         text += "# Each setting names the Makefile line it came from; 'swbpf build' builds what 'make' does.\n"
         var tables: [String?] = []
         for setting in settings where !tables.contains(setting.table) { tables.append(setting.table) }
@@ -103,14 +106,7 @@ private struct Learner {
 
     /// `path` relative to the project directory, with `..` when it is outside.
     func relative(_ path: String) -> String {
-        let target = absolute(path).split(separator: "/")
-        let base = root.split(separator: "/")
-        var common = 0
-        while common < min(target.count, base.count), target[common] == base[common] { common += 1 }
-        // Nothing in common but `/` (the system's libbpf.a): the absolute path says it best.
-        if common == 0 { return absolute(path) }
-        let parts = Array(repeating: "..", count: base.count - common) + target[common...].map(String.init)
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
+        FileSystem.relativeWithParents(path, to: root) ?? absolute(path)
     }
 
     func isInOutput(_ path: String) -> Bool {
@@ -163,9 +159,12 @@ private struct Learner {
         let products = goalProducts()
         let conventional = Set(conventionalApps)
         var aliases: [(name: String, app: String, rule: MakeDatabase.Rule)] = []
+        var steps: [String] = []
         for product in products {
             let rule = database.rules[product]
-            if conventional.contains(product) {
+            if let app = Self.appBuiltFrom(product), conventional.contains(app) {
+                steps.append(product)
+            } else if conventional.contains(product) {
                 apps.append(product)
             } else if let rule, rule.prerequisites.count == 1, products.contains(rule.prerequisites[0]),
                       rule.recipe.contains(where: { $0.contains("ln ") || $0.contains("$(LN)") }) {
@@ -176,8 +175,14 @@ private struct Learner {
                 result.notUnderstood.append("'\(product)' (built by '\(goal)'): not an app (no \(product).bpf.c with \(product).c) and no rule that names its .c sources; add it as [app.\(product)] or [program.\(product)] by hand")
             }
         }
-        result.products = products
-        let appsVariable = database.first(["APPS", "APP", "TARGETS", "TARGET", "BPF_APPS"])
+        result.products = products.filter { !steps.contains($0) }
+        if !steps.isEmpty {
+            result.learned.append("made by swbpf as steps of their apps (in its output directory): \(steps.joined(separator: " "))")
+        }
+        // The conventional names, else the Makefile's first variable that lists exactly these apps (`PROG = counter`).
+        let appsVariable = database.first(["APPS", "APP", "TARGETS", "TARGET", "BPF_APPS"]) ?? database.variables.values
+            .filter { !apps.isEmpty && Set($0.words) == Set(apps) }
+            .min { ($0.file, $0.line, $0.name) < ($1.file, $1.line, $1.name) }
         if !apps.isEmpty {
             result.learned.append("apps (\(appsVariable?.origin ?? "goal \(goal)")): \(apps.joined(separator: " "))")
         }
@@ -203,6 +208,15 @@ private struct Learner {
             add(nil, "skip", .strings(left), from: "\(appsVariable?.origin ?? "goal \(goal)") does not build them")
             result.learned.append("not built by make, so skipped: \(left.joined(separator: " "))")
         }
+    }
+
+    /// The app whose kernel object or skeleton `product` is (`hello.bpf.o`, `hello.skel.h`,
+    /// `hello_kern.o`: a default goal may name them beside the binary).
+    static func appBuiltFrom(_ product: String) -> String? {
+        for suffix in [".bpf.o", ".bpf.skel.h", ".skel.h", "_kern.o"] where product.hasSuffix(suffix) {
+            return String(product.dropLast(suffix.count))
+        }
+        return nil
     }
 
     /// A goal that is a plain program: its rule names its .c sources (or NAME.o from NAME.c).
@@ -274,6 +288,7 @@ private struct Learner {
     /// bpf/libbpf.h.
     mutating func learnLocalLibbpfArchive() {
         let linkVariables = ["LDFLAGS", "LDLIBS", "LIBS", "ALL_LDFLAGS", "LIBBPF_LDFLAGS"].compactMap { database.value($0) }
+            + [recipeFlags(.link)].compactMap { $0 }
         guard let variable = linkVariables.first(where: { $0.words.contains("-l:libbpf.a") }) else { return }
         let directories = Self.optionValues("-L", in: variable.words)
         guard let archive = directories.map({ FileSystem.join(absolute($0), "libbpf.a") }).first(where: FileSystem.exists) else {
@@ -373,22 +388,90 @@ private struct Learner {
         let bpf = database.first(["BPFCFLAGS", "BPF_CFLAGS", "CLANG_BPF_FLAGS"])
         let user = database.value("CFLAGS")
         learnIncludes([database.value("INCLUDES"), bpf, user, database.value("CPPFLAGS")].compactMap { $0 })
-        if let bpf {
-            let words = Self.extraWords(bpf.words, own: Self.ownBPFWords)
-            if !words.isEmpty { add(nil, "bpf-cflags", .strings(words), from: bpf.origin) }
-        }
-        if let user {
-            let words = Self.extraWords(user.words, own: Self.ownCWords)
-            if !words.isEmpty { add(nil, "cflags", .strings(words), from: user.origin) }
-        }
+        addFlags("bpf-cflags", from: [bpf, recipeFlags(.bpfCompile)].compactMap { $0 }, own: Self.ownBPFWords)
+        addFlags("cflags", from: [user, recipeFlags(.compile)].compactMap { $0 }, own: Self.ownCWords)
         let linkVariables = ["LDFLAGS", "LDLIBS", "LIBS", "ALL_LDFLAGS"].compactMap { database.value($0) }
-        learnLinkFlags(table: nil, variables: linkVariables)
+        learnLinkFlags(table: nil, variables: linkVariables + [recipeFlags(.link)].compactMap { $0 })
         // A program links what its own recipe names, not the apps' link variables.
         for (name, rule) in programs {
             let recipe = (rule?.recipe ?? []).joined(separator: "\n")
             let used = linkVariables.filter { recipe.contains("$(\($0.name))") || recipe.contains("${\($0.name)}") }
             learnLinkFlags(table: "program.\(name)", variables: used)
         }
+    }
+
+    /// The words of `variables` that are not `own` (swbpf's, and for an app the project's), as
+    /// one `key`: project-wide, or of `app` (then also said in the summary).
+    mutating func addFlags(_ key: String, app: String? = nil, from variables: [MakeDatabase.Variable], own: Set<String>) {
+        var words: [String] = []
+        var origins: [String] = []
+        for variable in variables {
+            let extra = Self.extraWords(variable.words, own: own).filter { !words.contains($0) }
+            if extra.isEmpty { continue }
+            words += extra
+            origins.append(variable.origin)
+        }
+        guard !words.isEmpty else { return }
+        let origin = origins.joined(separator: ", ")
+        add(app.map { "app.\($0)" }, key, .strings(words), from: origin)
+        if let app { result.learned.append("\(app): \(key) \(words.joined(separator: " ")) (\(origin))") }
+    }
+
+    enum RecipeCommand { case bpfCompile, compile, link }
+
+    /// The flags recipes write themselves rather than through a variable, as a variable named after
+    /// the first rule that writes them (`Makefile:71 rule .output/%.bpf.o`): the BPF compile's
+    /// (a command with `-target bpf`), the user-space compile's (`-c` from a `.c`), the apps' link's.
+    func recipeFlags(_ kind: RecipeCommand) -> MakeDatabase.Variable? {
+        let rules: [MakeDatabase.Rule]
+        switch kind {
+        case .bpfCompile: rules = database.patternRules + database.rules.values.sorted { $0.target < $1.target }
+        case .compile: rules = (database.patternRules + database.rules.values.sorted { $0.target < $1.target })
+            .filter { $0.prerequisites.contains { $0.hasSuffix(".c") && !$0.hasSuffix(".bpf.c") } }
+        case .link: rules = apps.compactMap { database.rules[$0] }
+        }
+        var words: [String] = []
+        var first: MakeDatabase.Rule?
+        for rule in rules {
+            for command in MakeDatabase.literalCommands(rule.recipe, values: database.variables.mapValues(\.value)) {
+                let isBPF = zip(command, command.dropFirst()).contains { $0 == "-target" && $1 == "bpf" }
+                switch kind {
+                case .bpfCompile where !isBPF, .link where isBPF,
+                     // An app's rule that names its .c compiles and links in one command
+                     // (`gcc -Wall -o $@ $< -L... -l:libbpf.a`): its flags are both.
+                     .compile where isBPF || !(command.contains("-c") || apps.contains(rule.target)):
+                    continue
+                default: break
+                }
+                let flags = Self.literalFlags(command, linking: kind == .link).filter { !words.contains($0) }
+                if !flags.isEmpty, first == nil { first = rule }
+                words += flags
+            }
+        }
+        guard let rule = first, let file = rule.file else { return nil }
+        return MakeDatabase.Variable(name: "rule \(rule.target)", value: words.joined(separator: " "), file: file, line: rule.line ?? 0)
+    }
+
+    /// The flags among a command's literal words: defines, warnings, `-f`, `-m`, `-std`, `-O`; or
+    /// when `linking`, libraries and linker flags. `-D NAME` is one flag; `-D__TARGET_ARCH_x` (swbpf's
+    /// own) and `-I` (learned from the include variables) are left out.
+    static func literalFlags(_ command: [String], linking: Bool) -> [String] {
+        var flags: [String] = []
+        var index = 0
+        while index < command.count {
+            var word = command[index]
+            index += 1
+            if word == "-D" || word == "-U" || word == "-I" || word == "-L" {
+                guard index < command.count else { break }
+                word += command[index]
+                index += 1
+            }
+            // A word made with a variable has no value here; `-f`, `-m` alone are rm's and install's.
+            if word.contains("$") || word.hasPrefix("-D__TARGET_ARCH_") || word.hasPrefix("-I") || word == "-f" || word == "-m" { continue }
+            let prefixes = linking ? ["-l", "-L", "-pthread", "-Wl,"] : ["-D", "-U", "-W", "-f", "-m", "-std=", "-O"]
+            if prefixes.contains(where: word.hasPrefix), linking || !word.hasPrefix("-Wl,") { flags.append(word) }
+        }
+        return flags
     }
 
     /// `-lNAME` words as `libs`, other words as `ldflags`, leaving out libbpf's own link.
@@ -404,7 +487,12 @@ private struct Learner {
                 let word = words[index]
                 index += 1
                 if global.contains(word) || Self.ownLibraries.contains(word) { continue }
-                if word.hasPrefix("-L"), libbpfDirectories.contains(absolute(String(word.dropFirst(2)))) { continue }
+                // libbpf's own directory (swbpf links libbpf itself): its archive, or its sources
+                // before they are built (`-L../libbpf/src` with only libbpf.c in it yet).
+                if word.hasPrefix("-L") {
+                    let directory = absolute(String(word.dropFirst(2)))
+                    if libbpfDirectories.contains(directory) || FileSystem.exists(FileSystem.join(directory, "libbpf.c")) { continue }
+                }
                 if word.hasPrefix("-l") {
                     if !libraries.contains(String(word.dropFirst(2))) { libraries.append(String(word.dropFirst(2))) }
                 } else if !flags.contains(word) {
@@ -421,28 +509,37 @@ private struct Learner {
     /// `BPFCFLAGS_NAME`, `CFLAGS_NAME`, `LDFLAGS_NAME`...: an app's own flags, less the
     /// project-wide words they repeat (`BPFCFLAGS_softirqs := $(BPFCFLAGS) -mcpu=v3` gives -mcpu=v3).
     mutating func learnAppFlags() {
-        let bpfGlobal = database.first(["BPFCFLAGS", "BPF_CFLAGS", "CLANG_BPF_FLAGS"])
+        let bpfNames = ["BPFCFLAGS", "BPF_CFLAGS", "CLANG_BPF_FLAGS"]
+        let linkNames = ["LDFLAGS", "LDLIBS", "LIBS"]
+        let bpfGlobal = database.first(bpfNames)
         let userGlobal = database.value("CFLAGS")
+        let linkGlobal = Set((linkNames + ["ALL_LDFLAGS"]).compactMap { database.value($0) }.flatMap(\.words))
         for app in apps {
-            let table = "app.\(app)"
-            for prefix in ["BPFCFLAGS", "BPF_CFLAGS", "CLANG_BPF_FLAGS"] {
-                guard let variable = database.value("\(prefix)_\(app)") else { continue }
-                let words = Self.extraWords(variable.words, own: Self.ownBPFWords.union(bpfGlobal?.words ?? []))
-                if !words.isEmpty {
-                    add(table, "bpf-cflags", .strings(words), from: variable.origin)
-                    result.learned.append("\(app): bpf-cflags \(words.joined(separator: " ")) (\(variable.origin))")
-                }
+            // The app's own variables (BPFCFLAGS_softirqs), then target-specific ones: on the app
+            // (make passes them down to everything it is built from), on its object or kernel
+            // object; their words made with a variable are left out (make prints them as written).
+            let asVariable = { (variable: MakeDatabase.TargetVariable) in
+                MakeDatabase.Variable(name: "\(variable.target): \(variable.name)", value: variable.value.split(separator: " ").filter { !$0.contains("$") }.joined(separator: " "),
+                                      file: variable.file, line: variable.line)
             }
-            if let variable = database.value("CFLAGS_\(app)") {
-                let words = Self.extraWords(variable.words, own: Self.ownCWords.union(userGlobal?.words ?? []))
-                if !words.isEmpty {
-                    add(table, "cflags", .strings(words), from: variable.origin)
-                    result.learned.append("\(app): cflags \(words.joined(separator: " ")) (\(variable.origin))")
-                }
+            let applies = { (variable: MakeDatabase.TargetVariable, objectSuffixes: [String]) in
+                let base = FileSystem.split(variable.target).base
+                return base == app || objectSuffixes.contains { base == app + $0 }
             }
-            let linkVariables = ["LDFLAGS", "LDLIBS", "LIBS"].compactMap { database.value("\($0)_\(app)") }
-            let global = Set(["LDFLAGS", "LDLIBS", "LIBS", "ALL_LDFLAGS"].compactMap { database.value($0) }.flatMap(\.words))
-            learnLinkFlags(table: table, variables: linkVariables, excluding: global)
+            let bpf = bpfNames.compactMap { database.value("\($0)_\(app)") }
+                + database.targetVariables.filter { bpfNames.contains($0.name) && applies($0, [".bpf.o", ".tmp.bpf.o"]) }.map(asVariable)
+            let user = ["CFLAGS_\(app)"].compactMap { database.value($0) }
+                + database.targetVariables.filter { $0.name == "CFLAGS" && applies($0, [".o"]) }.map(asVariable)
+            let link = linkNames.compactMap { database.value("\($0)_\(app)") }
+                + database.targetVariables.filter { linkNames.contains($0.name) && applies($0, []) }.map(asVariable)
+            addFlags("bpf-cflags", app: app, from: bpf, own: Self.ownBPFWords.union(bpfGlobal?.words ?? []))
+            addFlags("cflags", app: app, from: user, own: Self.ownCWords.union(userGlobal?.words ?? []))
+            learnLinkFlags(table: "app.\(app)", variables: link, excluding: linkGlobal)
+        }
+        let appTargets = Set(apps.flatMap { [$0, "\($0).o", "\($0).bpf.o", "\($0).tmp.bpf.o"] })
+        for variable in database.targetVariables where (bpfNames + linkNames + ["CFLAGS"]).contains(variable.name)
+            && !appTargets.contains(FileSystem.split(variable.target).base) {
+            result.notUnderstood.append("\(variable.origin): a variable for a target that is no app's binary, object or kernel object; add its flags by hand")
         }
     }
 }

@@ -17,9 +17,11 @@ package enum MakefileInit {
         package var configPath: String
     }
 
-    /// Runs `make -pnR -f MAKEFILE ...` in `directory` (argv, no shell), learns the config, checks
-    /// that swbpf loads it, and writes it as `directory/swbpf.toml`, which must not exist.
-    package static func run(directory: String, makefile: String?, environment: [String: String]) async throws -> Outcome {
+    /// Runs `make -pnR -f MAKEFILE ... [NAME=VALUE...]` in `directory` (argv, no shell), learns the
+    /// config, checks that swbpf loads it, and writes it as `directory/swbpf.toml`, which must not
+    /// exist. `variables` are the settings the user gives make (`CARGO=`).
+    package static func run(directory: String, makefile: String?, variables: [String] = [], environment: [String: String]) async throws -> Outcome {
+        if let bad = variables.first(where: { !MakeDatabase.isVariableSetting($0) }) { throw ScaffoldError.badMakeVariable(word: bad) }
         let root = FileSystem.absolute(directory, base: FileSystem.currentDirectory())
         let configPath = FileSystem.join(root, ProjectConfig.fileName)
         if FileSystem.exists(configPath) || FileSystem.isSymbolicLink(configPath) { throw ScaffoldError.configExists(path: FileSystem.join(directory, ProjectConfig.fileName)) }
@@ -31,9 +33,9 @@ package enum MakefileInit {
             .map({ FileSystem.join(String($0), "make") }).first(where: FileSystem.isExecutableFile) else {
             throw ScaffoldError.makeNotFound
         }
-        let arguments = MakeDatabase.makeArguments(makefile: chosen)
+        let arguments = MakeDatabase.makeArguments(makefile: chosen, variables: variables)
         // As printed: the rule given with --eval is swbpf's, and says nothing to the reader.
-        let command = Shell.join(["make", "-pnR", "-f", chosen]) + " (once; its goal prints every variable the Makefile sets)"
+        let command = Shell.join(["make", "-pnR", "-f", chosen] + variables) + " (once; its goal prints every variable the Makefile sets)"
         let outcome = try await SystemProcessRunner().run(ProcessRequest(executable: make, arguments: arguments, workingDirectory: root))
         guard outcome.status == 0 else {
             throw ScaffoldError.makeFailed(command: Shell.join(["make"] + arguments), status: outcome.status, output: String(decoding: outcome.standardError, as: UTF8.self).trimmed())
@@ -41,13 +43,15 @@ package enum MakefileInit {
         let files = Set((FileSystem.entries(root) ?? []).filter { !$0.isDirectory }.map(\.name))
         var learned = MakefileImport.learn(MakeDatabase.parse(String(decoding: outcome.standardOutput, as: UTF8.self)), makefile: chosen, root: root, files: files,
                                            arch: TargetSelection.host.name)
-        // Apps swbpf would leave out (an optional library it does not find) that make builds anyway.
+        learned.makeVariables = variables
+        // Apps that name an optional header swbpf does not find (blazesym.h): the build's
+        // preprocessor may leave them out, where make builds them all the same.
         let project = try ProjectLoader.load(directory: root, config: try ProjectConfig.parse(learned.configText, file: ProjectConfig.fileName),
                                              configFile: ProjectConfig.fileName)
         let leftOut = project.apps.filter { $0.unavailable != nil && learned.products.contains($0.name) }.map(\.name)
         if !leftOut.isEmpty {
-            learned.settings.append(.init(table: nil, key: "also", value: .strings(leftOut), origin: "make builds them; swbpf alone would leave them out"))
-            learned.learned.append("built although swbpf would leave them out: \(leftOut.joined(separator: " "))")
+            learned.settings.append(.init(table: nil, key: "also", value: .strings(leftOut), origin: "make builds them, whatever their optional headers"))
+            learned.learned.append("built as make builds them, whatever their optional headers: \(leftOut.joined(separator: " "))")
         }
         let text = learned.configText
         _ = try ProjectConfig.parse(text, file: ProjectConfig.fileName)

@@ -15,6 +15,8 @@ public enum ScaffoldError: DiagnosticError, Equatable {
     case makeNotFound
     /// make could not read the Makefile (a syntax error, an `$(error ...)`).
     case makeFailed(command: String, status: Int32, output: String)
+    /// A word given to `swbpf init` for make that is not `NAME=VALUE`.
+    case badMakeVariable(word: String)
 
     public var diagnostic: Diagnostic {
         switch self {
@@ -43,6 +45,9 @@ public enum ScaffoldError: DiagnosticError, Equatable {
             return Diagnostic(.error, "make could not read the Makefile (exit status \(status)): \(command)",
                               notes: output.isEmpty ? [] : [output],
                               help: "fix what make reports, so that 'make -n' works here, then run swbpf init again")
+        case .badMakeVariable(let word):
+            return Diagnostic(.error, "'\(word)' is not a make variable setting: swbpf init passes only NAME=VALUE words to make",
+                              help: "give the variables as you give them to make, such as 'swbpf init CARGO= USE_BLAZESYM=0'; a NAME is letters, digits and _")
         case .refusedToOverwrite(let files):
             return Diagnostic(.error, "refusing to overwrite existing files: \(files.joined(separator: ", "))", help: "pass --force to replace them")
         }

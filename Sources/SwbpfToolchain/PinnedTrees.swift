@@ -7,7 +7,8 @@ import SwbpfBasics
 /// holding `.git`; without one, at most `levelsWithoutRepository` levels) and looks at each level
 /// for the conventional names, nearest level first: `libbpf/`, `bpftool/`,
 /// `third_party/{libbpf,bpftool,vmlinux}`, `vmlinux/$ARCH` (the starter template),
-/// `vmlinux.h/include/$ARCH` (libbpf-bootstrap) and a plain `vmlinux.h`. The nearest one of each
+/// `vmlinux.h/include/$ARCH` (libbpf-bootstrap), `src/cc/libbpf` and `$ARCH/vmlinux.h` (bcc's
+/// libbpf-tools, whose Makefile uses `../src/cc/libbpf` and `$(ARCH)/vmlinux.h`) and a plain `vmlinux.h`. The nearest one of each
 /// kind wins, even when it cannot be used: then the build says why and uses the system's, rather
 /// than reach for a farther tree the Makefile would not use. It costs a stat per name and level.
 package struct PinnedTrees: Equatable, Sendable {
@@ -26,7 +27,7 @@ package struct PinnedTrees: Equatable, Sendable {
     package var vmlinuxPlaces: [String] = []
 
     package static let levelsWithoutRepository = 4
-    static let libbpfNames = ["libbpf", "third_party/libbpf"]
+    static let libbpfNames = ["libbpf", "third_party/libbpf", "src/cc/libbpf"]
     static let bpftoolNames = ["bpftool", "third_party/bpftool"]
     /// Directories holding one vmlinux.h per architecture, and where, below each, it is.
     static let vmlinuxDirectories = [("third_party/vmlinux", ""), ("vmlinux", ""), ("vmlinux.h", "include/")]
@@ -88,6 +89,17 @@ package struct PinnedTrees: Equatable, Sendable {
             }
             return .passedOver(display: display(name), reason: "'\(display(name))' holds no vmlinux.h for this architecture (looked for "
                                + places.map { FileSystem.join($0, "vmlinux.h") }.joined(separator: ", ") + ")")
+        }
+        // `$ARCH/vmlinux.h` in the level itself (libbpf-tools keeps x86/, arm64/... beside its tools);
+        // a level without one says nothing, as a directory of that name would be any project's.
+        for arch in archNames {
+            let headers = FileSystem.join(level, arch)
+            guard FileSystem.stat(FileSystem.join(headers, "vmlinux.h")).map({ !$0.isDirectory }) == true else { continue }
+            vmlinuxPlaces.append(display(FileSystem.join(arch, "vmlinux.h")))
+            if let distrust = TreeTrust.distrust(headers) {
+                return .passedOver(display: display(arch), reason: TreeTrust.notUsed(display(arch), distrust))
+            }
+            return .usable(path: headers, display: display(arch))
         }
         // A plain vmlinux.h in the project directory is the project's own (`localVmlinuxHeader`).
         let header = FileSystem.join(level, "vmlinux.h")

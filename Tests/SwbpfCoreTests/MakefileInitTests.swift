@@ -436,6 +436,193 @@ struct BuildCommands: Equatable {
         #expect(database.rules["one"]?.recipe == ["$(CC) $< -o $@"])
     }
 
+    /// A function meant for `$(call ...)` whose body runs `$(eval $(1) = $(2))` (libbpf-bootstrap and
+    /// every Makefile copied from it override CC that way) is not expanded by the dump: expanded
+    /// without arguments, it stopped make with "empty variable name", and swbpf init with it.
+    @Test func aCallFunctionThatEvaluatesIsNotExpanded() async throws {
+        let project = try TemporaryProject("init-call-function")
+        try project.write("one.bpf.c", MakefileFamily.kernelPart())
+        try project.write("one.c", "int main(void) { return 0; }\n")
+        try project.write("Makefile", """
+            define set-unless-given
+              $(if $(filter command line,$(origin $(1))),,$(eval $(1) = $(2)))
+            endef
+            $(call set-unless-given,COMPILER,$(PREFIX)cc)
+            note = @echo "$(1): $2"
+            APPS = one
+            all: $(APPS)
+            $(APPS): %: %.c
+            \t$(COMPILER) $< -o $@
+
+            """)
+        let outcome = try await MakefileInit.run(directory: project.path, makefile: nil, environment: ProcessInfo.processInfo.environment)
+        #expect(outcome.learned.products == ["one"], "\(outcome.learned)")
+        #expect(try project.read("swbpf.toml").contains("# Written by 'swbpf init'"))
+    }
+
+    /// `swbpf init NAME=VALUE...` hands make the variables the user gives it, so the Makefile is read
+    /// as their `make` reads it: an app added only when a tool is found is left out with `HAVE_TOOL=`.
+    /// Anything but `NAME=VALUE` is refused before make runs: it could be an option or a goal.
+    @Test func makeVariablesGivenToInitReachMake() async throws {
+        let project = try TemporaryProject("init-variables")
+        for app in ["one", "two"] {
+            try project.write("\(app).bpf.c", MakefileFamily.kernelPart())
+            try project.write("\(app).c", "int main(void) { return 0; }\n")
+        }
+        try project.write("Makefile", """
+            HAVE_TOOL ?= $(shell command -v sh)
+            APPS = one
+            ifneq ($(strip $(HAVE_TOOL)),)
+            APPS += two
+            EXTRA_LIBS := -lm
+            endif
+            all: $(APPS)
+            $(APPS): %: %.c
+            \t$(CC) $< $(EXTRA_LIBS) -o $@
+
+            """)
+        let outcome = try await MakefileInit.run(directory: project.path, makefile: nil, variables: ["HAVE_TOOL="],
+                                                 environment: ProcessInfo.processInfo.environment)
+        #expect(outcome.learned.products == ["one"], "\(outcome.learned)")
+        #expect(outcome.command.hasPrefix("make -pnR -f Makefile HAVE_TOOL="), "\(outcome.command)")
+        let config = try project.read("swbpf.toml")
+        #expect(config.hasPrefix("# Written by 'swbpf init' from what make knows of Makefile (make -pnR HAVE_TOOL=)."), "\(config)")
+        #expect(config.contains("skip = [\"two\"]"), "\(config)")
+
+        for word in ["all", "1X=2", "=1", "A-B=1"] {
+            let other = try TemporaryProject("init-variables-refused")
+            try other.write("Makefile", "all:\n\ttrue\n")
+            let refused = try other.swbpf("init", word)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("is not a make variable setting"), "\(word): \(refused.output)")
+            #expect(!other.exists("swbpf.toml"))
+        }
+    }
+
+    /// Flags a recipe writes itself, not through a variable (the starter template's
+    /// `-fstack-protector`, the tutorial's `-D__BPF_FEATURE_ADDR_SPACE_CAST` and `-lpthread`,
+    /// learning-ebpf's `-D __BPF_TRACING__` and `-L../libbpf/src -l:libbpf.a`), are learned with
+    /// the rule that writes them; swbpf's own words (`-g -O2 -target bpf -D__TARGET_ARCH_x`) are not.
+    @Test func flagsWrittenIntoRecipesAreLearned() async throws {
+        #expect(MakeDatabase.literalCommands(["@$(CC) -D X$(Y) -O2 \\", "\t  -c $< -o $@ && $(STRIP) -g $@ # why", "-rm -f $(OUT)"])
+                == [["$", "-D", "$", "-O2", "-c", "$", "-o", "$"], ["$", "-g", "$"], ["rm", "-f", "$"]])
+        // The Makefile's own variables are read as make expands them; anything else stays unknown.
+        #expect(MakeDatabase.literalCommands(["$(Q)$(CLANG) $(MY_FLAGS) -D__TARGET_ARCH_$(ARCH) $(or $(A_$*),$(A)) -c $<"],
+                                             values: ["Q": "@", "CLANG": "clang", "MY_FLAGS": "-DX -Wall", "ARCH": "x86", "A": "-O2"])
+                == [["clang", "-DX", "-Wall", "-D__TARGET_ARCH_x86", "$", "-c", "$"]])
+        let project = try TemporaryProject("init-recipe-flags")
+        try project.write("lib/libbpf.a", "")
+        for app in ["one", "two"] {
+            try project.write("\(app).bpf.c", MakefileFamily.kernelPart())
+            try project.write("\(app).c", "int main(void) { return 0; }\n")
+        }
+        try project.write("Makefile", """
+            OUT := build
+            TARCH := x86
+            APPS = one two
+            all: $(APPS)
+            $(OUT)/%.bpf.o: %.bpf.c
+            \tclang -g -O2 -target bpf -D __TARGET_ARCH_$(TARCH) -D WITH_RING \\
+            \t    -fno-unroll-loops -c $< -o $@ # the kernel part
+            $(OUT)/%.o: %.c
+            \t$(CC) -g -DUSER_SIDE -c $< -o $@
+            $(APPS): %: $(OUT)/%.o
+            \t@$(CC) $^ -Llib -l:libbpf.a -lelf -lz -lm -Wl,--as-needed -o $@
+
+            """)
+        let outcome = try await MakefileInit.run(directory: project.path, makefile: nil, environment: ProcessInfo.processInfo.environment)
+        let config = try project.read("swbpf.toml")
+        #expect(config.contains("bpf-cflags = [\"-DWITH_RING\", \"-fno-unroll-loops\"]   # Makefile:6 rule build/%.bpf.o"), "\(config)")
+        #expect(config.contains("cflags = [\"-DUSER_SIDE\"]   # Makefile:9 rule build/%.o"), "\(config)")
+        #expect(config.contains("ldflags = [\"-Wl,--as-needed\"]   # Makefile:11 rule one"), "\(config)")
+        #expect(config.contains("libs = [\"m\"]   # Makefile:11 rule one"), "\(config)")
+        #expect(config.contains("[libbpf]\narchive = \"lib/libbpf.a\"   # Makefile:11 rule one"), "\(config)")
+        #expect(outcome.learned.notUnderstood.isEmpty, "\(outcome.learned.notUnderstood)")
+    }
+
+    /// A book-style Makefile: one program named by a variable, a phony default goal that names the
+    /// binary and its kernel object, no pattern rules (make prints "# No implicit rules."), and an
+    /// app compiled and linked in one command. The app is an app (not "skipped"), the object is a
+    /// step of it, the one-command flags are learned with the Makefile's variables expanded
+    /// (`-DVERSION=$(VER)`), and a word whose value make knows only while building (`$@`) is not.
+    @Test func aOneCommandAppWithoutPatternRulesIsLearned() async throws {
+        let project = try TemporaryProject("init-book")
+        try project.write("vendor/lib/libbpf.a", "")
+        try project.write("counter.bpf.c", MakefileFamily.kernelPart())
+        try project.write("counter.c", "int main(void) { return 0; }\n")
+        try project.write("Makefile", """
+            PROG = counter
+            KOBJ = $(PROG).bpf.o
+            VER = 3
+            .PHONY: everything $(PROG)
+            everything: $(PROG) $(KOBJ)
+            $(PROG): $(PROG).c $(PROG).skel.h
+            \tgcc -Wall -DUSER_BUILD -DVERSION=$(VER) -DOUT=$@ -o $@ $< -Lvendor/lib -l:libbpf.a -lelf -lz
+            $(KOBJ): $(PROG).bpf.c
+            \tclang -target bpf -D __BPF_TRACING__ -D __TARGET_ARCH_x86 -O2 -g -c $< -o $@
+            \trm -f stale.o
+            $(PROG).skel.h: $(KOBJ)
+            \tbpftool gen skeleton $< > $@
+
+            """)
+        let outcome = try await MakefileInit.run(directory: project.path, makefile: nil, environment: ProcessInfo.processInfo.environment)
+        let config = try project.read("swbpf.toml")
+        #expect(!config.contains("skip"), "\(config)")
+        #expect(config.contains("bpf-cflags = [\"-D__BPF_TRACING__\"]   # Makefile:9 rule counter.bpf.o"), "\(config)")
+        #expect(config.contains("cflags = [\"-DUSER_BUILD\", \"-DVERSION=3\"]   # Makefile:7 rule counter"), "\(config)")
+        #expect(config.contains("[libbpf]\narchive = \"vendor/lib/libbpf.a\"   # Makefile:7 rule counter"), "\(config)")
+        #expect(outcome.learned.learned.contains { $0.hasPrefix("apps (Makefile:1 PROG): counter") }, "\(outcome.learned.learned)")
+        #expect(outcome.learned.products == ["counter"])
+
+        // Before libbpf is built, its source directory is named by -L: libbpf's link, not the app's.
+        let unbuilt = try TemporaryProject("init-book-unbuilt")
+        try unbuilt.write("libbpf/src/libbpf.c", "")
+        try unbuilt.write("app/counter.bpf.c", MakefileFamily.kernelPart())
+        try unbuilt.write("app/counter.c", "int main(void) { return 0; }\n")
+        try unbuilt.write("app/Makefile", "counter: counter.c\n\tgcc -o $@ $< -L../libbpf/src -l:libbpf.a -lelf -lz -lm\n")
+        let unbuiltOutcome = try await MakefileInit.run(directory: unbuilt.path + "/app", makefile: nil, environment: ProcessInfo.processInfo.environment)
+        let unbuiltConfig = try unbuilt.read("app/swbpf.toml")
+        #expect(unbuiltConfig.contains("libs = [\"m\"]") && !unbuiltConfig.contains("ldflags"), "\(unbuiltConfig)")
+        #expect(unbuiltOutcome.learned.notUnderstood.contains { $0.contains("no -L directory of it holds a libbpf.a yet") })
+        #expect(outcome.learned.notUnderstood.isEmpty, "\(outcome.learned.notUnderstood)")
+    }
+
+    /// Flags given to one target (`$(OUT)/one.bpf.o: BPFCFLAGS += -mcpu=v3`, on the app's binary or
+    /// its object) become that app's; a replacing `:=` gives only the words the project's lack, and
+    /// one on another target is named as not understood.
+    @Test func targetSpecificVariablesBecomeAppFlags() async throws {
+        let project = try TemporaryProject("init-target-variables")
+        for app in ["one", "two", "three"] {
+            try project.write("\(app).bpf.c", MakefileFamily.kernelPart())
+            try project.write("\(app).c", "int main(void) { return 0; }\n")
+        }
+        try project.write("Makefile", """
+            OUT := .output
+            APPS = one two three
+            BPFCFLAGS := -g -O2
+            CFLAGS := -g -Wall
+            all: $(APPS)
+            $(OUT)/one.bpf.o: BPFCFLAGS += -mcpu=v3 -DLEVEL=$(LEVEL)
+            two: LDLIBS += -lm
+            $(OUT)/three.o: CFLAGS := -g -Wall -DTHREE
+            clean: CFLAGS += -DNOTHING
+            $(OUT)/%.bpf.o: %.bpf.c
+            \tclang $(BPFCFLAGS) -target bpf -c $< -o $@
+            $(OUT)/%.o: %.c
+            \t$(CC) $(CFLAGS) -c $< -o $@
+            $(APPS): %: $(OUT)/%.o
+            \t$(CC) $^ -lbpf $(LDLIBS) -o $@
+
+            """)
+        let outcome = try await MakefileInit.run(directory: project.path, makefile: nil, environment: ProcessInfo.processInfo.environment)
+        let config = try project.read("swbpf.toml")
+        #expect(config.contains("[app.one]\nbpf-cflags = [\"-mcpu=v3\"]   # Makefile:6 .output/one.bpf.o: BPFCFLAGS"), "\(config)")
+        #expect(config.contains("[app.two]\nlibs = [\"m\"]   # Makefile:7 two: LDLIBS"), "\(config)")
+        #expect(config.contains("[app.three]\ncflags = [\"-DTHREE\"]   # Makefile:8 .output/three.o: CFLAGS"), "\(config)")
+        #expect(outcome.learned.notUnderstood == ["Makefile:9 clean: CFLAGS: a variable for a target that is no app's binary, object or kernel object; add its flags by hand"],
+                "\(outcome.learned.notUnderstood)")
+    }
+
     /// A libbpf and bpftool source tree named by LIBBPF_SRC / BPFTOOL_SRC (as libbpf-bootstrap and
     /// the starter templates do) become [libbpf] source and [bpftool] source.
     @Test func sourceTreesOfTheMakefileBecomeSources() async throws {

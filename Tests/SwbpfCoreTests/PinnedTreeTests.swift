@@ -78,6 +78,15 @@ struct PinnedTreeTests {
                          vmlinux: "../../third_party/vmlinux/\(arch)")
     }
 
+    /// bcc's layout: libbpf-tools/ beside src/cc/libbpf, its own bpftool/ and $(ARCH)/vmlinux.h.
+    @Test func libbpfToolsLayoutUsesBccsTrees() throws {
+        let layout = try PinnedLayout("libbpf-tools", project: "libbpf-tools")
+        try layout.copy("libbpf", to: "src/cc/libbpf")
+        try layout.copy("bpftool", to: "libbpf-tools/bpftool")
+        try layout.copyVmlinux(to: "libbpf-tools/\(arch)")
+        expectBuildsFrom(try layout.dryRun(), libbpf: "../src/cc/libbpf", bpftool: "bpftool", vmlinux: arch)
+    }
+
     @Test func theNearestTreeWinsAndNothingAboveTheRepositoryIsUsed() throws {
         // libbpf-bootstrap's layout at the top, a nearer third_party/libbpf one level up; above
         // the repository's top, a bpftool tree that must not be seen.

@@ -24,6 +24,19 @@ import SwbpfTestSupport
         #expect(plan.steps.map(\.dependencies) == [[], [0], [0, 1], [2], [3], [4], [5]])
     }
 
+    /// swbpf.toml's `vmlinux = "../vmlinux/{arch}/vmlinux.h"` (as `swbpf init` writes from a starter
+    /// template's VMLINUX) is named with `..`, as make and the discovered layout name it, not by
+    /// the checkout's absolute path; a header under the project or sharing only `/` keeps its form.
+    @Test func aConfiguredVmlinuxOutsideTheProjectIsNamedFromIt() {
+        let header = { (path: String) in VmlinuxSource.header(path: path, origin: .config) }
+        #expect(header("/work/top/vmlinux/x86/vmlinux.h").includeDirectory(root: "/work/top/src") == "../vmlinux/x86")
+        #expect(header("/work/top/src/inc/vmlinux.h").includeDirectory(root: "/work/top/src") == "inc")
+        #expect(header("/opt/btf/vmlinux.h").includeDirectory(root: "/work/top/src") == "/opt/btf")
+        #expect(VmlinuxSource.header(path: "/work/top/v/vmlinux.h", origin: .knob).includeDirectory(root: "/work/top/src") == "/work/top/v")
+        #expect(FileSystem.relativeWithParents("/a/b", to: "/a/b") == ".")
+        #expect(FileSystem.relativeWithParents("/a/b/c/d", to: "/a/x/y") == "../../b/c/d")
+    }
+
     @Test func onlySourcesThatIncludeVmlinuxFirstUseThePCHAndOtherFlagsGetTheirOwn() throws {
         var first = simpleApp("first"), other = simpleApp("other"), minimal = simpleApp("minimal"), flagged = simpleApp("flagged")
         first.vmlinuxFirstSources = ["first.bpf.c"]

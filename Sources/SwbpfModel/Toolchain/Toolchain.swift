@@ -228,7 +228,11 @@ public enum VmlinuxSource: Equatable, Sendable, Codable {
         guard case .header(let path, let origin) = self else { return nil }
         if case .vendored(let directory) = origin { return directory }
         let directory = FileSystem.split(path).directory
-        return FileSystem.display(directory.isEmpty ? "." : directory, relativeTo: root)
+        let shown = FileSystem.display(directory.isEmpty ? "." : directory, relativeTo: root)
+        // swbpf.toml's `vmlinux = "../vmlinux/{arch}/vmlinux.h"` is named as make names it: a
+        // command that does not depend on where the checkout is (and stays cacheable across checkouts).
+        if origin == .config, shown.hasPrefix("/") { return FileSystem.relativeWithParents(shown, to: root) ?? shown }
+        return shown
     }
 }
 
