@@ -64,8 +64,8 @@ public struct ObservedPath: Equatable, Sendable {
 ///
 /// A missing path is recorded as missing, so that it appearing is a change, and nothing else is: a
 /// sibling created next to it (another project beside this one) does not cost the next no-op. It
-/// is left out only when its directory was listed before it was looked at: that listing's
-/// signature already changes when any entry is added.
+/// is left out only when its directory was listed before it was looked at, and changed more than
+/// two seconds before: that listing's signature then changes when any entry is added.
 public final class FileObserver: @unchecked Sendable {
     /// The observer of the running thread's decision, if one is recording. A task-local binds it to
     /// the thread (or task) that set it, so builds started in parallel (tests) never mix; the tasks
@@ -98,10 +98,21 @@ public final class FileObserver: @unchecked Sendable {
         record.withLock { record in
             guard record.seen.insert(key).inserted else { return }
             let signature = FileSignature.of(path, followingLinks: followingLinks)
-            if listing, signature != nil { record.listed.insert(path) }
+            if listing, let signature, Self.isSettled(signature) { record.listed.insert(path) }
             if signature == nil, record.listed.contains(FileSystem.split(path).directory) { return }
             record.observed.append(ObservedPath(path: path, followsLinks: followingLinks, signature: signature))
         }
+    }
+
+    /// Whether a directory's mtime is far enough in the past to stand for its entries. A file made
+    /// in the same tick of the file system's clock as the directory's last change leaves its mtime
+    /// as it was (the kernel stamps times from a coarse clock, some file systems keep only
+    /// seconds), so a directory changed in the last two seconds has its missing entries watched
+    /// one by one instead (git's "racily clean" entries, for directories).
+    static func isSettled(_ signature: FileSignature) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return signature.mtimeNanoseconds < Int64(now.tv_sec - 2) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
     /// Records `path` with the observer of the running decision, if any.

@@ -58,8 +58,14 @@ import Testing
         #expect(paths.map(\.path) == [FileSystem.currentDirectory() + "/" + name])
     }
 
+    /// Sets `path`'s mtime a minute back, as a directory the build did not just change has it.
+    func settle(_ path: String) throws {
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: path)
+    }
+
     @Test func aListedDirectoryStandsForItsMissingEntriesOnlyWhenListedFirst() throws {
         let include = directory + "/include"
+        try settle(include)
         let listedFirst = observe {
             _ = FileSystem.list(include)
             _ = FileSystem.exists(include + "/missing.h")
@@ -73,6 +79,24 @@ import Testing
                 "a file made between the look and the listing would be in the listing's signature: both are kept")
         try Data("shadow\n".utf8).write(to: URL(fileURLWithPath: include + "/missing.h"))
         #expect(!NoopRecord(key: .unknown, upToDate: 0, paths: listedFirst).isCurrent)
+    }
+
+    @Test func aDirectoryChangedInTheLastSecondsDoesNotStandForItsMissingEntries() throws {
+        // A file made in the same clock tick as the directory's last change would leave its mtime
+        // as it was: the missing entry is watched itself until the directory's mtime is settled.
+        let include = directory + "/include"
+        try Data("new\n".utf8).write(to: URL(fileURLWithPath: include + "/fresh.h"))
+        let listed = observe {
+            _ = FileSystem.list(include)
+            _ = FileSystem.exists(include + "/missing.h")
+        }
+        #expect(listed.map(\.path) == [include, include + "/missing.h"])
+        try settle(include)
+        let settled = observe {
+            _ = FileSystem.list(include)
+            _ = FileSystem.exists(include + "/missing.h")
+        }
+        #expect(settled.map(\.path) == [include])
     }
 
     @Test func aDecisionThatRanAProgramSaysSo() async throws {
