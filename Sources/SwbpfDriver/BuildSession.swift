@@ -353,9 +353,7 @@ public enum BuildSession {
                                                          onWait: { build.reporter.handle(.note($0)) })
             }
             let executor = try build.executor ?? build.decide()
-            let status = status(of: await executor.run(since: build.begin))
-            if status == 0 { NoopFastPath.recordAfterBuilding(build) }
-            return status
+            return status(of: await executor.run(since: build.begin))
         } catch is CancellationError {
             return 130
         } catch {

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// A plain build that finds nothing to do, told by stat alone (`NoopRecord`): the normal path
-/// writes the record when it found nothing to do (at once, or deciding again after a build), and
+/// writes the record when it found nothing to do, and
 /// the next build with the same command line checks it before anything else. Only plain `swbpf build` lines take it (the command line
 /// reader marks them with their key); a dry run, `--explain`, `-B` and every other command never do.
 public enum NoopFastPath {
@@ -101,28 +101,13 @@ public enum NoopFastPath {
     }
 }
 
-extension NoopFastPath {
-    /// After a plain build that went on (ran steps, asked tools, waited for the lock) and
-    /// succeeded, decides once more, printing nothing, so
-    /// that the record is made by the normal path's own decision over the outputs just written and
-    /// the state just saved (stat data taken now, not guessed from what the steps were told to
-    /// write): the next identical build is then answered by stat alone. The build's lock is let
-    /// go first, as the decision takes it; when another build took it meanwhile, nothing is recorded.
-    static func recordAfterBuilding(_ build: PreparedBuild) {
-        guard applies(to: build.request), Interrupts.received == nil else { return }
-        build.lock = nil
-        _ = BuildSession.start(build.request, console: SilenceListener(nil), since: Date(), machine: build.machine)
-    }
-}
-
 /// Passes every event on, and notes whether the build said anything besides its last line (a
 /// note, a warning, a step): such a build is not answered from a record, which could not repeat it.
 private final class SilenceListener: BuildReporter {
-    /// Nil: the events are only listened to (a decision that reports to no one).
-    private let next: BuildReporter?
+    private let next: BuildReporter
     private(set) var silent = true
 
-    init(_ next: BuildReporter?) { self.next = next }
+    init(_ next: BuildReporter) { self.next = next }
 
     func handle(_ event: BuildEvent) {
         switch event {
@@ -130,7 +115,7 @@ private final class SilenceListener: BuildReporter {
         case .planned, .upToDate, .buildFinished: break
         default: silent = false
         }
-        next?.handle(event)
+        next.handle(event)
     }
 }
 
