@@ -62,8 +62,7 @@ let package = Package(
     ] + unitTested.map { layer in
         .testTarget(name: layer + "Tests", dependencies: [.target(name: layer), "SwbpfTestSupport"])
     } + [
-        .testTarget(name: "SwbpfIntegrationTests", dependencies: allLayers + ["SwbpfTestSupport"],
-                    path: "Tests/SwbpfCoreTests"),
+        .testTarget(name: "SwbpfIntegrationTests", dependencies: allLayers + ["SwbpfTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
