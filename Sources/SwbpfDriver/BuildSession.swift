@@ -74,7 +74,11 @@ public struct OpenedProject {
 
     /// The directory swbpf keeps its own files in (the state, the tool answers, the lock).
     public static func stateDirectory(of project: Project) -> String {
-        FileSystem.join(outputDirectory(of: project), ".swbpf")
+        stateDirectory(inOutput: outputDirectory(of: project))
+    }
+
+    public static func stateDirectory(inOutput outputDirectory: String) -> String {
+        FileSystem.join(outputDirectory, ".swbpf")
     }
 
     public static func outputDirectory(of project: Project) -> String {
@@ -430,7 +434,9 @@ public enum BuildSession {
         return state
     }
 
-    package static func lockPath(of project: Project) -> String { FileSystem.join(OpenedProject.stateDirectory(of: project), "lock") }
+    package static func lockPath(of project: Project) -> String { lockPath(stateDirectory: OpenedProject.stateDirectory(of: project)) }
+
+    package static func lockPath(stateDirectory: String) -> String { FileSystem.join(stateDirectory, "lock") }
 
     /// The output directory with swbpf's own directory in it, and the binary directory.
     package static func createOutputDirectories(of project: Project) throws {

@@ -42,8 +42,7 @@ public enum NoopFastPath {
         add(arguments.count)
         for argument in arguments { add(argument) }
         for variable in EnvironmentEntry.sortedByName() { add(variable.text) }
-        var digest = hasher
-        return ContentHash.digest(of: &digest)
+        return ContentHash.digest(of: &hasher)
     }
 
     /// Whether the request may be answered by a record, and so whether its no-op writes one.
@@ -55,11 +54,11 @@ public enum NoopFastPath {
     /// Where the records are: the default output directory's state directory (a project whose
     /// swbpf.toml or target chooses another output directory always takes the normal path).
     static func stateDirectory(root: String) -> String {
-        FileSystem.join(FileSystem.join(root, ".output"), ".swbpf")
+        OpenedProject.stateDirectory(inOutput: FileSystem.join(root, Project.defaultOutputDirectory))
     }
 
     static func root(of request: BuildRequest) -> String {
-        FileSystem.normalize(FileSystem.absolute(request.directory, base: FileSystem.currentDirectory()))
+        FileSystem.absolute(request.directory, base: FileSystem.currentDirectory())
     }
 
     /// Ends the build with today's no-op line when its record says nothing changed and no other
@@ -69,7 +68,7 @@ public enum NoopFastPath {
         let state = stateDirectory(root: root(of: request))
         // Taken before the check and held until the process exits, as the normal path holds it
         // while it decides: no build changes the files between the check and the answer.
-        guard let lock = BuildLock.tryAcquire(path: FileSystem.join(state, "lock")),
+        guard let lock = BuildLock.tryAcquire(path: BuildSession.lockPath(stateDirectory: state)),
               let upToDate = NoopRecord.upToDateCount(stateDirectory: state, key: key) else { return false }
         withExtendedLifetime(lock) {
             console.handle(.buildFinished(summary: BuildSummary(ran: 0, upToDate: upToDate, failed: [], skipped: 0, interrupted: false,

@@ -128,18 +128,24 @@ public struct ObjectRequirements: Sendable, Codable, Equatable {
         return helpers
     }
 
-    /// The needs of the instructions of `section` (all of it, or the instructions in `range`).
-    static func scan(_ elf: ELFSections, section index: Int, range: Range<Int>?, symbols: [Symbol],
-                     maps: [String: KernelNeed], guarded: Set<String>) -> (needs: [KernelNeed], callsText: Bool) {
-        let section = elf.sections[index]
-        // Relocations of this section, by the offset of the instruction they patch.
+    /// The relocations of section `index` (its SHT_REL sections), by the byte offset of the
+    /// instruction each patches, with the symbol it names.
+    static func relocations(of index: Int, _ elf: ELFSections, symbols: [Symbol]) -> [Int: Symbol] {
         var relocated: [Int: Symbol] = [:]
-        for relocations in elf.sections where relocations.type == 9 && relocations.info == index {
+        for relocations in elf.sections where relocations.type == 9 /* SHT_REL */ && relocations.info == index {
             for at in stride(from: relocations.offset, to: relocations.offset + relocations.size - 15, by: 16) {
                 let symbol = Int(elf.bytes.littleEndian(UInt64.self, at: at + 8) >> 32)
                 if symbol < symbols.count { relocated[Int(elf.bytes.littleEndian(UInt64.self, at: at))] = symbols[symbol] }
             }
         }
+        return relocated
+    }
+
+    /// The needs of the instructions of `section` (all of it, or the instructions in `range`).
+    static func scan(_ elf: ELFSections, section index: Int, range: Range<Int>?, symbols: [Symbol],
+                     maps: [String: KernelNeed], guarded: Set<String>) -> (needs: [KernelNeed], callsText: Bool) {
+        let section = elf.sections[index]
+        let relocated = relocations(of: index, elf, symbols: symbols)
         let sectionNames = elf.sections.map(\.name)
         var needs: [KernelNeed] = []
         var callsText = false

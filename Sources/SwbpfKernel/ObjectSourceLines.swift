@@ -8,42 +8,43 @@ package enum ObjectSourceLines {
     /// `.text`, where the program's subprograms are); nil when the object has no such call or no
     /// line info.
     package static func kfuncCall(_ name: String, section: String, in bytes: [UInt8]) -> VerifierLog.SourceLine? {
-        guard let elf = ELFSections(bytes), let btfSection = elf.section(named: ".BTF"),
-              let btf = BTFTypes(Array(elf.contents(btfSection))), let ext = elf.section(named: ".BTF.ext") else { return nil }
+        guard let (elf, btf, ext) = lineInfo(of: bytes) else { return nil }
         let symbols = ObjectRequirements.symbols(elf)
         for candidate in [section, ".text"] {
             guard let index = elf.sections.firstIndex(where: { $0.name == candidate && $0.isCode }),
                   let call = firstCall(to: name, section: index, elf: elf, symbols: symbols) else { continue }
-            return line(before: call, section: candidate, lineInfo: Array(elf.contents(ext)), btf: btf)
+            return line(before: call, section: candidate, lineInfo: ext, btf: btf)
         }
         return nil
+    }
+
+    /// The object's ELF sections, its BTF (which holds the line info's strings) and its `.BTF.ext`;
+    /// nil for an object built without `-g`.
+    static func lineInfo(of bytes: [UInt8]) -> (ELFSections, BTFTypes, [UInt8])? {
+        guard let elf = ELFSections(bytes), let btfSection = elf.section(named: ".BTF"),
+              let btf = BTFTypes(Array(elf.contents(btfSection))), let ext = elf.section(named: ".BTF.ext") else { return nil }
+        return (elf, btf, Array(elf.contents(ext)))
     }
 
     /// The byte offset in section `index` of its first `call` relocated against the undefined
     /// symbol `name` (a `__ksym` extern).
     static func firstCall(to name: String, section index: Int, elf: ELFSections, symbols: [ObjectRequirements.Symbol]) -> Int? {
         let code = elf.sections[index]
-        var calls: [Int] = []
-        for relocations in elf.sections where relocations.type == 9 /* SHT_REL */ && relocations.info == index {
-            for at in stride(from: relocations.offset, to: relocations.offset + relocations.size - 15, by: 16) {
-                let symbol = Int(elf.bytes.littleEndian(UInt64.self, at: at + 8) >> 32)
-                let offset = Int(elf.bytes.littleEndian(UInt64.self, at: at))
-                guard symbol < symbols.count, symbols[symbol].name == name, symbols[symbol].section == 0,
-                      offset + 8 <= code.size, elf.bytes[code.offset + offset] == 0x85 /* BPF_JMP | BPF_CALL */ else { continue }
-                calls.append(offset)
+        return ObjectRequirements.relocations(of: index, elf, symbols: symbols)
+            .filter { offset, symbol in
+                symbol.name == name && symbol.section == 0 && offset + 8 <= code.size
+                    && elf.bytes[code.offset + offset] == 0x85 /* BPF_JMP | BPF_CALL */
             }
-        }
-        return calls.min()
+            .keys.min()
     }
 
     /// The line of program section `section` whose text is `quoted`, as an older kernel's verifier
     /// quotes it (`; text`, without the ` @ file:line` newer ones add, as 6.1 does); nil when no line, or
     /// lines on more than one line number, carry that text.
     package static func line(quoting quoted: String, section: String, in bytes: [UInt8]) -> VerifierLog.SourceLine? {
-        guard let elf = ELFSections(bytes), let btfSection = elf.section(named: ".BTF"),
-              let btf = BTFTypes(Array(elf.contents(btfSection))), let ext = elf.section(named: ".BTF.ext") else { return nil }
+        guard let (_, btf, ext) = lineInfo(of: bytes) else { return nil }
         let text = quoted.trimmed()
-        let matching = lineRecords(section: section, lineInfo: Array(elf.contents(ext)), btf: btf).filter { btf.string(at: $0.text).trimmed() == text }
+        let matching = lineRecords(section: section, lineInfo: ext, btf: btf).filter { btf.string(at: $0.text).trimmed() == text }
         guard let first = matching.first, matching.allSatisfy({ $0.line == first.line && $0.file == first.file }) else { return nil }
         return sourceLine(first, btf: btf)
     }

@@ -208,7 +208,6 @@ package struct MakeDatabase: Equatable {
         return (String(text[from.upperBound..<quote]), line)
     }
 
-    /// The name in `NAME := value`, `NAME = value` (the database's two spellings).
     /// `one.bpf.o: BPFCFLAGS += -mcpu=v3` as make prints a target-specific variable.
     private static func targetVariable(_ text: String, file: String, line: Int) -> TargetVariable? {
         guard let colon = text.firstRange(of: ": ") else { return nil }
@@ -223,6 +222,7 @@ package struct MakeDatabase: Equatable {
         return nil
     }
 
+    /// The name in `NAME := value`, `NAME = value` (the database's two spellings).
     private static func assignedName(_ line: String) -> String? {
         for separator in [" := ", " = ", " ::= "] {
             if let range = line.firstRange(of: separator) {

@@ -46,7 +46,7 @@ extension Project {
     /// makes for this project (libbpf, bpftool, each app's and helper's objects and skeleton),
     /// which the build then replaces.
     package func checkOutputDirectoryIsSwbpfs() throws {
-        let base = FileSystem.absolute(config.output ?? ".output", base: root)
+        let base = FileSystem.absolute(config.output ?? Project.defaultOutputDirectory, base: root)
         let holdsState = { (directory: String) in FileSystem.isDirectory(FileSystem.join(directory, ".swbpf")) }
         // Every build after the first stops here, at one stat.
         guard !holdsState(base), let names = FileSystem.list(base), !names.isEmpty else { return }

@@ -151,10 +151,13 @@ public struct Project: Equatable, Sendable {
     /// The machine the build is for, and its linkage (`selectTarget`); the host's until chosen.
     public var target = TargetSelection.host
 
+    /// The output directory when swbpf.toml names none (libbpf-bootstrap's).
+    public static let defaultOutputDirectory = ".output"
+
     /// Where vmlinux.h, objects, skeletons and the state go: the configured directory, or its
     /// subdirectory named after a non-host target (`.output/arm64`), so the two never mix.
     public var outputDirectory: String {
-        let base = config.output ?? ".output"
+        let base = config.output ?? Self.defaultOutputDirectory
         return target.subdirectory.map { FileSystem.join(base, $0) } ?? base
     }
     /// Where binaries go: the configured directory, or its subdirectory named after a non-host
